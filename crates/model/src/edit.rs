@@ -351,6 +351,28 @@ impl Edit {
     }
 }
 
+/// A customer to create: its id (chosen by the creator, so a batch can refer to its own
+/// members), name, kind and the edits that fill it in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewCustomer {
+    pub id: CustomerId,
+    pub name: String,
+    pub kind: CustomerKind,
+    pub edits: Vec<Edit>,
+}
+
+impl NewCustomer {
+    /// A new customer with a fresh id and no further edits.
+    pub fn new(name: impl Into<String>, kind: CustomerKind) -> Self {
+        NewCustomer {
+            id: CustomerId::new(),
+            name: name.into(),
+            kind,
+            edits: Vec::new(),
+        }
+    }
+}
+
 /// Tags are folded (NFKC, lowercase, single spaces) so `VIP`, `vip` and `ｖｉｐ` are one tag.
 pub fn normalize_tag(t: &str) -> String {
     crate::text::fold(t)

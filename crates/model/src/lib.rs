@@ -33,7 +33,7 @@ pub use customer::{
     Contact, Customer, CustomerKind, Deal, DealStatus, Due, FollowUp, FollowUpKind, Importance,
     Interaction, InteractionKind, LifecycleStage, Urgency,
 };
-pub use edit::{Edit, Field};
+pub use edit::{Edit, Field, MAX_FIELD_BYTES, NewCustomer};
 pub use error::ValidationError;
 pub use ids::{CustomerId, IdParseError, ItemId};
 pub use money::{Currency, Money};

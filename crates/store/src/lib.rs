@@ -1,1 +1,1054 @@
-//! stub
+//! # rapport-store: customers as automerge documents in redb
+//!
+//! The store owns the on-disk state of one device: one automerge document per customer
+//! (see [`doc`] for the layout and merge rules), persisted in a single redb file with summary
+//! and index tables beside it.
+//!
+//! ## Invariants
+//! - **One write transaction per edit.** [`Store::edit`] loads the document, applies the
+//!   validated [`Edit`]s as one automerge change, appends the change's bytes, and rewrites the
+//!   summary and index rows, all in one redb transaction committed with immediate durability.
+//!   When the call returns the edit is on disk; if it fails, nothing was written.
+//! - **Opening never loads documents.** Listing, sorting, filtering and the agenda read the
+//!   [`CustomerSummary`] table and its indexes (`by_name`, `by_tag`, `agenda`). Documents are
+//!   loaded only to show or edit one customer, and to rebuild summaries after an upgrade.
+//! - **Summaries are derived**, by [`CustomerSummary::of`] from the hydrated document, so two
+//!   devices holding the same merged document hold the same summary.
+//! - **Documents are append-only on disk**: a base snapshot (`docs`) plus incremental change
+//!   chunks (`changes`), folded into a new snapshot every [`COMPACT_AFTER`] chunks.
+//! - **Remote data is checked before it lands**: [`Store::apply_remote`] merges into a copy and
+//!   hydrates it; a malformed document or one that claims another id is refused and the store
+//!   is untouched.
+//! - **One process at a time.** redb's exclusive lock guards the file; a second process gets
+//!   [`StoreError::InUse`] naming the holder (from the `rapport.lock` note beside the file).
+//!
+//! Every change carries the device's actor id, a timestamp and a message naming the device and
+//! the fields touched, which is what [`Store::history`] reads back.
+
+pub mod doc;
+mod error;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use automerge::{
+    ActorId, AutoCommit, ChangeHash, ROOT, ReadDoc,
+    transaction::{CommitOptions, Transactable},
+};
+pub use rapport_model::NewCustomer;
+use rapport_model::{Customer, CustomerId, CustomerSummary, Edit, OpenFollowUp, Timestamp, text};
+use redb::{
+    Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
+    WriteTransaction,
+};
+use serde::{Deserialize, Serialize};
+
+pub use error::StoreError;
+
+/// Result alias for store calls.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// On-disk layout version of the redb tables. Bump it with a migration in [`Store::open`].
+pub const SCHEMA_VERSION: u64 = 1;
+/// Version of the summary encoding; a mismatch rebuilds summaries from the documents.
+pub const SUMMARY_VERSION: u64 = 1;
+/// Change chunks kept per document before they are folded into a new snapshot.
+pub const COMPACT_AFTER: u32 = 32;
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "rapport.redb";
+/// File name of the note that says which process holds the store.
+pub const LOCK_NOTE: &str = "rapport.lock";
+
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const DOCS: TableDefinition<u128, &[u8]> = TableDefinition::new("docs");
+const CHANGES: TableDefinition<(u128, u32), &[u8]> = TableDefinition::new("changes");
+const SUMMARIES: TableDefinition<u128, &[u8]> = TableDefinition::new("summaries");
+const HEADS: TableDefinition<u128, &[u8]> = TableDefinition::new("heads");
+const BY_NAME: TableDefinition<(&str, u128), ()> = TableDefinition::new("by_name");
+const BY_TAG: TableDefinition<(&str, u128), ()> = TableDefinition::new("by_tag");
+const AGENDA: TableDefinition<(&str, u128, u128), ()> = TableDefinition::new("agenda");
+
+/// This device, as recorded in the store.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Device {
+    /// The automerge actor id (hex) that signs this device's changes.
+    pub actor: String,
+    /// A human name, e.g. "Li Na's laptop".
+    pub name: String,
+}
+
+/// Where a change came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Origin {
+    Local,
+    Remote,
+}
+
+/// A customer document changed (the change feed, for the UI and for sync).
+#[derive(Clone, Debug)]
+pub struct ChangeEvent {
+    pub id: CustomerId,
+    pub heads: Vec<ChangeHash>,
+    pub origin: Origin,
+}
+
+/// One change in a customer's history.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub at: Timestamp,
+    /// Name of the device that made the change (as it said in the change).
+    pub device: String,
+    /// The device's actor id (hex).
+    pub actor: String,
+    /// What the change touched (`name`, `notes`, `deals`, ...).
+    pub fields: Vec<String>,
+    /// New values of the scalar fields it set, as of that change.
+    pub values: BTreeMap<String, String>,
+    /// The change hash (hex).
+    pub hash: String,
+}
+
+/// Which customers a listing includes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Visibility {
+    /// Neither archived nor deleted.
+    #[default]
+    Active,
+    /// Active and archived.
+    WithArchived,
+    /// Only deleted (tombstoned) customers.
+    Deleted,
+}
+
+/// A listing request, ordered by name.
+#[derive(Clone, Debug, Default)]
+pub struct ListQuery {
+    pub tag: Option<String>,
+    pub text: Option<String>,
+    pub visibility: Visibility,
+    pub offset: usize,
+    pub limit: Option<usize>,
+}
+
+/// An open follow-up with its customer, as the agenda lists it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AgendaItem {
+    pub customer: CustomerId,
+    pub customer_name: String,
+    pub followup: OpenFollowUp,
+}
+
+/// The clock the store stamps changes with (injectable for deterministic tests).
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// How to open a store.
+#[derive(Clone)]
+pub struct OpenOptions {
+    /// Device name written on first open (ignored afterwards).
+    pub device_name: String,
+    /// What this process is, for the "in use by" message other processes see.
+    pub holder: String,
+    pub clock: Clock,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            device_name: default_device_name(),
+            holder: "rapport".to_string(),
+            clock: Arc::new(chrono::Utc::now),
+        }
+    }
+}
+
+fn default_device_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "this device".to_string())
+}
+
+#[derive(Serialize, Deserialize)]
+struct LockNote {
+    pid: u32,
+    holder: String,
+    since: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ChangeMessage {
+    #[serde(rename = "d")]
+    device: String,
+    #[serde(rename = "f")]
+    fields: Vec<String>,
+}
+
+/// The device's store. `Sync`: share it behind an `Arc`; reads run concurrently, writes are
+/// serialised by redb.
+pub struct Store {
+    db: Database,
+    dir: PathBuf,
+    device: Device,
+    actor: ActorId,
+    clock: Clock,
+    feed: tokio::sync::broadcast::Sender<ChangeEvent>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("dir", &self.dir)
+            .field("device", &self.device)
+            .finish()
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.dir.join(LOCK_NOTE));
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_summary(bytes: &[u8]) -> Result<CustomerSummary> {
+    Ok(postcard::from_bytes(bytes)?)
+}
+
+fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+fn decode_heads(bytes: &[u8]) -> Vec<ChangeHash> {
+    bytes
+        .chunks_exact(32)
+        .filter_map(|c| <[u8; 32]>::try_from(c).ok().map(ChangeHash))
+        .collect()
+}
+
+/// Loads a document from its snapshot and change chunks. `None` if the store has no such
+/// document.
+fn load_doc(
+    docs: &impl ReadableTable<u128, &'static [u8]>,
+    changes: &impl ReadableTable<(u128, u32), &'static [u8]>,
+    id: CustomerId,
+) -> Result<Option<(AutoCommit, u32)>> {
+    let key = id.as_u128();
+    let Some(base) = docs.get(key)? else {
+        return Ok(None);
+    };
+    let mut doc = AutoCommit::load(base.value()).map_err(|e| StoreError::BadDocument {
+        id,
+        reason: format!("stored snapshot does not load: {e}"),
+    })?;
+    let mut chunks = 0u32;
+    for row in changes.range((key, 0)..=(key, u32::MAX))? {
+        let (_, bytes) = row?;
+        doc.load_incremental(bytes.value())
+            .map_err(|e| StoreError::BadDocument {
+                id,
+                reason: format!("stored change does not load: {e}"),
+            })?;
+        chunks += 1;
+    }
+    Ok(Some((doc, chunks)))
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`.
+    pub fn open(dir: impl AsRef<Path>, opts: OpenOptions) -> Result<Store> {
+        let dir = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        let path = dir.join(DB_FILE);
+        let db = match Database::builder().create(&path) {
+            Ok(db) => db,
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+                return Err(StoreError::InUse {
+                    path: dir.clone(),
+                    holder: describe_holder(&dir),
+                });
+            }
+            Err(redb::DatabaseError::Storage(redb::StorageError::Corrupted(detail))) => {
+                return Err(StoreError::Corrupt { path, detail });
+            }
+            Err(redb::DatabaseError::Storage(redb::StorageError::Io(e)))
+                if e.kind() == std::io::ErrorKind::InvalidData
+                    || e.kind() == std::io::ErrorKind::UnexpectedEof =>
+            {
+                return Err(StoreError::Corrupt {
+                    path,
+                    detail: e.to_string(),
+                });
+            }
+            Err(e) => {
+                let err: redb::Error = e.into();
+                return Err(match err {
+                    redb::Error::Corrupted(detail) => StoreError::Corrupt { path, detail },
+                    redb::Error::UpgradeRequired(v) => StoreError::Corrupt {
+                        path,
+                        detail: format!("unsupported redb file format {v}"),
+                    },
+                    other => StoreError::Db(other).with_path(&dir),
+                });
+            }
+        };
+        let note = LockNote {
+            pid: std::process::id(),
+            holder: opts.holder.clone(),
+            since: chrono::Local::now().format("%Y-%m-%d %H:%M").to_string(),
+        };
+        if let Ok(json) = serde_json::to_vec(&note) {
+            let _ = std::fs::write(dir.join(LOCK_NOTE), json);
+        }
+
+        let (device, actor, rebuild) = Self::init_meta(&db, &dir, &opts)?;
+        let (feed, _) = tokio::sync::broadcast::channel(1024);
+        let store = Store {
+            db,
+            dir,
+            device,
+            actor,
+            clock: opts.clock,
+            feed,
+        };
+        if rebuild {
+            tracing::info!("summary format changed: rebuilding summaries from documents");
+            store.rebuild_summaries()?;
+        }
+        Ok(store)
+    }
+
+    /// Reads or writes the meta rows; returns the device and whether summaries need rebuilding.
+    fn init_meta(db: &Database, dir: &Path, opts: &OpenOptions) -> Result<(Device, ActorId, bool)> {
+        let txn = db.begin_write()?;
+        let out;
+        {
+            let mut meta = txn.open_table(META)?;
+            let read_u64 = |v: Option<redb::AccessGuard<'_, &[u8]>>| {
+                v.and_then(|g| <[u8; 8]>::try_from(g.value()).ok().map(u64::from_le_bytes))
+            };
+            let schema = read_u64(meta.get("schema")?);
+            match schema {
+                None => {
+                    meta.insert("schema", SCHEMA_VERSION.to_le_bytes().as_slice())?;
+                }
+                Some(v) if v > SCHEMA_VERSION => {
+                    return Err(StoreError::NewerSchema {
+                        path: dir.join(DB_FILE),
+                        found: v,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+                Some(v) if v < SCHEMA_VERSION => {
+                    // Migrations from older layouts go here, in order. There is none yet:
+                    // schema 1 is the first released layout.
+                    meta.insert("schema", SCHEMA_VERSION.to_le_bytes().as_slice())?;
+                }
+                Some(_) => {}
+            }
+            let summary_version = read_u64(meta.get("summary_version")?);
+            let rebuild = summary_version.is_some_and(|v| v != SUMMARY_VERSION);
+            meta.insert("summary_version", SUMMARY_VERSION.to_le_bytes().as_slice())?;
+
+            let stored_actor = meta.get("device_actor")?.map(|g| g.value().to_vec());
+            let actor_bytes = match stored_actor {
+                Some(b) => b,
+                None => {
+                    let bytes = uuid::Uuid::new_v4().as_bytes().to_vec();
+                    meta.insert("device_actor", bytes.as_slice())?;
+                    bytes
+                }
+            };
+            let stored_name = meta
+                .get("device_name")?
+                .map(|g| String::from_utf8_lossy(g.value()).into_owned());
+            let name = match stored_name {
+                Some(n) => n,
+                None => {
+                    meta.insert("device_name", opts.device_name.as_bytes())?;
+                    opts.device_name.clone()
+                }
+            };
+            let actor = ActorId::from(actor_bytes.as_slice());
+            out = (
+                Device {
+                    actor: hex(&actor_bytes),
+                    name,
+                },
+                actor,
+                rebuild,
+            );
+            // Make sure every table exists so read transactions never miss one.
+            txn.open_table(DOCS)?;
+            txn.open_table(CHANGES)?;
+            txn.open_table(SUMMARIES)?;
+            txn.open_table(HEADS)?;
+            txn.open_table(BY_NAME)?;
+            txn.open_table(BY_TAG)?;
+            txn.open_table(AGENDA)?;
+        }
+        txn.commit()?;
+        Ok(out)
+    }
+
+    /// The directory holding the store.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// This device.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Renames this device (recorded in later changes).
+    pub fn set_device_name(&mut self, name: &str) -> Result<()> {
+        rapport_model::Edit::Name(name.to_string()).validate(None)?;
+        let txn = self.begin_write()?;
+        txn.open_table(META)?
+            .insert("device_name", name.trim().as_bytes())?;
+        self.commit(txn)?;
+        self.device.name = name.trim().to_string();
+        Ok(())
+    }
+
+    /// Subscribes to the change feed. Slow receivers miss events (`Lagged`) rather than
+    /// blocking writers; they should then re-read what they display.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<ChangeEvent> {
+        self.feed.subscribe()
+    }
+
+    fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+
+    fn begin_write(&self) -> Result<WriteTransaction> {
+        self.db
+            .begin_write()
+            .map_err(|e| StoreError::from(e).with_path(&self.dir))
+    }
+
+    fn commit(&self, txn: WriteTransaction) -> Result<()> {
+        txn.commit()
+            .map_err(|e| StoreError::from(e).with_path(&self.dir))
+    }
+
+    fn message(&self, edits: &[Edit]) -> String {
+        let mut fields: Vec<String> = edits.iter().map(|e| e.label().to_string()).collect();
+        fields.sort();
+        fields.dedup();
+        serde_json::to_string(&ChangeMessage {
+            device: self.device.name.clone(),
+            fields,
+        })
+        .unwrap_or_default()
+    }
+
+    /// Creates a customer; returns its id. Durable when it returns.
+    pub fn create(&self, new: NewCustomer) -> Result<CustomerId> {
+        let ids = self.create_many(vec![new])?;
+        ids.into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Decode("no id returned".into()))
+    }
+
+    /// Creates many customers in one transaction (import, demo data): all or nothing.
+    pub fn create_many(&self, news: Vec<NewCustomer>) -> Result<Vec<CustomerId>> {
+        let now = self.now();
+        // Validate everything before touching the database.
+        let mut prepared = Vec::with_capacity(news.len());
+        for n in news {
+            rapport_model::Edit::Name(n.name.clone()).validate(None)?;
+            let c = Customer::new(n.id, n.name.trim(), n.kind, now);
+            for e in &n.edits {
+                e.validate(Some(&c))?;
+            }
+            prepared.push((c, n.edits));
+        }
+        let txn = self.begin_write()?;
+        let mut events = Vec::with_capacity(prepared.len());
+        {
+            let mut w = Writer::open(&txn)?;
+            for (c, edits) in prepared {
+                if w.docs.get(c.id.as_u128())?.is_some() {
+                    return Err(StoreError::AlreadyExists(c.id));
+                }
+                let mut doc = AutoCommit::new().with_actor(self.actor.clone());
+                doc::init(&mut doc, &c)?;
+                doc::apply(&mut doc, &edits, now)?;
+                let mut all = vec![rapport_model::Edit::Name(c.name.clone())];
+                all.extend(edits);
+                doc.commit_with(
+                    CommitOptions::default()
+                        .with_message(self.message(&all))
+                        .with_time(now.timestamp()),
+                );
+                let bytes = doc.save();
+                w.docs.insert(c.id.as_u128(), bytes.as_slice())?;
+                let heads = w.finish(&mut doc, c.id, None)?;
+                events.push(ChangeEvent {
+                    id: c.id,
+                    heads,
+                    origin: Origin::Local,
+                });
+            }
+        }
+        self.commit(txn)?;
+        let ids = events.iter().map(|e| e.id).collect();
+        for e in events {
+            let _ = self.feed.send(e);
+        }
+        Ok(ids)
+    }
+
+    /// Applies `edits` to customer `id` as one change, in one durable transaction, and
+    /// returns the customer as it now is. Nothing is written if any edit is invalid.
+    pub fn edit(&self, id: CustomerId, edits: &[Edit]) -> Result<Customer> {
+        let now = self.now();
+        let txn = self.begin_write()?;
+        let (customer, heads) = {
+            let mut w = Writer::open(&txn)?;
+            let (mut doc, chunks) =
+                load_doc(&w.docs, &w.changes, id)?.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+            doc.set_actor(self.actor.clone());
+            let before = doc::hydrate(&doc, id)?;
+            let only_restore = edits.iter().all(|e| matches!(e, Edit::Restore));
+            if before.is_deleted() && !only_restore {
+                return Err(StoreError::Deleted(id));
+            }
+            for e in edits {
+                e.validate(Some(&before))?;
+            }
+            let old_heads = doc.get_heads();
+            doc::apply(&mut doc, edits, now)?;
+            if doc.pending_ops() == 0 {
+                // Nothing changed (e.g. setting a field to its current value).
+                return Ok(before);
+            }
+            doc::touch(&mut doc, now)?;
+            doc.commit_with(
+                CommitOptions::default()
+                    .with_message(self.message(edits))
+                    .with_time(now.timestamp()),
+            );
+            w.store_changes(&mut doc, id, &old_heads, chunks)?;
+            let old = w.summary(id)?;
+            let heads = w.finish(&mut doc, id, old.as_ref())?;
+            (doc::hydrate(&doc, id)?, heads)
+        };
+        self.commit(txn)?;
+        let _ = self.feed.send(ChangeEvent {
+            id,
+            heads,
+            origin: Origin::Local,
+        });
+        Ok(customer)
+    }
+
+    /// Merges bytes from a peer (a whole saved document or incremental changes) into customer
+    /// `id`, creating it if unknown. Returns whether anything changed. The merged document is
+    /// hydrated before it is written: a malformed one, or one that claims another id, is
+    /// refused and the store is left as it was.
+    pub fn apply_remote(&self, id: CustomerId, bytes: &[u8]) -> Result<bool> {
+        let txn = self.begin_write()?;
+        let heads = {
+            let mut w = Writer::open(&txn)?;
+            let existing = load_doc(&w.docs, &w.changes, id)?;
+            let (mut doc, chunks, old_heads, is_new) = match existing {
+                Some((mut d, n)) => {
+                    let h = d.get_heads();
+                    (d, n, h, false)
+                }
+                None => (AutoCommit::new(), 0, Vec::new(), true),
+            };
+            doc.load_incremental(bytes)
+                .map_err(|e| StoreError::BadDocument {
+                    id,
+                    reason: format!("peer data does not load: {e}"),
+                })?;
+            let new_heads = doc.get_heads();
+            if new_heads == old_heads {
+                return Ok(false);
+            }
+            if !doc.get_missing_deps(&[]).is_empty() {
+                return Err(StoreError::BadDocument {
+                    id,
+                    reason: "peer sent changes whose dependencies are missing".into(),
+                });
+            }
+            doc::hydrate(&doc, id)?;
+            if is_new {
+                w.docs.insert(id.as_u128(), doc.save().as_slice())?;
+            } else {
+                w.store_changes(&mut doc, id, &old_heads, chunks)?;
+            }
+            let old = w.summary(id)?;
+            w.finish(&mut doc, id, old.as_ref())?
+        };
+        self.commit(txn)?;
+        let _ = self.feed.send(ChangeEvent {
+            id,
+            heads,
+            origin: Origin::Remote,
+        });
+        Ok(true)
+    }
+
+    /// The customer's automerge document (for sync and for tests).
+    pub fn document(&self, id: CustomerId) -> Result<AutoCommit> {
+        let txn = self.db.begin_read()?;
+        let docs = txn.open_table(DOCS)?;
+        let changes = txn.open_table(CHANGES)?;
+        load_doc(&docs, &changes, id)?
+            .map(|(d, _)| d)
+            .ok_or_else(|| StoreError::NotFound(id.to_string()))
+    }
+
+    /// The full customer (loads and hydrates its document).
+    pub fn customer(&self, id: CustomerId) -> Result<Customer> {
+        let doc = self.document(id)?;
+        doc::hydrate(&doc, id)
+    }
+
+    /// The stored summary row of `id`.
+    pub fn summary(&self, id: CustomerId) -> Result<Option<CustomerSummary>> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(SUMMARIES)?;
+        t.get(id.as_u128())?
+            .map(|g| decode_summary(g.value()))
+            .transpose()
+    }
+
+    /// Every summary row (for value analysis and full scans), in id order.
+    pub fn summaries(&self) -> Result<Vec<CustomerSummary>> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(SUMMARIES)?;
+        let mut out = Vec::with_capacity(usize::try_from(t.len()?).unwrap_or(0));
+        for row in t.iter()? {
+            out.push(decode_summary(row?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Number of customer documents (including archived and deleted ones).
+    pub fn count(&self) -> Result<u64> {
+        let txn = self.db.begin_read()?;
+        Ok(txn.open_table(DOCS)?.len()?)
+    }
+
+    /// Every customer id with its document heads (for sync's digest), in id order.
+    pub fn heads(&self) -> Result<Vec<(CustomerId, Vec<ChangeHash>)>> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(HEADS)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            out.push((CustomerId::from_u128(k.value()), decode_heads(v.value())));
+        }
+        Ok(out)
+    }
+
+    /// Every document id, in id order.
+    pub fn ids(&self) -> Result<Vec<CustomerId>> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(DOCS)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            out.push(CustomerId::from_u128(row?.0.value()));
+        }
+        Ok(out)
+    }
+
+    /// Customers in name order, from the summary table and its indexes only.
+    pub fn list(&self, q: &ListQuery) -> Result<Vec<CustomerSummary>> {
+        let txn = self.db.begin_read()?;
+        let sums = txn.open_table(SUMMARIES)?;
+        let limit = q.limit.unwrap_or(usize::MAX);
+        let text = q.text.as_deref().map(text::fold).filter(|t| !t.is_empty());
+        let keep = |s: &CustomerSummary| {
+            let vis = match q.visibility {
+                Visibility::Active => !s.archived && !s.deleted,
+                Visibility::WithArchived => !s.deleted,
+                Visibility::Deleted => s.deleted,
+            };
+            vis && text.as_deref().is_none_or(|t| s.matches(t))
+        };
+        let get = |id: u128| -> Result<Option<CustomerSummary>> {
+            sums.get(id)?.map(|g| decode_summary(g.value())).transpose()
+        };
+        let mut out = Vec::new();
+        if let Some(tag) = &q.tag {
+            let tag = text::fold(tag);
+            let by_tag = txn.open_table(BY_TAG)?;
+            let mut hits = Vec::new();
+            for row in by_tag.range((tag.as_str(), 0)..=(tag.as_str(), u128::MAX))? {
+                if let Some(s) = get(row?.0.value().1)?
+                    && keep(&s)
+                {
+                    hits.push(s);
+                }
+            }
+            hits.sort_by(|a, b| (&a.sort_key, a.id).cmp(&(&b.sort_key, b.id)));
+            out = hits.into_iter().skip(q.offset).take(limit).collect();
+        } else {
+            let by_name = txn.open_table(BY_NAME)?;
+            let mut skipped = 0;
+            for row in by_name.iter()? {
+                if out.len() >= limit {
+                    break;
+                }
+                let id = row?.0.value().1;
+                if let Some(s) = get(id)?
+                    && keep(&s)
+                {
+                    if skipped < q.offset {
+                        skipped += 1;
+                    } else {
+                        out.push(s);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Open follow-ups of active customers due up to and including `until` (all if `None`),
+    /// earliest first, from the agenda index.
+    pub fn agenda(&self, until: Option<chrono::NaiveDate>) -> Result<Vec<AgendaItem>> {
+        let txn = self.db.begin_read()?;
+        let agenda = txn.open_table(AGENDA)?;
+        let sums = txn.open_table(SUMMARIES)?;
+        // Due texts start with the date, so everything due on `until` sorts before `until`+1.
+        let bound = until.and_then(|d| d.succ_opt()).map(|d| d.format("%Y-%m-%d").to_string());
+        let mut out = Vec::new();
+        for row in agenda.iter()? {
+            let row = row?;
+            let (due, cid, fid) = row.0.value();
+            if bound.as_deref().is_some_and(|b| due >= b) {
+                break;
+            }
+            let Some(s) = sums.get(cid)?.map(|g| decode_summary(g.value())).transpose()? else {
+                continue;
+            };
+            if let Some(f) = s.open_followups.iter().find(|f| f.id.as_u128() == fid) {
+                out.push(AgendaItem {
+                    customer: s.id,
+                    customer_name: s.name.clone(),
+                    followup: f.clone(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Finds one customer by full id, unique id prefix (at least 4 hex digits) or exact name
+    /// (case- and width-insensitive). Deleted customers are found too.
+    pub fn resolve(&self, query: &str) -> Result<CustomerId> {
+        let q = query.trim();
+        if let Ok(id) = q.parse::<CustomerId>()
+            && self.summary(id)?.is_some()
+        {
+            return Ok(id);
+        }
+        let txn = self.db.begin_read()?;
+        let sums = txn.open_table(SUMMARIES)?;
+        let is_hex = q.len() >= 4 && q.len() <= 32 && q.chars().all(|c| c.is_ascii_hexdigit());
+        if is_hex {
+            let shift = 4 * (32 - q.len() as u32);
+            if let Ok(prefix) = u128::from_str_radix(q, 16) {
+                let lo = prefix.checked_shl(shift).unwrap_or(0);
+                let hi = lo | (u128::MAX.checked_shr(128 - shift).unwrap_or(0));
+                let hits: Vec<u128> = sums
+                    .range(lo..=hi)?
+                    .take(6)
+                    .map(|r| r.map(|(k, _)| k.value()))
+                    .collect::<Result<_, _>>()?;
+                match hits.as_slice() {
+                    [one] => return Ok(CustomerId::from_u128(*one)),
+                    [] => {}
+                    many => {
+                        return Err(StoreError::Ambiguous {
+                            query: q.to_string(),
+                            candidates: many
+                                .iter()
+                                .map(|k| CustomerId::from_u128(*k).to_string())
+                                .collect(),
+                        });
+                    }
+                }
+            }
+        }
+        let folded = text::fold(q);
+        let mut hits = Vec::new();
+        for row in sums.iter()? {
+            let s = decode_summary(row?.1.value())?;
+            if text::fold(&s.name) == folded {
+                hits.push(s);
+            }
+        }
+        hits.sort_by_key(|s| s.deleted);
+        let live: Vec<&CustomerSummary> = hits.iter().filter(|s| !s.deleted).collect();
+        match (live.as_slice(), hits.as_slice()) {
+            ([one], _) => Ok(one.id),
+            ([], [one]) => Ok(one.id),
+            ([], []) => Err(StoreError::NotFound(q.to_string())),
+            (many, _) if !many.is_empty() => Err(StoreError::Ambiguous {
+                query: q.to_string(),
+                candidates: many.iter().map(|s| format!("{} ({})", s.id, s.name)).collect(),
+            }),
+            (_, many) => Err(StoreError::Ambiguous {
+                query: q.to_string(),
+                candidates: many.iter().map(|s| format!("{} ({})", s.id, s.name)).collect(),
+            }),
+        }
+    }
+
+    /// Who changed what and when, oldest first.
+    pub fn history(&self, id: CustomerId) -> Result<Vec<HistoryEntry>> {
+        let mut doc = self.document(id)?;
+        let metas: Vec<_> = doc
+            .get_changes_meta(&[])
+            .into_iter()
+            .map(|m| m.into_owned())
+            .collect();
+        let mut out = Vec::with_capacity(metas.len());
+        for m in metas {
+            let msg: Option<ChangeMessage> = m
+                .message
+                .as_deref()
+                .and_then(|s| serde_json::from_str(s).ok());
+            let (device, fields) = match msg {
+                Some(msg) => (msg.device.chars().take(100).collect(), msg.fields),
+                None => (String::from("(unknown device)"), Vec::new()),
+            };
+            let mut values = BTreeMap::new();
+            for f in fields.iter().take(32) {
+                if let Ok(Some((v, _))) = doc.get_at(ROOT, f.as_str(), &[m.hash])
+                    && let automerge::Value::Scalar(_) = v
+                {
+                    values.insert(f.clone(), doc::render(&v));
+                }
+            }
+            if fields.iter().any(|f| f == "notes")
+                && let Ok(Some((_, notes))) = doc.get_at(ROOT, "notes", &[m.hash])
+                && let Ok(text) = doc.text_at(&notes, &[m.hash])
+            {
+                values.insert("notes".into(), text);
+            }
+            out.push(HistoryEntry {
+                at: chrono::DateTime::from_timestamp(m.timestamp, 0)
+                    .unwrap_or(chrono::DateTime::UNIX_EPOCH),
+                device,
+                actor: m.actor.to_hex_string(),
+                fields,
+                values,
+                hash: m.hash.to_string(),
+            });
+        }
+        out.sort_by(|a, b| a.at.cmp(&b.at));
+        Ok(out)
+    }
+
+    /// Fields two devices set concurrently: field → values, the shown one first.
+    pub fn conflicts(&self, id: CustomerId) -> Result<BTreeMap<String, Vec<String>>> {
+        let doc = self.document(id)?;
+        Ok(doc::conflicts(&doc))
+    }
+
+    /// Recomputes every summary and index row from the documents (the migration path when the
+    /// summary format changes; also a repair tool). Loads every document once.
+    pub fn rebuild_summaries(&self) -> Result<u64> {
+        let txn = self.begin_write()?;
+        let mut n = 0;
+        {
+            let mut w = Writer::open(&txn)?;
+            w.summaries.retain(|_, _| false)?;
+            w.by_name.retain(|_, _| false)?;
+            w.by_tag.retain(|_, _| false)?;
+            w.agenda.retain(|_, _| false)?;
+            let ids: Vec<u128> = w
+                .docs
+                .iter()?
+                .map(|r| r.map(|(k, _)| k.value()))
+                .collect::<Result<_, _>>()?;
+            for key in ids {
+                let id = CustomerId::from_u128(key);
+                if let Some((mut doc, _)) = load_doc(&w.docs, &w.changes, id)? {
+                    w.finish(&mut doc, id, None)?;
+                    n += 1;
+                }
+            }
+        }
+        self.commit(txn)?;
+        Ok(n)
+    }
+
+    /// Folds every document's change chunks into one snapshot and compacts the file.
+    pub fn compact(&mut self) -> Result<()> {
+        let txn = self.begin_write()?;
+        {
+            let mut w = Writer::open(&txn)?;
+            let ids: Vec<u128> = w
+                .docs
+                .iter()?
+                .map(|r| r.map(|(k, _)| k.value()))
+                .collect::<Result<_, _>>()?;
+            for key in ids {
+                let id = CustomerId::from_u128(key);
+                if let Some((mut doc, chunks)) = load_doc(&w.docs, &w.changes, id)?
+                    && chunks > 0
+                {
+                    w.docs.insert(key, doc.save().as_slice())?;
+                    w.changes.retain_in((key, 0)..=(key, u32::MAX), |_, _| false)?;
+                }
+            }
+        }
+        self.commit(txn)?;
+        self.db.compact()?;
+        Ok(())
+    }
+
+    /// Checks redb's checksums and that every summary matches its document.
+    pub fn verify(&mut self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        if !self.db.check_integrity().map_err(|e| StoreError::Corrupt {
+            path: self.dir.join(DB_FILE),
+            detail: e.to_string(),
+        })? {
+            problems.push("redb repaired the file on integrity check".to_string());
+        }
+        for id in self.ids()? {
+            let c = match self.customer(id) {
+                Ok(c) => c,
+                Err(e) => {
+                    problems.push(format!("{id}: {e}"));
+                    continue;
+                }
+            };
+            let want = CustomerSummary::of(&c);
+            match self.summary(id)? {
+                Some(s) if s == want => {}
+                Some(_) => problems.push(format!("{id}: summary differs from document")),
+                None => problems.push(format!("{id}: summary missing")),
+            }
+        }
+        Ok(problems)
+    }
+}
+
+fn describe_holder(dir: &Path) -> String {
+    match std::fs::read(dir.join(LOCK_NOTE))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<LockNote>(&b).ok())
+    {
+        Some(n) => format!("`{}` (pid {}, since {})", n.holder, n.pid, n.since),
+        None => "another process".to_string(),
+    }
+}
+
+/// The tables one write transaction touches, with the summary/index bookkeeping.
+struct Writer<'t> {
+    docs: redb::Table<'t, u128, &'static [u8]>,
+    changes: redb::Table<'t, (u128, u32), &'static [u8]>,
+    summaries: redb::Table<'t, u128, &'static [u8]>,
+    heads: redb::Table<'t, u128, &'static [u8]>,
+    by_name: redb::Table<'t, (&'static str, u128), ()>,
+    by_tag: redb::Table<'t, (&'static str, u128), ()>,
+    agenda: redb::Table<'t, (&'static str, u128, u128), ()>,
+}
+
+impl<'t> Writer<'t> {
+    fn open(txn: &'t WriteTransaction) -> Result<Self> {
+        Ok(Writer {
+            docs: txn.open_table(DOCS)?,
+            changes: txn.open_table(CHANGES)?,
+            summaries: txn.open_table(SUMMARIES)?,
+            heads: txn.open_table(HEADS)?,
+            by_name: txn.open_table(BY_NAME)?,
+            by_tag: txn.open_table(BY_TAG)?,
+            agenda: txn.open_table(AGENDA)?,
+        })
+    }
+
+    fn summary(&self, id: CustomerId) -> Result<Option<CustomerSummary>> {
+        self.summaries
+            .get(id.as_u128())?
+            .map(|g| decode_summary(g.value()))
+            .transpose()
+    }
+
+    /// Appends the changes since `old_heads` as a chunk, or folds everything into a new
+    /// snapshot once the document has [`COMPACT_AFTER`] chunks.
+    fn store_changes(
+        &mut self,
+        doc: &mut AutoCommit,
+        id: CustomerId,
+        old_heads: &[ChangeHash],
+        chunks: u32,
+    ) -> Result<()> {
+        let key = id.as_u128();
+        if chunks + 1 >= COMPACT_AFTER {
+            self.docs.insert(key, doc.save().as_slice())?;
+            self.changes
+                .retain_in((key, 0)..=(key, u32::MAX), |_, _| false)?;
+        } else {
+            let next = match self.changes.range((key, 0)..=(key, u32::MAX))?.next_back() {
+                Some(row) => row?.0.value().1 + 1,
+                None => 0,
+            };
+            let bytes = doc.save_after(old_heads);
+            self.changes.insert((key, next), bytes.as_slice())?;
+        }
+        Ok(())
+    }
+
+    /// Rewrites the summary, index and heads rows of `id` from the document.
+    fn finish(
+        &mut self,
+        doc: &mut AutoCommit,
+        id: CustomerId,
+        old: Option<&CustomerSummary>,
+    ) -> Result<Vec<ChangeHash>> {
+        let key = id.as_u128();
+        let customer = doc::hydrate(doc, id)?;
+        let new = CustomerSummary::of(&customer);
+        if let Some(old) = old {
+            self.by_name.remove((old.sort_key.as_str(), key))?;
+            for t in &old.tags {
+                self.by_tag.remove((t.as_str(), key))?;
+            }
+            for f in &old.open_followups {
+                self.agenda
+                    .remove((f.due.to_string().as_str(), key, f.id.as_u128()))?;
+            }
+        }
+        self.by_name.insert((new.sort_key.as_str(), key), ())?;
+        for t in &new.tags {
+            self.by_tag.insert((t.as_str(), key), ())?;
+        }
+        if !new.deleted && !new.archived {
+            for f in &new.open_followups {
+                self.agenda
+                    .insert((f.due.to_string().as_str(), key, f.id.as_u128()), ())?;
+            }
+        }
+        let bytes = postcard::to_stdvec(&new)?;
+        self.summaries.insert(key, bytes.as_slice())?;
+        let mut heads = doc.get_heads();
+        heads.sort();
+        self.heads.insert(key, encode_heads(&heads).as_slice())?;
+        Ok(heads)
+    }
+}

@@ -1,0 +1,537 @@
+//! The automerge layout of one customer document, and the mapping between it and
+//! [`rapport_model::Customer`].
+//!
+//! ```text
+//! ROOT
+//!   schema: 1              id: "<32 hex>"          name, kind, company, industry, address,
+//!   owner, source, importance, urgency: str         stage, referred_by: str | null
+//!   notes: Text            archived: bool          created_at, updated_at: timestamp
+//!   emails, phones: [str]  tags: { tag: true }
+//!   deletions: { key: timestamp }     deleted iff non-empty (see below)
+//!   contacts | followups | interactions | deals: { item id: { field: value } }
+//! ```
+//!
+//! Merge rules that follow from this layout (tested in `tests/`):
+//! - Different fields edited on two devices: both edits kept.
+//! - The same scalar field: automerge's deterministic winner is shown on every device, and the
+//!   losing value stays visible through [`conflicts`].
+//! - Notes: a text CRDT; concurrent edits interleave character by character.
+//! - Items (contacts, follow-ups, ...) are maps keyed by random ids, so concurrent adds never
+//!   collide; editing an item writes only the fields that changed.
+//! - Tags are a map used as a set: a concurrent add and remove of the same tag keeps the tag.
+//! - Delete adds a fresh key to `deletions`; restore removes the keys it has seen. A delete
+//!   concurrent with a restore therefore survives, and a device that never saw the delete
+//!   cannot undo it by syncing older state: deletes are never silently resurrected.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::{
+    AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable,
+};
+use chrono::NaiveDate;
+use rapport_model::{
+    Contact, Currency, Customer, CustomerId, CustomerKind, Deal, DealStatus, Due, Edit, FollowUp,
+    FollowUpKind, Importance, Interaction, InteractionKind, ItemId, LifecycleStage, Money,
+    Timestamp, Urgency, timestamp_from_millis,
+};
+
+use crate::StoreError;
+
+/// Layout version written at `schema`.
+pub const DOC_SCHEMA: i64 = 1;
+
+type AmResult<T> = Result<T, automerge::AutomergeError>;
+
+fn ts(t: Timestamp) -> ScalarValue {
+    ScalarValue::Timestamp(t.timestamp_millis())
+}
+
+/// Writes a fresh document for `c` (all fields), as one change.
+pub fn init(doc: &mut AutoCommit, c: &Customer) -> AmResult<()> {
+    doc.put(ROOT, "schema", DOC_SCHEMA)?;
+    doc.put(ROOT, "id", c.id.to_string())?;
+    doc.put(ROOT, "created_at", ts(c.created_at))?;
+    doc.put(ROOT, "updated_at", ts(c.updated_at))?;
+    doc.put(ROOT, "name", c.name.as_str())?;
+    doc.put(ROOT, "kind", c.kind.as_str())?;
+    for key in ["company", "industry", "address", "owner", "source"] {
+        doc.put(ROOT, key, "")?;
+    }
+    doc.put(ROOT, "importance", c.importance.as_str())?;
+    doc.put(ROOT, "urgency", c.urgency.as_str())?;
+    doc.put(ROOT, "stage", ScalarValue::Null)?;
+    doc.put(ROOT, "referred_by", ScalarValue::Null)?;
+    doc.put(ROOT, "archived", false)?;
+    doc.put_object(ROOT, "notes", ObjType::Text)?;
+    doc.put_object(ROOT, "emails", ObjType::List)?;
+    doc.put_object(ROOT, "phones", ObjType::List)?;
+    for key in [
+        "tags",
+        "deletions",
+        "contacts",
+        "followups",
+        "interactions",
+        "deals",
+    ] {
+        doc.put_object(ROOT, key, ObjType::Map)?;
+    }
+    Ok(())
+}
+
+/// The object at `key` of `parent`, created with `ty` if missing (or of another type).
+fn obj(doc: &mut AutoCommit, parent: &ObjId, key: &str, ty: ObjType) -> AmResult<ObjId> {
+    if let Some((Value::Object(t), id)) = doc.get(parent, key)?
+        && t == ty
+    {
+        return Ok(id);
+    }
+    doc.put_object(parent, key, ty)
+}
+
+fn get_obj(doc: &AutoCommit, parent: &ObjId, key: &str) -> Option<ObjId> {
+    match doc.get(parent, key) {
+        Ok(Some((Value::Object(_), id))) => Some(id),
+        _ => None,
+    }
+}
+
+fn get_str(doc: &AutoCommit, parent: &ObjId, key: &str) -> Option<String> {
+    match doc.get(parent, key) {
+        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+            ScalarValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        },
+        Ok(Some((Value::Object(ObjType::Text), id))) => doc.text(&id).ok(),
+        _ => None,
+    }
+}
+
+fn get_i64(doc: &AutoCommit, parent: &ObjId, key: &str) -> Option<i64> {
+    match doc.get(parent, key) {
+        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+            ScalarValue::Int(i) | ScalarValue::Timestamp(i) => Some(*i),
+            ScalarValue::Uint(u) => i64::try_from(*u).ok(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn get_bool(doc: &AutoCommit, parent: &ObjId, key: &str) -> Option<bool> {
+    match doc.get(parent, key) {
+        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+            ScalarValue::Boolean(b) => Some(*b),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn get_ts(doc: &AutoCommit, parent: &ObjId, key: &str) -> Option<Timestamp> {
+    get_i64(doc, parent, key).map(timestamp_from_millis)
+}
+
+fn get_list(doc: &AutoCommit, parent: &ObjId, key: &str) -> Vec<String> {
+    let Some(list) = get_obj(doc, parent, key) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    for i in 0..doc.length(&list) {
+        if let Ok(Some((Value::Scalar(s), _))) = doc.get(&list, i)
+            && let ScalarValue::Str(s) = s.as_ref()
+            && !out.iter().any(|x| x == s.as_str())
+        {
+            out.push(s.to_string());
+        }
+    }
+    out
+}
+
+/// Puts `value` at `key` only if it differs from what is there, so an unchanged field makes
+/// no op (and cannot win a conflict it was not part of).
+fn put_str(doc: &mut AutoCommit, parent: &ObjId, key: &str, value: &str) -> AmResult<()> {
+    if get_str(doc, parent, key).as_deref() != Some(value) {
+        doc.put(parent, key, value)?;
+    }
+    Ok(())
+}
+
+fn put_opt_str(doc: &mut AutoCommit, parent: &ObjId, key: &str, value: Option<&str>) -> AmResult<()> {
+    match value {
+        Some(v) => put_str(doc, parent, key, v),
+        None => {
+            let is_null = matches!(doc.get(parent, key)?, Some((Value::Scalar(s), _)) if s.is_null());
+            if !is_null {
+                doc.put(parent, key, ScalarValue::Null)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn put_i64(doc: &mut AutoCommit, parent: &ObjId, key: &str, value: i64) -> AmResult<()> {
+    if get_i64(doc, parent, key) != Some(value) {
+        doc.put(parent, key, value)?;
+    }
+    Ok(())
+}
+
+fn put_opt_ts(doc: &mut AutoCommit, parent: &ObjId, key: &str, value: Option<Timestamp>) -> AmResult<()> {
+    match value {
+        Some(t) => {
+            if get_i64(doc, parent, key) != Some(t.timestamp_millis()) {
+                doc.put(parent, key, ts(t))?;
+            }
+            Ok(())
+        }
+        None => put_opt_str(doc, parent, key, None),
+    }
+}
+
+/// Replaces a list's content if it differs.
+fn put_list(doc: &mut AutoCommit, parent: &ObjId, key: &str, values: &[String]) -> AmResult<()> {
+    if get_list(doc, parent, key) == values {
+        return Ok(());
+    }
+    let list = obj(doc, parent, key, ObjType::List)?;
+    for i in (0..doc.length(&list)).rev() {
+        doc.delete(&list, i)?;
+    }
+    for (i, v) in values.iter().enumerate() {
+        doc.insert(&list, i, v.as_str())?;
+    }
+    Ok(())
+}
+
+fn list_add(doc: &mut AutoCommit, key: &str, value: &str) -> AmResult<()> {
+    if get_list(doc, &ROOT, key).iter().any(|x| x == value) {
+        return Ok(());
+    }
+    let list = obj(doc, &ROOT, key, ObjType::List)?;
+    let len = doc.length(&list);
+    doc.insert(&list, len, value)?;
+    Ok(())
+}
+
+fn list_remove(doc: &mut AutoCommit, key: &str, value: &str) -> AmResult<()> {
+    let Some(list) = get_obj(doc, &ROOT, key) else {
+        return Ok(());
+    };
+    for i in (0..doc.length(&list)).rev() {
+        if let Some((Value::Scalar(s), _)) = doc.get(&list, i)?
+            && matches!(s.as_ref(), ScalarValue::Str(x) if x.as_str() == value)
+        {
+            doc.delete(&list, i)?;
+        }
+    }
+    Ok(())
+}
+
+fn item(doc: &mut AutoCommit, coll: &str, id: ItemId) -> AmResult<ObjId> {
+    let map = obj(doc, &ROOT, coll, ObjType::Map)?;
+    obj(doc, &map, &id.to_string(), ObjType::Map)
+}
+
+fn remove_item(doc: &mut AutoCommit, coll: &str, id: ItemId) -> AmResult<()> {
+    if let Some(map) = get_obj(doc, &ROOT, coll) {
+        let key = id.to_string();
+        if doc.get(&map, key.as_str())?.is_some() {
+            doc.delete(&map, key.as_str())?;
+        }
+    }
+    Ok(())
+}
+
+fn date_str(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// Applies validated edits to the document. `now` stamps deletions.
+pub fn apply(doc: &mut AutoCommit, edits: &[Edit], now: Timestamp) -> AmResult<()> {
+    for e in edits {
+        match e {
+            Edit::Name(s) => put_str(doc, &ROOT, "name", s.trim())?,
+            Edit::Kind(k) => put_str(doc, &ROOT, "kind", k.as_str())?,
+            Edit::Company(s) => put_str(doc, &ROOT, "company", s.trim())?,
+            Edit::Industry(s) => put_str(doc, &ROOT, "industry", s.trim())?,
+            Edit::Address(s) => put_str(doc, &ROOT, "address", s)?,
+            Edit::Owner(s) => put_str(doc, &ROOT, "owner", s.trim())?,
+            Edit::Source(s) => put_str(doc, &ROOT, "source", s.trim())?,
+            Edit::Notes(s) => {
+                let notes = obj(doc, &ROOT, "notes", ObjType::Text)?;
+                doc.update_text(&notes, s)?;
+            }
+            Edit::Stage(s) => put_opt_str(doc, &ROOT, "stage", s.map(LifecycleStage::as_str))?,
+            Edit::Importance(i) => put_str(doc, &ROOT, "importance", i.as_str())?,
+            Edit::Urgency(u) => put_str(doc, &ROOT, "urgency", u.as_str())?,
+            Edit::ReferredBy(r) => {
+                put_opt_str(doc, &ROOT, "referred_by", r.map(|r| r.to_string()).as_deref())?
+            }
+            Edit::AddTag(t) => {
+                let tags = obj(doc, &ROOT, "tags", ObjType::Map)?;
+                let t = rapport_model::text::fold(t);
+                if doc.get(&tags, t.as_str())?.is_none() {
+                    doc.put(&tags, t.as_str(), true)?;
+                }
+            }
+            Edit::RemoveTag(t) => {
+                if let Some(tags) = get_obj(doc, &ROOT, "tags") {
+                    let t = rapport_model::text::fold(t);
+                    if doc.get(&tags, t.as_str())?.is_some() {
+                        doc.delete(&tags, t.as_str())?;
+                    }
+                }
+            }
+            Edit::AddEmail(s) => list_add(doc, "emails", s.trim())?,
+            Edit::RemoveEmail(s) => list_remove(doc, "emails", s.trim())?,
+            Edit::AddPhone(s) => list_add(doc, "phones", s.trim())?,
+            Edit::RemovePhone(s) => list_remove(doc, "phones", s.trim())?,
+            Edit::Archive(a) => {
+                if get_bool(doc, &ROOT, "archived") != Some(*a) {
+                    doc.put(ROOT, "archived", *a)?;
+                }
+            }
+            Edit::Delete => {
+                let dels = obj(doc, &ROOT, "deletions", ObjType::Map)?;
+                if doc.length(&dels) == 0 {
+                    doc.put(&dels, ItemId::new().to_string(), ts(now))?;
+                }
+            }
+            Edit::Restore => {
+                if let Some(dels) = get_obj(doc, &ROOT, "deletions") {
+                    let keys: Vec<String> = doc.keys(&dels).collect();
+                    for k in keys {
+                        doc.delete(&dels, k.as_str())?;
+                    }
+                }
+            }
+            Edit::PutContact(id, c) => {
+                let o = item(doc, "contacts", *id)?;
+                put_str(doc, &o, "name", c.name.trim())?;
+                put_str(doc, &o, "title", c.title.trim())?;
+                put_list(doc, &o, "phones", &c.phones)?;
+                put_list(doc, &o, "emails", &c.emails)?;
+                put_list(doc, &o, "handles", &c.handles)?;
+                put_opt_str(doc, &o, "birthday", c.birthday.map(date_str).as_deref())?;
+                put_str(doc, &o, "notes", &c.notes)?;
+            }
+            Edit::RemoveContact(id) => remove_item(doc, "contacts", *id)?,
+            Edit::PutFollowUp(id, f) => {
+                let o = item(doc, "followups", *id)?;
+                put_str(doc, &o, "due", &f.due.to_string())?;
+                put_str(doc, &o, "kind", f.kind.as_str())?;
+                put_str(doc, &o, "subject", f.subject.trim())?;
+                put_str(doc, &o, "assignee", f.assignee.trim())?;
+                put_opt_ts(doc, &o, "done_at", f.done_at)?;
+                put_str(doc, &o, "outcome", &f.outcome)?;
+            }
+            Edit::CompleteFollowUp { id, at, outcome } => {
+                let o = item(doc, "followups", *id)?;
+                put_opt_ts(doc, &o, "done_at", Some(*at))?;
+                put_str(doc, &o, "outcome", outcome)?;
+            }
+            Edit::RemoveFollowUp(id) => remove_item(doc, "followups", *id)?,
+            Edit::LogInteraction(id, i) => {
+                let o = item(doc, "interactions", *id)?;
+                put_opt_ts(doc, &o, "at", Some(i.at))?;
+                put_str(doc, &o, "kind", i.kind.as_str())?;
+                put_str(doc, &o, "summary", i.summary.trim())?;
+                put_str(doc, &o, "outcome", &i.outcome)?;
+                put_str(doc, &o, "by", i.by.trim())?;
+            }
+            Edit::PutDeal(id, d) => {
+                let o = item(doc, "deals", *id)?;
+                put_str(doc, &o, "title", d.title.trim())?;
+                put_i64(doc, &o, "amount", d.amount.minor)?;
+                put_str(doc, &o, "currency", d.amount.currency.code())?;
+                put_str(doc, &o, "status", d.status.as_str())?;
+                put_str(doc, &o, "date", &date_str(d.date))?;
+                put_i64(doc, &o, "probability", i64::from(d.probability))?;
+            }
+            Edit::RemoveDeal(id) => remove_item(doc, "deals", *id)?,
+        }
+    }
+    Ok(())
+}
+
+/// Stamps `updated_at`.
+pub fn touch(doc: &mut AutoCommit, now: Timestamp) -> AmResult<()> {
+    doc.put(ROOT, "updated_at", ts(now))?;
+    Ok(())
+}
+
+fn parse_or<T: Copy>(s: Option<String>, parse: impl Fn(&str) -> Option<T>, default: T) -> T {
+    s.as_deref().and_then(parse).unwrap_or(default)
+}
+
+fn items<T>(
+    doc: &AutoCommit,
+    coll: &str,
+    what: &'static str,
+    read: impl Fn(&AutoCommit, &ObjId) -> Option<T>,
+) -> BTreeMap<ItemId, T> {
+    let mut out = BTreeMap::new();
+    let Some(map) = get_obj(doc, &ROOT, coll) else {
+        return out;
+    };
+    for key in doc.keys(&map).collect::<Vec<_>>() {
+        let parsed = key.parse::<ItemId>().ok().zip(get_obj(doc, &map, &key));
+        match parsed.and_then(|(id, o)| read(doc, &o).map(|v| (id, v))) {
+            Some((id, v)) => {
+                out.insert(id, v);
+            }
+            None => tracing::warn!(item = %key, "skipping malformed {what} in document"),
+        }
+    }
+    out
+}
+
+/// Reads the customer out of the document. Tolerant: a field of the wrong type reads as its
+/// default and a malformed item is skipped (with a warning), so a broken or hostile peer's
+/// document can never crash the reader. Only a missing or mismatched `id` and a missing name
+/// are errors.
+pub fn hydrate(doc: &AutoCommit, expect: CustomerId) -> Result<Customer, StoreError> {
+    let id = get_str(doc, &ROOT, "id")
+        .and_then(|s| s.parse::<CustomerId>().ok())
+        .ok_or_else(|| StoreError::BadDocument {
+            id: expect,
+            reason: "missing or malformed `id`".into(),
+        })?;
+    if id != expect {
+        return Err(StoreError::BadDocument {
+            id: expect,
+            reason: format!("document says it is customer {id}"),
+        });
+    }
+    let name = get_str(doc, &ROOT, "name").unwrap_or_default();
+    let created_at = get_ts(doc, &ROOT, "created_at").unwrap_or(chrono::DateTime::UNIX_EPOCH);
+    let mut c = Customer::new(
+        id,
+        name,
+        parse_or(
+            get_str(doc, &ROOT, "kind"),
+            |s| CustomerKind::parse(s).ok(),
+            CustomerKind::Company,
+        ),
+        created_at,
+    );
+    c.updated_at = get_ts(doc, &ROOT, "updated_at").unwrap_or(created_at);
+    c.company = get_str(doc, &ROOT, "company").unwrap_or_default();
+    c.industry = get_str(doc, &ROOT, "industry").unwrap_or_default();
+    c.address = get_str(doc, &ROOT, "address").unwrap_or_default();
+    c.owner = get_str(doc, &ROOT, "owner").unwrap_or_default();
+    c.source = get_str(doc, &ROOT, "source").unwrap_or_default();
+    c.notes = get_str(doc, &ROOT, "notes").unwrap_or_default();
+    c.emails = get_list(doc, &ROOT, "emails");
+    c.phones = get_list(doc, &ROOT, "phones");
+    c.stage = get_str(doc, &ROOT, "stage").and_then(|s| LifecycleStage::parse(&s).ok());
+    c.importance = parse_or(
+        get_str(doc, &ROOT, "importance"),
+        |s| Importance::parse(s).ok(),
+        Importance::default(),
+    );
+    c.urgency = parse_or(
+        get_str(doc, &ROOT, "urgency"),
+        |s| Urgency::parse(s).ok(),
+        Urgency::default(),
+    );
+    c.referred_by = get_str(doc, &ROOT, "referred_by").and_then(|s| s.parse().ok());
+    c.archived = get_bool(doc, &ROOT, "archived").unwrap_or(false);
+    c.tags = get_obj(doc, &ROOT, "tags")
+        .map(|t| doc.keys(&t).collect::<BTreeSet<String>>())
+        .unwrap_or_default();
+    c.deleted_at = get_obj(doc, &ROOT, "deletions").and_then(|d| {
+        doc.keys(&d)
+            .collect::<Vec<_>>()
+            .iter()
+            .filter_map(|k| get_ts(doc, &d, k))
+            .min()
+    });
+    c.contacts = items(doc, "contacts", "contact", |doc, o| {
+        Some(Contact {
+            name: get_str(doc, o, "name")?,
+            title: get_str(doc, o, "title").unwrap_or_default(),
+            phones: get_list(doc, o, "phones"),
+            emails: get_list(doc, o, "emails"),
+            handles: get_list(doc, o, "handles"),
+            birthday: get_str(doc, o, "birthday")
+                .and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()),
+            notes: get_str(doc, o, "notes").unwrap_or_default(),
+        })
+    });
+    c.followups = items(doc, "followups", "follow-up", |doc, o| {
+        Some(FollowUp {
+            due: Due::parse(&get_str(doc, o, "due")?, "due").ok()?,
+            kind: parse_or(
+                get_str(doc, o, "kind"),
+                |s| FollowUpKind::parse(s).ok(),
+                FollowUpKind::Other,
+            ),
+            subject: get_str(doc, o, "subject").unwrap_or_default(),
+            assignee: get_str(doc, o, "assignee").unwrap_or_default(),
+            done_at: get_ts(doc, o, "done_at"),
+            outcome: get_str(doc, o, "outcome").unwrap_or_default(),
+        })
+    });
+    c.interactions = items(doc, "interactions", "interaction", |doc, o| {
+        Some(Interaction {
+            at: get_ts(doc, o, "at")?,
+            kind: parse_or(
+                get_str(doc, o, "kind"),
+                |s| InteractionKind::parse(s).ok(),
+                InteractionKind::Other,
+            ),
+            summary: get_str(doc, o, "summary").unwrap_or_default(),
+            outcome: get_str(doc, o, "outcome").unwrap_or_default(),
+            by: get_str(doc, o, "by").unwrap_or_default(),
+        })
+    });
+    c.deals = items(doc, "deals", "deal", |doc, o| {
+        let minor = get_i64(doc, o, "amount").filter(|m| *m >= 0)?;
+        let currency = Currency::parse(&get_str(doc, o, "currency")?, "currency").ok()?;
+        Some(Deal {
+            title: get_str(doc, o, "title").unwrap_or_default(),
+            amount: Money { minor, currency },
+            status: DealStatus::parse(&get_str(doc, o, "status")?).ok()?,
+            date: NaiveDate::parse_from_str(&get_str(doc, o, "date")?, "%Y-%m-%d").ok()?,
+            probability: get_i64(doc, o, "probability")
+                .and_then(|p| u8::try_from(p).ok())
+                .filter(|p| *p <= 100)
+                .unwrap_or(0),
+        })
+    });
+    Ok(c)
+}
+
+/// Scalar top-level fields that two devices set concurrently: field → every value, winner
+/// first.
+pub fn conflicts(doc: &AutoCommit) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for key in doc.keys(ROOT).collect::<Vec<_>>() {
+        if let Ok(values) = doc.get_all(ROOT, key.as_str())
+            && values.len() > 1
+        {
+            let winner = doc.get(ROOT, key.as_str()).ok().flatten().map(|(_, id)| id);
+            let mut vals: Vec<(bool, String)> = values
+                .iter()
+                .map(|(v, id)| (Some(id) != winner.as_ref(), render(v)))
+                .collect();
+            vals.sort();
+            out.insert(key, vals.into_iter().map(|(_, v)| v).collect());
+        }
+    }
+    out
+}
+
+/// A short text rendering of a value for history and conflicts.
+pub fn render(v: &Value<'_>) -> String {
+    match v {
+        Value::Scalar(s) => match s.as_ref() {
+            ScalarValue::Str(s) => s.to_string(),
+            ScalarValue::Null => "(none)".to_string(),
+            ScalarValue::Timestamp(t) => timestamp_from_millis(*t).to_rfc3339(),
+            other => other.to_string(),
+        },
+        Value::Object(t) => format!("({t:?})"),
+    }
+}

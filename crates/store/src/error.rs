@@ -1,0 +1,102 @@
+//! Store errors: each says what went wrong and where.
+
+use std::path::PathBuf;
+
+use rapport_model::{CustomerId, ValidationError};
+
+/// Everything the store can refuse or fail at.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the store at {path} is in use by {holder}; stop it first (only one Rapport process may open a store at a time)"
+    )]
+    InUse { path: PathBuf, holder: String },
+    #[error(
+        "the store at {path} was written by a newer Rapport (schema {found}, this build reads up to {supported}); upgrade Rapport to open it"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: u64,
+        supported: u64,
+    },
+    #[error(
+        "the store file {path} is damaged ({detail}); restore it from a backup (`rapport restore`) or move it aside to start empty"
+    )]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the disk holding {path} is full; free some space and try again (nothing was written)")]
+    DiskFull { path: PathBuf },
+    #[error("storage error: {0}")]
+    Db(#[from] redb::Error),
+    #[error("invalid input: {0}")]
+    Invalid(#[from] ValidationError),
+    #[error("no customer matches `{0}`")]
+    NotFound(String),
+    #[error("`{query}` matches several customers: {}", candidates.join(", "))]
+    Ambiguous {
+        query: String,
+        candidates: Vec<String>,
+    },
+    #[error("customer {0} already exists")]
+    AlreadyExists(CustomerId),
+    #[error("customer {0} is deleted; restore it first (`rapport customer restore {0}`)")]
+    Deleted(CustomerId),
+    #[error("document of customer {id} is malformed: {reason}")]
+    BadDocument { id: CustomerId, reason: String },
+    #[error("document error: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+    #[error("stored row could not be decoded ({0}); the store may be damaged")]
+    Decode(String),
+}
+
+macro_rules! via_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Db(e.into())
+            }
+        }
+    )*};
+}
+via_redb!(
+    redb::TransactionError,
+    redb::TableError,
+    redb::CommitError,
+    redb::CompactionError
+);
+
+impl From<redb::StorageError> for StoreError {
+    fn from(e: redb::StorageError) -> Self {
+        StoreError::Db(e.into())
+    }
+}
+
+impl From<postcard::Error> for StoreError {
+    fn from(e: postcard::Error) -> Self {
+        StoreError::Decode(e.to_string())
+    }
+}
+
+impl StoreError {
+    /// Maps an out-of-space IO failure anywhere in `e` to [`StoreError::DiskFull`].
+    pub(crate) fn with_path(self, path: &std::path::Path) -> Self {
+        let full = match &self {
+            StoreError::Db(redb::Error::Io(io)) => {
+                io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28)
+            }
+            _ => false,
+        };
+        if full {
+            StoreError::DiskFull {
+                path: path.to_path_buf(),
+            }
+        } else {
+            self
+        }
+    }
+}
