@@ -17,6 +17,7 @@ const NOTES_SEARCH_BYTES: usize = 4096;
 /// A deal as value analysis sees it.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct DealFact {
+    pub id: ItemId,
     pub date: NaiveDate,
     pub minor: i64,
     pub currency: Currency,
@@ -73,8 +74,9 @@ impl CustomerSummary {
     pub fn of(c: &Customer) -> Self {
         let mut deals: Vec<DealFact> = c
             .deals
-            .values()
-            .map(|d| DealFact {
+            .iter()
+            .map(|(id, d)| DealFact {
+                id: *id,
                 date: d.date,
                 minor: d.amount.minor,
                 currency: d.amount.currency,
@@ -83,7 +85,7 @@ impl CustomerSummary {
             })
             .collect();
         deals.sort_by(|a, b| {
-            (a.date, a.minor, a.currency, a.status).cmp(&(b.date, b.minor, b.currency, b.status))
+            (a.date, a.id).cmp(&(b.date, b.id))
         });
         let last_purchase = deals
             .iter()

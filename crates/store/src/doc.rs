@@ -46,36 +46,83 @@ fn ts(t: Timestamp) -> ScalarValue {
     ScalarValue::Timestamp(t.timestamp_millis())
 }
 
-/// Writes a fresh document for `c` (all fields), as one change.
-pub fn init(doc: &mut AutoCommit, c: &Customer) -> AmResult<()> {
-    doc.put(ROOT, "schema", DOC_SCHEMA)?;
-    doc.put(ROOT, "id", c.id.to_string())?;
-    doc.put(ROOT, "created_at", ts(c.created_at))?;
-    doc.put(ROOT, "updated_at", ts(c.updated_at))?;
-    doc.put(ROOT, "name", c.name.as_str())?;
-    doc.put(ROOT, "kind", c.kind.as_str())?;
-    for key in ["company", "industry", "address", "owner", "source"] {
-        doc.put(ROOT, key, "")?;
-    }
-    doc.put(ROOT, "importance", c.importance.as_str())?;
-    doc.put(ROOT, "urgency", c.urgency.as_str())?;
-    doc.put(ROOT, "stage", ScalarValue::Null)?;
-    doc.put(ROOT, "referred_by", ScalarValue::Null)?;
-    doc.put(ROOT, "archived", false)?;
-    doc.put_object(ROOT, "notes", ObjType::Text)?;
-    doc.put_object(ROOT, "emails", ObjType::List)?;
-    doc.put_object(ROOT, "phones", ObjType::List)?;
-    for key in [
-        "tags",
-        "deletions",
-        "contacts",
-        "followups",
-        "interactions",
-        "deals",
-    ] {
-        doc.put_object(ROOT, key, ObjType::Map)?;
-    }
-    Ok(())
+/// Writes a fresh document holding all of `c`, as one batch of ops (an order of magnitude
+/// faster than one `put` per field, which matters for imports and demo data). `doc` must be
+/// empty. Reading it back with [`hydrate`] gives `c` again (a property test checks it).
+pub fn create(doc: &mut AutoCommit, c: &Customer) -> AmResult<()> {
+    use automerge::hydrate::{Map, Value as H};
+    let enc = doc.text_encoding();
+    let s = |v: &str| H::scalar(v);
+    let opt = |v: Option<String>| v.map_or(H::scalar(ScalarValue::Null), |v| H::scalar(v));
+    let list = |v: &[String]| H::List(v.iter().map(|x| H::scalar(x.as_str())).collect::<Vec<_>>().into());
+    let map = |entries: Vec<(String, H)>| H::Map(Map::from(entries.into_iter().collect::<std::collections::HashMap<String, H>>()));
+    let tsv = |t: Timestamp| H::scalar(ts(t));
+    let coll = |entries: Vec<(String, H)>| map(entries);
+    let root: Vec<(String, H)> = vec![
+        ("schema".into(), H::scalar(DOC_SCHEMA)),
+        ("id".into(), s(&c.id.to_string())),
+        ("created_at".into(), tsv(c.created_at)),
+        ("updated_at".into(), tsv(c.updated_at)),
+        ("name".into(), s(c.name.trim())),
+        ("kind".into(), s(c.kind.as_str())),
+        ("company".into(), s(c.company.trim())),
+        ("industry".into(), s(c.industry.trim())),
+        ("address".into(), s(&c.address)),
+        ("owner".into(), s(c.owner.trim())),
+        ("source".into(), s(c.source.trim())),
+        ("importance".into(), s(c.importance.as_str())),
+        ("urgency".into(), s(c.urgency.as_str())),
+        ("stage".into(), opt(c.stage.map(|x| x.as_str().to_string()))),
+        ("referred_by".into(), opt(c.referred_by.map(|r| r.to_string()))),
+        ("archived".into(), H::scalar(c.archived)),
+        ("notes".into(), H::text(enc, &c.notes)),
+        ("emails".into(), list(&c.emails)),
+        ("phones".into(), list(&c.phones)),
+        ("tags".into(), coll(c.tags.iter().map(|t| (rapport_model::text::fold(t), H::scalar(true))).collect())),
+        ("deletions".into(), coll(c.deleted_at.map(|t| (ItemId::new().to_string(), tsv(t))).into_iter().collect())),
+        ("contacts".into(), coll(c.contacts.iter().map(|(id, k)| {
+            (id.to_string(), map(vec![
+                ("name".into(), s(k.name.trim())),
+                ("title".into(), s(k.title.trim())),
+                ("phones".into(), list(&k.phones)),
+                ("emails".into(), list(&k.emails)),
+                ("handles".into(), list(&k.handles)),
+                ("birthday".into(), opt(k.birthday.map(date_str))),
+                ("notes".into(), s(&k.notes)),
+            ]))
+        }).collect())),
+        ("followups".into(), coll(c.followups.iter().map(|(id, f)| {
+            (id.to_string(), map(vec![
+                ("due".into(), s(&f.due.to_string())),
+                ("kind".into(), s(f.kind.as_str())),
+                ("subject".into(), s(f.subject.trim())),
+                ("assignee".into(), s(f.assignee.trim())),
+                ("done_at".into(), f.done_at.map_or(H::scalar(ScalarValue::Null), tsv)),
+                ("outcome".into(), s(&f.outcome)),
+            ]))
+        }).collect())),
+        ("interactions".into(), coll(c.interactions.iter().map(|(id, i)| {
+            (id.to_string(), map(vec![
+                ("at".into(), tsv(i.at)),
+                ("kind".into(), s(i.kind.as_str())),
+                ("summary".into(), s(i.summary.trim())),
+                ("outcome".into(), s(&i.outcome)),
+                ("by".into(), s(i.by.trim())),
+            ]))
+        }).collect())),
+        ("deals".into(), coll(c.deals.iter().map(|(id, d)| {
+            (id.to_string(), map(vec![
+                ("title".into(), s(d.title.trim())),
+                ("amount".into(), H::scalar(d.amount.minor)),
+                ("currency".into(), s(d.amount.currency.code())),
+                ("status".into(), s(d.status.as_str())),
+                ("date".into(), s(&date_str(d.date))),
+                ("probability".into(), H::scalar(i64::from(d.probability))),
+            ]))
+        }).collect())),
+    ];
+    let root = Map::from(root.into_iter().collect::<std::collections::HashMap<String, H>>());
+    doc.init_root_from_hydrate(&root)
 }
 
 /// The object at `key` of `parent`, created with `ty` if missing (or of another type).

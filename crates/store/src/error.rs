@@ -33,7 +33,7 @@ pub enum StoreError {
     DiskFull { path: PathBuf },
     #[error("storage error: {0}")]
     Db(#[from] redb::Error),
-    #[error("invalid input: {0}")]
+    #[error(transparent)]
     Invalid(#[from] ValidationError),
     #[error("no customer matches `{0}`")]
     NotFound(String),

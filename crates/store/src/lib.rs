@@ -430,8 +430,9 @@ impl Store {
         self.feed.subscribe()
     }
 
+    /// The clock, truncated to the milliseconds documents store.
     fn now(&self) -> Timestamp {
-        (self.clock)()
+        rapport_model::timestamp_from_millis((self.clock)().timestamp_millis())
     }
 
     fn begin_write(&self) -> Result<WriteTransaction> {
@@ -471,33 +472,33 @@ impl Store {
         let mut prepared = Vec::with_capacity(news.len());
         for n in news {
             rapport_model::Edit::Name(n.name.clone()).validate(None)?;
-            let c = Customer::new(n.id, n.name.trim(), n.kind, now);
+            let mut c = Customer::new(n.id, n.name.trim(), n.kind, now);
             for e in &n.edits {
                 e.validate(Some(&c))?;
+                e.apply(&mut c, now);
             }
-            prepared.push((c, n.edits));
+            let mut labels = vec![rapport_model::Edit::Name(c.name.clone())];
+            labels.extend(n.edits);
+            prepared.push((c, labels));
         }
         let txn = self.begin_write()?;
         let mut events = Vec::with_capacity(prepared.len());
         {
             let mut w = Writer::open(&txn)?;
-            for (c, edits) in prepared {
+            for (c, labels) in prepared {
                 if w.docs.get(c.id.as_u128())?.is_some() {
                     return Err(StoreError::AlreadyExists(c.id));
                 }
                 let mut doc = AutoCommit::new().with_actor(self.actor.clone());
-                doc::init(&mut doc, &c)?;
-                doc::apply(&mut doc, &edits, now)?;
-                let mut all = vec![rapport_model::Edit::Name(c.name.clone())];
-                all.extend(edits);
+                doc::create(&mut doc, &c)?;
                 doc.commit_with(
                     CommitOptions::default()
-                        .with_message(self.message(&all))
+                        .with_message(self.message(&labels))
                         .with_time(now.timestamp()),
                 );
                 let bytes = doc.save();
                 w.docs.insert(c.id.as_u128(), bytes.as_slice())?;
-                let heads = w.finish(&mut doc, c.id, None)?;
+                let heads = w.index(&mut doc, &c, None)?;
                 events.push(ChangeEvent {
                     id: c.id,
                     heads,
@@ -1021,9 +1022,20 @@ impl<'t> Writer<'t> {
         id: CustomerId,
         old: Option<&CustomerSummary>,
     ) -> Result<Vec<ChangeHash>> {
-        let key = id.as_u128();
         let customer = doc::hydrate(doc, id)?;
-        let new = CustomerSummary::of(&customer);
+        self.index(doc, &customer, old)
+    }
+
+    /// Rewrites the summary, index and heads rows from `customer`, which must be what `doc`
+    /// hydrates to.
+    fn index(
+        &mut self,
+        doc: &mut AutoCommit,
+        customer: &Customer,
+        old: Option<&CustomerSummary>,
+    ) -> Result<Vec<ChangeHash>> {
+        let key = customer.id.as_u128();
+        let new = CustomerSummary::of(customer);
         if let Some(old) = old {
             self.by_name.remove((old.sort_key.as_str(), key))?;
             for t in &old.tags {

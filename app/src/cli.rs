@@ -1,0 +1,311 @@
+//! Command-line definitions (clap derive). Parsing only; `run.rs` dispatches.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Rapport: a local-first CRM for field sales teams.
+#[derive(Parser, Debug)]
+#[command(name = "rapport", version, about, long_about = None)]
+pub struct Cli {
+    /// Where the store lives (default: the platform data directory).
+    #[arg(long, global = true, env = "RAPPORT_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Customers: add, list, show, edit, archive, delete, restore.
+    #[command(subcommand)]
+    Customer(CustomerCmd),
+    /// Contacts (people at a customer).
+    #[command(subcommand)]
+    Contact(ContactCmd),
+    /// Follow-ups: the agenda.
+    #[command(subcommand, name = "followup")]
+    FollowUp(FollowUpCmd),
+    /// The interaction log.
+    #[command(subcommand)]
+    Interaction(InteractionCmd),
+    /// Deals, orders and payments.
+    #[command(subcommand)]
+    Deal(DealCmd),
+    /// Who changed what, when, from which device.
+    History {
+        /// Customer id, id prefix or exact name.
+        customer: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fill the store with realistic generated customers.
+    Demo {
+        #[arg(long, default_value_t = 500)]
+        customers: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Check the store: file checksums and that every summary matches its document.
+    Check {
+        #[arg(long)]
+        json: bool,
+    },
+    /// This device's identity.
+    Device {
+        #[arg(long)]
+        json: bool,
+        /// Rename this device.
+        #[arg(long)]
+        rename: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CustomerCmd {
+    /// Add a customer; prints its id.
+    Add(CustomerAdd),
+    /// List customers by name.
+    List(CustomerList),
+    /// Show one customer in full.
+    Show {
+        customer: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change fields of a customer.
+    Edit(CustomerEdit),
+    /// Archive a customer (hidden from lists and the agenda, kept).
+    Archive {
+        customer: String,
+        /// Un-archive instead.
+        #[arg(long)]
+        undo: bool,
+    },
+    /// Delete a customer (a tombstone on every device; restorable).
+    Delete { customer: String },
+    /// Restore a deleted customer.
+    Restore { customer: String },
+}
+
+#[derive(Args, Debug)]
+pub struct CustomerAdd {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long, default_value = "company")]
+    pub kind: String,
+    /// For a person: the organisation they belong to.
+    #[arg(long)]
+    pub company: Option<String>,
+    #[arg(long)]
+    pub email: Vec<String>,
+    #[arg(long)]
+    pub phone: Vec<String>,
+    #[arg(long)]
+    pub tag: Vec<String>,
+    #[arg(long)]
+    pub industry: Option<String>,
+    #[arg(long)]
+    pub address: Option<String>,
+    #[arg(long)]
+    pub owner: Option<String>,
+    #[arg(long)]
+    pub source: Option<String>,
+    #[arg(long)]
+    pub notes: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CustomerList {
+    /// Only customers with this tag.
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Only customers matching this text (name, company, contacts, phones, emails, tags,
+    /// notes; Chinese names also by pinyin).
+    #[arg(long)]
+    pub search: Option<String>,
+    /// Include archived customers.
+    #[arg(long)]
+    pub archived: bool,
+    /// List deleted customers (only).
+    #[arg(long, conflicts_with = "archived")]
+    pub deleted: bool,
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[arg(long, default_value_t = 0)]
+    pub offset: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CustomerEdit {
+    pub customer: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub kind: Option<String>,
+    #[arg(long)]
+    pub company: Option<String>,
+    #[arg(long)]
+    pub industry: Option<String>,
+    #[arg(long)]
+    pub address: Option<String>,
+    #[arg(long)]
+    pub owner: Option<String>,
+    #[arg(long)]
+    pub source: Option<String>,
+    #[arg(long)]
+    pub notes: Option<String>,
+    /// exploration, formation, stability, decline, or `none` to infer it.
+    #[arg(long)]
+    pub stage: Option<String>,
+    #[arg(long)]
+    pub importance: Option<String>,
+    #[arg(long)]
+    pub urgency: Option<String>,
+    /// The customer who referred this one, or `none`.
+    #[arg(long)]
+    pub referred_by: Option<String>,
+    #[arg(long)]
+    pub add_tag: Vec<String>,
+    #[arg(long)]
+    pub remove_tag: Vec<String>,
+    #[arg(long)]
+    pub add_email: Vec<String>,
+    #[arg(long)]
+    pub remove_email: Vec<String>,
+    #[arg(long)]
+    pub add_phone: Vec<String>,
+    #[arg(long)]
+    pub remove_phone: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ContactCmd {
+    /// Add a contact to a customer; prints its id.
+    Add {
+        customer: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        title: String,
+        #[arg(long)]
+        email: Vec<String>,
+        #[arg(long)]
+        phone: Vec<String>,
+        /// Messaging handle, e.g. wechat:zhangwei88.
+        #[arg(long)]
+        handle: Vec<String>,
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        birthday: Option<String>,
+        #[arg(long, default_value = "")]
+        notes: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FollowUpCmd {
+    /// Plan a follow-up; prints its id.
+    Add {
+        customer: String,
+        /// YYYY-MM-DD or "YYYY-MM-DD HH:MM" (local time).
+        #[arg(long)]
+        due: String,
+        /// call, visit, email, meeting or other.
+        #[arg(long, default_value = "call")]
+        kind: String,
+        #[arg(long)]
+        subject: String,
+        #[arg(long, default_value = "")]
+        assignee: String,
+    },
+    /// Open follow-ups, earliest first.
+    List {
+        /// Only those already overdue.
+        #[arg(long, group = "window")]
+        overdue: bool,
+        /// Due today or overdue.
+        #[arg(long, group = "window")]
+        today: bool,
+        /// Due within the next 7 days or overdue.
+        #[arg(long, group = "window")]
+        week: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mark a follow-up done.
+    Done {
+        /// The follow-up's id (or a unique prefix of at least 4 hex digits).
+        followup: String,
+        #[arg(long, default_value = "")]
+        outcome: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum InteractionCmd {
+    /// Record something that happened; prints its id.
+    Log {
+        customer: String,
+        #[arg(long)]
+        summary: String,
+        /// call, visit, email, meeting, message or other.
+        #[arg(long, default_value = "call")]
+        kind: String,
+        #[arg(long, default_value = "")]
+        outcome: String,
+        /// When (RFC 3339 or "YYYY-MM-DD HH:MM" local); default now.
+        #[arg(long)]
+        at: Option<String>,
+        /// Who; default this device's name.
+        #[arg(long)]
+        by: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DealCmd {
+    /// Record a deal, order or payment; prints its id.
+    Add {
+        customer: String,
+        /// Decimal amount, e.g. 1234.50.
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        /// ISO 4217 code, e.g. CNY.
+        #[arg(long)]
+        currency: String,
+        /// open, won or lost.
+        #[arg(long)]
+        status: String,
+        /// YYYY-MM-DD: close date (won/lost) or expected close (open).
+        #[arg(long)]
+        date: String,
+        #[arg(long, default_value = "")]
+        title: String,
+        /// 0-100; default 100 for won, 0 for lost, 50 for open.
+        #[arg(long)]
+        probability: Option<u8>,
+    },
+    /// Change a deal.
+    Edit {
+        /// The deal's id (or a unique prefix of at least 4 hex digits).
+        deal: String,
+        #[arg(long, allow_hyphen_values = true)]
+        amount: Option<String>,
+        #[arg(long)]
+        currency: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        probability: Option<u8>,
+    },
+}

@@ -1,0 +1,535 @@
+//! Dispatch: turns parsed commands into store calls and prints the results.
+//! Input parsing goes through the model's validators; there is no business logic here.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{Local, NaiveDateTime, TimeZone, Utc};
+use rapport_model::{
+    Contact, Currency, CustomerKind, Deal, DealStatus, Due, Edit, FollowUp, FollowUpKind,
+    Importance, Interaction, InteractionKind, ItemId, LifecycleStage, Money, NewCustomer, Urgency,
+};
+use rapport_store::{ListQuery, OpenOptions, Store, Visibility};
+
+use crate::cli::{
+    Cli, Command, ContactCmd, CustomerCmd, CustomerEdit, DealCmd, FollowUpCmd, InteractionCmd,
+};
+use crate::output;
+
+/// The data directory: `--data-dir`, `RAPPORT_DATA_DIR`, or the platform's data dir.
+pub fn data_dir(cli: &Cli) -> Result<PathBuf> {
+    if let Some(d) = &cli.data_dir {
+        return Ok(d.clone());
+    }
+    directories::ProjectDirs::from("", "", "Rapport")
+        .map(|p| p.data_dir().to_path_buf())
+        .ok_or_else(|| anyhow!("no home directory found; pass --data-dir DIR"))
+}
+
+fn open(cli: &Cli, holder: &str) -> Result<Store> {
+    let dir = data_dir(cli)?;
+    let opts = OpenOptions {
+        holder: format!("rapport {holder}"),
+        ..OpenOptions::default()
+    };
+    Ok(Store::open(&dir, opts)?)
+}
+
+fn today() -> chrono::NaiveDate {
+    Local::now().date_naive()
+}
+
+fn item_edit<T>(v: Option<T>, f: impl FnOnce(T) -> Edit, out: &mut Vec<Edit>) {
+    if let Some(v) = v {
+        out.push(f(v));
+    }
+}
+
+/// Runs one command. Errors bubble up to `main`, which prints one line and exits non-zero.
+pub fn run(cli: Cli) -> Result<()> {
+    let Some(command) = &cli.command else {
+        bail!(
+            "the desktop app is not part of this build yet; use a subcommand (see `rapport --help`)"
+        );
+    };
+    match command {
+        Command::Customer(c) => customer(&cli, c),
+        Command::Contact(ContactCmd::Add {
+            customer,
+            name,
+            title,
+            email,
+            phone,
+            handle,
+            birthday,
+            notes,
+        }) => {
+            let store = open(&cli, "contact add")?;
+            let id = store.resolve(customer)?;
+            let birthday = birthday
+                .as_deref()
+                .map(|b| Due::parse(b, "birthday").map(|d| d.date))
+                .transpose()?;
+            let cid = ItemId::new();
+            store.edit(
+                id,
+                &[Edit::PutContact(
+                    cid,
+                    Contact {
+                        name: name.clone(),
+                        title: title.clone(),
+                        phones: phone.clone(),
+                        emails: email.clone(),
+                        handles: handle.clone(),
+                        birthday,
+                        notes: notes.clone(),
+                    },
+                )],
+            )?;
+            println!("{cid}");
+            Ok(())
+        }
+        Command::FollowUp(f) => followup(&cli, f),
+        Command::Interaction(InteractionCmd::Log {
+            customer,
+            summary,
+            kind,
+            outcome,
+            at,
+            by,
+        }) => {
+            let store = open(&cli, "interaction log")?;
+            let id = store.resolve(customer)?;
+            let at = match at {
+                None => Utc::now(),
+                Some(s) => parse_instant(s)?,
+            };
+            let iid = ItemId::new();
+            store.edit(
+                id,
+                &[Edit::LogInteraction(
+                    iid,
+                    Interaction {
+                        at,
+                        kind: InteractionKind::parse(kind)?,
+                        summary: summary.clone(),
+                        outcome: outcome.clone(),
+                        by: by.clone().unwrap_or_else(|| store.device().name.clone()),
+                    },
+                )],
+            )?;
+            println!("{iid}");
+            Ok(())
+        }
+        Command::Deal(d) => deal(&cli, d),
+        Command::History { customer, json } => {
+            let store = open(&cli, "history")?;
+            let id = store.resolve(customer)?;
+            let h = store.history(id)?;
+            if *json {
+                output::json(&h)
+            } else {
+                output::history(&h)
+            }
+        }
+        Command::Demo { customers, seed } => demo(&cli, *customers, *seed),
+        Command::Check { json } => {
+            let mut store = open(&cli, "check")?;
+            let problems = store.verify()?;
+            if *json {
+                output::json(&serde_json::json!({
+                    "customers": store.count()?,
+                    "problems": problems,
+                }))?;
+            } else {
+                for p in &problems {
+                    println!("{p}");
+                }
+                println!(
+                    "{} customers checked, {} problems",
+                    store.count()?,
+                    problems.len()
+                );
+            }
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                bail!("the store has {} problems", problems.len())
+            }
+        }
+        Command::Device { json, rename } => {
+            let mut store = open(&cli, "device")?;
+            if let Some(name) = rename {
+                store.set_device_name(name)?;
+            }
+            let d = store.device().clone();
+            if *json {
+                output::json(&serde_json::json!({"id": d.actor, "name": d.name}))
+            } else {
+                println!("{}  {}", d.actor, d.name);
+                Ok(())
+            }
+        }
+    }
+}
+
+fn parse_instant(s: &str) -> Result<chrono::DateTime<Utc>> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M"))
+        .with_context(|| format!("at: `{s}` is not a time (expected \"YYYY-MM-DD HH:MM\")"))?;
+    Local
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| anyhow!("at: `{s}` does not exist in the local time zone"))
+}
+
+fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
+    match cmd {
+        CustomerCmd::Add(a) => {
+            let kind = CustomerKind::parse(&a.kind)?;
+            let mut nc = NewCustomer::new(a.name.clone(), kind);
+            let e = &mut nc.edits;
+            item_edit(a.company.clone(), Edit::Company, e);
+            item_edit(a.industry.clone(), Edit::Industry, e);
+            item_edit(a.address.clone(), Edit::Address, e);
+            item_edit(a.owner.clone(), Edit::Owner, e);
+            item_edit(a.source.clone(), Edit::Source, e);
+            item_edit(a.notes.clone(), Edit::Notes, e);
+            e.extend(a.email.iter().cloned().map(Edit::AddEmail));
+            e.extend(a.phone.iter().cloned().map(Edit::AddPhone));
+            e.extend(a.tag.iter().cloned().map(Edit::AddTag));
+            let store = open(cli, "customer add")?;
+            let id = store.create(nc)?;
+            if a.json {
+                let s = store
+                    .summary(id)?
+                    .ok_or_else(|| anyhow!("customer {id} vanished"))?;
+                output::json(&output::CustomerRow::from(&s))
+            } else {
+                println!("{id}");
+                Ok(())
+            }
+        }
+        CustomerCmd::List(l) => {
+            let store = open(cli, "customer list")?;
+            let q = ListQuery {
+                tag: l.tag.clone(),
+                text: l.search.clone(),
+                visibility: if l.deleted {
+                    Visibility::Deleted
+                } else if l.archived {
+                    Visibility::WithArchived
+                } else {
+                    Visibility::Active
+                },
+                offset: l.offset,
+                limit: l.limit,
+            };
+            let rows: Vec<output::CustomerRow> =
+                store.list(&q)?.iter().map(output::CustomerRow::from).collect();
+            if l.json {
+                output::json(&rows)
+            } else {
+                output::customer_table(&rows)
+            }
+        }
+        CustomerCmd::Show { customer, json } => {
+            let store = open(cli, "customer show")?;
+            let id = store.resolve(customer)?;
+            let c = store.customer(id)?;
+            let conflicts = store.conflicts(id)?;
+            if *json {
+                output::json(&output::CustomerDetail {
+                    customer: &c,
+                    conflicts,
+                })
+            } else {
+                output::customer_detail(&c, &conflicts)
+            }
+        }
+        CustomerCmd::Edit(e) => {
+            let store = open(cli, "customer edit")?;
+            let id = store.resolve(&e.customer)?;
+            let edits = edits_of(&store, e)?;
+            if edits.is_empty() {
+                bail!("nothing to change: give at least one field flag (see `rapport customer edit --help`)");
+            }
+            store.edit(id, &edits)?;
+            Ok(())
+        }
+        CustomerCmd::Archive { customer, undo } => {
+            let store = open(cli, "customer archive")?;
+            let id = store.resolve(customer)?;
+            store.edit(id, &[Edit::Archive(!undo)])?;
+            Ok(())
+        }
+        CustomerCmd::Delete { customer } => {
+            let store = open(cli, "customer delete")?;
+            let id = store.resolve(customer)?;
+            store.edit(id, &[Edit::Delete])?;
+            Ok(())
+        }
+        CustomerCmd::Restore { customer } => {
+            let store = open(cli, "customer restore")?;
+            let id = store.resolve(customer)?;
+            store.edit(id, &[Edit::Restore])?;
+            Ok(())
+        }
+    }
+}
+
+fn none_or<T>(s: &str, f: impl FnOnce(&str) -> Result<T>) -> Result<Option<T>> {
+    if s.eq_ignore_ascii_case("none") {
+        Ok(None)
+    } else {
+        f(s).map(Some)
+    }
+}
+
+fn edits_of(store: &Store, e: &CustomerEdit) -> Result<Vec<Edit>> {
+    let mut out = Vec::new();
+    item_edit(e.name.clone(), Edit::Name, &mut out);
+    if let Some(k) = &e.kind {
+        out.push(Edit::Kind(CustomerKind::parse(k)?));
+    }
+    item_edit(e.company.clone(), Edit::Company, &mut out);
+    item_edit(e.industry.clone(), Edit::Industry, &mut out);
+    item_edit(e.address.clone(), Edit::Address, &mut out);
+    item_edit(e.owner.clone(), Edit::Owner, &mut out);
+    item_edit(e.source.clone(), Edit::Source, &mut out);
+    item_edit(e.notes.clone(), Edit::Notes, &mut out);
+    if let Some(s) = &e.stage {
+        out.push(Edit::Stage(none_or(s, |s| Ok(LifecycleStage::parse(s)?))?));
+    }
+    if let Some(s) = &e.importance {
+        out.push(Edit::Importance(Importance::parse(s)?));
+    }
+    if let Some(s) = &e.urgency {
+        out.push(Edit::Urgency(Urgency::parse(s)?));
+    }
+    if let Some(r) = &e.referred_by {
+        out.push(Edit::ReferredBy(none_or(r, |r| Ok(store.resolve(r)?))?));
+    }
+    out.extend(e.add_tag.iter().cloned().map(Edit::AddTag));
+    out.extend(e.remove_tag.iter().cloned().map(Edit::RemoveTag));
+    out.extend(e.add_email.iter().cloned().map(Edit::AddEmail));
+    out.extend(e.remove_email.iter().cloned().map(Edit::RemoveEmail));
+    out.extend(e.add_phone.iter().cloned().map(Edit::AddPhone));
+    out.extend(e.remove_phone.iter().cloned().map(Edit::RemovePhone));
+    Ok(out)
+}
+
+/// Matches an item id given in full or as a unique hex prefix of at least 4 digits.
+fn id_matches(id: &ItemId, query: &str) -> bool {
+    let q = query.trim().to_ascii_lowercase().replace('-', "");
+    q.len() >= 4 && id.to_string().starts_with(&q)
+}
+
+fn unique<T>(mut hits: Vec<T>, what: &str, query: &str) -> Result<T> {
+    match hits.len() {
+        0 => bail!("no {what} matches `{query}`"),
+        1 => Ok(hits.remove(0)),
+        n => bail!("`{query}` matches {n} {what}s; give more digits of the id"),
+    }
+}
+
+fn followup(cli: &Cli, cmd: &FollowUpCmd) -> Result<()> {
+    match cmd {
+        FollowUpCmd::Add {
+            customer,
+            due,
+            kind,
+            subject,
+            assignee,
+        } => {
+            let f = FollowUp {
+                due: Due::parse(due, "due")?,
+                kind: FollowUpKind::parse(kind)?,
+                subject: subject.clone(),
+                assignee: assignee.clone(),
+                done_at: None,
+                outcome: String::new(),
+            };
+            let store = open(cli, "followup add")?;
+            let id = store.resolve(customer)?;
+            let fid = ItemId::new();
+            store.edit(id, &[Edit::PutFollowUp(fid, f)])?;
+            println!("{fid}");
+            Ok(())
+        }
+        FollowUpCmd::List {
+            overdue,
+            today: only_today,
+            week,
+            json,
+        } => {
+            let store = open(cli, "followup list")?;
+            let now = Local::now().naive_local();
+            let until = if *only_today || *overdue {
+                Some(today())
+            } else if *week {
+                today().checked_add_days(chrono::Days::new(6))
+            } else {
+                None
+            };
+            let mut items = store.agenda(until)?;
+            if *overdue {
+                items.retain(|i| i.followup.due.is_overdue(now));
+            }
+            let rows: Vec<output::FollowUpRow> = items
+                .iter()
+                .map(|i| output::FollowUpRow::new(i, now))
+                .collect();
+            if *json {
+                output::json(&rows)
+            } else {
+                output::followup_table(&rows)
+            }
+        }
+        FollowUpCmd::Done { followup, outcome } => {
+            let store = open(cli, "followup done")?;
+            let hits: Vec<_> = store
+                .agenda(None)?
+                .into_iter()
+                .filter(|i| id_matches(&i.followup.id, followup))
+                .collect();
+            let item = unique(hits, "open follow-up", followup)?;
+            store.edit(
+                item.customer,
+                &[Edit::CompleteFollowUp {
+                    id: item.followup.id,
+                    at: Utc::now(),
+                    outcome: outcome.clone(),
+                }],
+            )?;
+            Ok(())
+        }
+    }
+}
+
+fn deal(cli: &Cli, cmd: &DealCmd) -> Result<()> {
+    match cmd {
+        DealCmd::Add {
+            customer,
+            amount,
+            currency,
+            status,
+            date,
+            title,
+            probability,
+        } => {
+            let currency = Currency::parse(currency, "currency")?;
+            let status = DealStatus::parse(status)?;
+            let d = Deal {
+                title: title.clone(),
+                amount: Money::parse(amount, currency, "amount")?,
+                status,
+                date: Due::parse(date, "date")?.date,
+                probability: probability.unwrap_or(match status {
+                    DealStatus::Won => 100,
+                    DealStatus::Lost => 0,
+                    DealStatus::Open => 50,
+                }),
+            };
+            let store = open(cli, "deal add")?;
+            let id = store.resolve(customer)?;
+            let did = ItemId::new();
+            store.edit(id, &[Edit::PutDeal(did, d)])?;
+            println!("{did}");
+            Ok(())
+        }
+        DealCmd::Edit {
+            deal,
+            amount,
+            currency,
+            status,
+            date,
+            title,
+            probability,
+        } => {
+            let store = open(cli, "deal edit")?;
+            let mut hits = Vec::new();
+            for s in store.summaries()? {
+                for d in &s.deals {
+                    if id_matches(&d.id, deal) {
+                        hits.push((s.id, d.id));
+                    }
+                }
+            }
+            let (cid, did) = unique(hits, "deal", deal)?;
+            let c = store.customer(cid)?;
+            let mut d = c
+                .deals
+                .get(&did)
+                .cloned()
+                .ok_or_else(|| anyhow!("deal {did} vanished"))?;
+            if let Some(cur) = currency {
+                d.amount.currency = Currency::parse(cur, "currency")?;
+            }
+            if let Some(a) = amount {
+                d.amount = Money::parse(a, d.amount.currency, "amount")?;
+            } else if currency.is_some() {
+                // Re-check the stored amount against the new currency's precision.
+                d.amount = Money::parse(&d.amount.decimal(), d.amount.currency, "amount")?;
+            }
+            if let Some(s) = status {
+                d.status = DealStatus::parse(s)?;
+            }
+            if let Some(dt) = date {
+                d.date = Due::parse(dt, "date")?.date;
+            }
+            if let Some(t) = title {
+                d.title = t.clone();
+            }
+            if let Some(p) = probability {
+                d.probability = *p;
+            }
+            store.edit(cid, &[Edit::PutDeal(did, d)])?;
+            Ok(())
+        }
+    }
+}
+
+/// Generates demo data in batches of 500 customers per transaction. On a terminal it shows a
+/// progress bar; otherwise it prints `committed N of M` after each durable batch (scripts and
+/// the crash test rely on that line: every customer it counts is on disk).
+fn demo(cli: &Cli, n: usize, seed: u64) -> Result<()> {
+    const BATCH: usize = 500;
+    let store = open(cli, "demo")?;
+    let customers = rapport_demo::generate(n, seed, today());
+    let tty = std::io::stderr().is_terminal();
+    let bar = tty.then(|| {
+        let b = indicatif::ProgressBar::new(n as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} customers ({per_sec}, eta {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let mut done = 0;
+    let mut batches = customers.into_iter().peekable();
+    while batches.peek().is_some() {
+        let chunk: Vec<NewCustomer> = batches.by_ref().take(BATCH).collect();
+        done += chunk.len();
+        store.create_many(chunk)?;
+        match &bar {
+            Some(b) => b.set_position(done as u64),
+            None => {
+                let mut err = std::io::stderr().lock();
+                let _ = writeln!(err, "committed {done} of {n}");
+            }
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    println!("created {done} demo customers in {}", store.dir().display());
+    Ok(())
+}
