@@ -194,10 +194,16 @@ fn get_list(doc: &AutoCommit, parent: &ObjId, key: &str) -> Vec<String> {
     out
 }
 
-/// Puts `value` at `key` only if it differs from what is there, so an unchanged field makes
-/// no op (and cannot win a conflict it was not part of).
+/// Whether two devices set `key` concurrently and both values are still there.
+fn in_conflict(doc: &AutoCommit, parent: &ObjId, key: &str) -> bool {
+    doc.get_all(parent, key).is_ok_and(|v| v.len() > 1)
+}
+
+/// Puts `value` at `key` only if it differs from what is there or the key is in conflict, so
+/// an unchanged field makes no op (and cannot win a conflict it was not part of), while
+/// setting a conflicted field, even to the value shown, resolves the conflict.
 fn put_str(doc: &mut AutoCommit, parent: &ObjId, key: &str, value: &str) -> AmResult<()> {
-    if get_str(doc, parent, key).as_deref() != Some(value) {
+    if get_str(doc, parent, key).as_deref() != Some(value) || in_conflict(doc, parent, key) {
         doc.put(parent, key, value)?;
     }
     Ok(())
@@ -208,7 +214,7 @@ fn put_opt_str(doc: &mut AutoCommit, parent: &ObjId, key: &str, value: Option<&s
         Some(v) => put_str(doc, parent, key, v),
         None => {
             let is_null = matches!(doc.get(parent, key)?, Some((Value::Scalar(s), _)) if s.is_null());
-            if !is_null {
+            if !is_null || in_conflict(doc, parent, key) {
                 doc.put(parent, key, ScalarValue::Null)?;
             }
             Ok(())
@@ -217,7 +223,7 @@ fn put_opt_str(doc: &mut AutoCommit, parent: &ObjId, key: &str, value: Option<&s
 }
 
 fn put_i64(doc: &mut AutoCommit, parent: &ObjId, key: &str, value: i64) -> AmResult<()> {
-    if get_i64(doc, parent, key) != Some(value) {
+    if get_i64(doc, parent, key) != Some(value) || in_conflict(doc, parent, key) {
         doc.put(parent, key, value)?;
     }
     Ok(())
@@ -226,7 +232,9 @@ fn put_i64(doc: &mut AutoCommit, parent: &ObjId, key: &str, value: i64) -> AmRes
 fn put_opt_ts(doc: &mut AutoCommit, parent: &ObjId, key: &str, value: Option<Timestamp>) -> AmResult<()> {
     match value {
         Some(t) => {
-            if get_i64(doc, parent, key) != Some(t.timestamp_millis()) {
+            if get_i64(doc, parent, key) != Some(t.timestamp_millis())
+                || in_conflict(doc, parent, key)
+            {
                 doc.put(parent, key, ts(t))?;
             }
             Ok(())
@@ -334,7 +342,8 @@ pub fn apply(doc: &mut AutoCommit, edits: &[Edit], now: Timestamp) -> AmResult<(
             Edit::AddPhone(s) => list_add(doc, "phones", s.trim())?,
             Edit::RemovePhone(s) => list_remove(doc, "phones", s.trim())?,
             Edit::Archive(a) => {
-                if get_bool(doc, &ROOT, "archived") != Some(*a) {
+                if get_bool(doc, &ROOT, "archived") != Some(*a) || in_conflict(doc, &ROOT, "archived")
+                {
                     doc.put(ROOT, "archived", *a)?;
                 }
             }

@@ -1,0 +1,398 @@
+//! The store's contract: the document mapping agrees with the model's pure `Edit::apply`,
+//! summaries follow documents, and the file is guarded against misuse.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use proptest::prelude::*;
+use rapport_model::{
+    Contact, Currency, Customer, CustomerKind, CustomerSummary, Deal, DealStatus, Due, Edit,
+    FollowUp, FollowUpKind, Importance, Interaction, InteractionKind, ItemId, LifecycleStage,
+    Money, NewCustomer, Urgency, timestamp_from_millis,
+};
+use rapport_store::{ListQuery, OpenOptions, Store, StoreError, Visibility};
+
+fn opts(name: &str) -> OpenOptions {
+    OpenOptions {
+        device_name: name.to_string(),
+        holder: format!("test {name}"),
+        ..OpenOptions::default()
+    }
+}
+
+fn fixed_clock_opts(ms: i64) -> OpenOptions {
+    OpenOptions {
+        clock: Arc::new(move || timestamp_from_millis(ms)),
+        ..opts("fixed")
+    }
+}
+
+fn word() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "Acme", "张伟", "華創商務", "Müller", "José", "山田", "x", "Zoë", "a b",
+    ])
+    .prop_map(str::to_string)
+}
+
+fn item_id() -> impl Strategy<Value = ItemId> {
+    (0u8..4).prop_map(|i| ItemId::from_u128(u128::from(i) + 1))
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    let cny = Currency::parse("CNY", "c").unwrap();
+    let date = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+    prop_oneof![
+        word().prop_map(Edit::Name),
+        word().prop_map(Edit::Company),
+        word().prop_map(Edit::Industry),
+        word().prop_map(Edit::Address),
+        word().prop_map(Edit::Owner),
+        word().prop_map(Edit::Source),
+        "[a-z 张伟\n]{0,20}".prop_map(Edit::Notes),
+        prop::option::of(prop::sample::select(LifecycleStage::ALL.to_vec())).prop_map(Edit::Stage),
+        prop::sample::select(Importance::ALL.to_vec()).prop_map(Edit::Importance),
+        prop::sample::select(Urgency::ALL.to_vec()).prop_map(Edit::Urgency),
+        prop::sample::select(CustomerKind::ALL.to_vec()).prop_map(Edit::Kind),
+        word().prop_map(Edit::AddTag),
+        word().prop_map(Edit::RemoveTag),
+        prop::sample::select(vec!["a@b.cn", "c@d.de"]).prop_map(|e| Edit::AddEmail(e.into())),
+        prop::sample::select(vec!["a@b.cn", "c@d.de"]).prop_map(|e| Edit::RemoveEmail(e.into())),
+        prop::sample::select(vec!["+86 1", "030 123"]).prop_map(|e| Edit::AddPhone(e.into())),
+        any::<bool>().prop_map(Edit::Archive),
+        (item_id(), word(), word()).prop_map(|(id, n, t)| Edit::PutContact(
+            id,
+            Contact {
+                name: n,
+                title: t,
+                emails: vec!["k@l.cn".into()],
+                ..Contact::default()
+            }
+        )),
+        (item_id(), word(), 1u32..28).prop_map(move |(id, s, d)| Edit::PutFollowUp(
+            id,
+            FollowUp {
+                due: Due {
+                    date: date.with_day(d).unwrap(),
+                    time: None
+                },
+                kind: FollowUpKind::Visit,
+                subject: s,
+                assignee: String::new(),
+                done_at: None,
+                outcome: String::new(),
+            }
+        )),
+        (item_id(), 0i64..1_000_000, prop::sample::select(DealStatus::ALL.to_vec())).prop_map(
+            move |(id, m, status)| Edit::PutDeal(
+                id,
+                Deal {
+                    title: "t".into(),
+                    amount: Money {
+                        minor: m,
+                        currency: cny
+                    },
+                    status,
+                    date,
+                    probability: 40,
+                }
+            )
+        ),
+        (item_id(), word()).prop_map(|(id, s)| Edit::LogInteraction(
+            id,
+            Interaction {
+                at: timestamp_from_millis(1_780_000_000_000),
+                kind: InteractionKind::Call,
+                summary: s,
+                outcome: String::new(),
+                by: "me".into(),
+            }
+        )),
+    ]
+}
+
+use chrono::Datelike;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// Whatever edits are made, through creation or later edits, the stored document reads
+    /// back as exactly what `Edit::apply` says, and the summary row is the summary of it.
+    #[test]
+    fn document_mapping_agrees_with_apply(initial in prop::collection::vec(edit(), 0..8),
+                                          later in prop::collection::vec(prop::collection::vec(edit(), 1..4), 0..6)) {
+        let dir = tempfile::tempdir().unwrap();
+        let now_ms = 1_790_000_000_000;
+        let store = Store::open(dir.path(), fixed_clock_opts(now_ms)).unwrap();
+        let now = timestamp_from_millis(now_ms);
+        let mut nc = NewCustomer::new("Start", CustomerKind::Company);
+        nc.edits = initial.clone();
+        let id = nc.id;
+        let mut model = Customer::new(id, "Start", CustomerKind::Company, now);
+        for e in &initial { e.apply(&mut model, now); }
+        store.create(nc).unwrap();
+        prop_assert_eq!(&store.customer(id).unwrap(), &model);
+        for batch in &later {
+            let valid = batch.iter().all(|e| e.validate(Some(&model)).is_ok());
+            let result = store.edit(id, batch);
+            prop_assert_eq!(result.is_ok(), valid);
+            if valid {
+                for e in batch { e.apply(&mut model, now); }
+            }
+            prop_assert_eq!(&store.customer(id).unwrap(), &model);
+        }
+        prop_assert_eq!(store.summary(id).unwrap().unwrap(), CustomerSummary::of(&model));
+    }
+}
+
+#[test]
+fn second_open_names_the_holder() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = Store::open(dir.path(), opts("first")).unwrap();
+    let err = Store::open(dir.path(), opts("second")).unwrap_err();
+    match &err {
+        StoreError::InUse { holder, .. } => assert!(holder.contains("test first"), "{holder}"),
+        other => panic!("expected InUse, got {other:?}"),
+    }
+    assert!(err.to_string().contains("in use by `test first`"), "{err}");
+}
+
+#[test]
+fn newer_schema_is_refused_and_old_summaries_are_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = {
+        let store = Store::open(dir.path(), opts("a")).unwrap();
+        store
+            .create(NewCustomer::new("Keep me", CustomerKind::Person))
+            .unwrap()
+    };
+    let path = dir.path().join(rapport_store::DB_FILE);
+    let meta: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("meta");
+    let summaries: redb::TableDefinition<u128, &[u8]> = redb::TableDefinition::new("summaries");
+    // An older summary format: the rows are gone and the version is 0.
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(meta)
+            .unwrap()
+            .insert("summary_version", 0u64.to_le_bytes().as_slice())
+            .unwrap();
+        txn.open_table(summaries).unwrap().remove(id.as_u128()).unwrap();
+        txn.commit().unwrap();
+    }
+    {
+        let store = Store::open(dir.path(), opts("a")).unwrap();
+        let s = store.summary(id).unwrap().expect("summary rebuilt on open");
+        assert_eq!(s.name, "Keep me");
+    }
+    // A newer schema: refused with a clear message, file untouched.
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(meta)
+            .unwrap()
+            .insert("schema", 99u64.to_le_bytes().as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let err = Store::open(dir.path(), opts("a")).unwrap_err();
+    assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err:?}");
+    assert!(err.to_string().contains("newer Rapport"), "{err}");
+}
+
+#[test]
+fn garbage_file_is_reported_as_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(rapport_store::DB_FILE), vec![0x5au8; 8192]).unwrap();
+    let err = Store::open(dir.path(), opts("a")).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("rapport.redb"), "{msg}");
+    assert!(
+        matches!(err, StoreError::Corrupt { .. } | StoreError::Db(_)),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn many_edits_compact_and_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let id;
+    {
+        let store = Store::open(dir.path(), opts("a")).unwrap();
+        id = store
+            .create(NewCustomer::new("Counter", CustomerKind::Company))
+            .unwrap();
+        for i in 0..(rapport_store::COMPACT_AFTER * 2 + 5) {
+            store.edit(id, &[Edit::Notes(format!("v{i}"))]).unwrap();
+        }
+    }
+    let mut store = Store::open(dir.path(), opts("a")).unwrap();
+    let c = store.customer(id).unwrap();
+    assert_eq!(c.notes, format!("v{}", rapport_store::COMPACT_AFTER * 2 + 4));
+    assert_eq!(store.history(id).unwrap().len() as u32, rapport_store::COMPACT_AFTER * 2 + 6);
+    store.compact().unwrap();
+    assert_eq!(store.customer(id).unwrap(), c);
+    assert!(store.verify().unwrap().is_empty());
+}
+
+#[test]
+fn remote_bytes_are_checked_before_they_land() {
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let a = Store::open(dir_a.path(), opts("a")).unwrap();
+    let b = Store::open(dir_b.path(), opts("b")).unwrap();
+    let id = a.create(NewCustomer::new("Shared", CustomerKind::Company)).unwrap();
+    let other = a.create(NewCustomer::new("Other", CustomerKind::Company)).unwrap();
+    let bytes = a.document(id).unwrap().save();
+
+    // Garbage, and a real document filed under the wrong id, are refused.
+    assert!(matches!(
+        b.apply_remote(id, b"\x85\x6f\x4a\x83garbage"),
+        Err(StoreError::BadDocument { .. })
+    ));
+    assert!(matches!(
+        b.apply_remote(other, &bytes),
+        Err(StoreError::BadDocument { .. })
+    ));
+    assert_eq!(b.count().unwrap(), 0);
+
+    // The real one lands, once; applying it again changes nothing.
+    let mut feed = b.subscribe();
+    assert!(b.apply_remote(id, &bytes).unwrap());
+    assert!(!b.apply_remote(id, &bytes).unwrap());
+    let ev = feed.try_recv().unwrap();
+    assert_eq!(ev.id, id);
+    assert_eq!(ev.origin, rapport_store::Origin::Remote);
+    assert_eq!(b.customer(id).unwrap(), a.customer(id).unwrap());
+    assert_eq!(b.summary(id).unwrap(), a.summary(id).unwrap());
+}
+
+#[test]
+fn history_names_device_fields_and_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), opts("Li Na's laptop")).unwrap();
+    let id = store
+        .create(NewCustomer::new("Acme", CustomerKind::Company))
+        .unwrap();
+    store
+        .edit(id, &[Edit::Name("Acme GmbH".into()), Edit::AddTag("dach".into())])
+        .unwrap();
+    let h = store.history(id).unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[0].device, "Li Na's laptop");
+    assert_eq!(h[0].values.get("name").map(String::as_str), Some("Acme"));
+    assert_eq!(h[1].fields, vec!["name".to_string(), "tags".to_string()]);
+    assert_eq!(h[1].values.get("name").map(String::as_str), Some("Acme GmbH"));
+    assert_eq!(h[1].actor, store.device().actor);
+}
+
+#[test]
+fn listing_filters_by_tag_text_and_visibility_in_name_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), opts("a")).unwrap();
+    let mk = |name: &str, tags: &[&str]| {
+        let mut n = NewCustomer::new(name, CustomerKind::Company);
+        n.edits = tags.iter().map(|t| Edit::AddTag(t.to_string())).collect();
+        store.create(n).unwrap()
+    };
+    let zhang = mk("张伟", &["VIP"]);
+    mk("Anna", &["vip", "dach"]);
+    let zoe = mk("Zoe", &[]);
+    let names = |q: ListQuery| -> Vec<String> {
+        store.list(&q).unwrap().into_iter().map(|s| s.name).collect()
+    };
+    assert_eq!(names(ListQuery::default()), vec!["Anna", "张伟", "Zoe"]);
+    assert_eq!(
+        names(ListQuery {
+            tag: Some("ＶＩＰ".into()),
+            ..Default::default()
+        }),
+        vec!["Anna", "张伟"]
+    );
+    assert_eq!(
+        names(ListQuery {
+            text: Some("zhang".into()),
+            ..Default::default()
+        }),
+        vec!["张伟"]
+    );
+    store.edit(zoe, &[Edit::Archive(true)]).unwrap();
+    store.edit(zhang, &[Edit::Delete]).unwrap();
+    assert_eq!(names(ListQuery::default()), vec!["Anna"]);
+    assert_eq!(
+        names(ListQuery {
+            visibility: Visibility::WithArchived,
+            ..Default::default()
+        }),
+        vec!["Anna", "Zoe"]
+    );
+    assert_eq!(
+        names(ListQuery {
+            visibility: Visibility::Deleted,
+            ..Default::default()
+        }),
+        vec!["张伟"]
+    );
+    assert_eq!(
+        names(ListQuery {
+            offset: 1,
+            limit: Some(1),
+            visibility: Visibility::WithArchived,
+            ..Default::default()
+        }),
+        vec!["Zoe"]
+    );
+    // Resolve by unique prefix and by name; a deleted customer can't be edited.
+    assert_eq!(store.resolve("ANNA").unwrap(), store.list(&ListQuery::default()).unwrap()[0].id);
+    assert_eq!(store.resolve(&zhang.to_string()[..12]).unwrap(), zhang);
+    assert!(matches!(
+        store.edit(zhang, &[Edit::Name("x".into())]),
+        Err(StoreError::Deleted(_))
+    ));
+}
+
+#[test]
+fn agenda_lists_open_followups_of_active_customers_by_due() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), opts("a")).unwrap();
+    let fu = |d: &str, s: &str| {
+        Edit::PutFollowUp(
+            ItemId::new(),
+            FollowUp {
+                due: Due::parse(d, "due").unwrap(),
+                kind: FollowUpKind::Call,
+                subject: s.into(),
+                assignee: String::new(),
+                done_at: None,
+                outcome: String::new(),
+            },
+        )
+    };
+    let mut a = NewCustomer::new("A", CustomerKind::Company);
+    a.edits = vec![fu("2026-12-03", "late"), fu("2026-12-01 09:00", "early")];
+    let mut b = NewCustomer::new("B", CustomerKind::Company);
+    b.edits = vec![fu("2026-12-02", "middle")];
+    let a_id = store.create(a).unwrap();
+    let b_id = store.create(b).unwrap();
+    let subjects = |until| -> Vec<String> {
+        store
+            .agenda(until)
+            .unwrap()
+            .into_iter()
+            .map(|i| i.followup.subject)
+            .collect()
+    };
+    assert_eq!(subjects(None), vec!["early", "middle", "late"]);
+    assert_eq!(subjects(NaiveDate::from_ymd_opt(2026, 12, 2)), vec!["early", "middle"]);
+    let early = store.agenda(None).unwrap()[0].followup.id;
+    store
+        .edit(
+            a_id,
+            &[Edit::CompleteFollowUp {
+                id: early,
+                at: timestamp_from_millis(1_790_000_000_000),
+                outcome: "ok".into(),
+            }],
+        )
+        .unwrap();
+    store.edit(b_id, &[Edit::Archive(true)]).unwrap();
+    assert_eq!(subjects(None), vec!["late"]);
+}
