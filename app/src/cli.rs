@@ -20,7 +20,7 @@ pub struct Cli {
 pub enum Command {
     /// Customers: add, list, show, edit, archive, delete, restore.
     #[command(subcommand)]
-    Customer(CustomerCmd),
+    Customer(Box<CustomerCmd>),
     /// Contacts (people at a customer).
     #[command(subcommand)]
     Contact(ContactCmd),

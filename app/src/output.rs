@@ -143,7 +143,11 @@ fn table(header: &[&str], rows: Vec<Vec<String>>) -> Result<()> {
             .trim_end()
             .to_string()
     };
-    writeln!(out, "{}", line(header.iter().map(|h| h.to_string()).collect()))?;
+    writeln!(
+        out,
+        "{}",
+        line(header.iter().map(|h| h.to_string()).collect())
+    )?;
     for r in rows {
         writeln!(out, "{}", line(r))?;
     }
@@ -152,7 +156,15 @@ fn table(header: &[&str], rows: Vec<Vec<String>>) -> Result<()> {
 
 pub fn customer_table(rows: &[CustomerRow]) -> Result<()> {
     table(
-        &["ID", "NAME", "KIND", "EMAIL", "PHONE", "TAGS", "NEXT FOLLOW-UP"],
+        &[
+            "ID",
+            "NAME",
+            "KIND",
+            "EMAIL",
+            "PHONE",
+            "TAGS",
+            "NEXT FOLLOW-UP",
+        ],
         rows.iter()
             .map(|r| {
                 vec![
@@ -177,7 +189,11 @@ pub fn followup_table(rows: &[FollowUpRow]) -> Result<()> {
                 vec![
                     r.id[..8].to_string(),
                     r.due.clone(),
-                    if r.overdue { "overdue".into() } else { String::new() },
+                    if r.overdue {
+                        "overdue".into()
+                    } else {
+                        String::new()
+                    },
                     r.kind.to_string(),
                     clip(&r.customer_name, 30),
                     clip(&r.name, 40),
@@ -209,13 +225,19 @@ pub fn customer_detail(c: &Customer, conflicts: &BTreeMap<String, Vec<String>>) 
     field("address", &c.address)?;
     field("emails", &c.emails.join(", "))?;
     field("phones", &c.phones.join(", "))?;
-    field("tags", &c.tags.iter().cloned().collect::<Vec<_>>().join(", "))?;
+    field(
+        "tags",
+        &c.tags.iter().cloned().collect::<Vec<_>>().join(", "),
+    )?;
     field("owner", &c.owner)?;
     field("source", &c.source)?;
     field("stage", c.stage.map(|s| s.as_str()).unwrap_or(""))?;
     field("importance", c.importance.as_str())?;
     field("urgency", c.urgency.as_str())?;
-    field("referred by", &c.referred_by.map(|r| r.to_string()).unwrap_or_default())?;
+    field(
+        "referred by",
+        &c.referred_by.map(|r| r.to_string()).unwrap_or_default(),
+    )?;
     field("created", &c.created_at.to_rfc3339())?;
     field("updated", &c.updated_at.to_rfc3339())?;
     if !c.notes.is_empty() {
@@ -273,7 +295,7 @@ pub fn customer_detail(c: &Customer, conflicts: &BTreeMap<String, Vec<String>>) 
     if !c.interactions.is_empty() {
         writeln!(o, "  interactions (newest first):")?;
         let mut items: Vec<_> = c.interactions.values().collect();
-        items.sort_by(|a, b| b.at.cmp(&a.at));
+        items.sort_by_key(|i| std::cmp::Reverse(i.at));
         for i in items {
             writeln!(
                 o,

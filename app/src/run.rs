@@ -54,7 +54,7 @@ pub fn run(cli: Cli) -> Result<()> {
         );
     };
     match command {
-        Command::Customer(c) => customer(&cli, c),
+        Command::Customer(c) => customer(&cli, c.as_ref()),
         Command::Contact(ContactCmd::Add {
             customer,
             name,
@@ -230,8 +230,11 @@ fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
                 offset: l.offset,
                 limit: l.limit,
             };
-            let rows: Vec<output::CustomerRow> =
-                store.list(&q)?.iter().map(output::CustomerRow::from).collect();
+            let rows: Vec<output::CustomerRow> = store
+                .list(&q)?
+                .iter()
+                .map(output::CustomerRow::from)
+                .collect();
             if l.json {
                 output::json(&rows)
             } else {
@@ -257,7 +260,9 @@ fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
             let id = store.resolve(&e.customer)?;
             let edits = edits_of(&store, e)?;
             if edits.is_empty() {
-                bail!("nothing to change: give at least one field flag (see `rapport customer edit --help`)");
+                bail!(
+                    "nothing to change: give at least one field flag (see `rapport customer edit --help`)"
+                );
             }
             store.edit(id, &edits)?;
             Ok(())

@@ -1,6 +1,8 @@
 //! Two devices editing the same customers offline, then exchanging documents: what merges and
 //! how (the rules documented in `rapport_store::doc`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
+
 use chrono::NaiveDate;
 use rapport_model::{
     Contact, Currency, Customer, CustomerKind, CustomerSummary, Deal, DealStatus, Due, Edit,
@@ -123,8 +125,14 @@ fn every_field_round_trips_through_reopen_and_a_peer() {
     // Every edit landed.
     assert_eq!(before.company, "華創集团");
     assert_eq!(before.tags.iter().collect::<Vec<_>>(), vec!["vip", "华南"]);
-    assert_eq!(before.contacts.values().next().unwrap().handles, vec!["wechat:zhangwei88"]);
-    assert_eq!(before.deals.values().next().unwrap().amount.minor, 12_800_050);
+    assert_eq!(
+        before.contacts.values().next().unwrap().handles,
+        vec!["wechat:zhangwei88"]
+    );
+    assert_eq!(
+        before.deals.values().next().unwrap().amount.minor,
+        12_800_050
+    );
     assert!(before.referred_by.is_some());
     assert_eq!(before.stage, Some(LifecycleStage::Stability));
 
@@ -197,7 +205,13 @@ fn concurrent_offline_edits_merge() {
     assert!(names.contains(&"Acme GmbH".to_string()) && names.contains(&"ACME Corp".to_string()));
     assert_eq!(conflicts, b.store.conflicts(id).unwrap());
     // History shows both devices' changes.
-    let devices: Vec<String> = a.store.history(id).unwrap().into_iter().map(|h| h.device).collect();
+    let devices: Vec<String> = a
+        .store
+        .history(id)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.device)
+        .collect();
     assert!(devices.contains(&"A".to_string()) && devices.contains(&"B".to_string()));
     // A later edit on either side resolves the conflict.
     b.store.edit(id, &[Edit::Name("Acme GmbH".into())]).unwrap();
@@ -224,7 +238,10 @@ fn delete_beats_concurrent_edits_and_never_resurrects() {
     for s in [&a.store, &b.store] {
         let c = s.customer(id).unwrap();
         assert!(c.is_deleted(), "delete wins over a concurrent edit");
-        assert_eq!(c.industry, "retail", "the edit is kept inside the tombstone");
+        assert_eq!(
+            c.industry, "retail",
+            "the edit is kept inside the tombstone"
+        );
         assert!(s.list(&ListQuery::default()).unwrap().is_empty());
         assert_eq!(
             s.list(&ListQuery {
@@ -294,8 +311,20 @@ fn replicas_that_exchanged_everything_hold_identical_summaries() {
     let sb: Vec<CustomerSummary> = b.store.summaries().unwrap();
     assert_eq!(sa.len(), 200);
     assert_eq!(sa, sb);
-    let ca: Vec<Customer> = a.store.ids().unwrap().into_iter().map(|id| a.store.customer(id).unwrap()).collect();
-    let cb: Vec<Customer> = b.store.ids().unwrap().into_iter().map(|id| b.store.customer(id).unwrap()).collect();
+    let ca: Vec<Customer> = a
+        .store
+        .ids()
+        .unwrap()
+        .into_iter()
+        .map(|id| a.store.customer(id).unwrap())
+        .collect();
+    let cb: Vec<Customer> = b
+        .store
+        .ids()
+        .unwrap()
+        .into_iter()
+        .map(|id| b.store.customer(id).unwrap())
+        .collect();
     assert_eq!(ca, cb);
     let mut ha = a.store.heads().unwrap();
     let mut hb = b.store.heads().unwrap();

@@ -32,44 +32,131 @@ const LATIN_FIRST: &[&str] = &[
     "Chloé", "Mateo", "Hannah", "Noah", "Yuki", "Kenji", "Sarah", "David", "Élodie", "Björn",
 ];
 const LATIN_LAST: &[&str] = &[
-    "Schmidt", "Müller", "García", "López", "Martin", "Weber", "Fernández", "Dubois", "Smith",
-    "Johnson", "Tanaka", "Suzuki", "Rossi", "Novak", "Kowalski", "Jansen", "Andersson", "O'Brien",
+    "Schmidt",
+    "Müller",
+    "García",
+    "López",
+    "Martin",
+    "Weber",
+    "Fernández",
+    "Dubois",
+    "Smith",
+    "Johnson",
+    "Tanaka",
+    "Suzuki",
+    "Rossi",
+    "Novak",
+    "Kowalski",
+    "Jansen",
+    "Andersson",
+    "O'Brien",
 ];
-const CN_CITY: &[&str] = &["深圳", "上海", "北京", "广州", "杭州", "苏州", "成都", "武汉"];
+const CN_CITY: &[&str] = &[
+    "深圳", "上海", "北京", "广州", "杭州", "苏州", "成都", "武汉",
+];
 const CN_CORE: &[&str] = &[
     "华创", "腾达", "恒信", "鼎盛", "瑞丰", "宏远", "金桥", "启明", "天成", "博雅", "星海", "万通",
 ];
-const CN_TRADE: &[&str] = &["科技", "商务", "贸易", "电子", "机械", "物流", "包装", "医疗器械"];
+const CN_TRADE: &[&str] = &[
+    "科技",
+    "商务",
+    "贸易",
+    "电子",
+    "机械",
+    "物流",
+    "包装",
+    "医疗器械",
+];
 const CN_FORM: &[&str] = &["有限公司", "股份有限公司", "集团"];
-const DE_CORE: &[&str] = &["Müller", "Schneider", "Becker", "Hoffmann", "Wagner", "Krüger"];
-const DE_TRADE: &[&str] = &["Maschinenbau", "Logistik", "Elektrotechnik", "Verpackung", "Feinmechanik"];
+const DE_CORE: &[&str] = &[
+    "Müller",
+    "Schneider",
+    "Becker",
+    "Hoffmann",
+    "Wagner",
+    "Krüger",
+];
+const DE_TRADE: &[&str] = &[
+    "Maschinenbau",
+    "Logistik",
+    "Elektrotechnik",
+    "Verpackung",
+    "Feinmechanik",
+];
 const ES_CORE: &[&str] = &["García", "Martínez", "Sánchez", "Romero", "Navarro"];
 const ES_TRADE: &[&str] = &["Distribuciones", "Suministros", "Importaciones", "Talleres"];
 const JP_CORE: &[&str] = &["山田", "佐藤", "高橋", "中村", "小林"];
 const JP_TRADE: &[&str] = &["商事", "工業", "電機", "精機"];
-const EN_CORE: &[&str] = &["Northwind", "Bluewater", "Summit", "Redwood", "Harbor", "Evergreen"];
+const EN_CORE: &[&str] = &[
+    "Northwind",
+    "Bluewater",
+    "Summit",
+    "Redwood",
+    "Harbor",
+    "Evergreen",
+];
 const EN_TRADE: &[&str] = &["Traders", "Supply", "Systems", "Industries", "Partners"];
 const INDUSTRIES: &[&str] = &[
-    "manufacturing", "retail", "logistics", "electronics", "healthcare", "construction",
-    "food & beverage", "textiles",
+    "manufacturing",
+    "retail",
+    "logistics",
+    "electronics",
+    "healthcare",
+    "construction",
+    "food & beverage",
+    "textiles",
 ];
 const TAGS: &[&str] = &[
-    "wholesale", "retail", "export", "trade-fair-2025", "key-account", "重点客户", "华南", "dach",
-    "referral", "newsletter",
+    "wholesale",
+    "retail",
+    "export",
+    "trade-fair-2025",
+    "key-account",
+    "重点客户",
+    "华南",
+    "dach",
+    "referral",
+    "newsletter",
 ];
 const OWNERS: &[&str] = &["李娜", "王芳", "Jonas Weber", "María López", "陈杰"];
-const SOURCES: &[&str] = &["referral", "trade fair", "website", "cold call", "partner", "展会"];
+const SOURCES: &[&str] = &[
+    "referral",
+    "trade fair",
+    "website",
+    "cold call",
+    "partner",
+    "展会",
+];
 const TITLES: &[&str] = &[
-    "采购经理", "总经理", "Einkaufsleiter", "Geschäftsführer", "Director de compras", "CEO",
-    "Purchasing Manager", "部長", "Office Manager",
+    "采购经理",
+    "总经理",
+    "Einkaufsleiter",
+    "Geschäftsführer",
+    "Director de compras",
+    "CEO",
+    "Purchasing Manager",
+    "部長",
+    "Office Manager",
 ];
 const DEAL_TITLES: &[&str] = &[
-    "Annual supply contract", "Spare parts order", "年度框架合同", "设备采购", "Service renewal",
-    "Pilot order", "Ersatzteile", "Pedido trimestral",
+    "Annual supply contract",
+    "Spare parts order",
+    "年度框架合同",
+    "设备采购",
+    "Service renewal",
+    "Pilot order",
+    "Ersatzteile",
+    "Pedido trimestral",
 ];
 const SUBJECTS: &[&str] = &[
-    "Follow up on quote", "回访", "Discuss renewal", "Send samples", "确认交货时间",
-    "Termin vereinbaren", "Presentar catálogo", "Check satisfaction",
+    "Follow up on quote",
+    "回访",
+    "Discuss renewal",
+    "Send samples",
+    "确认交货时间",
+    "Termin vereinbaren",
+    "Presentar catálogo",
+    "Check satisfaction",
 ];
 
 fn pick<'a>(rng: &mut ChaCha8Rng, from: &[&'a str]) -> &'a str {
@@ -77,15 +164,28 @@ fn pick<'a>(rng: &mut ChaCha8Rng, from: &[&'a str]) -> &'a str {
 }
 
 fn ascii_slug(rng: &mut ChaCha8Rng) -> String {
-    const SYL: &[&str] = &["li", "wang", "zhang", "chen", "mei", "hua", "tech", "trade", "star", "jin"];
-    format!("{}{}{}", pick(rng, SYL), pick(rng, SYL), rng.random_range(1..99))
+    const SYL: &[&str] = &[
+        "li", "wang", "zhang", "chen", "mei", "hua", "tech", "trade", "star", "jin",
+    ];
+    format!(
+        "{}{}{}",
+        pick(rng, SYL),
+        pick(rng, SYL),
+        rng.random_range(1..99)
+    )
 }
 
 fn person_name(rng: &mut ChaCha8Rng) -> (String, bool) {
     if rng.random_bool(0.5) {
-        (format!("{}{}", pick(rng, CN_SURNAMES), pick(rng, CN_GIVEN)), true)
+        (
+            format!("{}{}", pick(rng, CN_SURNAMES), pick(rng, CN_GIVEN)),
+            true,
+        )
     } else {
-        (format!("{} {}", pick(rng, LATIN_FIRST), pick(rng, LATIN_LAST)), false)
+        (
+            format!("{} {}", pick(rng, LATIN_FIRST), pick(rng, LATIN_LAST)),
+            false,
+        )
     }
 }
 
@@ -122,11 +222,28 @@ fn company_name(rng: &mut ChaCha8Rng) -> (String, &'static str) {
 
 fn phone(rng: &mut ChaCha8Rng, region: &str) -> String {
     match region {
-        "cn" => format!("+86 13{} {:04} {:04}", rng.random_range(0..10), rng.random_range(0..10000), rng.random_range(0..10000)),
+        "cn" => format!(
+            "+86 13{} {:04} {:04}",
+            rng.random_range(0..10),
+            rng.random_range(0..10000),
+            rng.random_range(0..10000)
+        ),
         "de" => format!("+49 30 {:08}", rng.random_range(0..100_000_000)),
-        "es" => format!("+34 91 {:03} {:04}", rng.random_range(0..1000), rng.random_range(0..10000)),
-        "jp" => format!("+81 3 {:04} {:04}", rng.random_range(0..10000), rng.random_range(0..10000)),
-        _ => format!("+44 20 {:04} {:04}", rng.random_range(0..10000), rng.random_range(0..10000)),
+        "es" => format!(
+            "+34 91 {:03} {:04}",
+            rng.random_range(0..1000),
+            rng.random_range(0..10000)
+        ),
+        "jp" => format!(
+            "+81 3 {:04} {:04}",
+            rng.random_range(0..10000),
+            rng.random_range(0..10000)
+        ),
+        _ => format!(
+            "+44 20 {:04} {:04}",
+            rng.random_range(0..10000),
+            rng.random_range(0..10000)
+        ),
     }
 }
 
@@ -183,14 +300,26 @@ pub fn generate(n: usize, seed: u64, today: NaiveDate) -> Vec<NewCustomer> {
             e.push(Edit::Importance(Importance::Important));
         }
         if rng.random_bool(0.15) {
-            e.push(Edit::Urgency(*[Urgency::Urgent, Urgency::Soon].choose(&mut rng).unwrap_or(&Urgency::Soon)));
+            e.push(Edit::Urgency(
+                *[Urgency::Urgent, Urgency::Soon]
+                    .choose(&mut rng)
+                    .unwrap_or(&Urgency::Soon),
+            ));
         }
         if is_company {
             e.push(Edit::Address(match region {
-                "cn" => format!("{}市南山区科技园{}号", pick(&mut rng, CN_CITY), rng.random_range(1..300)),
+                "cn" => format!(
+                    "{}市南山区科技园{}号",
+                    pick(&mut rng, CN_CITY),
+                    rng.random_range(1..300)
+                ),
                 "de" => format!("Industriestraße {}, 10115 Berlin", rng.random_range(1..200)),
                 "es" => format!("Calle Mayor {}, 28013 Madrid", rng.random_range(1..200)),
-                "jp" => format!("東京都港区{}-{}", rng.random_range(1..9), rng.random_range(1..30)),
+                "jp" => format!(
+                    "東京都港区{}-{}",
+                    rng.random_range(1..9),
+                    rng.random_range(1..30)
+                ),
                 _ => format!("{} High Street, London", rng.random_range(1..200)),
             }));
             for _ in 0..rng.random_range(1..=3) {
@@ -261,7 +390,10 @@ pub fn generate(n: usize, seed: u64, today: NaiveDate) -> Vec<NewCustomer> {
                 ItemId(uuid(&mut rng)),
                 Deal {
                     title: pick(&mut rng, DEAL_TITLES).into(),
-                    amount: Money { minor: amount.max(100), currency },
+                    amount: Money {
+                        minor: amount.max(100),
+                        currency,
+                    },
                     status: DealStatus::Won,
                     date: today - Days::new(days_ago),
                     probability: 100,
@@ -271,15 +403,26 @@ pub fn generate(n: usize, seed: u64, today: NaiveDate) -> Vec<NewCustomer> {
         if rng.random_bool(0.3) {
             let amount = (size * rate * rng.random_range(0.5..2.0) * 100.0) as i64;
             let (status, date, probability) = if rng.random_bool(0.7) {
-                (DealStatus::Open, today + Days::new(rng.random_range(7..120)), rng.random_range(1..10) * 10)
+                (
+                    DealStatus::Open,
+                    today + Days::new(rng.random_range(7..120)),
+                    rng.random_range(1..10) * 10,
+                )
             } else {
-                (DealStatus::Lost, today - Days::new(rng.random_range(0..700)), 0)
+                (
+                    DealStatus::Lost,
+                    today - Days::new(rng.random_range(0..700)),
+                    0,
+                )
             };
             e.push(Edit::PutDeal(
                 ItemId(uuid(&mut rng)),
                 Deal {
                     title: pick(&mut rng, DEAL_TITLES).into(),
-                    amount: Money { minor: amount.max(100), currency },
+                    amount: Money {
+                        minor: amount.max(100),
+                        currency,
+                    },
                     status,
                     date,
                     probability,
@@ -288,14 +431,21 @@ pub fn generate(n: usize, seed: u64, today: NaiveDate) -> Vec<NewCustomer> {
         }
         for _ in 0..rng.random_range(0..4) {
             let day = today - Days::new(rng.random_range(1..365));
-            let at = Utc.from_utc_datetime(&day.and_time(NaiveTime::from_hms_opt(rng.random_range(8..18), 0, 0).unwrap_or_default()));
+            let at = Utc.from_utc_datetime(&day.and_time(
+                NaiveTime::from_hms_opt(rng.random_range(8..18), 0, 0).unwrap_or_default(),
+            ));
             e.push(Edit::LogInteraction(
                 ItemId(uuid(&mut rng)),
                 Interaction {
                     at,
-                    kind: *[InteractionKind::Call, InteractionKind::Visit, InteractionKind::Email, InteractionKind::Meeting]
-                        .choose(&mut rng)
-                        .unwrap_or(&InteractionKind::Call),
+                    kind: *[
+                        InteractionKind::Call,
+                        InteractionKind::Visit,
+                        InteractionKind::Email,
+                        InteractionKind::Meeting,
+                    ]
+                    .choose(&mut rng)
+                    .unwrap_or(&InteractionKind::Call),
                     summary: pick(&mut rng, SUBJECTS).into(),
                     outcome: String::new(),
                     by: pick(&mut rng, OWNERS).into(),
@@ -318,10 +468,16 @@ pub fn generate(n: usize, seed: u64, today: NaiveDate) -> Vec<NewCustomer> {
                 ItemId(uuid(&mut rng)),
                 FollowUp {
                     due: Due { date, time },
-                    kind: *FollowUpKind::ALL.choose(&mut rng).unwrap_or(&FollowUpKind::Call),
+                    kind: *FollowUpKind::ALL
+                        .choose(&mut rng)
+                        .unwrap_or(&FollowUpKind::Call),
                     subject: pick(&mut rng, SUBJECTS).into(),
                     assignee: pick(&mut rng, OWNERS).into(),
-                    done_at: done.then(|| Utc.from_utc_datetime(&date.and_time(NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default()))),
+                    done_at: done.then(|| {
+                        Utc.from_utc_datetime(
+                            &date.and_time(NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default()),
+                        )
+                    }),
                     outcome: if done { "Done".into() } else { String::new() },
                 },
             ));
@@ -348,7 +504,8 @@ mod tests {
         for c in &a {
             assert!(Edit::Name(c.name.clone()).validate(None).is_ok());
             for e in &c.edits {
-                e.validate(None).unwrap_or_else(|err| panic!("{}: {err}", c.name));
+                e.validate(None)
+                    .unwrap_or_else(|err| panic!("{}: {err}", c.name));
             }
         }
     }
@@ -356,8 +513,22 @@ mod tests {
     #[test]
     fn mixed_scripts_and_long_tail() {
         let a = generate(2000, 1, today());
-        let han = a.iter().filter(|c| c.name.chars().any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch))).count();
-        let latin = a.iter().filter(|c| c.name.chars().all(|ch| ch.is_ascii() || ch.is_alphabetic() && !('\u{4e00}'..='\u{9fff}').contains(&ch))).count();
+        let han = a
+            .iter()
+            .filter(|c| {
+                c.name
+                    .chars()
+                    .any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch))
+            })
+            .count();
+        let latin = a
+            .iter()
+            .filter(|c| {
+                c.name.chars().all(|ch| {
+                    ch.is_ascii() || ch.is_alphabetic() && !('\u{4e00}'..='\u{9fff}').contains(&ch)
+                })
+            })
+            .count();
         assert!(han > 400 && latin > 400, "han {han} latin {latin}");
         // Revenue per customer in CNY won deals: top 20% should hold well over half.
         let mut rev: Vec<i64> = a
@@ -366,7 +537,11 @@ mod tests {
                 c.edits
                     .iter()
                     .filter_map(|e| match e {
-                        Edit::PutDeal(_, d) if d.status == DealStatus::Won && d.amount.currency.code() == "CNY" => Some(d.amount.minor),
+                        Edit::PutDeal(_, d)
+                            if d.status == DealStatus::Won && d.amount.currency.code() == "CNY" =>
+                        {
+                            Some(d.amount.minor)
+                        }
                         _ => None,
                     })
                     .sum()
@@ -375,7 +550,11 @@ mod tests {
         rev.sort_unstable_by(|a, b| b.cmp(a));
         let total: i64 = rev.iter().sum();
         let top: i64 = rev.iter().take(rev.len() / 5).sum();
-        assert!(top * 10 > total * 6, "top 20% share {}", top as f64 / total as f64);
+        assert!(
+            top * 10 > total * 6,
+            "top 20% share {}",
+            top as f64 / total as f64
+        );
         let overdue = a
             .iter()
             .flat_map(|c| &c.edits)

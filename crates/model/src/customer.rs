@@ -108,16 +108,22 @@ text_enum!(
     DealStatus, "status" { Open = "open", Won = "won", Lost = "lost" }
 );
 
+// The enum is declared by `text_enum!`, which cannot take `#[default]` on a variant.
+#[allow(clippy::derivable_impls)]
 impl Default for CustomerKind {
     fn default() -> Self {
         CustomerKind::Company
     }
 }
+// The enum is declared by `text_enum!`, which cannot take `#[default]` on a variant.
+#[allow(clippy::derivable_impls)]
 impl Default for Importance {
     fn default() -> Self {
         Importance::NotImportant
     }
 }
+// The enum is declared by `text_enum!`, which cannot take `#[default]` on a variant.
+#[allow(clippy::derivable_impls)]
 impl Default for Urgency {
     fn default() -> Self {
         Urgency::NotUrgent
@@ -281,7 +287,12 @@ pub struct Customer {
 
 impl Customer {
     /// A new, empty customer named `name`, created at `now`.
-    pub fn new(id: CustomerId, name: impl Into<String>, kind: CustomerKind, now: Timestamp) -> Self {
+    pub fn new(
+        id: CustomerId,
+        name: impl Into<String>,
+        kind: CustomerKind,
+        now: Timestamp,
+    ) -> Self {
         Customer {
             id,
             name: name.into(),

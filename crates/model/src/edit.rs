@@ -399,8 +399,16 @@ mod tests {
         assert_eq!(e.to_string(), "name: must not be empty");
         let e = Edit::AddEmail("zhang@".into()).validate(None).unwrap_err();
         assert!(e.to_string().starts_with("email:"), "{e}");
-        assert!(Edit::AddEmail("zhang.wei@huachuang.cn".into()).validate(None).is_ok());
-        assert!(Edit::AddPhone("+86 138 0013 8000".into()).validate(None).is_ok());
+        assert!(
+            Edit::AddEmail("zhang.wei@huachuang.cn".into())
+                .validate(None)
+                .is_ok()
+        );
+        assert!(
+            Edit::AddPhone("+86 138 0013 8000".into())
+                .validate(None)
+                .is_ok()
+        );
         assert!(Edit::AddPhone("call me".into()).validate(None).is_err());
         let big = "x".repeat(MAX_FIELD_BYTES + 1);
         assert!(matches!(
@@ -432,15 +440,26 @@ mod tests {
         let cny = Currency::parse("CNY", "currency").unwrap();
         let mut d = Deal {
             title: "t".into(),
-            amount: Money { minor: -1, currency: cny },
+            amount: Money {
+                minor: -1,
+                currency: cny,
+            },
             status: DealStatus::Won,
             date: chrono::NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(),
             probability: 100,
         };
-        assert!(Edit::PutDeal(ItemId::new(), d.clone()).validate(None).is_err());
+        assert!(
+            Edit::PutDeal(ItemId::new(), d.clone())
+                .validate(None)
+                .is_err()
+        );
         d.amount.minor = 5;
         d.probability = 101;
-        assert!(Edit::PutDeal(ItemId::new(), d.clone()).validate(None).is_err());
+        assert!(
+            Edit::PutDeal(ItemId::new(), d.clone())
+                .validate(None)
+                .is_err()
+        );
         d.probability = 50;
         assert!(Edit::PutDeal(ItemId::new(), d).validate(None).is_ok());
     }

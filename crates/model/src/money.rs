@@ -77,7 +77,11 @@ impl Money {
     /// Parses decimal text such as `1234.50` or `1,234.5` exactly (no floating point) into
     /// minor units of `currency`. Rejects negatives, more decimals than the currency has, and
     /// amounts that do not fit.
-    pub fn parse(text: &str, currency: Currency, field: &'static str) -> Result<Self, ValidationError> {
+    pub fn parse(
+        text: &str,
+        currency: Currency,
+        field: &'static str,
+    ) -> Result<Self, ValidationError> {
         let raw = text.trim();
         let bad = || ValidationError::BadAmount {
             field,
@@ -175,8 +179,14 @@ mod tests {
 
     #[test]
     fn parses_exact_decimals() {
-        assert_eq!(Money::parse("1234.50", cny(), "amount").unwrap().minor, 123_450);
-        assert_eq!(Money::parse("1,234.5", cny(), "amount").unwrap().minor, 123_450);
+        assert_eq!(
+            Money::parse("1234.50", cny(), "amount").unwrap().minor,
+            123_450
+        );
+        assert_eq!(
+            Money::parse("1,234.5", cny(), "amount").unwrap().minor,
+            123_450
+        );
         assert_eq!(Money::parse("7", cny(), "amount").unwrap().minor, 700);
         assert_eq!(Money::parse(".25", cny(), "amount").unwrap().minor, 25);
         let jpy = Currency::parse("JPY", "currency").unwrap();

@@ -84,9 +84,7 @@ impl CustomerSummary {
                 probability: d.probability,
             })
             .collect();
-        deals.sort_by(|a, b| {
-            (a.date, a.id).cmp(&(b.date, b.id))
-        });
+        deals.sort_by_key(|d| (d.date, d.id));
         let last_purchase = deals
             .iter()
             .filter(|d| d.status == DealStatus::Won)
@@ -107,7 +105,7 @@ impl CustomerSummary {
                 assignee: f.assignee.clone(),
             })
             .collect();
-        open_followups.sort_by(|a, b| (a.due, a.id).cmp(&(b.due, b.id)));
+        open_followups.sort_by_key(|f| (f.due, f.id));
 
         let email = c
             .emails

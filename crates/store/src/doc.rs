@@ -53,9 +53,22 @@ pub fn create(doc: &mut AutoCommit, c: &Customer) -> AmResult<()> {
     use automerge::hydrate::{Map, Value as H};
     let enc = doc.text_encoding();
     let s = |v: &str| H::scalar(v);
-    let opt = |v: Option<String>| v.map_or(H::scalar(ScalarValue::Null), |v| H::scalar(v));
-    let list = |v: &[String]| H::List(v.iter().map(|x| H::scalar(x.as_str())).collect::<Vec<_>>().into());
-    let map = |entries: Vec<(String, H)>| H::Map(Map::from(entries.into_iter().collect::<std::collections::HashMap<String, H>>()));
+    let opt = |v: Option<String>| v.map_or(H::scalar(ScalarValue::Null), H::scalar);
+    let list = |v: &[String]| {
+        H::List(
+            v.iter()
+                .map(|x| H::scalar(x.as_str()))
+                .collect::<Vec<_>>()
+                .into(),
+        )
+    };
+    let map = |entries: Vec<(String, H)>| {
+        H::Map(Map::from(
+            entries
+                .into_iter()
+                .collect::<std::collections::HashMap<String, H>>(),
+        ))
+    };
     let tsv = |t: Timestamp| H::scalar(ts(t));
     let coll = |entries: Vec<(String, H)>| map(entries);
     let root: Vec<(String, H)> = vec![
@@ -73,55 +86,124 @@ pub fn create(doc: &mut AutoCommit, c: &Customer) -> AmResult<()> {
         ("importance".into(), s(c.importance.as_str())),
         ("urgency".into(), s(c.urgency.as_str())),
         ("stage".into(), opt(c.stage.map(|x| x.as_str().to_string()))),
-        ("referred_by".into(), opt(c.referred_by.map(|r| r.to_string()))),
+        (
+            "referred_by".into(),
+            opt(c.referred_by.map(|r| r.to_string())),
+        ),
         ("archived".into(), H::scalar(c.archived)),
         ("notes".into(), H::text(enc, &c.notes)),
         ("emails".into(), list(&c.emails)),
         ("phones".into(), list(&c.phones)),
-        ("tags".into(), coll(c.tags.iter().map(|t| (rapport_model::text::fold(t), H::scalar(true))).collect())),
-        ("deletions".into(), coll(c.deleted_at.map(|t| (ItemId::new().to_string(), tsv(t))).into_iter().collect())),
-        ("contacts".into(), coll(c.contacts.iter().map(|(id, k)| {
-            (id.to_string(), map(vec![
-                ("name".into(), s(k.name.trim())),
-                ("title".into(), s(k.title.trim())),
-                ("phones".into(), list(&k.phones)),
-                ("emails".into(), list(&k.emails)),
-                ("handles".into(), list(&k.handles)),
-                ("birthday".into(), opt(k.birthday.map(date_str))),
-                ("notes".into(), s(&k.notes)),
-            ]))
-        }).collect())),
-        ("followups".into(), coll(c.followups.iter().map(|(id, f)| {
-            (id.to_string(), map(vec![
-                ("due".into(), s(&f.due.to_string())),
-                ("kind".into(), s(f.kind.as_str())),
-                ("subject".into(), s(f.subject.trim())),
-                ("assignee".into(), s(f.assignee.trim())),
-                ("done_at".into(), f.done_at.map_or(H::scalar(ScalarValue::Null), tsv)),
-                ("outcome".into(), s(&f.outcome)),
-            ]))
-        }).collect())),
-        ("interactions".into(), coll(c.interactions.iter().map(|(id, i)| {
-            (id.to_string(), map(vec![
-                ("at".into(), tsv(i.at)),
-                ("kind".into(), s(i.kind.as_str())),
-                ("summary".into(), s(i.summary.trim())),
-                ("outcome".into(), s(&i.outcome)),
-                ("by".into(), s(i.by.trim())),
-            ]))
-        }).collect())),
-        ("deals".into(), coll(c.deals.iter().map(|(id, d)| {
-            (id.to_string(), map(vec![
-                ("title".into(), s(d.title.trim())),
-                ("amount".into(), H::scalar(d.amount.minor)),
-                ("currency".into(), s(d.amount.currency.code())),
-                ("status".into(), s(d.status.as_str())),
-                ("date".into(), s(&date_str(d.date))),
-                ("probability".into(), H::scalar(i64::from(d.probability))),
-            ]))
-        }).collect())),
+        (
+            "tags".into(),
+            coll(
+                c.tags
+                    .iter()
+                    .map(|t| (rapport_model::text::fold(t), H::scalar(true)))
+                    .collect(),
+            ),
+        ),
+        (
+            "deletions".into(),
+            coll(
+                c.deleted_at
+                    .map(|t| (ItemId::new().to_string(), tsv(t)))
+                    .into_iter()
+                    .collect(),
+            ),
+        ),
+        (
+            "contacts".into(),
+            coll(
+                c.contacts
+                    .iter()
+                    .map(|(id, k)| {
+                        (
+                            id.to_string(),
+                            map(vec![
+                                ("name".into(), s(k.name.trim())),
+                                ("title".into(), s(k.title.trim())),
+                                ("phones".into(), list(&k.phones)),
+                                ("emails".into(), list(&k.emails)),
+                                ("handles".into(), list(&k.handles)),
+                                ("birthday".into(), opt(k.birthday.map(date_str))),
+                                ("notes".into(), s(&k.notes)),
+                            ]),
+                        )
+                    })
+                    .collect(),
+            ),
+        ),
+        (
+            "followups".into(),
+            coll(
+                c.followups
+                    .iter()
+                    .map(|(id, f)| {
+                        (
+                            id.to_string(),
+                            map(vec![
+                                ("due".into(), s(&f.due.to_string())),
+                                ("kind".into(), s(f.kind.as_str())),
+                                ("subject".into(), s(f.subject.trim())),
+                                ("assignee".into(), s(f.assignee.trim())),
+                                (
+                                    "done_at".into(),
+                                    f.done_at.map_or(H::scalar(ScalarValue::Null), tsv),
+                                ),
+                                ("outcome".into(), s(&f.outcome)),
+                            ]),
+                        )
+                    })
+                    .collect(),
+            ),
+        ),
+        (
+            "interactions".into(),
+            coll(
+                c.interactions
+                    .iter()
+                    .map(|(id, i)| {
+                        (
+                            id.to_string(),
+                            map(vec![
+                                ("at".into(), tsv(i.at)),
+                                ("kind".into(), s(i.kind.as_str())),
+                                ("summary".into(), s(i.summary.trim())),
+                                ("outcome".into(), s(&i.outcome)),
+                                ("by".into(), s(i.by.trim())),
+                            ]),
+                        )
+                    })
+                    .collect(),
+            ),
+        ),
+        (
+            "deals".into(),
+            coll(
+                c.deals
+                    .iter()
+                    .map(|(id, d)| {
+                        (
+                            id.to_string(),
+                            map(vec![
+                                ("title".into(), s(d.title.trim())),
+                                ("amount".into(), H::scalar(d.amount.minor)),
+                                ("currency".into(), s(d.amount.currency.code())),
+                                ("status".into(), s(d.status.as_str())),
+                                ("date".into(), s(&date_str(d.date))),
+                                ("probability".into(), H::scalar(i64::from(d.probability))),
+                            ]),
+                        )
+                    })
+                    .collect(),
+            ),
+        ),
     ];
-    let root = Map::from(root.into_iter().collect::<std::collections::HashMap<String, H>>());
+    let root = Map::from(
+        root.into_iter()
+            .collect::<std::collections::HashMap<String, H>>(),
+    );
     doc.init_root_from_hydrate(&root)
 }
 
@@ -209,11 +291,17 @@ fn put_str(doc: &mut AutoCommit, parent: &ObjId, key: &str, value: &str) -> AmRe
     Ok(())
 }
 
-fn put_opt_str(doc: &mut AutoCommit, parent: &ObjId, key: &str, value: Option<&str>) -> AmResult<()> {
+fn put_opt_str(
+    doc: &mut AutoCommit,
+    parent: &ObjId,
+    key: &str,
+    value: Option<&str>,
+) -> AmResult<()> {
     match value {
         Some(v) => put_str(doc, parent, key, v),
         None => {
-            let is_null = matches!(doc.get(parent, key)?, Some((Value::Scalar(s), _)) if s.is_null());
+            let is_null =
+                matches!(doc.get(parent, key)?, Some((Value::Scalar(s), _)) if s.is_null());
             if !is_null || in_conflict(doc, parent, key) {
                 doc.put(parent, key, ScalarValue::Null)?;
             }
@@ -229,7 +317,12 @@ fn put_i64(doc: &mut AutoCommit, parent: &ObjId, key: &str, value: i64) -> AmRes
     Ok(())
 }
 
-fn put_opt_ts(doc: &mut AutoCommit, parent: &ObjId, key: &str, value: Option<Timestamp>) -> AmResult<()> {
+fn put_opt_ts(
+    doc: &mut AutoCommit,
+    parent: &ObjId,
+    key: &str,
+    value: Option<Timestamp>,
+) -> AmResult<()> {
     match value {
         Some(t) => {
             if get_i64(doc, parent, key) != Some(t.timestamp_millis())
@@ -319,9 +412,12 @@ pub fn apply(doc: &mut AutoCommit, edits: &[Edit], now: Timestamp) -> AmResult<(
             Edit::Stage(s) => put_opt_str(doc, &ROOT, "stage", s.map(LifecycleStage::as_str))?,
             Edit::Importance(i) => put_str(doc, &ROOT, "importance", i.as_str())?,
             Edit::Urgency(u) => put_str(doc, &ROOT, "urgency", u.as_str())?,
-            Edit::ReferredBy(r) => {
-                put_opt_str(doc, &ROOT, "referred_by", r.map(|r| r.to_string()).as_deref())?
-            }
+            Edit::ReferredBy(r) => put_opt_str(
+                doc,
+                &ROOT,
+                "referred_by",
+                r.map(|r| r.to_string()).as_deref(),
+            )?,
             Edit::AddTag(t) => {
                 let tags = obj(doc, &ROOT, "tags", ObjType::Map)?;
                 let t = rapport_model::text::fold(t);
@@ -342,7 +438,8 @@ pub fn apply(doc: &mut AutoCommit, edits: &[Edit], now: Timestamp) -> AmResult<(
             Edit::AddPhone(s) => list_add(doc, "phones", s.trim())?,
             Edit::RemovePhone(s) => list_remove(doc, "phones", s.trim())?,
             Edit::Archive(a) => {
-                if get_bool(doc, &ROOT, "archived") != Some(*a) || in_conflict(doc, &ROOT, "archived")
+                if get_bool(doc, &ROOT, "archived") != Some(*a)
+                    || in_conflict(doc, &ROOT, "archived")
                 {
                     doc.put(ROOT, "archived", *a)?;
                 }

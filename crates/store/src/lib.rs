@@ -521,8 +521,8 @@ impl Store {
         let txn = self.begin_write()?;
         let (customer, heads) = {
             let mut w = Writer::open(&txn)?;
-            let (mut doc, chunks) =
-                load_doc(&w.docs, &w.changes, id)?.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+            let (mut doc, chunks) = load_doc(&w.docs, &w.changes, id)?
+                .ok_or_else(|| StoreError::NotFound(id.to_string()))?;
             doc.set_actor(self.actor.clone());
             let before = doc::hydrate(&doc, id)?;
             let only_restore = edits.iter().all(|e| matches!(e, Edit::Restore));
@@ -732,7 +732,9 @@ impl Store {
         let agenda = txn.open_table(AGENDA)?;
         let sums = txn.open_table(SUMMARIES)?;
         // Due texts start with the date, so everything due on `until` sorts before `until`+1.
-        let bound = until.and_then(|d| d.succ_opt()).map(|d| d.format("%Y-%m-%d").to_string());
+        let bound = until
+            .and_then(|d| d.succ_opt())
+            .map(|d| d.format("%Y-%m-%d").to_string());
         let mut out = Vec::new();
         for row in agenda.iter()? {
             let row = row?;
@@ -740,7 +742,11 @@ impl Store {
             if bound.as_deref().is_some_and(|b| due >= b) {
                 break;
             }
-            let Some(s) = sums.get(cid)?.map(|g| decode_summary(g.value())).transpose()? else {
+            let Some(s) = sums
+                .get(cid)?
+                .map(|g| decode_summary(g.value()))
+                .transpose()?
+            else {
                 continue;
             };
             if let Some(f) = s.open_followups.iter().find(|f| f.id.as_u128() == fid) {
@@ -807,11 +813,17 @@ impl Store {
             ([], []) => Err(StoreError::NotFound(q.to_string())),
             (many, _) if !many.is_empty() => Err(StoreError::Ambiguous {
                 query: q.to_string(),
-                candidates: many.iter().map(|s| format!("{} ({})", s.id, s.name)).collect(),
+                candidates: many
+                    .iter()
+                    .map(|s| format!("{} ({})", s.id, s.name))
+                    .collect(),
             }),
             (_, many) => Err(StoreError::Ambiguous {
                 query: q.to_string(),
-                candidates: many.iter().map(|s| format!("{} ({})", s.id, s.name)).collect(),
+                candidates: many
+                    .iter()
+                    .map(|s| format!("{} ({})", s.id, s.name))
+                    .collect(),
             }),
         }
     }
@@ -858,7 +870,7 @@ impl Store {
                 hash: m.hash.to_string(),
             });
         }
-        out.sort_by(|a, b| a.at.cmp(&b.at));
+        out.sort_by_key(|e| e.at);
         Ok(out)
     }
 
@@ -912,7 +924,8 @@ impl Store {
                     && chunks > 0
                 {
                     w.docs.insert(key, doc.save().as_slice())?;
-                    w.changes.retain_in((key, 0)..=(key, u32::MAX), |_, _| false)?;
+                    w.changes
+                        .retain_in((key, 0)..=(key, u32::MAX), |_, _| false)?;
                 }
             }
         }

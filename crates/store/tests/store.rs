@@ -1,6 +1,8 @@
 //! The store's contract: the document mapping agrees with the model's pure `Edit::apply`,
 //! summaries follow documents, and the file is guarded against misuse.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
+
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -29,7 +31,15 @@ fn fixed_clock_opts(ms: i64) -> OpenOptions {
 
 fn word() -> impl Strategy<Value = String> {
     prop::sample::select(vec![
-        "Acme", "张伟", "華創商務", "Müller", "José", "山田", "x", "Zoë", "a b",
+        "Acme",
+        "张伟",
+        "華創商務",
+        "Müller",
+        "José",
+        "山田",
+        "x",
+        "Zoë",
+        "a b",
     ])
     .prop_map(str::to_string)
 }
@@ -82,8 +92,12 @@ fn edit() -> impl Strategy<Value = Edit> {
                 outcome: String::new(),
             }
         )),
-        (item_id(), 0i64..1_000_000, prop::sample::select(DealStatus::ALL.to_vec())).prop_map(
-            move |(id, m, status)| Edit::PutDeal(
+        (
+            item_id(),
+            0i64..1_000_000,
+            prop::sample::select(DealStatus::ALL.to_vec())
+        )
+            .prop_map(move |(id, m, status)| Edit::PutDeal(
                 id,
                 Deal {
                     title: "t".into(),
@@ -95,8 +109,7 @@ fn edit() -> impl Strategy<Value = Edit> {
                     date,
                     probability: 40,
                 }
-            )
-        ),
+            )),
         (item_id(), word()).prop_map(|(id, s)| Edit::LogInteraction(
             id,
             Interaction {
@@ -175,7 +188,10 @@ fn newer_schema_is_refused_and_old_summaries_are_rebuilt() {
             .unwrap()
             .insert("summary_version", 0u64.to_le_bytes().as_slice())
             .unwrap();
-        txn.open_table(summaries).unwrap().remove(id.as_u128()).unwrap();
+        txn.open_table(summaries)
+            .unwrap()
+            .remove(id.as_u128())
+            .unwrap();
         txn.commit().unwrap();
     }
     {
@@ -194,7 +210,10 @@ fn newer_schema_is_refused_and_old_summaries_are_rebuilt() {
         txn.commit().unwrap();
     }
     let err = Store::open(dir.path(), opts("a")).unwrap_err();
-    assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err:?}");
+    assert!(
+        matches!(err, StoreError::NewerSchema { found: 99, .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("newer Rapport"), "{err}");
 }
 
@@ -226,8 +245,14 @@ fn many_edits_compact_and_survive_reopen() {
     }
     let mut store = Store::open(dir.path(), opts("a")).unwrap();
     let c = store.customer(id).unwrap();
-    assert_eq!(c.notes, format!("v{}", rapport_store::COMPACT_AFTER * 2 + 4));
-    assert_eq!(store.history(id).unwrap().len() as u32, rapport_store::COMPACT_AFTER * 2 + 6);
+    assert_eq!(
+        c.notes,
+        format!("v{}", rapport_store::COMPACT_AFTER * 2 + 4)
+    );
+    assert_eq!(
+        store.history(id).unwrap().len() as u32,
+        rapport_store::COMPACT_AFTER * 2 + 6
+    );
     store.compact().unwrap();
     assert_eq!(store.customer(id).unwrap(), c);
     assert!(store.verify().unwrap().is_empty());
@@ -239,8 +264,12 @@ fn remote_bytes_are_checked_before_they_land() {
     let dir_b = tempfile::tempdir().unwrap();
     let a = Store::open(dir_a.path(), opts("a")).unwrap();
     let b = Store::open(dir_b.path(), opts("b")).unwrap();
-    let id = a.create(NewCustomer::new("Shared", CustomerKind::Company)).unwrap();
-    let other = a.create(NewCustomer::new("Other", CustomerKind::Company)).unwrap();
+    let id = a
+        .create(NewCustomer::new("Shared", CustomerKind::Company))
+        .unwrap();
+    let other = a
+        .create(NewCustomer::new("Other", CustomerKind::Company))
+        .unwrap();
     let bytes = a.document(id).unwrap().save();
 
     // Garbage, and a real document filed under the wrong id, are refused.
@@ -273,14 +302,20 @@ fn history_names_device_fields_and_values() {
         .create(NewCustomer::new("Acme", CustomerKind::Company))
         .unwrap();
     store
-        .edit(id, &[Edit::Name("Acme GmbH".into()), Edit::AddTag("dach".into())])
+        .edit(
+            id,
+            &[Edit::Name("Acme GmbH".into()), Edit::AddTag("dach".into())],
+        )
         .unwrap();
     let h = store.history(id).unwrap();
     assert_eq!(h.len(), 2);
     assert_eq!(h[0].device, "Li Na's laptop");
     assert_eq!(h[0].values.get("name").map(String::as_str), Some("Acme"));
     assert_eq!(h[1].fields, vec!["name".to_string(), "tags".to_string()]);
-    assert_eq!(h[1].values.get("name").map(String::as_str), Some("Acme GmbH"));
+    assert_eq!(
+        h[1].values.get("name").map(String::as_str),
+        Some("Acme GmbH")
+    );
     assert_eq!(h[1].actor, store.device().actor);
 }
 
@@ -297,7 +332,12 @@ fn listing_filters_by_tag_text_and_visibility_in_name_order() {
     mk("Anna", &["vip", "dach"]);
     let zoe = mk("Zoe", &[]);
     let names = |q: ListQuery| -> Vec<String> {
-        store.list(&q).unwrap().into_iter().map(|s| s.name).collect()
+        store
+            .list(&q)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect()
     };
     assert_eq!(names(ListQuery::default()), vec!["Anna", "张伟", "Zoe"]);
     assert_eq!(
@@ -341,7 +381,10 @@ fn listing_filters_by_tag_text_and_visibility_in_name_order() {
         vec!["Zoe"]
     );
     // Resolve by unique prefix and by name; a deleted customer can't be edited.
-    assert_eq!(store.resolve("ANNA").unwrap(), store.list(&ListQuery::default()).unwrap()[0].id);
+    assert_eq!(
+        store.resolve("ANNA").unwrap(),
+        store.list(&ListQuery::default()).unwrap()[0].id
+    );
     assert_eq!(store.resolve(&zhang.to_string()[..12]).unwrap(), zhang);
     assert!(matches!(
         store.edit(zhang, &[Edit::Name("x".into())]),
@@ -381,7 +424,10 @@ fn agenda_lists_open_followups_of_active_customers_by_due() {
             .collect()
     };
     assert_eq!(subjects(None), vec!["early", "middle", "late"]);
-    assert_eq!(subjects(NaiveDate::from_ymd_opt(2026, 12, 2)), vec!["early", "middle"]);
+    assert_eq!(
+        subjects(NaiveDate::from_ymd_opt(2026, 12, 2)),
+        vec!["early", "middle"]
+    );
     let early = store.agenda(None).unwrap()[0].followup.id;
     store
         .edit(
