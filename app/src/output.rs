@@ -183,7 +183,7 @@ pub fn customer_table(rows: &[CustomerRow]) -> Result<()> {
 
 pub fn followup_table(rows: &[FollowUpRow]) -> Result<()> {
     table(
-        &["ID", "DUE", "", "KIND", "CUSTOMER", "SUBJECT", "ASSIGNEE"],
+        &["ID", "DUE", "STATE", "KIND", "CUSTOMER", "SUBJECT", "ASSIGNEE"],
         rows.iter()
             .map(|r| {
                 vec![
