@@ -183,7 +183,9 @@ pub fn customer_table(rows: &[CustomerRow]) -> Result<()> {
 
 pub fn followup_table(rows: &[FollowUpRow]) -> Result<()> {
     table(
-        &["ID", "DUE", "STATE", "KIND", "CUSTOMER", "SUBJECT", "ASSIGNEE"],
+        &[
+            "ID", "DUE", "STATE", "KIND", "CUSTOMER", "SUBJECT", "ASSIGNEE",
+        ],
         rows.iter()
             .map(|r| {
                 vec![

@@ -70,6 +70,10 @@ text_enum!(
     }
 );
 text_enum!(
+    /// Customer value tier by revenue rank (Pareto classes), best first.
+    Tier, "tier" { Vip = "vip", Major = "major", Common = "common", Minor = "minor" }
+);
+text_enum!(
     /// Importance mark.
     Importance, "importance" { Important = "important", NotImportant = "not_important" }
 );
@@ -202,6 +206,14 @@ impl<'de> Deserialize<'de> for Due {
     }
 }
 
+/// A tier set by hand, with the reason; it wins over the computed tier for display and
+/// revisit cadence, while the computed tier stays visible beside it.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct TierOverride {
+    pub tier: Tier,
+    pub reason: String,
+}
+
 /// A person at a customer (联系人).
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 pub struct Contact {
@@ -274,6 +286,8 @@ pub struct Customer {
     pub urgency: Urgency,
     /// The customer who referred this one (influence value).
     pub referred_by: Option<CustomerId>,
+    /// A value tier set by hand.
+    pub tier_override: Option<TierOverride>,
     pub archived: bool,
     /// Tombstone: set when deleted. A deleted customer is hidden everywhere but kept.
     pub deleted_at: Option<Timestamp>,
@@ -310,6 +324,7 @@ impl Customer {
             importance: Importance::default(),
             urgency: Urgency::default(),
             referred_by: None,
+            tier_override: None,
             archived: false,
             deleted_at: None,
             created_at: now,

@@ -4,49 +4,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     Contact, Customer, CustomerId, CustomerKind, Deal, FollowUp, Importance, Interaction, ItemId,
-    LifecycleStage, Timestamp, Urgency, ValidationError,
+    LifecycleStage, TierOverride, Timestamp, Urgency, ValidationError,
 };
 
 /// The longest single text field we store (1 MiB). Larger values are refused, not truncated.
 pub const MAX_FIELD_BYTES: usize = 1 << 20;
-
-/// A named scalar field of a customer, for history and `customer edit`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum Field {
-    Name,
-    Kind,
-    Company,
-    Industry,
-    Address,
-    Owner,
-    Source,
-    Notes,
-    Stage,
-    Importance,
-    Urgency,
-    ReferredBy,
-}
-
-impl Field {
-    /// The key used in the document and in history.
-    pub fn key(self) -> &'static str {
-        match self {
-            Field::Name => "name",
-            Field::Kind => "kind",
-            Field::Company => "company",
-            Field::Industry => "industry",
-            Field::Address => "address",
-            Field::Owner => "owner",
-            Field::Source => "source",
-            Field::Notes => "notes",
-            Field::Stage => "stage",
-            Field::Importance => "importance",
-            Field::Urgency => "urgency",
-            Field::ReferredBy => "referred_by",
-        }
-    }
-}
 
 /// One change to a customer. A list of edits is applied atomically (one document change, one
 /// store transaction).
@@ -66,6 +28,8 @@ pub enum Edit {
     Importance(Importance),
     Urgency(Urgency),
     ReferredBy(Option<CustomerId>),
+    /// Sets (or with `None` clears) the manual value tier.
+    TierOverride(Option<TierOverride>),
     AddTag(String),
     RemoveTag(String),
     AddEmail(String),
@@ -194,6 +158,7 @@ impl Edit {
                 }),
                 _ => Ok(()),
             },
+            Edit::TierOverride(Some(o)) => check_line("tier_reason", &o.reason),
             Edit::PutContact(_, c) => check_contact(c),
             Edit::PutFollowUp(_, f) => {
                 check_nonempty("followup.subject", &f.subject)?;
@@ -253,6 +218,7 @@ impl Edit {
             | Edit::Importance(_)
             | Edit::Urgency(_)
             | Edit::ReferredBy(None)
+            | Edit::TierOverride(None)
             | Edit::Archive(_)
             | Edit::Delete
             | Edit::Restore => Ok(()),
@@ -274,6 +240,12 @@ impl Edit {
             Edit::Importance(i) => c.importance = *i,
             Edit::Urgency(u) => c.urgency = *u,
             Edit::ReferredBy(r) => c.referred_by = *r,
+            Edit::TierOverride(o) => {
+                c.tier_override = o.clone().map(|o| TierOverride {
+                    tier: o.tier,
+                    reason: o.reason.trim().to_string(),
+                })
+            }
             Edit::AddTag(t) => {
                 c.tags.insert(normalize_tag(t));
             }
@@ -336,6 +308,7 @@ impl Edit {
             Edit::Importance(_) => "importance",
             Edit::Urgency(_) => "urgency",
             Edit::ReferredBy(_) => "referred_by",
+            Edit::TierOverride(_) => "tier_override",
             Edit::AddTag(_) | Edit::RemoveTag(_) => "tags",
             Edit::AddEmail(_) | Edit::RemoveEmail(_) => "emails",
             Edit::AddPhone(_) | Edit::RemovePhone(_) => "phones",

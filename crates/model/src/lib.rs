@@ -31,9 +31,9 @@ pub mod text;
 
 pub use customer::{
     Contact, Customer, CustomerKind, Deal, DealStatus, Due, FollowUp, FollowUpKind, Importance,
-    Interaction, InteractionKind, LifecycleStage, Urgency,
+    Interaction, InteractionKind, LifecycleStage, Tier, TierOverride, Urgency,
 };
-pub use edit::{Edit, Field, MAX_FIELD_BYTES, NewCustomer};
+pub use edit::{Edit, MAX_FIELD_BYTES, NewCustomer};
 pub use error::ValidationError;
 pub use ids::{CustomerId, IdParseError, ItemId};
 pub use money::{Currency, Money};

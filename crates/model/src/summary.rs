@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     Currency, Customer, CustomerId, CustomerKind, DealStatus, Due, FollowUpKind, Importance,
-    ItemId, LifecycleStage, Timestamp, Urgency, text,
+    ItemId, LifecycleStage, TierOverride, Timestamp, Urgency, text,
 };
 
 /// Notes beyond this many bytes are not indexed for search (the document keeps them all).
@@ -63,6 +63,7 @@ pub struct CustomerSummary {
     /// Open follow-ups, earliest due first.
     pub open_followups: Vec<OpenFollowUp>,
     pub referred_by: Option<CustomerId>,
+    pub tier_override: Option<TierOverride>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Folded text of name, company, contacts, phones, emails, tags and notes, with pinyin.
@@ -165,6 +166,7 @@ impl CustomerSummary {
             last_contact,
             open_followups,
             referred_by: c.referred_by,
+            tier_override: c.tier_override.clone(),
             created_at: c.created_at,
             updated_at: c.updated_at,
             search,

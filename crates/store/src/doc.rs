@@ -4,7 +4,8 @@
 //! ```text
 //! ROOT
 //!   schema: 1              id: "<32 hex>"          name, kind, company, industry, address,
-//!   owner, source, importance, urgency: str         stage, referred_by: str | null
+//!   owner, source, importance, urgency, tier_reason: str
+//!   stage, referred_by, tier_override: str | null
 //!   notes: Text            archived: bool          created_at, updated_at: timestamp
 //!   emails, phones: [str]  tags: { tag: true }
 //!   deletions: { key: timestamp }     deleted iff non-empty (see below)
@@ -31,8 +32,8 @@ use automerge::{
 use chrono::NaiveDate;
 use rapport_model::{
     Contact, Currency, Customer, CustomerId, CustomerKind, Deal, DealStatus, Due, Edit, FollowUp,
-    FollowUpKind, Importance, Interaction, InteractionKind, ItemId, LifecycleStage, Money,
-    Timestamp, Urgency, timestamp_from_millis,
+    FollowUpKind, Importance, Interaction, InteractionKind, ItemId, LifecycleStage, Money, Tier,
+    TierOverride, Timestamp, Urgency, timestamp_from_millis,
 };
 
 use crate::StoreError;
@@ -418,6 +419,20 @@ pub fn apply(doc: &mut AutoCommit, edits: &[Edit], now: Timestamp) -> AmResult<(
                 "referred_by",
                 r.map(|r| r.to_string()).as_deref(),
             )?,
+            Edit::TierOverride(o) => {
+                put_opt_str(
+                    doc,
+                    &ROOT,
+                    "tier_override",
+                    o.as_ref().map(|o| o.tier.as_str()),
+                )?;
+                put_str(
+                    doc,
+                    &ROOT,
+                    "tier_reason",
+                    o.as_ref().map_or("", |o| o.reason.trim()),
+                )?;
+            }
             Edit::AddTag(t) => {
                 let tags = obj(doc, &ROOT, "tags", ObjType::Map)?;
                 let t = rapport_model::text::fold(t);
@@ -589,6 +604,12 @@ pub fn hydrate(doc: &AutoCommit, expect: CustomerId) -> Result<Customer, StoreEr
         Urgency::default(),
     );
     c.referred_by = get_str(doc, &ROOT, "referred_by").and_then(|s| s.parse().ok());
+    c.tier_override = get_str(doc, &ROOT, "tier_override")
+        .and_then(|t| Tier::parse(&t).ok())
+        .map(|tier| TierOverride {
+            tier,
+            reason: get_str(doc, &ROOT, "tier_reason").unwrap_or_default(),
+        });
     c.archived = get_bool(doc, &ROOT, "archived").unwrap_or(false);
     c.tags = get_obj(doc, &ROOT, "tags")
         .map(|t| doc.keys(&t).collect::<BTreeSet<String>>())

@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use rapport_model::{
     Contact, Currency, Customer, CustomerKind, CustomerSummary, Deal, DealStatus, Due, Edit,
     FollowUp, FollowUpKind, Importance, Interaction, InteractionKind, ItemId, LifecycleStage,
-    Money, NewCustomer, Urgency, timestamp_from_millis,
+    Money, NewCustomer, Tier, TierOverride, Urgency, timestamp_from_millis,
 };
 use rapport_store::{ListQuery, OpenOptions, Store, StoreError, Visibility};
 
@@ -69,6 +69,9 @@ fn edit() -> impl Strategy<Value = Edit> {
         prop::sample::select(vec!["a@b.cn", "c@d.de"]).prop_map(|e| Edit::RemoveEmail(e.into())),
         prop::sample::select(vec!["+86 1", "030 123"]).prop_map(|e| Edit::AddPhone(e.into())),
         any::<bool>().prop_map(Edit::Archive),
+        prop::option::of((prop::sample::select(Tier::ALL.to_vec()), word())).prop_map(|o| {
+            Edit::TierOverride(o.map(|(tier, reason)| TierOverride { tier, reason }))
+        }),
         (item_id(), word(), word()).prop_map(|(id, n, t)| Edit::PutContact(
             id,
             Contact {

@@ -1,0 +1,294 @@
+//! Team settings for value analysis, read from the synced settings document's key/value map.
+
+use std::collections::BTreeMap;
+
+use rapport_model::{Currency, Tier};
+use serde::{Deserialize, Serialize};
+
+/// A setting that cannot be used, naming the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("setting `{key}`: `{value}` is not {expected}")]
+    Bad {
+        key: String,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("setting `{0}` is not a known setting (see `rapport settings`)")]
+    Unknown(String),
+    #[error(
+        "settings: tier percentages must increase: vip {vip} <= major {major} <= common {common} <= 100"
+    )]
+    TierOrder { vip: u32, major: u32, common: u32 },
+}
+
+/// An exchange rate: how many units of the base currency one unit of a currency buys, as a
+/// fixed-point integer with six decimals (`7.1` is `7_100_000`). Integer arithmetic keeps the
+/// conversion identical on every device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rate(pub i64);
+
+impl Rate {
+    pub const SCALE: i64 = 1_000_000;
+
+    /// Parses a positive decimal such as `7.1` or `0.138`.
+    pub fn parse(s: &str) -> Option<Rate> {
+        let t = s.trim();
+        let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+        if int.is_empty() && frac.is_empty()
+            || !int.chars().all(|c| c.is_ascii_digit())
+            || !frac.chars().all(|c| c.is_ascii_digit())
+            || frac.len() > 6
+        {
+            return None;
+        }
+        let int: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
+        let frac_val: i64 = format!("{frac:0<6}").parse().ok()?;
+        let v = int.checked_mul(Self::SCALE)?.checked_add(frac_val)?;
+        (v > 0).then_some(Rate(v))
+    }
+}
+
+/// Everything value analysis can be tuned with. Defaults follow the domain notes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValueSettings {
+    /// Cumulative share of ranked customers (percent) in VIP, VIP+Major, VIP+Major+Common.
+    pub vip_percent: u32,
+    pub major_percent: u32,
+    pub common_percent: u32,
+    /// Revenue window, in months before today.
+    pub window_months: u32,
+    /// Days between contacts per tier.
+    pub cadence_days: BTreeMap<Tier, u32>,
+    /// Revenue is ranked in this currency.
+    pub base_currency: Currency,
+    /// Rates into the base currency. The base itself needs none.
+    pub rates: BTreeMap<Currency, Rate>,
+    /// Lifetime value inputs.
+    pub margin_percent: u32,
+    pub lifetime_years: u32,
+    pub discount_percent: u32,
+}
+
+impl Default for ValueSettings {
+    fn default() -> Self {
+        ValueSettings {
+            vip_percent: 1,
+            major_percent: 5,
+            common_percent: 20,
+            window_months: 12,
+            cadence_days: [
+                (Tier::Vip, 14),
+                (Tier::Major, 30),
+                (Tier::Common, 60),
+                (Tier::Minor, 90),
+            ]
+            .into_iter()
+            .collect(),
+            #[allow(clippy::expect_used)] // a constant that is in the ISO table
+            base_currency: Currency::parse("CNY", "currency").expect("CNY is ISO 4217"),
+            rates: BTreeMap::new(),
+            margin_percent: 30,
+            lifetime_years: 3,
+            discount_percent: 10,
+        }
+    }
+}
+
+/// The keys `rapport settings` accepts, with what each means.
+pub const KEYS: &[(&str, &str)] = &[
+    (
+        "tier.vip_percent",
+        "top share of customers (percent) that is VIP",
+    ),
+    ("tier.major_percent", "top share that is VIP or Major"),
+    (
+        "tier.common_percent",
+        "top share that is VIP, Major or Common",
+    ),
+    (
+        "value.window_months",
+        "revenue window in months before today",
+    ),
+    (
+        "cadence.vip_days",
+        "days between contacts for VIP customers",
+    ),
+    ("cadence.major_days", "... for Major customers"),
+    ("cadence.common_days", "... for Common customers"),
+    ("cadence.minor_days", "... for Minor and unranked customers"),
+    ("currency.base", "ISO code revenue is ranked in"),
+    (
+        "rate.XXX",
+        "units of the base currency per unit of XXX, e.g. rate.EUR = 7.85",
+    ),
+    ("clv.margin_percent", "gross margin used for lifetime value"),
+    (
+        "clv.lifetime_years",
+        "expected remaining relationship, in years",
+    ),
+    (
+        "clv.discount_percent",
+        "yearly discount rate for lifetime value",
+    ),
+];
+
+fn number(key: &str, value: &str, max: u32) -> Result<u32, SettingsError> {
+    value
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|v| *v <= max)
+        .ok_or_else(|| SettingsError::Bad {
+            key: key.to_string(),
+            value: value.to_string(),
+            expected: "a whole number in range",
+        })
+}
+
+impl ValueSettings {
+    /// Reads settings from the settings document's map: unknown keys and bad values are
+    /// errors naming the key, missing keys take their defaults.
+    pub fn from_map(map: &BTreeMap<String, String>) -> Result<Self, SettingsError> {
+        let mut s = ValueSettings::default();
+        for (key, value) in map {
+            let k = key.as_str();
+            match k {
+                "tier.vip_percent" => s.vip_percent = number(k, value, 100)?,
+                "tier.major_percent" => s.major_percent = number(k, value, 100)?,
+                "tier.common_percent" => s.common_percent = number(k, value, 100)?,
+                "value.window_months" => {
+                    s.window_months = number(k, value, 120)?.max(1);
+                }
+                "cadence.vip_days"
+                | "cadence.major_days"
+                | "cadence.common_days"
+                | "cadence.minor_days" => {
+                    let tier = match k {
+                        "cadence.vip_days" => Tier::Vip,
+                        "cadence.major_days" => Tier::Major,
+                        "cadence.common_days" => Tier::Common,
+                        _ => Tier::Minor,
+                    };
+                    s.cadence_days.insert(tier, number(k, value, 3650)?.max(1));
+                }
+                "currency.base" => {
+                    s.base_currency = Currency::parse(value, "currency.base").map_err(|_| {
+                        SettingsError::Bad {
+                            key: key.clone(),
+                            value: value.clone(),
+                            expected: "an ISO 4217 currency code",
+                        }
+                    })?;
+                }
+                "clv.margin_percent" => s.margin_percent = number(k, value, 100)?,
+                "clv.lifetime_years" => s.lifetime_years = number(k, value, 50)?,
+                "clv.discount_percent" => s.discount_percent = number(k, value, 100)?,
+                _ => {
+                    let Some(code) = k.strip_prefix("rate.") else {
+                        return Err(SettingsError::Unknown(key.clone()));
+                    };
+                    let bad = || SettingsError::Bad {
+                        key: key.clone(),
+                        value: value.clone(),
+                        expected: "a positive decimal rate with at most 6 decimals",
+                    };
+                    let cur = Currency::parse(code, "rate").map_err(|_| SettingsError::Bad {
+                        key: key.clone(),
+                        value: code.to_string(),
+                        expected: "an ISO 4217 currency code",
+                    })?;
+                    s.rates.insert(cur, Rate::parse(value).ok_or_else(bad)?);
+                }
+            }
+        }
+        if !(s.vip_percent <= s.major_percent && s.major_percent <= s.common_percent) {
+            return Err(SettingsError::TierOrder {
+                vip: s.vip_percent,
+                major: s.major_percent,
+                common: s.common_percent,
+            });
+        }
+        Ok(s)
+    }
+
+    /// The effective settings as the key/value pairs `rapport settings` shows.
+    pub fn to_map(&self) -> BTreeMap<String, String> {
+        let mut m = BTreeMap::new();
+        m.insert("tier.vip_percent".into(), self.vip_percent.to_string());
+        m.insert("tier.major_percent".into(), self.major_percent.to_string());
+        m.insert(
+            "tier.common_percent".into(),
+            self.common_percent.to_string(),
+        );
+        m.insert("value.window_months".into(), self.window_months.to_string());
+        for (t, d) in &self.cadence_days {
+            m.insert(format!("cadence.{}_days", t.as_str()), d.to_string());
+        }
+        m.insert(
+            "currency.base".into(),
+            self.base_currency.code().to_string(),
+        );
+        for (c, r) in &self.rates {
+            let frac = format!("{:06}", r.0 % Rate::SCALE);
+            let frac = frac.trim_end_matches('0');
+            let v = if frac.is_empty() {
+                format!("{}", r.0 / Rate::SCALE)
+            } else {
+                format!("{}.{frac}", r.0 / Rate::SCALE)
+            };
+            m.insert(format!("rate.{}", c.code()), v);
+        }
+        m.insert("clv.margin_percent".into(), self.margin_percent.to_string());
+        m.insert("clv.lifetime_years".into(), self.lifetime_years.to_string());
+        m.insert(
+            "clv.discount_percent".into(),
+            self.discount_percent.to_string(),
+        );
+        m
+    }
+
+    /// Days between contacts for a tier (unranked customers use the Minor cadence).
+    pub fn cadence(&self, tier: Option<Tier>) -> u32 {
+        self.cadence_days
+            .get(&tier.unwrap_or(Tier::Minor))
+            .copied()
+            .unwrap_or(90)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_round_trip_and_errors_name_the_key() {
+        let d = ValueSettings::default();
+        assert_eq!(ValueSettings::from_map(&d.to_map()).unwrap(), d);
+        let mut m = BTreeMap::new();
+        m.insert("rate.EUR".to_string(), "7.85".to_string());
+        m.insert("tier.vip_percent".to_string(), "2".to_string());
+        let s = ValueSettings::from_map(&m).unwrap();
+        assert_eq!(s.vip_percent, 2);
+        assert_eq!(s.rates.values().next(), Some(&Rate(7_850_000)));
+        assert_eq!(s.to_map()["rate.EUR"], "7.85");
+        m.insert("cadence.vip_days".into(), "soon".into());
+        let e = ValueSettings::from_map(&m).unwrap_err().to_string();
+        assert!(e.contains("cadence.vip_days"), "{e}");
+        let mut m = BTreeMap::new();
+        m.insert("tier.vip_percent".into(), "30".into());
+        assert!(matches!(
+            ValueSettings::from_map(&m),
+            Err(SettingsError::TierOrder { .. })
+        ));
+        let mut m = BTreeMap::new();
+        m.insert("colour".into(), "blue".into());
+        assert!(matches!(
+            ValueSettings::from_map(&m),
+            Err(SettingsError::Unknown(_))
+        ));
+        assert_eq!(Rate::parse("0"), None);
+        assert_eq!(Rate::parse("1.0000001"), None);
+        assert_eq!(Rate::parse(".5"), Some(Rate(500_000)));
+    }
+}
