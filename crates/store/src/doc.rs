@@ -91,6 +91,17 @@ pub fn create(doc: &mut AutoCommit, c: &Customer) -> AmResult<()> {
             "referred_by".into(),
             opt(c.referred_by.map(|r| r.to_string())),
         ),
+        (
+            "tier_override".into(),
+            opt(c
+                .tier_override
+                .as_ref()
+                .map(|o| o.tier.as_str().to_string())),
+        ),
+        (
+            "tier_reason".into(),
+            s(c.tier_override.as_ref().map_or("", |o| o.reason.trim())),
+        ),
         ("archived".into(), H::scalar(c.archived)),
         ("notes".into(), H::text(enc, &c.notes)),
         ("emails".into(), list(&c.emails)),
