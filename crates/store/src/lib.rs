@@ -68,6 +68,11 @@ const HEADS: TableDefinition<u128, &[u8]> = TableDefinition::new("heads");
 const BY_NAME: TableDefinition<(&str, u128), ()> = TableDefinition::new("by_name");
 const BY_TAG: TableDefinition<(&str, u128), ()> = TableDefinition::new("by_tag");
 const AGENDA: TableDefinition<(&str, u128, u128), ()> = TableDefinition::new("agenda");
+/// Team-wide documents by name (`settings`; team membership will join it).
+const TEAM_DOCS: TableDefinition<&str, &[u8]> = TableDefinition::new("team_docs");
+const SETTINGS_DOC: &str = "settings";
+/// Longest setting key and value accepted (local or from a peer).
+const MAX_SETTING_BYTES: usize = 4096;
 
 /// This device, as recorded in the store.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -85,10 +90,18 @@ pub enum Origin {
     Remote,
 }
 
-/// A customer document changed (the change feed, for the UI and for sync).
+/// Which document a change event is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DocRef {
+    Customer(CustomerId),
+    /// The team settings document.
+    Settings,
+}
+
+/// A document changed (the change feed, for the UI and for sync).
 #[derive(Clone, Debug)]
 pub struct ChangeEvent {
-    pub id: CustomerId,
+    pub doc: DocRef,
     pub heads: Vec<ChangeHash>,
     pub origin: Origin,
 }
@@ -398,6 +411,7 @@ impl Store {
             txn.open_table(BY_NAME)?;
             txn.open_table(BY_TAG)?;
             txn.open_table(AGENDA)?;
+            txn.open_table(TEAM_DOCS)?;
         }
         txn.commit()?;
         Ok(out)
@@ -481,6 +495,7 @@ impl Store {
             labels.extend(n.edits);
             prepared.push((c, labels));
         }
+        let prepared_ids: Vec<CustomerId> = prepared.iter().map(|(c, _)| c.id).collect();
         let txn = self.begin_write()?;
         let mut events = Vec::with_capacity(prepared.len());
         {
@@ -500,14 +515,14 @@ impl Store {
                 w.docs.insert(c.id.as_u128(), bytes.as_slice())?;
                 let heads = w.index(&mut doc, &c, None)?;
                 events.push(ChangeEvent {
-                    id: c.id,
+                    doc: DocRef::Customer(c.id),
                     heads,
                     origin: Origin::Local,
                 });
             }
         }
         self.commit(txn)?;
-        let ids = events.iter().map(|e| e.id).collect();
+        let ids = prepared_ids;
         for e in events {
             let _ = self.feed.send(e);
         }
@@ -551,7 +566,7 @@ impl Store {
         };
         self.commit(txn)?;
         let _ = self.feed.send(ChangeEvent {
-            id,
+            doc: DocRef::Customer(id),
             heads,
             origin: Origin::Local,
         });
@@ -600,7 +615,7 @@ impl Store {
         };
         self.commit(txn)?;
         let _ = self.feed.send(ChangeEvent {
-            id,
+            doc: DocRef::Customer(id),
             heads,
             origin: Origin::Remote,
         });
@@ -880,6 +895,97 @@ impl Store {
         Ok(doc::conflicts(&doc))
     }
 
+    /// The team settings document (empty if none was ever written).
+    pub fn settings_document(&self) -> Result<AutoCommit> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(TEAM_DOCS)?;
+        match t.get(SETTINGS_DOC)? {
+            None => Ok(AutoCommit::new()),
+            Some(g) => AutoCommit::load(g.value())
+                .map_err(|e| StoreError::Decode(format!("settings document does not load: {e}"))),
+        }
+    }
+
+    /// The team settings as key → value text, read from the synced settings document. The
+    /// store does not interpret them (`rapport-value` does). When two devices set a key
+    /// concurrently, automerge's deterministic winner is returned on every device.
+    pub fn settings(&self) -> Result<BTreeMap<String, String>> {
+        Ok(settings_map(&self.settings_document()?))
+    }
+
+    /// Sets (or with `None` removes) one team setting, durably, as one change.
+    pub fn set_setting(&self, key: &str, value: Option<&str>) -> Result<()> {
+        for (what, text) in [("setting key", key), ("setting value", value.unwrap_or(""))] {
+            if text.len() > MAX_SETTING_BYTES || text.chars().any(char::is_control) {
+                return Err(StoreError::Invalid(
+                    rapport_model::ValidationError::TooLong {
+                        field: what,
+                        len: text.len(),
+                        max: MAX_SETTING_BYTES,
+                    },
+                ));
+            }
+        }
+        let now = self.now();
+        let mut doc = self.settings_document()?;
+        doc.set_actor(self.actor.clone());
+        match value {
+            Some(v) => {
+                doc.put(ROOT, key, v)?;
+            }
+            None => {
+                if doc.get(ROOT, key)?.is_none() {
+                    return Ok(());
+                }
+                doc.delete(ROOT, key)?;
+            }
+        }
+        let msg = serde_json::to_string(&ChangeMessage {
+            device: self.device.name.clone(),
+            fields: vec![key.to_string()],
+        })
+        .unwrap_or_default();
+        doc.commit_with(
+            CommitOptions::default()
+                .with_message(msg)
+                .with_time(now.timestamp()),
+        );
+        self.write_team_doc(&mut doc, Origin::Local)
+    }
+
+    /// Merges a peer's settings document (or changes to it). Returns whether anything
+    /// changed. Non-text values and oversized entries from a peer are ignored when read.
+    pub fn apply_remote_settings(&self, bytes: &[u8]) -> Result<bool> {
+        let mut doc = self.settings_document()?;
+        let before = doc.get_heads();
+        doc.load_incremental(bytes)
+            .map_err(|e| StoreError::Decode(format!("peer settings do not load: {e}")))?;
+        if !doc.get_missing_deps(&[]).is_empty() {
+            return Err(StoreError::Decode(
+                "peer sent settings changes whose dependencies are missing".into(),
+            ));
+        }
+        if doc.get_heads() == before {
+            return Ok(false);
+        }
+        self.write_team_doc(&mut doc, Origin::Remote)?;
+        Ok(true)
+    }
+
+    fn write_team_doc(&self, doc: &mut AutoCommit, origin: Origin) -> Result<()> {
+        let bytes = doc.save();
+        let txn = self.begin_write()?;
+        txn.open_table(TEAM_DOCS)?
+            .insert(SETTINGS_DOC, bytes.as_slice())?;
+        self.commit(txn)?;
+        let _ = self.feed.send(ChangeEvent {
+            doc: DocRef::Settings,
+            heads: doc.get_heads(),
+            origin,
+        });
+        Ok(())
+    }
+
     /// Recomputes every summary and index row from the documents (the migration path when the
     /// summary format changes; also a repair tool). Loads every document once.
     pub fn rebuild_summaries(&self) -> Result<u64> {
@@ -960,6 +1066,22 @@ impl Store {
         }
         Ok(problems)
     }
+}
+
+fn settings_map(doc: &AutoCommit) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for key in doc.keys(ROOT) {
+        if key.len() > MAX_SETTING_BYTES {
+            continue;
+        }
+        if let Ok(Some((automerge::Value::Scalar(v), _))) = doc.get(ROOT, key.as_str())
+            && let automerge::ScalarValue::Str(s) = v.as_ref()
+            && s.len() <= MAX_SETTING_BYTES
+        {
+            out.insert(key.clone(), s.to_string());
+        }
+    }
+    out
 }
 
 fn describe_holder(dir: &Path) -> String {

@@ -291,7 +291,7 @@ fn remote_bytes_are_checked_before_they_land() {
     assert!(b.apply_remote(id, &bytes).unwrap());
     assert!(!b.apply_remote(id, &bytes).unwrap());
     let ev = feed.try_recv().unwrap();
-    assert_eq!(ev.id, id);
+    assert_eq!(ev.doc, rapport_store::DocRef::Customer(id));
     assert_eq!(ev.origin, rapport_store::Origin::Remote);
     assert_eq!(b.customer(id).unwrap(), a.customer(id).unwrap());
     assert_eq!(b.summary(id).unwrap(), a.summary(id).unwrap());
@@ -444,4 +444,35 @@ fn agenda_lists_open_followups_of_active_customers_by_due() {
         .unwrap();
     store.edit(b_id, &[Edit::Archive(true)]).unwrap();
     assert_eq!(subjects(None), vec!["late"]);
+}
+
+#[test]
+fn team_settings_are_a_synced_document() {
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let a = Store::open(dir_a.path(), opts("a")).unwrap();
+    let b = Store::open(dir_b.path(), opts("b")).unwrap();
+    assert!(a.settings().unwrap().is_empty());
+    a.set_setting("tier.vip_percent", Some("2")).unwrap();
+    b.set_setting("rate.EUR", Some("7.85")).unwrap();
+    let mut feed = a.subscribe();
+    assert!(
+        a.apply_remote_settings(&b.settings_document().unwrap().save())
+            .unwrap()
+    );
+    assert_eq!(
+        feed.try_recv().unwrap().doc,
+        rapport_store::DocRef::Settings
+    );
+    b.apply_remote_settings(&a.settings_document().unwrap().save())
+        .unwrap();
+    assert_eq!(a.settings().unwrap(), b.settings().unwrap());
+    assert_eq!(a.settings().unwrap().len(), 2);
+    a.set_setting("rate.EUR", None).unwrap();
+    assert!(!a.settings().unwrap().contains_key("rate.EUR"));
+    assert!(!matches!(
+        a.apply_remote_settings(b"not automerge"),
+        Ok(true)
+    ));
+    assert_eq!(a.settings().unwrap().len(), 1);
 }
