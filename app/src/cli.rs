@@ -47,6 +47,18 @@ pub enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Customer value: tiers and revenue share, the Pareto curve, RFM segments.
+    Value {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Team settings (tiers, window, cadence, currency rates, lifetime value); they sync.
+    Settings {
+        #[command(subcommand)]
+        action: Option<SettingsCmd>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Check the store: file checksums and that every summary matches its document.
     Check {
         #[arg(long)]
@@ -63,6 +75,14 @@ pub enum Command {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum SettingsCmd {
+    /// Set a team setting, e.g. `settings set rate.EUR 7.85`.
+    Set { key: String, value: String },
+    /// Remove a team setting (back to its default).
+    Unset { key: String },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum CustomerCmd {
     /// Add a customer; prints its id.
     Add(CustomerAdd),
@@ -75,7 +95,7 @@ pub enum CustomerCmd {
         json: bool,
     },
     /// Change fields of a customer.
-    Edit(CustomerEdit),
+    Edit(Box<CustomerEdit>),
     /// Archive a customer (hidden from lists and the agenda, kept).
     Archive {
         customer: String,
@@ -123,6 +143,9 @@ pub struct CustomerList {
     /// Only customers with this tag.
     #[arg(long)]
     pub tag: Option<String>,
+    /// Only customers of this effective tier: vip, major, common, minor or unranked.
+    #[arg(long)]
+    pub tier: Option<String>,
     /// Only customers matching this text (name, company, contacts, phones, emails, tags,
     /// notes; Chinese names also by pinyin).
     #[arg(long)]
@@ -170,6 +193,12 @@ pub struct CustomerEdit {
     /// The customer who referred this one, or `none`.
     #[arg(long)]
     pub referred_by: Option<String>,
+    /// Set the value tier by hand (vip, major, common, minor), or `none` to use the computed one.
+    #[arg(long)]
+    pub tier: Option<String>,
+    /// Why the tier was set by hand (with --tier).
+    #[arg(long, requires = "tier")]
+    pub tier_reason: Option<String>,
     #[arg(long)]
     pub add_tag: Vec<String>,
     #[arg(long)]
@@ -235,6 +264,9 @@ pub enum FollowUpCmd {
         /// Due within the next 7 days or overdue.
         #[arg(long, group = "window")]
         week: bool,
+        /// Customers due for a revisit by their tier's cadence, most valuable first.
+        #[arg(long, group = "window")]
+        due_revisit: bool,
         #[arg(long)]
         json: bool,
     },

@@ -5,8 +5,9 @@ use std::io::Write;
 
 use anyhow::Result;
 use chrono::NaiveDateTime;
-use rapport_model::{Customer, CustomerSummary};
+use rapport_model::{Currency, Customer, CustomerId, CustomerSummary, Money, Tier, TierOverride};
 use rapport_store::{AgendaItem, HistoryEntry};
+use rapport_value::{Analysis, CustomerValue, Influence, ParetoPoint, Rfm, Segment, TierStat};
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
@@ -38,10 +39,12 @@ pub struct CustomerRow {
     pub archived: bool,
     pub deleted: bool,
     pub updated_at: String,
+    /// Value analysis (absent for archived and deleted customers).
+    pub value: Option<ValueView>,
 }
 
-impl From<&CustomerSummary> for CustomerRow {
-    fn from(s: &CustomerSummary) -> Self {
+impl CustomerRow {
+    pub fn new(s: &CustomerSummary, value: Option<&CustomerValue>, base: Currency) -> Self {
         CustomerRow {
             id: s.id.to_string(),
             name: s.name.clone(),
@@ -60,8 +63,264 @@ impl From<&CustomerSummary> for CustomerRow {
             archived: s.archived,
             deleted: s.deleted,
             updated_at: s.updated_at.to_rfc3339(),
+            value: value.map(|v| ValueView::new(v, base)),
         }
     }
+}
+
+/// Lifetime value with its inputs.
+#[derive(Serialize)]
+pub struct LifetimeValue {
+    pub value: Money,
+    pub average_order: Money,
+    pub orders_per_year: f64,
+    pub margin_percent: u32,
+    pub lifetime_years: u32,
+    pub discount_percent: u32,
+}
+
+/// The `value` object of customer rows and `customer show --json`.
+#[derive(Serialize)]
+pub struct ValueView {
+    /// Computed tier (`null` when left out for want of an exchange rate).
+    pub tier: Option<Tier>,
+    pub tier_override: Option<TierOverride>,
+    pub effective_tier: Option<Tier>,
+    pub rank: Option<u32>,
+    pub window_revenue: Money,
+    pub realised: Money,
+    pub potential: Money,
+    pub influence: Influence,
+    pub rfm: Option<Rfm>,
+    pub segment: Segment,
+    pub lifetime_value: LifetimeValue,
+    pub stage: rapport_model::LifecycleStage,
+    pub stage_inferred: rapport_model::LifecycleStage,
+    pub last_contact: Option<chrono::NaiveDate>,
+    pub next_revisit: chrono::NaiveDate,
+    pub due_for_revisit: bool,
+    pub left_out_currencies: Vec<Currency>,
+}
+
+impl ValueView {
+    pub fn new(v: &CustomerValue, base: Currency) -> Self {
+        let m = |minor| Money {
+            minor,
+            currency: base,
+        };
+        ValueView {
+            tier: v.tier,
+            tier_override: v.tier_override.clone(),
+            effective_tier: v.effective_tier,
+            rank: v.rank,
+            window_revenue: m(v.window_revenue),
+            realised: m(v.realised),
+            potential: m(v.potential),
+            influence: v.influence.clone(),
+            rfm: v.rfm.clone(),
+            segment: v.segment,
+            lifetime_value: LifetimeValue {
+                value: m(v.clv.value),
+                average_order: m(v.clv.average_order),
+                orders_per_year: v.clv.orders_per_year,
+                margin_percent: v.clv.margin_percent,
+                lifetime_years: v.clv.lifetime_years,
+                discount_percent: v.clv.discount_percent,
+            },
+            stage: v.stage,
+            stage_inferred: v.stage_inferred,
+            last_contact: v.last_contact,
+            next_revisit: v.next_revisit,
+            due_for_revisit: v.due_for_revisit,
+            left_out_currencies: v.left_out.clone(),
+        }
+    }
+}
+
+/// A customer left out of the ranking.
+#[derive(Serialize)]
+pub struct LeftOut {
+    pub id: String,
+    pub name: String,
+    pub currencies: Vec<Currency>,
+}
+
+/// `rapport value --json`.
+#[derive(Serialize)]
+pub struct ValueReport {
+    pub today: chrono::NaiveDate,
+    pub window_start: chrono::NaiveDate,
+    pub base_currency: Currency,
+    pub ranked: u32,
+    pub total_revenue: Money,
+    pub tiers: Vec<TierStat>,
+    pub pareto: Vec<ParetoPoint>,
+    pub segments: std::collections::BTreeMap<Segment, u32>,
+    pub left_out: Vec<LeftOut>,
+}
+
+impl ValueReport {
+    pub fn new(a: &Analysis, names: &std::collections::HashMap<CustomerId, String>) -> Self {
+        ValueReport {
+            today: a.today,
+            window_start: a.window_start,
+            base_currency: a.settings.base_currency,
+            ranked: a.ranked,
+            total_revenue: Money {
+                minor: a.total_revenue,
+                currency: a.settings.base_currency,
+            },
+            tiers: a.tiers.clone(),
+            pareto: a.pareto.clone(),
+            segments: a.segments.clone(),
+            left_out: a
+                .left_out()
+                .map(|c| LeftOut {
+                    id: c.id.to_string(),
+                    name: names.get(&c.id).cloned().unwrap_or_default(),
+                    currencies: c.left_out.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One row of `followup list --due-revisit`.
+#[derive(Serialize)]
+pub struct RevisitRow {
+    pub id: String,
+    pub name: String,
+    pub effective_tier: Option<Tier>,
+    pub last_contact: Option<chrono::NaiveDate>,
+    pub next_revisit: chrono::NaiveDate,
+    pub days_overdue: i64,
+    pub window_revenue: i64,
+}
+
+impl RevisitRow {
+    pub fn new(
+        v: &CustomerValue,
+        names: &std::collections::HashMap<CustomerId, String>,
+        today: chrono::NaiveDate,
+    ) -> Self {
+        RevisitRow {
+            id: v.id.to_string(),
+            name: names.get(&v.id).cloned().unwrap_or_default(),
+            effective_tier: v.effective_tier,
+            last_contact: v.last_contact,
+            next_revisit: v.next_revisit,
+            days_overdue: (today - v.next_revisit).num_days(),
+            window_revenue: v.window_revenue,
+        }
+    }
+}
+
+fn tier_text(t: Option<Tier>) -> &'static str {
+    t.map_or("unranked", Tier::as_str)
+}
+
+pub fn revisit_table(rows: &[RevisitRow]) -> Result<()> {
+    table(
+        &[
+            "ID",
+            "TIER",
+            "CUSTOMER",
+            "LAST CONTACT",
+            "REVISIT BY",
+            "DAYS OVER",
+        ],
+        rows.iter()
+            .map(|r| {
+                vec![
+                    r.id[..8].to_string(),
+                    tier_text(r.effective_tier).to_string(),
+                    clip(&r.name, 36),
+                    r.last_contact
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| "never".into()),
+                    r.next_revisit.to_string(),
+                    r.days_overdue.to_string(),
+                ]
+            })
+            .collect(),
+    )
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+pub fn value_report(r: &ValueReport) -> Result<()> {
+    let mut o = std::io::stdout().lock();
+    writeln!(
+        o,
+        "Value as of {} (won revenue {} ..= {}, in {})",
+        r.today, r.window_start, r.today, r.base_currency
+    )?;
+    writeln!(
+        o,
+        "{} customers ranked, total {}",
+        r.ranked, r.total_revenue
+    )?;
+    drop(o);
+    table(
+        &["TIER", "CUSTOMERS", "SHARE", "REVENUE", "REVENUE SHARE"],
+        r.tiers
+            .iter()
+            .map(|t| {
+                vec![
+                    t.tier.as_str().to_string(),
+                    t.customers.to_string(),
+                    pct(t.customer_share),
+                    Money {
+                        minor: t.revenue,
+                        currency: r.base_currency,
+                    }
+                    .to_string(),
+                    pct(t.revenue_share),
+                ]
+            })
+            .collect(),
+    )?;
+    let mut o = std::io::stdout().lock();
+    let at = |share: f64| {
+        r.pareto
+            .iter()
+            .find(|p| p.customer_share >= share - 1e-9)
+            .map_or(0.0, |p| p.revenue_share)
+    };
+    writeln!(
+        o,
+        "Pareto: the top 1% of customers bring {}, 5% {}, 20% {}, 50% {} of revenue",
+        pct(at(0.01)),
+        pct(at(0.05)),
+        pct(at(0.20)),
+        pct(at(0.50))
+    )?;
+    let segs: Vec<String> = r
+        .segments
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(s, n)| format!("{} {n}", s.as_str()))
+        .collect();
+    writeln!(o, "RFM segments: {}", segs.join(", "))?;
+    if !r.left_out.is_empty() {
+        let mut curs: Vec<&str> = r
+            .left_out
+            .iter()
+            .flat_map(|l| l.currencies.iter().map(|c| c.code()))
+            .collect();
+        curs.sort_unstable();
+        curs.dedup();
+        writeln!(
+            o,
+            "{} customers have deals in currencies without a rate ({}); set one with `rapport settings set rate.{} RATE`",
+            r.left_out.len(),
+            curs.join(", "),
+            curs.first().copied().unwrap_or("XXX")
+        )?;
+    }
+    Ok(())
 }
 
 /// `customer show --json`: the whole customer plus concurrent values.
@@ -70,6 +329,7 @@ pub struct CustomerDetail<'a> {
     #[serde(flatten)]
     pub customer: &'a Customer,
     pub conflicts: BTreeMap<String, Vec<String>>,
+    pub value: Option<ValueView>,
 }
 
 /// One row of `followup list --json`.
@@ -159,6 +419,7 @@ pub fn customer_table(rows: &[CustomerRow]) -> Result<()> {
         &[
             "ID",
             "NAME",
+            "TIER",
             "KIND",
             "EMAIL",
             "PHONE",
@@ -170,6 +431,10 @@ pub fn customer_table(rows: &[CustomerRow]) -> Result<()> {
                 vec![
                     r.id[..8].to_string(),
                     clip(&r.name, 36),
+                    r.value
+                        .as_ref()
+                        .map_or("", |v| tier_text(v.effective_tier))
+                        .to_string(),
                     r.kind.to_string(),
                     clip(r.email.as_deref().unwrap_or(""), 30),
                     r.phone.clone().unwrap_or_default(),
@@ -206,7 +471,11 @@ pub fn followup_table(rows: &[FollowUpRow]) -> Result<()> {
     )
 }
 
-pub fn customer_detail(c: &Customer, conflicts: &BTreeMap<String, Vec<String>>) -> Result<()> {
+pub fn customer_detail(
+    c: &Customer,
+    conflicts: &BTreeMap<String, Vec<String>>,
+    value: Option<&ValueView>,
+) -> Result<()> {
     let mut o = std::io::stdout().lock();
     let state = if c.is_deleted() {
         " (deleted)"
@@ -242,6 +511,78 @@ pub fn customer_detail(c: &Customer, conflicts: &BTreeMap<String, Vec<String>>) 
     )?;
     field("created", &c.created_at.to_rfc3339())?;
     field("updated", &c.updated_at.to_rfc3339())?;
+    if let Some(v) = value {
+        let tier = match &v.tier_override {
+            Some(ov) => format!(
+                "{} (set by hand: {}; computed {})",
+                ov.tier,
+                ov.reason,
+                tier_text(v.tier)
+            ),
+            None => tier_text(v.tier).to_string(),
+        };
+        writeln!(o, "  value:")?;
+        writeln!(
+            o,
+            "    tier        {tier}, rank {}",
+            v.rank.map_or("-".into(), |r| r.to_string())
+        )?;
+        writeln!(
+            o,
+            "    revenue     {} in the window, {} realised",
+            v.window_revenue, v.realised
+        )?;
+        writeln!(
+            o,
+            "    potential   {} (open deals x probability)",
+            v.potential
+        )?;
+        writeln!(
+            o,
+            "    influence   {} referrals bringing {}",
+            v.influence.referrals,
+            Money {
+                minor: v.influence.revenue,
+                currency: v.realised.currency
+            }
+        )?;
+        if let Some(r) = &v.rfm {
+            writeln!(
+                o,
+                "    RFM         R{} F{} M{} ({}; last bought {} days ago, {} orders)",
+                r.r,
+                r.f,
+                r.m,
+                v.segment.as_str(),
+                r.recency_days,
+                r.frequency
+            )?;
+        } else {
+            writeln!(o, "    RFM         {}", v.segment.as_str())?;
+        }
+        let l = &v.lifetime_value;
+        writeln!(
+            o,
+            "    lifetime    {} ({} avg order x {:.1}/year x {}% margin over {} years at {}%)",
+            l.value,
+            l.average_order,
+            l.orders_per_year,
+            l.margin_percent,
+            l.lifetime_years,
+            l.discount_percent
+        )?;
+        writeln!(
+            o,
+            "    stage       {} (inferred {})",
+            v.stage, v.stage_inferred
+        )?;
+        writeln!(
+            o,
+            "    revisit     by {}{}",
+            v.next_revisit,
+            if v.due_for_revisit { " (due)" } else { "" }
+        )?;
+    }
     if !c.notes.is_empty() {
         writeln!(o, "  notes:")?;
         for l in c.notes.lines() {

@@ -10,10 +10,13 @@ use rapport_model::{
     Contact, Currency, CustomerKind, Deal, DealStatus, Due, Edit, FollowUp, FollowUpKind,
     Importance, Interaction, InteractionKind, ItemId, LifecycleStage, Money, NewCustomer, Urgency,
 };
+use rapport_model::{Tier, TierOverride};
 use rapport_store::{ListQuery, OpenOptions, Store, Visibility};
+use rapport_value::{Analysis, ValueSettings};
 
 use crate::cli::{
     Cli, Command, ContactCmd, CustomerCmd, CustomerEdit, DealCmd, FollowUpCmd, InteractionCmd,
+    SettingsCmd,
 };
 use crate::output;
 
@@ -38,6 +41,20 @@ fn open(cli: &Cli, holder: &str) -> Result<Store> {
 
 fn today() -> chrono::NaiveDate {
     Local::now().date_naive()
+}
+
+/// The team's value settings, as the synced settings document says.
+fn value_settings(store: &Store) -> Result<ValueSettings> {
+    Ok(ValueSettings::from_map(&store.settings()?)?)
+}
+
+/// Value analysis of every customer as of today, from the summary table.
+fn analysis(store: &Store) -> Result<Analysis> {
+    Ok(rapport_value::analyse(
+        &store.summaries()?,
+        &value_settings(store)?,
+        today(),
+    ))
 }
 
 fn item_edit<T>(v: Option<T>, f: impl FnOnce(T) -> Edit, out: &mut Vec<Edit>) {
@@ -134,6 +151,22 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Demo { customers, seed } => demo(&cli, *customers, *seed),
+        Command::Value { json } => {
+            let store = open(&cli, "value")?;
+            let a = analysis(&store)?;
+            let names: std::collections::HashMap<_, _> = store
+                .summaries()?
+                .into_iter()
+                .map(|s| (s.id, s.name))
+                .collect();
+            let report = output::ValueReport::new(&a, &names);
+            if *json {
+                output::json(&report)
+            } else {
+                output::value_report(&report)
+            }
+        }
+        Command::Settings { action, json } => settings(&cli, action.as_ref(), *json),
         Command::Check { json } => {
             let mut store = open(&cli, "check")?;
             let problems = store.verify()?;
@@ -209,7 +242,12 @@ fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
                 let s = store
                     .summary(id)?
                     .ok_or_else(|| anyhow!("customer {id} vanished"))?;
-                output::json(&output::CustomerRow::from(&s))
+                let a = analysis(&store)?;
+                output::json(&output::CustomerRow::new(
+                    &s,
+                    a.get(id),
+                    a.settings.base_currency,
+                ))
             } else {
                 println!("{id}");
                 Ok(())
@@ -217,6 +255,14 @@ fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
         }
         CustomerCmd::List(l) => {
             let store = open(cli, "customer list")?;
+            let tier = l
+                .tier
+                .as_deref()
+                .map(|t| match t.trim().to_ascii_lowercase().as_str() {
+                    "unranked" => Ok(None),
+                    other => Tier::parse(other).map(Some),
+                })
+                .transpose()?;
             let q = ListQuery {
                 tag: l.tag.clone(),
                 text: l.search.clone(),
@@ -227,14 +273,25 @@ fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
                 } else {
                     Visibility::Active
                 },
-                offset: l.offset,
-                limit: l.limit,
+                // A tier filter is applied after the listing, so it pages itself.
+                offset: if tier.is_some() { 0 } else { l.offset },
+                limit: if tier.is_some() { None } else { l.limit },
             };
-            let rows: Vec<output::CustomerRow> = store
+            let a = analysis(&store)?;
+            let base = a.settings.base_currency;
+            let mut rows: Vec<output::CustomerRow> = store
                 .list(&q)?
                 .iter()
-                .map(output::CustomerRow::from)
+                .map(|s| output::CustomerRow::new(s, a.get(s.id), base))
                 .collect();
+            if let Some(want) = tier {
+                rows.retain(|r| r.value.as_ref().map(|v| v.effective_tier) == Some(want));
+                rows = rows
+                    .into_iter()
+                    .skip(l.offset)
+                    .take(l.limit.unwrap_or(usize::MAX))
+                    .collect();
+            }
             if l.json {
                 output::json(&rows)
             } else {
@@ -246,13 +303,18 @@ fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
             let id = store.resolve(customer)?;
             let c = store.customer(id)?;
             let conflicts = store.conflicts(id)?;
+            let a = analysis(&store)?;
+            let value = a
+                .get(id)
+                .map(|v| output::ValueView::new(v, a.settings.base_currency));
             if *json {
                 output::json(&output::CustomerDetail {
                     customer: &c,
                     conflicts,
+                    value,
                 })
             } else {
-                output::customer_detail(&c, &conflicts)
+                output::customer_detail(&c, &conflicts, value.as_ref())
             }
         }
         CustomerCmd::Edit(e) => {
@@ -288,6 +350,44 @@ fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
     }
 }
 
+fn settings(cli: &Cli, action: Option<&SettingsCmd>, json: bool) -> Result<()> {
+    let store = open(cli, "settings")?;
+    match action {
+        Some(SettingsCmd::Set { key, value }) => {
+            // Validate the whole resulting set before writing the one key.
+            let mut map = store.settings()?;
+            map.insert(key.clone(), value.clone());
+            ValueSettings::from_map(&map)?;
+            store.set_setting(key, Some(value))?;
+        }
+        Some(SettingsCmd::Unset { key }) => store.set_setting(key, None)?,
+        None => {}
+    }
+    let explicit = store.settings()?;
+    let effective = value_settings(&store)?.to_map();
+    if json {
+        output::json(
+            &serde_json::json!({ "settings": effective, "set": explicit.keys().collect::<Vec<_>>() }),
+        )
+    } else if action.is_none() {
+        for (k, v) in &effective {
+            let note = if explicit.contains_key(k) {
+                ""
+            } else {
+                "  (default)"
+            };
+            println!("{k} = {v}{note}");
+        }
+        println!();
+        for (k, help) in rapport_value::KEYS {
+            println!("  {k:<22} {help}");
+        }
+        Ok(())
+    } else {
+        Ok(())
+    }
+}
+
 fn none_or<T>(s: &str, f: impl FnOnce(&str) -> Result<T>) -> Result<Option<T>> {
     if s.eq_ignore_ascii_case("none") {
         Ok(None)
@@ -316,6 +416,13 @@ fn edits_of(store: &Store, e: &CustomerEdit) -> Result<Vec<Edit>> {
     }
     if let Some(s) = &e.urgency {
         out.push(Edit::Urgency(Urgency::parse(s)?));
+    }
+    if let Some(t) = &e.tier {
+        let tier = none_or(t, |t| Ok(Tier::parse(t)?))?;
+        out.push(Edit::TierOverride(tier.map(|tier| TierOverride {
+            tier,
+            reason: e.tier_reason.clone().unwrap_or_default(),
+        })));
     }
     if let Some(r) = &e.referred_by {
         out.push(Edit::ReferredBy(none_or(r, |r| Ok(store.resolve(r)?))?));
@@ -371,9 +478,28 @@ fn followup(cli: &Cli, cmd: &FollowUpCmd) -> Result<()> {
             overdue,
             today: only_today,
             week,
+            due_revisit,
             json,
         } => {
             let store = open(cli, "followup list")?;
+            if *due_revisit {
+                let a = analysis(&store)?;
+                let names: std::collections::HashMap<_, _> = store
+                    .summaries()?
+                    .into_iter()
+                    .map(|s| (s.id, s.name))
+                    .collect();
+                let rows: Vec<output::RevisitRow> = a
+                    .due_for_revisit()
+                    .into_iter()
+                    .map(|v| output::RevisitRow::new(v, &names, a.today))
+                    .collect();
+                return if *json {
+                    output::json(&rows)
+                } else {
+                    output::revisit_table(&rows)
+                };
+            }
             let now = Local::now().naive_local();
             let until = if *only_today || *overdue {
                 Some(today())

@@ -450,3 +450,115 @@ fn sigkill_during_a_large_write_loses_nothing_committed() {
         eprintln!("round {round}: killed after {committed} acknowledged, {count} on disk");
     }
 }
+
+#[test]
+fn value_settings_and_revisits_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let today = chrono::Local::now().date_naive();
+    let date = |days: u64| {
+        (today - chrono::Days::new(days))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    // Ten customers: customer k earned k x 1000.00 CNY a month ago; one more paid in EUR.
+    let mut ids = Vec::new();
+    for k in 1..=10 {
+        let id = ok(
+            d,
+            &["customer", "add", "--name", &format!("Customer {k:02}")],
+        )
+        .trim()
+        .to_string();
+        ok(
+            d,
+            &[
+                "deal",
+                "add",
+                &id,
+                "--amount",
+                &format!("{}", k * 1000),
+                "--currency",
+                "CNY",
+                "--status",
+                "won",
+                "--date",
+                &date(30),
+            ],
+        );
+        ids.push(id);
+    }
+    let euro = ok(d, &["customer", "add", "--name", "Euro GmbH"])
+        .trim()
+        .to_string();
+    ok(
+        d,
+        &[
+            "deal",
+            "add",
+            &euro,
+            "--amount",
+            "5000",
+            "--currency",
+            "EUR",
+            "--status",
+            "won",
+            "--date",
+            &date(10),
+        ],
+    );
+    let v = json(d, &["value", "--json"]);
+    assert_eq!(v["ranked"], 10);
+    assert_eq!(v["left_out"][0]["name"], "Euro GmbH");
+    assert_eq!(v["left_out"][0]["currencies"], serde_json::json!(["EUR"]));
+    assert_eq!(v["tiers"][0]["tier"], "vip");
+    assert_eq!(v["tiers"][0]["customers"], 1);
+    assert_eq!(v["total_revenue"]["minor"], 5_500_000);
+
+    // A rate brings it in: 5000 EUR x 7.85 = 39250.00 CNY, the new VIP.
+    ok(d, &["settings", "set", "rate.EUR", "7.85"]);
+    let vip = json(d, &["customer", "list", "--tier", "vip", "--json"]);
+    assert_eq!(vip.as_array().unwrap().len(), 1);
+    assert_eq!(vip[0]["name"], "Euro GmbH");
+    assert_eq!(vip[0]["value"]["window_revenue"]["minor"], 3_925_000);
+    assert_eq!(vip[0]["value"]["rfm"]["r"], 5);
+
+    // Bad settings are refused with the key named, and not written.
+    let out = rapport(d, &["settings", "set", "cadence.vip_days", "often"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cadence.vip_days"));
+    let s = json(d, &["settings", "--json"]);
+    assert_eq!(s["settings"]["cadence.vip_days"], "14");
+    assert_eq!(s["settings"]["rate.EUR"], "7.85");
+
+    // A manual tier wins for display and cadence; the computed one stays visible.
+    ok(
+        d,
+        &[
+            "customer",
+            "edit",
+            &ids[0],
+            "--tier",
+            "vip",
+            "--tier-reason",
+            "strategic",
+        ],
+    );
+    let show = json(d, &["customer", "show", &ids[0], "--json"]);
+    assert_eq!(show["value"]["tier"], "minor");
+    assert_eq!(show["value"]["effective_tier"], "vip");
+    assert_eq!(show["value"]["tier_override"]["reason"], "strategic");
+
+    // Nobody was ever contacted: all are due, the VIPs first.
+    ok(d, &["interaction", "log", &ids[9], "--summary", "Visited"]);
+    let due = json(d, &["followup", "list", "--due-revisit", "--json"]);
+    let due_names: Vec<&str> = due
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(due_names.len(), 10, "the one just visited is not due");
+    assert!(!due_names.contains(&"Customer 10"));
+    assert_eq!(due[0]["effective_tier"], "vip");
+}

@@ -332,3 +332,48 @@ fn replicas_that_exchanged_everything_hold_identical_summaries() {
     hb.sort();
     assert_eq!(ha, hb);
 }
+
+#[test]
+fn replicas_that_synced_compute_identical_values() {
+    let a = device("A");
+    let b = device("B");
+    let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let people = rapport_demo::generate(400, 3, today);
+    let (first, second) = people.split_at(250);
+    a.store.create_many(first.to_vec()).unwrap();
+    b.store.create_many(second.to_vec()).unwrap();
+    // Team settings set on different devices, synced like any document.
+    a.store.set_setting("rate.EUR", Some("7.85")).unwrap();
+    b.store.set_setting("rate.USD", Some("7.1")).unwrap();
+    b.store.set_setting("tier.vip_percent", Some("2")).unwrap();
+    push(&a.store, &b.store);
+    b.store
+        .edit(
+            first[0].id,
+            &[Edit::TierOverride(Some(rapport_model::TierOverride {
+                tier: rapport_model::Tier::Vip,
+                reason: "strategic".into(),
+            }))],
+        )
+        .unwrap();
+    exchange(&a.store, &b.store);
+    a.store
+        .apply_remote_settings(&b.store.settings_document().unwrap().save())
+        .unwrap();
+    b.store
+        .apply_remote_settings(&a.store.settings_document().unwrap().save())
+        .unwrap();
+
+    let analyse = |s: &Store| {
+        let settings = rapport_value::ValueSettings::from_map(&s.settings().unwrap()).unwrap();
+        rapport_value::analyse(&s.summaries().unwrap(), &settings, today)
+    };
+    let va = analyse(&a.store);
+    let vb = analyse(&b.store);
+    assert_eq!(va, vb);
+    assert_eq!(va.settings.vip_percent, 2);
+    assert_eq!(va.left_out().count(), 0, "both rates arrived");
+    let overridden = va.get(first[0].id).unwrap();
+    assert_eq!(overridden.effective_tier, Some(rapport_model::Tier::Vip));
+    assert_eq!(va.ranked, 400);
+}

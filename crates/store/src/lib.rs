@@ -52,7 +52,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// On-disk layout version of the redb tables. Bump it with a migration in [`Store::open`].
 pub const SCHEMA_VERSION: u64 = 1;
 /// Version of the summary encoding; a mismatch rebuilds summaries from the documents.
-pub const SUMMARY_VERSION: u64 = 1;
+pub const SUMMARY_VERSION: u64 = 2;
 /// Change chunks kept per document before they are folded into a new snapshot.
 pub const COMPACT_AFTER: u32 = 32;
 /// File name of the database inside the data directory.
