@@ -57,6 +57,22 @@ fn analysis(store: &Store) -> Result<Analysis> {
     ))
 }
 
+/// Adds an item (contact, follow-up, interaction, deal) to `customer` as one edit and prints
+/// the new item's id.
+fn add_item(
+    cli: &Cli,
+    holder: &str,
+    customer: &str,
+    make: impl FnOnce(ItemId, &Store) -> Edit,
+) -> Result<()> {
+    let store = open(cli, holder)?;
+    let id = store.resolve(customer)?;
+    let item = ItemId::new();
+    store.edit(id, &[make(item, &store)])?;
+    println!("{item}");
+    Ok(())
+}
+
 fn item_edit<T>(v: Option<T>, f: impl FnOnce(T) -> Edit, out: &mut Vec<Edit>) {
     if let Some(v) = v {
         out.push(f(v));
@@ -82,30 +98,21 @@ pub fn run(cli: Cli) -> Result<()> {
             birthday,
             notes,
         }) => {
-            let store = open(&cli, "contact add")?;
-            let id = store.resolve(customer)?;
-            let birthday = birthday
-                .as_deref()
-                .map(|b| Due::parse(b, "birthday").map(|d| d.date))
-                .transpose()?;
-            let cid = ItemId::new();
-            store.edit(
-                id,
-                &[Edit::PutContact(
-                    cid,
-                    Contact {
-                        name: name.clone(),
-                        title: title.clone(),
-                        phones: phone.clone(),
-                        emails: email.clone(),
-                        handles: handle.clone(),
-                        birthday,
-                        notes: notes.clone(),
-                    },
-                )],
-            )?;
-            println!("{cid}");
-            Ok(())
+            let contact = Contact {
+                name: name.clone(),
+                title: title.clone(),
+                phones: phone.clone(),
+                emails: email.clone(),
+                handles: handle.clone(),
+                birthday: birthday
+                    .as_deref()
+                    .map(|b| Due::parse(b, "birthday").map(|d| d.date))
+                    .transpose()?,
+                notes: notes.clone(),
+            };
+            add_item(&cli, "contact add", customer, |id, _| {
+                Edit::PutContact(id, contact)
+            })
         }
         Command::FollowUp(f) => followup(&cli, f),
         Command::Interaction(InteractionCmd::Log {
@@ -116,28 +123,23 @@ pub fn run(cli: Cli) -> Result<()> {
             at,
             by,
         }) => {
-            let store = open(&cli, "interaction log")?;
-            let id = store.resolve(customer)?;
             let at = match at {
                 None => Utc::now(),
                 Some(s) => parse_instant(s)?,
             };
-            let iid = ItemId::new();
-            store.edit(
-                id,
-                &[Edit::LogInteraction(
-                    iid,
+            let kind = InteractionKind::parse(kind)?;
+            add_item(&cli, "interaction log", customer, |id, store| {
+                Edit::LogInteraction(
+                    id,
                     Interaction {
                         at,
-                        kind: InteractionKind::parse(kind)?,
+                        kind,
                         summary: summary.clone(),
                         outcome: outcome.clone(),
                         by: by.clone().unwrap_or_else(|| store.device().name.clone()),
                     },
-                )],
-            )?;
-            println!("{iid}");
-            Ok(())
+                )
+            })
         }
         Command::Deal(d) => deal(&cli, d),
         Command::History { customer, json } => {
@@ -467,12 +469,9 @@ fn followup(cli: &Cli, cmd: &FollowUpCmd) -> Result<()> {
                 done_at: None,
                 outcome: String::new(),
             };
-            let store = open(cli, "followup add")?;
-            let id = store.resolve(customer)?;
-            let fid = ItemId::new();
-            store.edit(id, &[Edit::PutFollowUp(fid, f)])?;
-            println!("{fid}");
-            Ok(())
+            add_item(cli, "followup add", customer, |id, _| {
+                Edit::PutFollowUp(id, f)
+            })
         }
         FollowUpCmd::List {
             overdue,
@@ -567,12 +566,7 @@ fn deal(cli: &Cli, cmd: &DealCmd) -> Result<()> {
                     DealStatus::Open => 50,
                 }),
             };
-            let store = open(cli, "deal add")?;
-            let id = store.resolve(customer)?;
-            let did = ItemId::new();
-            store.edit(id, &[Edit::PutDeal(did, d)])?;
-            println!("{did}");
-            Ok(())
+            add_item(cli, "deal add", customer, |id, _| Edit::PutDeal(id, d))
         }
         DealCmd::Edit {
             deal,

@@ -445,6 +445,11 @@ impl Store {
     }
 
     /// The clock, truncated to the milliseconds documents store.
+    /// Tells subscribers (UI, sync) that a document changed. Having no subscriber is fine.
+    fn notify(&self, doc: DocRef, heads: Vec<ChangeHash>, origin: Origin) {
+        let _ = self.feed.send(ChangeEvent { doc, heads, origin });
+    }
+
     fn now(&self) -> Timestamp {
         rapport_model::timestamp_from_millis((self.clock)().timestamp_millis())
     }
@@ -524,7 +529,7 @@ impl Store {
         self.commit(txn)?;
         let ids = prepared_ids;
         for e in events {
-            let _ = self.feed.send(e);
+            self.notify(e.doc, e.heads, e.origin);
         }
         Ok(ids)
     }
@@ -560,16 +565,13 @@ impl Store {
                     .with_time(now.timestamp()),
             );
             w.store_changes(&mut doc, id, &old_heads, chunks)?;
+            let after = doc::hydrate(&doc, id)?;
             let old = w.summary(id)?;
-            let heads = w.finish(&mut doc, id, old.as_ref())?;
-            (doc::hydrate(&doc, id)?, heads)
+            let heads = w.index(&mut doc, &after, old.as_ref())?;
+            (after, heads)
         };
         self.commit(txn)?;
-        let _ = self.feed.send(ChangeEvent {
-            doc: DocRef::Customer(id),
-            heads,
-            origin: Origin::Local,
-        });
+        self.notify(DocRef::Customer(id), heads, Origin::Local);
         Ok(customer)
     }
 
@@ -604,21 +606,18 @@ impl Store {
                     reason: "peer sent changes whose dependencies are missing".into(),
                 });
             }
-            doc::hydrate(&doc, id)?;
+            // Hydrating is the check: a malformed document fails here, before any write.
+            let merged = doc::hydrate(&doc, id)?;
             if is_new {
                 w.docs.insert(id.as_u128(), doc.save().as_slice())?;
             } else {
                 w.store_changes(&mut doc, id, &old_heads, chunks)?;
             }
             let old = w.summary(id)?;
-            w.finish(&mut doc, id, old.as_ref())?
+            w.index(&mut doc, &merged, old.as_ref())?
         };
         self.commit(txn)?;
-        let _ = self.feed.send(ChangeEvent {
-            doc: DocRef::Customer(id),
-            heads,
-            origin: Origin::Remote,
-        });
+        self.notify(DocRef::Customer(id), heads, Origin::Remote);
         Ok(true)
     }
 
@@ -978,11 +977,7 @@ impl Store {
         txn.open_table(TEAM_DOCS)?
             .insert(SETTINGS_DOC, bytes.as_slice())?;
         self.commit(txn)?;
-        let _ = self.feed.send(ChangeEvent {
-            doc: DocRef::Settings,
-            heads: doc.get_heads(),
-            origin,
-        });
+        self.notify(DocRef::Settings, doc.get_heads(), origin);
         Ok(())
     }
 
