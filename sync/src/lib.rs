@@ -1,14 +1,136 @@
-//! # rapport-sync: peer-to-peer sync (not built yet)
+//! # rapport-sync: moving document changes between devices
 //!
-//! This crate will move document changes between a team's devices over iroh, and nothing
-//! else: it never interprets customers. What it will stand on is already in `rapport-store`:
+//! This crate moves automerge document bytes between a team's devices and never interprets
+//! customers: it sees ids, heads and bytes.
 //!
-//! - `Store::heads()` lists every customer document with its heads, for a digest exchange
-//!   that finds the documents two devices disagree on without sending all of them;
-//! - `Store::document(id)` / `Store::apply_remote(id, bytes)` move and merge one document,
-//!   refusing malformed data before it touches the store;
-//! - `Store::settings_document()` / `Store::apply_remote_settings(bytes)` do the same for the
-//!   team settings document;
-//! - `Store::subscribe()` is the change feed that will push local edits to connected peers.
+//! - [`protocol`]: the `rapport/sync/1` many-document reconciliation as two IO-free state
+//!   machines ([`protocol::Initiator`], [`protocol::Responder`]) exchanging [`protocol::Frame`]s.
+//!   Unchanged stores cost one round trip of a few dozen bytes whatever their size; changed
+//!   documents are found by descending a fingerprint trie and then exchange only missing
+//!   changes.
+//! - [`Replica`]: what the protocol needs from a store; implemented for
+//!   [`rapport_store::Store`], whose `apply_remote` validates every document before it lands.
+//! - [`sync_local`]: runs a whole session between two replicas in one process, encoding and
+//!   decoding every frame as the network would (tests and the benchmark use it).
 //!
-//! Until the sync issue lands this crate is empty on purpose.
+//! Not built yet (the rest of the sync issue): the iroh transport (one `ProtocolHandler` per
+//! versioned ALPN), pairing and team membership, LAN discovery, live push from the change feed,
+//! and the team settings document in the session.
+
+pub mod protocol;
+
+use automerge::ChangeHash;
+use rapport_model::CustomerId;
+use rapport_store::{Store, StoreError};
+
+pub use protocol::{Frame, Initiator, Responder, Stats};
+
+/// A change hash as it travels.
+pub type Hash = [u8; 32];
+
+/// Why a session failed. The session ends; the stores stay consistent (every document write is
+/// its own validated transaction).
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// What the protocol needs from a device's documents.
+pub trait Replica {
+    /// Every document id with its current heads.
+    fn entries(&self) -> Result<Vec<protocol::Item>, SyncError>;
+    /// Bytes a holder of `have` is missing for `id` (the whole document if `have` is empty
+    /// or unknown here); empty if it is missing nothing; `None` if `id` is unknown here.
+    fn changes_since(&self, id: u128, have: &[Hash]) -> Result<Option<Vec<u8>>, SyncError>;
+    /// Whether every change in `heads` is known here for `id`.
+    fn knows(&self, id: u128, heads: &[Hash]) -> Result<bool, SyncError>;
+    /// Merges bytes from the peer; returns whether anything changed.
+    fn apply(&self, id: u128, bytes: &[u8]) -> Result<bool, SyncError>;
+}
+
+fn to_change_hashes(h: &[Hash]) -> Vec<ChangeHash> {
+    h.iter().map(|b| ChangeHash(*b)).collect()
+}
+
+impl Replica for Store {
+    fn entries(&self) -> Result<Vec<protocol::Item>, SyncError> {
+        Ok(self
+            .heads()?
+            .into_iter()
+            .map(|(id, heads)| protocol::Item {
+                id: id.as_u128(),
+                heads: heads.into_iter().map(|h| h.0).collect(),
+            })
+            .collect())
+    }
+
+    fn changes_since(&self, id: u128, have: &[Hash]) -> Result<Option<Vec<u8>>, SyncError> {
+        Ok(Store::changes_since(
+            self,
+            CustomerId::from_u128(id),
+            &to_change_hashes(have),
+        )?)
+    }
+
+    fn knows(&self, id: u128, heads: &[Hash]) -> Result<bool, SyncError> {
+        Ok(Store::knows(
+            self,
+            CustomerId::from_u128(id),
+            &to_change_hashes(heads),
+        )?)
+    }
+
+    fn apply(&self, id: u128, bytes: &[u8]) -> Result<bool, SyncError> {
+        Ok(self.apply_remote(CustomerId::from_u128(id), bytes)?)
+    }
+}
+
+/// Traffic of one [`sync_local`] session.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// Encoded bytes initiator → responder and back.
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub frames: u64,
+    pub initiator: Stats,
+    pub responder: Stats,
+}
+
+/// Runs one whole session between `initiator` and `responder` in this process, encoding and
+/// decoding each frame as the network would.
+pub fn sync_local(
+    initiator: &impl Replica,
+    responder: &impl Replica,
+) -> Result<Traffic, SyncError> {
+    let mut i = Initiator::new(initiator)?;
+    let mut r = Responder::new(responder)?;
+    let mut t = Traffic::default();
+    let mut to_responder = i.start();
+    loop {
+        let mut to_initiator = Vec::new();
+        for f in to_responder.drain(..) {
+            let bytes = f.encode()?;
+            t.bytes_sent += bytes.len() as u64;
+            t.frames += 1;
+            to_initiator.extend(r.receive(Frame::decode(&bytes)?)?);
+        }
+        if i.is_done() {
+            break;
+        }
+        for f in to_initiator {
+            let bytes = f.encode()?;
+            t.bytes_received += bytes.len() as u64;
+            t.frames += 1;
+            to_responder.extend(i.receive(Frame::decode(&bytes)?)?);
+        }
+        if to_responder.is_empty() && !i.is_done() {
+            return Err(SyncError::Protocol("session stalled".into()));
+        }
+    }
+    t.initiator = i.stats.clone();
+    t.responder = r.stats.clone();
+    Ok(t)
+}

@@ -631,6 +631,39 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(id.to_string()))
     }
 
+    /// The changes of customer `id` that a peer holding `have` lacks, as bytes for
+    /// [`Store::apply_remote`]: `save_after` of the heads this store knows, or the whole
+    /// document when it knows none of them. `None` if the store has no such document; empty
+    /// bytes when the peer already has everything.
+    pub fn changes_since(&self, id: CustomerId, have: &[ChangeHash]) -> Result<Option<Vec<u8>>> {
+        let mut doc = match self.document(id) {
+            Ok(d) => d,
+            Err(StoreError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let known: Vec<ChangeHash> = have
+            .iter()
+            .filter(|h| doc.get_change_meta_by_hash(h).is_some())
+            .copied()
+            .collect();
+        if known.is_empty() {
+            return Ok(Some(doc.save()));
+        }
+        if doc.get_changes(&known).is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        Ok(Some(doc.save_after(&known)))
+    }
+
+    /// Whether this store holds every change named in `heads` for customer `id`.
+    pub fn knows(&self, id: CustomerId, heads: &[ChangeHash]) -> Result<bool> {
+        match self.document(id) {
+            Ok(mut d) => Ok(heads.iter().all(|h| d.get_change_meta_by_hash(h).is_some())),
+            Err(StoreError::NotFound(_)) => Ok(heads.is_empty()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The full customer (loads and hydrates its document).
     pub fn customer(&self, id: CustomerId) -> Result<Customer> {
         let doc = self.document(id)?;

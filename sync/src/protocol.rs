@@ -1,0 +1,615 @@
+//! The `rapport/sync/1` reconciliation protocol, as two IO-free state machines.
+//!
+//! Both sides index their documents as a sorted set of `(id, heads)` entries and fingerprint
+//! it as a 16-ary trie over the id's hex digits: a node's fingerprint is the wrapping sum of
+//! its entries' 128-bit BLAKE3 digests, plus their count. The [`Initiator`] drives:
+//!
+//! 1. it sends the root node's fingerprint;
+//! 2. the [`Responder`] answers every node whose fingerprint differs from its own with, in
+//!    order of preference: all its documents under the node (when the initiator has none
+//!    there), its item list `(id, heads)` (when either side has at most [`LEAF`] entries
+//!    there), or its 16 children's fingerprints;
+//! 3. the initiator descends into differing children, and for every item list compares both
+//!    sides' heads: it *pushes* the changes the responder lacks (`save_after` the responder's
+//!    heads, or the whole document) and *wants* what it lacks (sending its own heads, so only
+//!    missing changes come back);
+//! 4. when a round produces nothing to ask or push, the initiator sends [`Frame::Done`].
+//!
+//! With nothing changed this is one round trip of a few dozen bytes, whatever the number of
+//! documents; with `d` changed documents among `n` it is about `log16(n / LEAF)` round trips
+//! carrying `O(d × 16 × log16 n)` fingerprints plus the changes themselves.
+//!
+//! Every frame is length-checked ([`MAX_FRAME`]) and validated on decode (prefix depth, 16
+//! children, bounded heads); replies may only answer prefixes that were asked about. Large
+//! batches of documents are split over several frames (`more: true`), each under
+//! [`FRAME_BUDGET`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Hash, Replica, SyncError};
+
+/// Protocol version, also the ALPN suffix (`rapport/sync/1`).
+pub const PROTOCOL_VERSION: u16 = 1;
+/// A node with at most this many entries on either side is compared item by item.
+pub const LEAF: u64 = 24;
+/// Frames larger than this are refused (and the session closed).
+pub const MAX_FRAME: usize = 16 << 20;
+/// Documents are packed into frames of about this many bytes.
+pub const FRAME_BUDGET: usize = 1 << 20;
+/// Heads per document accepted from a peer.
+pub const MAX_HEADS: usize = 256;
+const MAX_DEPTH: u8 = 32;
+
+/// A node of the id trie: the first `depth` hex digits of an id, right-aligned in `bits`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Prefix {
+    pub depth: u8,
+    pub bits: u128,
+}
+
+impl Prefix {
+    pub const ROOT: Prefix = Prefix { depth: 0, bits: 0 };
+
+    fn valid(self) -> bool {
+        self.depth <= MAX_DEPTH
+            && (self.depth == MAX_DEPTH || self.bits >> (4 * u32::from(self.depth)) == 0)
+    }
+
+    /// The ids under this prefix.
+    fn bounds(self) -> (u128, u128) {
+        if self.depth == 0 {
+            return (0, u128::MAX);
+        }
+        let shift = 128 - 4 * u32::from(self.depth);
+        let lo = self.bits.checked_shl(shift).unwrap_or(0);
+        let span = u128::MAX
+            .checked_shr(4 * u32::from(self.depth))
+            .unwrap_or(0);
+        (lo, lo | span)
+    }
+
+    fn child(self, nibble: u8) -> Prefix {
+        Prefix {
+            depth: self.depth + 1,
+            bits: (self.bits << 4) | u128::from(nibble & 0xf),
+        }
+    }
+
+    fn contains(self, id: u128) -> bool {
+        let (lo, hi) = self.bounds();
+        (lo..=hi).contains(&id)
+    }
+}
+
+/// A node's fingerprint as the sender sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeSum {
+    pub prefix: Prefix,
+    pub fp: u128,
+    pub count: u64,
+}
+
+/// One document as the reconciliation sees it: its id and heads.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    pub id: u128,
+    pub heads: Vec<Hash>,
+}
+
+/// The responder's items under a prefix.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Items {
+    pub prefix: Prefix,
+    pub items: Vec<Item>,
+}
+
+/// The responder's 16 child fingerprints `(fp, count)` under a prefix.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Children {
+    pub prefix: Prefix,
+    pub nodes: Vec<(u128, u64)>,
+}
+
+/// Document bytes (a whole saved document or changes) for [`Replica::apply`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Doc {
+    pub id: u128,
+    pub bytes: Vec<u8>,
+}
+
+/// A request for the changes of `id` that a holder of `have` lacks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Want {
+    pub id: u128,
+    pub have: Vec<Hash>,
+}
+
+/// What goes over the wire (postcard-encoded, length-delimited by the transport).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Frame {
+    Request {
+        nodes: Vec<NodeSum>,
+        push: Vec<Doc>,
+        want: Vec<Want>,
+        /// More frames of this request follow.
+        more: bool,
+    },
+    Reply {
+        children: Vec<Children>,
+        items: Vec<Items>,
+        docs: Vec<Doc>,
+        more: bool,
+    },
+    Done,
+}
+
+impl Frame {
+    /// Encodes a frame.
+    pub fn encode(&self) -> Result<Vec<u8>, SyncError> {
+        let bytes = postcard::to_stdvec(self).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        if bytes.len() > MAX_FRAME {
+            return Err(SyncError::Protocol(format!(
+                "frame of {} bytes exceeds the {MAX_FRAME}-byte limit",
+                bytes.len()
+            )));
+        }
+        Ok(bytes)
+    }
+
+    /// Decodes and validates a frame from a peer.
+    pub fn decode(bytes: &[u8]) -> Result<Frame, SyncError> {
+        if bytes.len() > MAX_FRAME {
+            return Err(SyncError::Protocol(format!(
+                "frame of {} bytes exceeds the {MAX_FRAME}-byte limit",
+                bytes.len()
+            )));
+        }
+        let frame: Frame = postcard::from_bytes(bytes)
+            .map_err(|e| SyncError::Protocol(format!("malformed frame: {e}")))?;
+        frame.validate()?;
+        Ok(frame)
+    }
+
+    fn validate(&self) -> Result<(), SyncError> {
+        let bad = |what: &str| Err(SyncError::Protocol(what.to_string()));
+        let heads_ok = |h: &[Hash]| h.len() <= MAX_HEADS;
+        match self {
+            Frame::Request { nodes, want, .. } => {
+                if nodes.iter().any(|n| !n.prefix.valid()) {
+                    return bad("invalid prefix in request");
+                }
+                if want.iter().any(|w| !heads_ok(&w.have)) {
+                    return bad("too many heads in a want");
+                }
+            }
+            Frame::Reply {
+                children, items, ..
+            } => {
+                if children.iter().any(|c| {
+                    !c.prefix.valid() || c.prefix.depth >= MAX_DEPTH || c.nodes.len() != 16
+                }) {
+                    return bad("invalid children in reply");
+                }
+                for it in items {
+                    if !it.prefix.valid() {
+                        return bad("invalid prefix in reply");
+                    }
+                    if it
+                        .items
+                        .iter()
+                        .any(|i| !it.prefix.contains(i.id) || !heads_ok(&i.heads))
+                    {
+                        return bad("item outside its prefix, or too many heads");
+                    }
+                }
+            }
+            Frame::Done => {}
+        }
+        Ok(())
+    }
+}
+
+/// The fingerprint of one entry.
+fn digest(id: u128, heads: &[Hash]) -> u128 {
+    let mut h = blake3::Hasher::new();
+    h.update(&id.to_be_bytes());
+    let mut sorted: Vec<&Hash> = heads.iter().collect();
+    sorted.sort();
+    for x in sorted {
+        h.update(x);
+    }
+    let out = h.finalize();
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&out.as_bytes()[..16]);
+    u128::from_be_bytes(first)
+}
+
+/// A side's entries, sorted by id, with their digests.
+pub struct Index {
+    ids: Vec<u128>,
+    digests: Vec<u128>,
+    heads: Vec<Vec<Hash>>,
+}
+
+impl Index {
+    /// Builds the index from `(id, heads)` entries in any order (later duplicates dropped).
+    pub fn new(mut entries: Vec<Item>) -> Index {
+        entries.sort_by_key(|e| e.id);
+        entries.dedup_by_key(|e| e.id);
+        Index {
+            digests: entries.iter().map(|e| digest(e.id, &e.heads)).collect(),
+            ids: entries.iter().map(|e| e.id).collect(),
+            heads: entries.into_iter().map(|e| e.heads).collect(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    fn span(&self, p: Prefix) -> Range<usize> {
+        let (lo, hi) = p.bounds();
+        let start = self.ids.partition_point(|x| *x < lo);
+        let end = self.ids.partition_point(|x| *x <= hi);
+        start..end
+    }
+
+    /// `(fingerprint, count)` of a prefix.
+    pub fn node(&self, p: Prefix) -> (u128, u64) {
+        let r = self.span(p);
+        let fp = self.digests[r.clone()]
+            .iter()
+            .fold(0u128, |a, d| a.wrapping_add(*d));
+        (fp, r.len() as u64)
+    }
+
+    fn children(&self, p: Prefix) -> Vec<(u128, u64)> {
+        (0..16).map(|n| self.node(p.child(n))).collect()
+    }
+
+    fn items(&self, p: Prefix) -> Vec<Item> {
+        self.span(p)
+            .map(|i| Item {
+                id: self.ids[i],
+                heads: self.heads[i].clone(),
+            })
+            .collect()
+    }
+
+    fn ids_in(&self, p: Prefix) -> &[u128] {
+        &self.ids[self.span(p)]
+    }
+}
+
+/// Packs documents into frames of about [`FRAME_BUDGET`] bytes.
+fn pack(docs: Vec<Doc>) -> Vec<Vec<Doc>> {
+    let mut out: Vec<Vec<Doc>> = vec![Vec::new()];
+    let mut size = 0;
+    for d in docs {
+        let n = d.bytes.len() + 24;
+        if size + n > FRAME_BUDGET && out.last().is_some_and(|l| !l.is_empty()) {
+            out.push(Vec::new());
+            size = 0;
+        }
+        size += n;
+        if let Some(last) = out.last_mut() {
+            last.push(d);
+        }
+    }
+    out
+}
+
+/// Counters of one session, from one side's point of view.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub rounds: u32,
+    pub docs_sent: u64,
+    pub docs_received: u64,
+    pub docs_changed: u64,
+}
+
+/// The side that opens a session.
+pub struct Initiator<'r, R: Replica> {
+    replica: &'r R,
+    index: Index,
+    asked: BTreeSet<Prefix>,
+    reply: (Vec<Children>, Vec<Items>),
+    done: bool,
+    pub stats: Stats,
+}
+
+impl<'r, R: Replica> Initiator<'r, R> {
+    /// Snapshots the replica's entries.
+    pub fn new(replica: &'r R) -> Result<Self, SyncError> {
+        Ok(Initiator {
+            index: Index::new(replica.entries()?),
+            replica,
+            asked: BTreeSet::new(),
+            reply: (Vec::new(), Vec::new()),
+            done: false,
+            stats: Stats::default(),
+        })
+    }
+
+    /// The first frame: the root fingerprint.
+    pub fn start(&mut self) -> Vec<Frame> {
+        let (fp, count) = self.index.node(Prefix::ROOT);
+        self.asked.insert(Prefix::ROOT);
+        self.stats.rounds = 1;
+        vec![Frame::Request {
+            nodes: vec![NodeSum {
+                prefix: Prefix::ROOT,
+                fp,
+                count,
+            }],
+            push: Vec::new(),
+            want: Vec::new(),
+            more: false,
+        }]
+    }
+
+    /// Whether the session is over (the initiator sent `Done`).
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Takes a frame from the responder; returns the frames to send next.
+    pub fn receive(&mut self, frame: Frame) -> Result<Vec<Frame>, SyncError> {
+        let Frame::Reply {
+            children,
+            items,
+            docs,
+            more,
+        } = frame
+        else {
+            return Err(SyncError::Protocol("expected a reply".into()));
+        };
+        for c in &children {
+            if !self.asked.contains(&c.prefix) {
+                return Err(SyncError::Protocol(
+                    "reply about a prefix nobody asked for".into(),
+                ));
+            }
+        }
+        for i in &items {
+            if !self.asked.contains(&i.prefix) {
+                return Err(SyncError::Protocol(
+                    "reply about a prefix nobody asked for".into(),
+                ));
+            }
+        }
+        for d in docs {
+            self.stats.docs_received += 1;
+            if self.replica.apply(d.id, &d.bytes)? {
+                self.stats.docs_changed += 1;
+            }
+        }
+        self.reply.0.extend(children);
+        self.reply.1.extend(items);
+        if more {
+            return Ok(Vec::new());
+        }
+        let (children, items) = std::mem::take(&mut self.reply);
+        self.asked.clear();
+        let mut nodes = Vec::new();
+        let mut push = Vec::new();
+        let mut want = Vec::new();
+        for c in children {
+            for (n, theirs) in c.nodes.iter().enumerate() {
+                let child = c.prefix.child(n as u8);
+                let mine = self.index.node(child);
+                if mine == *theirs {
+                    continue;
+                }
+                if theirs.1 == 0 {
+                    for id in self.index.ids_in(child) {
+                        if let Some(bytes) = self.replica.changes_since(*id, &[])? {
+                            push.push(Doc { id: *id, bytes });
+                        }
+                    }
+                } else {
+                    self.asked.insert(child);
+                    nodes.push(NodeSum {
+                        prefix: child,
+                        fp: mine.0,
+                        count: mine.1,
+                    });
+                }
+            }
+        }
+        for it in items {
+            let mine: BTreeMap<u128, Vec<Hash>> = self
+                .index
+                .items(it.prefix)
+                .into_iter()
+                .map(|i| (i.id, i.heads))
+                .collect();
+            let theirs: BTreeMap<u128, Vec<Hash>> =
+                it.items.into_iter().map(|i| (i.id, i.heads)).collect();
+            for (id, my_heads) in &mine {
+                match theirs.get(id) {
+                    None => {
+                        if let Some(bytes) = self.replica.changes_since(*id, &[])? {
+                            push.push(Doc { id: *id, bytes });
+                        }
+                    }
+                    Some(their_heads) if sorted(their_heads) != sorted(my_heads) => {
+                        if let Some(bytes) = self.replica.changes_since(*id, their_heads)?
+                            && !bytes.is_empty()
+                        {
+                            push.push(Doc { id: *id, bytes });
+                        }
+                        if !self.replica.knows(*id, their_heads)? {
+                            want.push(Want {
+                                id: *id,
+                                have: my_heads.clone(),
+                            });
+                        }
+                    }
+                    Some(_) => {}
+                }
+            }
+            for id in theirs.keys().filter(|id| !mine.contains_key(id)) {
+                want.push(Want {
+                    id: *id,
+                    have: Vec::new(),
+                });
+            }
+        }
+        if nodes.is_empty() && push.is_empty() && want.is_empty() {
+            self.done = true;
+            return Ok(vec![Frame::Done]);
+        }
+        self.stats.rounds += 1;
+        self.stats.docs_sent += push.len() as u64;
+        let mut parts = pack(push);
+        let last = parts.len() - 1;
+        Ok(parts
+            .drain(..)
+            .enumerate()
+            .map(|(i, docs)| Frame::Request {
+                nodes: if i == 0 {
+                    std::mem::take(&mut nodes)
+                } else {
+                    Vec::new()
+                },
+                want: if i == 0 {
+                    std::mem::take(&mut want)
+                } else {
+                    Vec::new()
+                },
+                push: docs,
+                more: i != last,
+            })
+            .collect())
+    }
+}
+
+fn sorted(h: &[Hash]) -> Vec<Hash> {
+    let mut v = h.to_vec();
+    v.sort();
+    v
+}
+
+/// The side that accepts a session.
+pub struct Responder<'r, R: Replica> {
+    replica: &'r R,
+    index: Index,
+    request: (Vec<NodeSum>, Vec<Want>),
+    done: bool,
+    pub stats: Stats,
+}
+
+impl<'r, R: Replica> Responder<'r, R> {
+    /// Snapshots the replica's entries.
+    pub fn new(replica: &'r R) -> Result<Self, SyncError> {
+        Ok(Responder {
+            index: Index::new(replica.entries()?),
+            replica,
+            request: (Vec::new(), Vec::new()),
+            done: false,
+            stats: Stats::default(),
+        })
+    }
+
+    /// Whether the initiator said `Done`.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Takes a frame from the initiator; returns the frames to send back.
+    pub fn receive(&mut self, frame: Frame) -> Result<Vec<Frame>, SyncError> {
+        let (nodes, push, want, more) = match frame {
+            Frame::Done => {
+                self.done = true;
+                return Ok(Vec::new());
+            }
+            Frame::Reply { .. } => return Err(SyncError::Protocol("expected a request".into())),
+            Frame::Request {
+                nodes,
+                push,
+                want,
+                more,
+            } => (nodes, push, want, more),
+        };
+        for d in push {
+            self.stats.docs_received += 1;
+            if self.replica.apply(d.id, &d.bytes)? {
+                self.stats.docs_changed += 1;
+            }
+        }
+        self.request.0.extend(nodes);
+        self.request.1.extend(want);
+        if more {
+            return Ok(Vec::new());
+        }
+        self.stats.rounds += 1;
+        let (nodes, want) = std::mem::take(&mut self.request);
+        let mut docs = Vec::new();
+        for w in want {
+            if let Some(bytes) = self.replica.changes_since(w.id, &w.have)?
+                && !bytes.is_empty()
+            {
+                docs.push(Doc { id: w.id, bytes });
+            }
+        }
+        let mut children = Vec::new();
+        let mut items = Vec::new();
+        for n in nodes {
+            let mine = self.index.node(n.prefix);
+            if mine == (n.fp, n.count) {
+                continue;
+            }
+            if n.count == 0 {
+                for id in self.index.ids_in(n.prefix) {
+                    if let Some(bytes) = self.replica.changes_since(*id, &[])? {
+                        docs.push(Doc { id: *id, bytes });
+                    }
+                }
+                // Still answer the prefix, so the initiator knows it was handled.
+                items.push(Items {
+                    prefix: n.prefix,
+                    items: Vec::new(),
+                });
+            } else if mine.1 <= LEAF || n.count <= LEAF || n.prefix.depth >= MAX_DEPTH {
+                items.push(Items {
+                    prefix: n.prefix,
+                    items: self.index.items(n.prefix),
+                });
+            } else {
+                children.push(Children {
+                    prefix: n.prefix,
+                    nodes: self.index.children(n.prefix),
+                });
+            }
+        }
+        self.stats.docs_sent += docs.len() as u64;
+        let mut parts = pack(docs);
+        let last = parts.len() - 1;
+        Ok(parts
+            .drain(..)
+            .enumerate()
+            .map(|(i, docs)| Frame::Reply {
+                children: if i == 0 {
+                    std::mem::take(&mut children)
+                } else {
+                    Vec::new()
+                },
+                items: if i == 0 {
+                    std::mem::take(&mut items)
+                } else {
+                    Vec::new()
+                },
+                docs,
+                more: i != last,
+            })
+            .collect())
+    }
+}
