@@ -49,6 +49,14 @@ pub trait Replica {
     fn knows(&self, id: u128, heads: &[Hash]) -> Result<bool, SyncError>;
     /// Merges bytes from the peer; returns whether anything changed.
     fn apply(&self, id: u128, bytes: &[u8]) -> Result<bool, SyncError>;
+    /// Merges a frame's worth of documents at once (all or nothing); returns how many changed.
+    fn apply_many(&self, docs: &[protocol::Doc]) -> Result<u64, SyncError> {
+        let mut n = 0;
+        for d in docs {
+            n += u64::from(self.apply(d.id, &d.bytes)?);
+        }
+        Ok(n)
+    }
 }
 
 fn to_change_hashes(h: &[Hash]) -> Vec<ChangeHash> {
@@ -85,6 +93,14 @@ impl Replica for Store {
 
     fn apply(&self, id: u128, bytes: &[u8]) -> Result<bool, SyncError> {
         Ok(self.apply_remote(CustomerId::from_u128(id), bytes)?)
+    }
+
+    fn apply_many(&self, docs: &[protocol::Doc]) -> Result<u64, SyncError> {
+        let batch: Vec<(CustomerId, &[u8])> = docs
+            .iter()
+            .map(|d| (CustomerId::from_u128(d.id), d.bytes.as_slice()))
+            .collect();
+        Ok(self.apply_remote_many(&batch)? as u64)
     }
 }
 

@@ -385,12 +385,8 @@ impl<'r, R: Replica> Initiator<'r, R> {
                 ));
             }
         }
-        for d in docs {
-            self.stats.docs_received += 1;
-            if self.replica.apply(d.id, &d.bytes)? {
-                self.stats.docs_changed += 1;
-            }
-        }
+        self.stats.docs_received += docs.len() as u64;
+        self.stats.docs_changed += self.replica.apply_many(&docs)?;
         self.reply.0.extend(children);
         self.reply.1.extend(items);
         if more {
@@ -539,12 +535,8 @@ impl<'r, R: Replica> Responder<'r, R> {
                 more,
             } => (nodes, push, want, more),
         };
-        for d in push {
-            self.stats.docs_received += 1;
-            if self.replica.apply(d.id, &d.bytes)? {
-                self.stats.docs_changed += 1;
-            }
-        }
+        self.stats.docs_received += push.len() as u64;
+        self.stats.docs_changed += self.replica.apply_many(&push)?;
         self.request.0.extend(nodes);
         self.request.1.extend(want);
         if more {

@@ -80,11 +80,11 @@ fn a_fresh_initiator_pulls_everything() {
 fn concurrent_edits_and_disjoint_sets_converge_in_one_session() {
     let a = device("A");
     let b = device("B");
-    let shared = demo(2000, 3);
+    let shared = demo(1000, 3);
     a.store.create_many(shared.clone()).unwrap();
     sync_local(&a.store, &b.store).unwrap();
     // Offline: each side edits some customers (some the same), and adds its own.
-    for (i, c) in shared.iter().enumerate().step_by(97) {
+    for (i, c) in shared.iter().enumerate().step_by(53) {
         a.store
             .edit(c.id, &[Edit::AddTag(format!("a{i}"))])
             .unwrap();

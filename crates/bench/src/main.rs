@@ -15,9 +15,12 @@
 //!   bytes on disk per customer before and after compaction.
 //! - `value`: recomputing every customer's value from the summary table, against loading
 //!   every document.
+//! - `sync`: initial sync, no-change resync and one-change resync between two stores, against
+//!   automerge's per-document sync loop.
 //!
 //! Timing assertions live nowhere else: tests check behaviour, this program reports speed.
 
+mod sync;
 mod value;
 
 use std::time::Instant;
@@ -44,6 +47,11 @@ enum What {
     },
     /// Value analysis over every customer.
     Value {
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
+        sizes: Vec<usize>,
+    },
+    /// Sync protocol between two stores, with automerge's per-document loop as baseline.
+    Sync {
         #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
         sizes: Vec<usize>,
     },
@@ -255,9 +263,11 @@ fn main() -> Result<()> {
     match cli.what {
         What::Store { sizes } => store(&sizes),
         What::Value { sizes } => value::run(&sizes),
+        What::Sync { sizes } => sync::run(&sizes),
         What::All => {
             store(&[10_000, 100_000])?;
-            value::run(&[10_000, 100_000])
+            value::run(&[10_000, 100_000])?;
+            sync::run(&[10_000, 100_000])
         }
     }
 }

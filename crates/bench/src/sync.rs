@@ -1,0 +1,207 @@
+//! `sync`: the reconciliation protocol between two stores in one process (every frame encoded
+//! and decoded as on the network, no sockets), against automerge's own per-document sync
+//! loop as the naive baseline.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use automerge::{AutoCommit, sync::SyncDoc};
+use rapport_model::Edit;
+use rapport_store::{OpenOptions, Store};
+use rapport_sync::sync_local;
+
+use crate::{fill, median_ms};
+
+struct Row {
+    n: usize,
+    initial_ms: f64,
+    initial_bytes: u64,
+    doc_bytes: u64,
+    load_ms: f64,
+    nochange_ms: f64,
+    nochange_bytes: u64,
+    one_ms: f64,
+    one_bytes: u64,
+    naive_initial_ms: f64,
+    naive_initial_bytes: u64,
+    naive_nochange_ms: f64,
+    naive_nochange_bytes: u64,
+}
+
+/// automerge's sync protocol, one document at a time, until both sides are quiet.
+fn naive(a: &mut [AutoCommit], b: &mut [AutoCommit]) -> Result<u64> {
+    let mut bytes = 0u64;
+    for (x, y) in a.iter_mut().zip(b.iter_mut()) {
+        let mut sx = automerge::sync::State::new();
+        let mut sy = automerge::sync::State::new();
+        loop {
+            let mx = x.sync().generate_sync_message(&mut sx);
+            if let Some(m) = &mx {
+                let enc = m.clone().encode();
+                bytes += enc.len() as u64;
+                y.sync()
+                    .receive_sync_message(&mut sy, automerge::sync::Message::decode(&enc)?)?;
+            }
+            let my = y.sync().generate_sync_message(&mut sy);
+            if let Some(m) = &my {
+                let enc = m.clone().encode();
+                bytes += enc.len() as u64;
+                x.sync()
+                    .receive_sync_message(&mut sx, automerge::sync::Message::decode(&enc)?)?;
+            }
+            if mx.is_none() && my.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(bytes)
+}
+
+fn one(n: usize) -> Result<Row> {
+    let dir_a = tempfile::tempdir().context("temp dir")?;
+    let dir_b = tempfile::tempdir().context("temp dir")?;
+    let a = Store::open(dir_a.path(), OpenOptions::default())?;
+    let b = Store::open(dir_b.path(), OpenOptions::default())?;
+    fill(&a, n)?;
+
+    // What the documents weigh, and what loading them from bytes costs.
+    let saved: Vec<Vec<u8>> = a
+        .ids()?
+        .into_iter()
+        .map(|id| Ok(a.document(id)?.save()))
+        .collect::<Result<_>>()?;
+    let doc_bytes: u64 = saved.iter().map(|s| s.len() as u64).sum();
+    let t = Instant::now();
+    let mut a_docs: Vec<AutoCommit> = saved
+        .iter()
+        .map(|s| AutoCommit::load(s))
+        .collect::<Result<_, _>>()?;
+    let load_ms = t.elapsed().as_secs_f64() * 1e3;
+
+    let t = Instant::now();
+    let initial = sync_local(&a, &b)?;
+    let initial_ms = t.elapsed().as_secs_f64() * 1e3;
+    anyhow::ensure!(b.count()? as usize == n, "initial sync incomplete");
+
+    let mut nochange_bytes = 0;
+    let nochange_ms = median_ms(5, || {
+        let t = sync_local(&a, &b)?;
+        nochange_bytes = t.bytes_sent + t.bytes_received;
+        anyhow::ensure!(
+            t.initiator.docs_sent + t.responder.docs_sent == 0,
+            "docs moved"
+        );
+        Ok(())
+    })?;
+
+    let id = a.ids()?[n / 2];
+    a.edit(id, &[Edit::Notes("changed on A".into())])?;
+    let t = Instant::now();
+    let once = sync_local(&b, &a)?;
+    let one_ms = t.elapsed().as_secs_f64() * 1e3;
+    anyhow::ensure!(
+        b.customer(id)?.notes == "changed on A",
+        "change did not arrive"
+    );
+
+    // Naive: automerge's sync loop per document, into empty documents and then unchanged.
+    let mut empty: Vec<AutoCommit> = (0..n).map(|_| AutoCommit::new()).collect();
+    let t = Instant::now();
+    let naive_initial_bytes = naive(&mut a_docs, &mut empty)?;
+    let naive_initial_ms = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    let naive_nochange_bytes = naive(&mut a_docs, &mut empty)?;
+    let naive_nochange_ms = t.elapsed().as_secs_f64() * 1e3;
+
+    Ok(Row {
+        n,
+        initial_ms,
+        initial_bytes: initial.bytes_sent + initial.bytes_received,
+        doc_bytes,
+        load_ms,
+        nochange_ms,
+        nochange_bytes,
+        one_ms,
+        one_bytes: once.bytes_sent + once.bytes_received,
+        naive_initial_ms,
+        naive_initial_bytes,
+        naive_nochange_ms,
+        naive_nochange_bytes,
+    })
+}
+
+fn kib(b: u64) -> String {
+    if b < 10_240 {
+        format!("{b} B")
+    } else {
+        format!("{:.1} MiB", b as f64 / 1024.0 / 1024.0)
+    }
+}
+
+/// Prints the sync table for `sizes`.
+pub fn run(sizes: &[usize]) -> Result<()> {
+    let rows: Vec<Row> = sizes.iter().map(|n| one(*n)).collect::<Result<_>>()?;
+    println!("\n### sync (two stores in one process, frames encoded as on the wire)\n");
+    let head: Vec<String> = rows.iter().map(|r| format!("{} customers", r.n)).collect();
+    println!("| | {} |", head.join(" | "));
+    println!("|---|{}", "---|".repeat(rows.len()));
+    let line = |label: &str, f: &dyn Fn(&Row) -> String| {
+        let cells: Vec<String> = rows.iter().map(f).collect();
+        println!("| {label} | {} |", cells.join(" | "));
+    };
+    line("initial sync into an empty store: time", &|r| {
+        format!("{:.1} s", r.initial_ms / 1e3)
+    });
+    line("initial sync: bytes / saved size of the documents", &|r| {
+        format!(
+            "{} / {} = {:.2}x",
+            kib(r.initial_bytes),
+            kib(r.doc_bytes),
+            r.initial_bytes as f64 / r.doc_bytes as f64
+        )
+    });
+    line(
+        "initial sync time / time to load the documents from bytes",
+        &|r| {
+            format!(
+                "{:.1} s / {:.1} s = {:.1}x",
+                r.initial_ms / 1e3,
+                r.load_ms / 1e3,
+                r.initial_ms / r.load_ms
+            )
+        },
+    );
+    line("no-change resync: bytes, time (median of 5)", &|r| {
+        format!("{} B, {:.1} ms", r.nochange_bytes, r.nochange_ms)
+    });
+    line("one customer changed: bytes, time", &|r| {
+        format!("{} B, {:.1} ms", r.one_bytes, r.one_ms)
+    });
+    line(
+        "naive per-document automerge sync, initial: bytes, time",
+        &|r| {
+            format!(
+                "{}, {:.1} s",
+                kib(r.naive_initial_bytes),
+                r.naive_initial_ms / 1e3
+            )
+        },
+    );
+    line(
+        "naive per-document automerge sync, no change: bytes, time",
+        &|r| {
+            format!(
+                "{}, {:.0} ms",
+                kib(r.naive_nochange_bytes),
+                r.naive_nochange_ms
+            )
+        },
+    );
+    line("no-change bytes: naive / rapport", &|r| {
+        format!(
+            "{:.0}x",
+            r.naive_nochange_bytes as f64 / r.nochange_bytes.max(1) as f64
+        )
+    });
+    Ok(())
+}
