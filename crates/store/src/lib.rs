@@ -594,18 +594,29 @@ impl Store {
             for (id, bytes) in docs {
                 let id = *id;
                 let existing = load_doc(&w.docs, &w.changes, id)?;
+                // A document new here that loads strictly can be stored exactly as received
+                // (no re-save); anything else is merged incrementally and saved by us.
+                let mut verbatim = false;
                 let (mut doc, chunks, old_heads, is_new) = match existing {
                     Some((mut d, n)) => {
                         let h = d.get_heads();
                         (d, n, h, false)
                     }
-                    None => (AutoCommit::new(), 0, Vec::new(), true),
+                    None => match AutoCommit::load(bytes) {
+                        Ok(d) => {
+                            verbatim = true;
+                            (d, 0, Vec::new(), true)
+                        }
+                        Err(_) => (AutoCommit::new(), 0, Vec::new(), true),
+                    },
                 };
-                doc.load_incremental(bytes)
-                    .map_err(|e| StoreError::BadDocument {
-                        id,
-                        reason: format!("peer data does not load: {e}"),
-                    })?;
+                if !verbatim {
+                    doc.load_incremental(bytes)
+                        .map_err(|e| StoreError::BadDocument {
+                            id,
+                            reason: format!("peer data does not load: {e}"),
+                        })?;
+                }
                 if doc.get_heads() == old_heads {
                     continue;
                 }
@@ -617,7 +628,9 @@ impl Store {
                 }
                 // Hydrating is the check: a malformed document fails here, before any write.
                 let merged = doc::hydrate(&doc, id)?;
-                if is_new {
+                if verbatim {
+                    w.docs.insert(id.as_u128(), *bytes)?;
+                } else if is_new {
                     w.docs.insert(id.as_u128(), doc.save().as_slice())?;
                 } else {
                     w.store_changes(&mut doc, id, &old_heads, chunks)?;
