@@ -13,10 +13,14 @@
 //! - [`sync_local`]: runs a whole session between two replicas in one process, encoding and
 //!   decoding every frame as the network would (tests and the benchmark use it).
 //!
-//! Not built yet (the rest of the sync issue): the iroh transport (one `ProtocolHandler` per
-//! versioned ALPN), pairing and team membership, LAN discovery, live push from the change feed,
-//! and the team settings document in the session.
+//! - [`net`]: the iroh transport: a [`net::Node`] per device serving `rapport/sync/1`, with
+//!   a handshake hook that admits only team [`net::Members`].
+//!
+//! Not built yet (the rest of the sync issue): pairing with invite tickets and team membership
+//! as a synced document, device keys kept in the store, LAN discovery, live push from the
+//! change feed, the team settings document in the session, and the CLI commands.
 
+pub mod net;
 pub mod protocol;
 
 use automerge::ChangeHash;
@@ -36,6 +40,8 @@ pub enum SyncError {
     Protocol(String),
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    #[error("network: {0}")]
+    Transport(String),
 }
 
 /// What the protocol needs from a device's documents.

@@ -1,0 +1,289 @@
+//! The iroh transport: one endpoint per device, one [`ProtocolHandler`] per versioned ALPN,
+//! and access control at the handshake.
+//!
+//! - [`SYNC_ALPN`] (`rapport/sync/1`) carries one reconciliation session per bi-directional
+//!   stream: frames are a 4-byte big-endian length and a postcard [`Frame`], each at most
+//!   [`MAX_FRAME`] bytes and read under [`FRAME_TIMEOUT`]. A peer speaking another version
+//!   fails the TLS handshake's ALPN negotiation at once (no hang).
+//! - [`TeamHook`] closes every connection whose endpoint id is not a current member
+//!   ([`Members`]) right after the handshake, before any stream is accepted, so a stranger
+//!   reads and writes nothing.
+//! - Relays and address lookup are off ([`presets::Minimal`]): peers are dialled at direct
+//!   addresses. (Discovery on the LAN and opt-in relays come with the rest of the sync issue.)
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use iroh::endpoint::{
+    AfterHandshakeOutcome, Connection, EndpointHooks, RecvStream, SendStream, presets,
+};
+use iroh::protocol::{AcceptError, ProtocolHandler, Router};
+use iroh::{Endpoint, EndpointAddr, EndpointId, SecretKey};
+use rapport_store::Store;
+
+use crate::protocol::{Frame, Initiator, MAX_FRAME, Responder};
+use crate::{SyncError, Traffic};
+
+/// ALPN of the sync protocol, version 1.
+pub const SYNC_ALPN: &[u8] = b"rapport/sync/1";
+/// A peer that sends nothing for this long is dropped.
+pub const FRAME_TIMEOUT: Duration = Duration::from_secs(30);
+/// QUIC close code for a device that is not (or no longer) a team member.
+pub const CLOSE_NOT_MEMBER: u32 = 403;
+
+/// The devices allowed to connect, by endpoint id. Shared and updatable while running.
+#[derive(Clone, Debug, Default)]
+pub struct Members(Arc<RwLock<HashSet<EndpointId>>>);
+
+impl Members {
+    pub fn new(ids: impl IntoIterator<Item = EndpointId>) -> Self {
+        Members(Arc::new(RwLock::new(ids.into_iter().collect())))
+    }
+
+    pub fn contains(&self, id: &EndpointId) -> bool {
+        self.0.read().map(|m| m.contains(id)).unwrap_or(false)
+    }
+
+    pub fn insert(&self, id: EndpointId) {
+        if let Ok(mut m) = self.0.write() {
+            m.insert(id);
+        }
+    }
+
+    pub fn remove(&self, id: &EndpointId) {
+        if let Ok(mut m) = self.0.write() {
+            m.remove(id);
+        }
+    }
+}
+
+/// Closes connections from non-members right after the handshake, on every ALPN.
+#[derive(Debug)]
+pub struct TeamHook {
+    members: Members,
+}
+
+impl EndpointHooks for TeamHook {
+    async fn after_handshake<'a>(&'a self, conn: &'a Connection) -> AfterHandshakeOutcome {
+        let id = conn.remote_id();
+        if self.members.contains(&id) {
+            AfterHandshakeOutcome::accept()
+        } else {
+            tracing::warn!(peer = %id, "refused a device that is not a team member");
+            AfterHandshakeOutcome::Reject {
+                error_code: CLOSE_NOT_MEMBER.into(),
+                reason: b"not a team member".to_vec(),
+            }
+        }
+    }
+}
+
+async fn write_frame(send: &mut SendStream, frame: &Frame) -> Result<u64, SyncError> {
+    let bytes = frame.encode()?;
+    let len =
+        u32::try_from(bytes.len()).map_err(|_| SyncError::Protocol("frame too large".into()))?;
+    send.write_all(&len.to_be_bytes())
+        .await
+        .map_err(|e| SyncError::Transport(e.to_string()))?;
+    send.write_all(&bytes)
+        .await
+        .map_err(|e| SyncError::Transport(e.to_string()))?;
+    Ok(bytes.len() as u64 + 4)
+}
+
+async fn read_frame(recv: &mut RecvStream) -> Result<(Frame, u64), SyncError> {
+    let read = async {
+        let mut len = [0u8; 4];
+        recv.read_exact(&mut len)
+            .await
+            .map_err(|e| SyncError::Transport(e.to_string()))?;
+        let len = u32::from_be_bytes(len) as usize;
+        if len > MAX_FRAME {
+            return Err(SyncError::Protocol(format!(
+                "peer announced a {len}-byte frame (limit {MAX_FRAME})"
+            )));
+        }
+        let mut buf = vec![0u8; len];
+        recv.read_exact(&mut buf)
+            .await
+            .map_err(|e| SyncError::Transport(e.to_string()))?;
+        Ok((Frame::decode(&buf)?, len as u64 + 4))
+    };
+    tokio::time::timeout(FRAME_TIMEOUT, read)
+        .await
+        .map_err(|_| SyncError::Transport(format!("peer sent nothing for {FRAME_TIMEOUT:?}")))?
+}
+
+/// Store calls do disk IO; run them off the async worker without moving the borrow.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
+}
+
+/// Serves `rapport/sync/1`: runs a [`Responder`] for each incoming stream.
+#[derive(Debug, Clone)]
+pub struct SyncHandler {
+    store: Arc<Store>,
+    members: Members,
+}
+
+impl SyncHandler {
+    async fn serve(&self, conn: &Connection) -> Result<(), SyncError> {
+        let (mut send, mut recv) = conn
+            .accept_bi()
+            .await
+            .map_err(|e| SyncError::Transport(e.to_string()))?;
+        let store = self.store.as_ref();
+        let mut responder = blocking(|| Responder::new(store))?;
+        while !responder.is_done() {
+            let (frame, _) = read_frame(&mut recv).await?;
+            let out = blocking(|| responder.receive(frame))?;
+            for f in &out {
+                write_frame(&mut send, f).await?;
+            }
+        }
+        send.finish()
+            .map_err(|e| SyncError::Transport(e.to_string()))?;
+        Ok(())
+    }
+}
+
+impl ProtocolHandler for SyncHandler {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let peer = conn.remote_id();
+        // The handshake hook already refuses strangers; check again in case membership
+        // changed in between.
+        if !self.members.contains(&peer) {
+            conn.close(CLOSE_NOT_MEMBER.into(), b"not a team member");
+            return Ok(());
+        }
+        match self.serve(&conn).await {
+            Ok(()) => {
+                tracing::info!(%peer, "sync session served");
+                conn.closed().await;
+            }
+            Err(e) => {
+                tracing::warn!(%peer, error = %e, "closing sync connection");
+                conn.close(1u32.into(), e.to_string().as_bytes());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A device on the network: its endpoint, the sync handler and the team's members.
+pub struct Node {
+    router: Router,
+    store: Arc<Store>,
+    members: Members,
+}
+
+impl Node {
+    /// Binds an endpoint with `secret` on `bind` (e.g. `0.0.0.0:0`), relays and address
+    /// lookup off, admitting only `members`.
+    pub async fn spawn(
+        store: Arc<Store>,
+        secret: SecretKey,
+        bind: SocketAddr,
+        members: Members,
+    ) -> Result<Node, SyncError> {
+        let endpoint = Endpoint::builder(presets::Minimal)
+            .secret_key(secret)
+            .clear_ip_transports()
+            .bind_addr(bind)
+            .map_err(|e| SyncError::Transport(e.to_string()))?
+            .hooks(TeamHook {
+                members: members.clone(),
+            })
+            .bind()
+            .await
+            .map_err(|e| SyncError::Transport(e.to_string()))?;
+        let router = Router::builder(endpoint)
+            .accept(
+                SYNC_ALPN,
+                SyncHandler {
+                    store: store.clone(),
+                    members: members.clone(),
+                },
+            )
+            .spawn();
+        Ok(Node {
+            router,
+            store,
+            members,
+        })
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        self.router.endpoint()
+    }
+
+    /// This device's id and the sockets it listens on.
+    pub fn addr(&self) -> EndpointAddr {
+        let ep = self.endpoint();
+        EndpointAddr::from_parts(
+            ep.id(),
+            ep.bound_sockets().into_iter().map(iroh::TransportAddr::Ip),
+        )
+    }
+
+    pub fn members(&self) -> &Members {
+        &self.members
+    }
+
+    /// Runs one session with `peer` as the initiator.
+    pub async fn sync_with(&self, peer: EndpointAddr) -> Result<Traffic, SyncError> {
+        if !self.members.contains(&peer.id) {
+            return Err(SyncError::Transport(format!(
+                "{} is not a team member",
+                peer.id
+            )));
+        }
+        let conn = self
+            .endpoint()
+            .connect(peer, SYNC_ALPN)
+            .await
+            .map_err(|e| SyncError::Transport(e.to_string()))?;
+        let (mut send, mut recv) = conn
+            .open_bi()
+            .await
+            .map_err(|e| SyncError::Transport(e.to_string()))?;
+        let store = self.store.as_ref();
+        let mut initiator = blocking(|| Initiator::new(store))?;
+        let mut traffic = Traffic::default();
+        let mut outgoing = initiator.start();
+        loop {
+            for f in &outgoing {
+                traffic.bytes_sent += write_frame(&mut send, f).await?;
+                traffic.frames += 1;
+            }
+            if initiator.is_done() {
+                break;
+            }
+            let (frame, n) = read_frame(&mut recv).await?;
+            traffic.bytes_received += n;
+            traffic.frames += 1;
+            outgoing = blocking(|| initiator.receive(frame))?;
+        }
+        send.finish()
+            .map_err(|e| SyncError::Transport(e.to_string()))?;
+        // Let the responder see `Done` and finish its side before we close.
+        let _ = tokio::time::timeout(Duration::from_secs(5), recv.read_to_end(64)).await;
+        conn.close(0u32.into(), b"done");
+        traffic.initiator = initiator.stats.clone();
+        Ok(traffic)
+    }
+
+    /// Stops accepting and closes the endpoint.
+    pub async fn shutdown(self) {
+        if let Err(e) = self.router.shutdown().await {
+            tracing::warn!(error = %e, "router shutdown");
+        }
+    }
+}
+
+/// A fresh device key.
+pub fn new_secret_key() -> SecretKey {
+    SecretKey::generate()
+}

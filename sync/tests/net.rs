@@ -1,0 +1,150 @@
+//! The iroh transport on loopback only: relays and address lookup off, direct addresses.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use rapport_store::{OpenOptions, Store};
+use rapport_sync::net::{Members, Node, SYNC_ALPN, new_secret_key};
+use tempfile::TempDir;
+
+struct Peer {
+    node: Node,
+    store: Arc<Store>,
+    _dir: TempDir,
+}
+
+async fn peer(name: &str, members: Members) -> Peer {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(
+        Store::open(
+            dir.path(),
+            OpenOptions {
+                device_name: name.into(),
+                ..OpenOptions::default()
+            },
+        )
+        .unwrap(),
+    );
+    let node = Node::spawn(
+        store.clone(),
+        new_secret_key(),
+        "127.0.0.1:0".parse().unwrap(),
+        members,
+    )
+    .await
+    .unwrap();
+    Peer {
+        node,
+        store,
+        _dir: dir,
+    }
+}
+
+fn demo(n: usize, seed: u64) -> Vec<rapport_model::NewCustomer> {
+    rapport_demo::generate(n, seed, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_sync_over_loopback() {
+    let a = peer("A", Members::default()).await;
+    let b = peer("B", Members::default()).await;
+    a.node.members().insert(b.node.endpoint().id());
+    b.node.members().insert(a.node.endpoint().id());
+    a.store.create_many(demo(150, 1)).unwrap();
+    b.store.create_many(demo(40, 2)).unwrap();
+
+    let t = a.node.sync_with(b.node.addr()).await.unwrap();
+    assert!(t.bytes_sent > 0 && t.bytes_received > 0);
+    assert_eq!(a.store.count().unwrap(), 190);
+    assert_eq!(b.store.count().unwrap(), 190);
+    assert_eq!(a.store.summaries().unwrap(), b.store.summaries().unwrap());
+
+    // Again, from the other side: nothing to do.
+    let t = b.node.sync_with(a.node.addr()).await.unwrap();
+    assert_eq!(t.initiator.rounds, 1);
+    assert!(t.bytes_sent + t.bytes_received < 200, "{t:?}");
+    a.node.shutdown().await;
+    b.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_is_refused_and_gets_no_customer_bytes() {
+    let a = peer("A", Members::default()).await;
+    let stranger = peer("Stranger", Members::default()).await;
+    a.store.create_many(demo(30, 3)).unwrap();
+    // The stranger trusts A, but A does not know the stranger.
+    stranger.node.members().insert(a.node.endpoint().id());
+    let r = tokio::time::timeout(
+        Duration::from_secs(20),
+        stranger.node.sync_with(a.node.addr()),
+    )
+    .await
+    .expect("refused promptly, not a hang");
+    assert!(r.is_err(), "{r:?}");
+    assert_eq!(
+        stranger.store.count().unwrap(),
+        0,
+        "no customer reached the stranger"
+    );
+    assert_eq!(a.store.count().unwrap(), 30);
+
+    // Removing a member (revocation) has the same effect from then on.
+    let b = peer("B", Members::default()).await;
+    a.node.members().insert(b.node.endpoint().id());
+    b.node.members().insert(a.node.endpoint().id());
+    b.node.sync_with(a.node.addr()).await.unwrap();
+    assert_eq!(b.store.count().unwrap(), 30);
+    a.store.create_many(demo(5, 4)).unwrap();
+    a.node.members().remove(&b.node.endpoint().id());
+    assert!(b.node.sync_with(a.node.addr()).await.is_err());
+    assert_eq!(b.store.count().unwrap(), 30, "nothing new after revocation");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_protocol_version_fails_fast_and_garbage_closes_the_stream() {
+    let a = peer("A", Members::default()).await;
+    let b = peer("B", Members::default()).await;
+    a.node.members().insert(b.node.endpoint().id());
+    b.node.members().insert(a.node.endpoint().id());
+    a.store.create_many(demo(10, 5)).unwrap();
+    let before = a.store.summaries().unwrap();
+
+    // A future version's ALPN: the handshake itself fails, promptly.
+    let r = tokio::time::timeout(
+        Duration::from_secs(20),
+        b.node.endpoint().connect(a.node.addr(), b"rapport/sync/2"),
+    )
+    .await
+    .expect("no hang");
+    assert!(r.is_err(), "unknown version must be refused");
+
+    // A member sending garbage and an oversized frame: the stream is closed, nothing changes.
+    for payload in [
+        b"\x00\x00\x00\x05hello".to_vec(),
+        (u32::MAX).to_be_bytes().to_vec(),
+    ] {
+        let conn = b
+            .node
+            .endpoint()
+            .connect(a.node.addr(), SYNC_ALPN)
+            .await
+            .unwrap();
+        let (mut send, mut recv) = conn.open_bi().await.unwrap();
+        send.write_all(&payload).await.unwrap();
+        let _ = send.finish();
+        let got = tokio::time::timeout(Duration::from_secs(20), recv.read_to_end(1 << 20))
+            .await
+            .expect("closed promptly");
+        assert!(
+            got.map(|b| b.is_empty()).unwrap_or(true),
+            "no reply to garbage"
+        );
+    }
+    assert_eq!(a.store.summaries().unwrap(), before);
+    // And a proper session still works afterwards.
+    b.node.sync_with(a.node.addr()).await.unwrap();
+    assert_eq!(b.store.count().unwrap(), 10);
+}
