@@ -358,10 +358,22 @@ fn replicas_that_synced_compute_identical_values() {
         .unwrap();
     exchange(&a.store, &b.store);
     a.store
-        .apply_remote_settings(&b.store.settings_document().unwrap().save())
+        .apply_remote_shared(
+            rapport_store::Shared::Settings,
+            &b.store
+                .shared_document(rapport_store::Shared::Settings)
+                .unwrap()
+                .save(),
+        )
         .unwrap();
     b.store
-        .apply_remote_settings(&a.store.settings_document().unwrap().save())
+        .apply_remote_shared(
+            rapport_store::Shared::Settings,
+            &a.store
+                .shared_document(rapport_store::Shared::Settings)
+                .unwrap()
+                .save(),
+        )
         .unwrap();
 
     let analyse = |s: &Store| {

@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use automerge::{
-    ActorId, AutoCommit, ChangeHash, ROOT, ReadDoc,
+    ActorId, AutoCommit, ChangeHash, ObjType, ROOT, ReadDoc,
     transaction::{CommitOptions, Transactable},
 };
 pub use rapport_model::NewCustomer;
@@ -70,7 +70,6 @@ const BY_TAG: TableDefinition<(&str, u128), ()> = TableDefinition::new("by_tag")
 const AGENDA: TableDefinition<(&str, u128, u128), ()> = TableDefinition::new("agenda");
 /// Team-wide documents by name (`settings`; team membership will join it).
 const TEAM_DOCS: TableDefinition<&str, &[u8]> = TableDefinition::new("team_docs");
-const SETTINGS_DOC: &str = "settings";
 /// Longest setting key and value accepted (local or from a peer).
 const MAX_SETTING_BYTES: usize = 4096;
 
@@ -90,12 +89,41 @@ pub enum Origin {
     Remote,
 }
 
+/// The team-wide documents besides customers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Shared {
+    /// Key/value team settings (value tiers, cadence, rates...).
+    Settings,
+    /// Team membership: devices added and revoked.
+    Team,
+}
+
+impl Shared {
+    pub const ALL: [Shared; 2] = [Shared::Settings, Shared::Team];
+
+    fn key(self) -> &'static str {
+        match self {
+            Shared::Settings => "settings",
+            Shared::Team => "team",
+        }
+    }
+}
+
+/// A device of the team, as the team document says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMember {
+    /// The device's network id (opaque text to the store).
+    pub id: String,
+    pub name: String,
+    pub added_at: Option<Timestamp>,
+    pub revoked: bool,
+}
+
 /// Which document a change event is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DocRef {
     Customer(CustomerId),
-    /// The team settings document.
-    Settings,
+    Shared(Shared),
 }
 
 /// A document changed (the change feed, for the UI and for sync).
@@ -210,6 +238,7 @@ pub struct Store {
     dir: PathBuf,
     device: Device,
     actor: ActorId,
+    secret: [u8; 32],
     clock: Clock,
     feed: tokio::sync::broadcast::Sender<ChangeEvent>,
 }
@@ -326,13 +355,14 @@ impl Store {
             let _ = std::fs::write(dir.join(LOCK_NOTE), json);
         }
 
-        let (device, actor, rebuild) = Self::init_meta(&db, &dir, &opts)?;
+        let (device, actor, secret, rebuild) = Self::init_meta(&db, &dir, &opts)?;
         let (feed, _) = tokio::sync::broadcast::channel(1024);
         let store = Store {
             db,
             dir,
             device,
             actor,
+            secret,
             clock: opts.clock,
             feed,
         };
@@ -344,7 +374,12 @@ impl Store {
     }
 
     /// Reads or writes the meta rows; returns the device and whether summaries need rebuilding.
-    fn init_meta(db: &Database, dir: &Path, opts: &OpenOptions) -> Result<(Device, ActorId, bool)> {
+    #[allow(clippy::type_complexity)]
+    fn init_meta(
+        db: &Database,
+        dir: &Path,
+        opts: &OpenOptions,
+    ) -> Result<(Device, ActorId, [u8; 32], bool)> {
         let txn = db.begin_write()?;
         let out;
         {
@@ -394,6 +429,17 @@ impl Store {
                     opts.device_name.clone()
                 }
             };
+            let stored_secret = meta
+                .get("device_secret")?
+                .and_then(|g| <[u8; 32]>::try_from(g.value()).ok());
+            let secret = match stored_secret {
+                Some(s) => s,
+                None => {
+                    let s: [u8; 32] = rand::random();
+                    meta.insert("device_secret", s.as_slice())?;
+                    s
+                }
+            };
             let actor = ActorId::from(actor_bytes.as_slice());
             out = (
                 Device {
@@ -401,6 +447,7 @@ impl Store {
                     name,
                 },
                 actor,
+                secret,
                 rebuild,
             );
             // Make sure every table exists so read transactions never miss one.
@@ -977,91 +1024,226 @@ impl Store {
         Ok(doc::conflicts(&doc))
     }
 
-    /// The team settings document (empty if none was ever written).
-    pub fn settings_document(&self) -> Result<AutoCommit> {
+    /// A shared team document (empty if none was ever written here).
+    pub fn shared_document(&self, kind: Shared) -> Result<AutoCommit> {
         let txn = self.db.begin_read()?;
         let t = txn.open_table(TEAM_DOCS)?;
-        match t.get(SETTINGS_DOC)? {
-            None => Ok(AutoCommit::new()),
-            Some(g) => AutoCommit::load(g.value())
-                .map_err(|e| StoreError::Decode(format!("settings document does not load: {e}"))),
+        load_shared(&t, kind)
+    }
+
+    /// The heads of a shared document.
+    pub fn shared_heads(&self, kind: Shared) -> Result<Vec<ChangeHash>> {
+        Ok(self.shared_document(kind)?.get_heads())
+    }
+
+    /// The changes of a shared document that a holder of `have` lacks (empty if none).
+    pub fn shared_changes_since(&self, kind: Shared, have: &[ChangeHash]) -> Result<Vec<u8>> {
+        let mut doc = self.shared_document(kind)?;
+        let known: Vec<ChangeHash> = have
+            .iter()
+            .filter(|h| doc.get_change_meta_by_hash(h).is_some())
+            .copied()
+            .collect();
+        if doc.get_changes(&known).is_empty() {
+            return Ok(Vec::new());
         }
+        Ok(if known.is_empty() {
+            doc.save()
+        } else {
+            doc.save_after(&known)
+        })
+    }
+
+    /// Reads, changes and writes a shared document in one durable transaction. `change`
+    /// returns whether it changed anything; the change is committed with `fields` as its label.
+    fn update_shared(
+        &self,
+        kind: Shared,
+        fields: &[&str],
+        change: impl FnOnce(&mut AutoCommit) -> Result<bool>,
+    ) -> Result<bool> {
+        let now = self.now();
+        let txn = self.begin_write()?;
+        let heads = {
+            let mut t = txn.open_table(TEAM_DOCS)?;
+            let mut doc = load_shared(&t, kind)?;
+            doc.set_actor(self.actor.clone());
+            if !change(&mut doc)? {
+                return Ok(false);
+            }
+            let msg = serde_json::to_string(&ChangeMessage {
+                device: self.device.name.clone(),
+                fields: fields.iter().map(|f| f.to_string()).collect(),
+            })
+            .unwrap_or_default();
+            doc.commit_with(
+                CommitOptions::default()
+                    .with_message(msg)
+                    .with_time(now.timestamp()),
+            );
+            t.insert(kind.key(), doc.save().as_slice())?;
+            doc.get_heads()
+        };
+        self.commit(txn)?;
+        self.notify(DocRef::Shared(kind), heads, Origin::Local);
+        Ok(true)
+    }
+
+    /// Merges a peer's shared document (or changes to it). Returns whether anything changed.
+    /// Entries of the wrong type or size from a peer are ignored when read.
+    pub fn apply_remote_shared(&self, kind: Shared, bytes: &[u8]) -> Result<bool> {
+        let txn = self.begin_write()?;
+        let heads = {
+            let mut t = txn.open_table(TEAM_DOCS)?;
+            let mut doc = load_shared(&t, kind)?;
+            let before = doc.get_heads();
+            doc.load_incremental(bytes).map_err(|e| {
+                StoreError::Decode(format!("peer {} document does not load: {e}", kind.key()))
+            })?;
+            if !doc.get_missing_deps(&[]).is_empty() {
+                return Err(StoreError::Decode(format!(
+                    "peer sent {} changes whose dependencies are missing",
+                    kind.key()
+                )));
+            }
+            let after = doc.get_heads();
+            if after == before {
+                return Ok(false);
+            }
+            t.insert(kind.key(), doc.save().as_slice())?;
+            after
+        };
+        self.commit(txn)?;
+        self.notify(DocRef::Shared(kind), heads, Origin::Remote);
+        Ok(true)
     }
 
     /// The team settings as key → value text, read from the synced settings document. The
     /// store does not interpret them (`rapport-value` does). When two devices set a key
     /// concurrently, automerge's deterministic winner is returned on every device.
     pub fn settings(&self) -> Result<BTreeMap<String, String>> {
-        Ok(settings_map(&self.settings_document()?))
+        Ok(settings_map(&self.shared_document(Shared::Settings)?))
     }
 
     /// Sets (or with `None` removes) one team setting, durably, as one change.
     pub fn set_setting(&self, key: &str, value: Option<&str>) -> Result<()> {
-        for (what, text) in [("setting key", key), ("setting value", value.unwrap_or(""))] {
-            if text.len() > MAX_SETTING_BYTES || text.chars().any(char::is_control) {
-                return Err(StoreError::Invalid(
-                    rapport_model::ValidationError::TooLong {
-                        field: what,
-                        len: text.len(),
-                        max: MAX_SETTING_BYTES,
-                    },
-                ));
-            }
-        }
-        let now = self.now();
-        let mut doc = self.settings_document()?;
-        doc.set_actor(self.actor.clone());
-        match value {
-            Some(v) => {
-                doc.put(ROOT, key, v)?;
-            }
-            None => {
-                if doc.get(ROOT, key)?.is_none() {
-                    return Ok(());
+        check_shared_text("setting key", key)?;
+        check_shared_text("setting value", value.unwrap_or(""))?;
+        self.update_shared(Shared::Settings, &[key], |doc| {
+            match value {
+                Some(v) => {
+                    doc.put(ROOT, key, v)?;
                 }
-                doc.delete(ROOT, key)?;
+                None => {
+                    if doc.get(ROOT, key)?.is_none() {
+                        return Ok(false);
+                    }
+                    doc.delete(ROOT, key)?;
+                }
+            }
+            Ok(true)
+        })?;
+        Ok(())
+    }
+
+    /// The team: every device ever added, with whether it was revoked.
+    pub fn team(&self) -> Result<Vec<TeamMember>> {
+        let doc = self.shared_document(Shared::Team)?;
+        let map_keys = |key: &str| -> Vec<String> {
+            match doc.get(ROOT, key) {
+                Ok(Some((automerge::Value::Object(_), obj))) => doc
+                    .keys(&obj)
+                    .filter(|k| k.len() <= MAX_SETTING_BYTES)
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        let revoked: std::collections::BTreeSet<String> = map_keys("revoked").into_iter().collect();
+        let mut out = Vec::new();
+        if let Ok(Some((automerge::Value::Object(_), members))) = doc.get(ROOT, "members") {
+            for id in doc.keys(&members).filter(|k| k.len() <= MAX_SETTING_BYTES) {
+                let (name, added_at) = match doc.get(&members, id.as_str()) {
+                    Ok(Some((automerge::Value::Object(_), m))) => {
+                        let name = match doc.get(&m, "name") {
+                            Ok(Some((automerge::Value::Scalar(v), _))) => match v.as_ref() {
+                                automerge::ScalarValue::Str(s) => s.chars().take(200).collect(),
+                                _ => String::new(),
+                            },
+                            _ => String::new(),
+                        };
+                        let at = match doc.get(&m, "added_at") {
+                            Ok(Some((automerge::Value::Scalar(v), _))) => match v.as_ref() {
+                                automerge::ScalarValue::Timestamp(t) => Some(*t),
+                                _ => None,
+                            },
+                            _ => None,
+                        };
+                        (name, at.map(rapport_model::timestamp_from_millis))
+                    }
+                    _ => (String::new(), None),
+                };
+                out.push(TeamMember {
+                    revoked: revoked.contains(&id),
+                    id,
+                    name,
+                    added_at,
+                });
             }
         }
-        let msg = serde_json::to_string(&ChangeMessage {
-            device: self.device.name.clone(),
-            fields: vec![key.to_string()],
-        })
-        .unwrap_or_default();
-        doc.commit_with(
-            CommitOptions::default()
-                .with_message(msg)
-                .with_time(now.timestamp()),
-        );
-        self.write_team_doc(&mut doc, Origin::Local)
+        Ok(out)
     }
 
-    /// Merges a peer's settings document (or changes to it). Returns whether anything
-    /// changed. Non-text values and oversized entries from a peer are ignored when read.
-    pub fn apply_remote_settings(&self, bytes: &[u8]) -> Result<bool> {
-        let mut doc = self.settings_document()?;
-        let before = doc.get_heads();
-        doc.load_incremental(bytes)
-            .map_err(|e| StoreError::Decode(format!("peer settings do not load: {e}")))?;
-        if !doc.get_missing_deps(&[]).is_empty() {
-            return Err(StoreError::Decode(
-                "peer sent settings changes whose dependencies are missing".into(),
-            ));
-        }
-        if doc.get_heads() == before {
-            return Ok(false);
-        }
-        self.write_team_doc(&mut doc, Origin::Remote)?;
-        Ok(true)
-    }
-
-    fn write_team_doc(&self, doc: &mut AutoCommit, origin: Origin) -> Result<()> {
-        let bytes = doc.save();
-        let txn = self.begin_write()?;
-        txn.open_table(TEAM_DOCS)?
-            .insert(SETTINGS_DOC, bytes.as_slice())?;
-        self.commit(txn)?;
-        self.notify(DocRef::Settings, doc.get_heads(), origin);
+    /// Adds a device to the team (no effect on a revoked one: revocation is final).
+    pub fn team_add(&self, id: &str, name: &str) -> Result<()> {
+        check_shared_text("device id", id)?;
+        check_shared_text("device name", name)?;
+        let now = self.now();
+        self.update_shared(Shared::Team, &["members"], |doc| {
+            let members = match doc.get(ROOT, "members")? {
+                Some((automerge::Value::Object(ObjType::Map), o)) => o,
+                _ => doc.put_object(ROOT, "members", ObjType::Map)?,
+            };
+            if doc.get(&members, id)?.is_some() {
+                return Ok(false);
+            }
+            let m = doc.put_object(&members, id, ObjType::Map)?;
+            doc.put(&m, "name", name)?;
+            doc.put(
+                &m,
+                "added_at",
+                automerge::ScalarValue::Timestamp(now.timestamp_millis()),
+            )?;
+            Ok(true)
+        })?;
         Ok(())
+    }
+
+    /// Revokes a device for the whole team. A revoked id stays revoked on every device that
+    /// has seen the revocation, even if another device adds it again concurrently.
+    pub fn team_revoke(&self, id: &str) -> Result<()> {
+        check_shared_text("device id", id)?;
+        let now = self.now();
+        self.update_shared(Shared::Team, &["revoked"], |doc| {
+            let revoked = match doc.get(ROOT, "revoked")? {
+                Some((automerge::Value::Object(ObjType::Map), o)) => o,
+                _ => doc.put_object(ROOT, "revoked", ObjType::Map)?,
+            };
+            if doc.get(&revoked, id)?.is_some() {
+                return Ok(false);
+            }
+            doc.put(
+                &revoked,
+                id,
+                automerge::ScalarValue::Timestamp(now.timestamp_millis()),
+            )?;
+            Ok(true)
+        })?;
+        Ok(())
+    }
+
+    /// This device's 32-byte secret (for its network identity), created on first open.
+    pub fn device_secret(&self) -> [u8; 32] {
+        self.secret
     }
 
     /// Recomputes every summary and index row from the documents (the migration path when the
@@ -1144,6 +1326,30 @@ impl Store {
         }
         Ok(problems)
     }
+}
+
+fn load_shared(
+    t: &impl ReadableTable<&'static str, &'static [u8]>,
+    kind: Shared,
+) -> Result<AutoCommit> {
+    match t.get(kind.key())? {
+        None => Ok(AutoCommit::new()),
+        Some(g) => AutoCommit::load(g.value())
+            .map_err(|e| StoreError::Decode(format!("{} document does not load: {e}", kind.key()))),
+    }
+}
+
+fn check_shared_text(what: &'static str, text: &str) -> Result<()> {
+    if text.len() > MAX_SETTING_BYTES || text.chars().any(char::is_control) {
+        return Err(StoreError::Invalid(
+            rapport_model::ValidationError::TooLong {
+                field: what,
+                len: text.len(),
+                max: MAX_SETTING_BYTES,
+            },
+        ));
+    }
+    Ok(())
 }
 
 fn settings_map(doc: &AutoCommit) -> BTreeMap<String, String> {

@@ -12,7 +12,7 @@ use rapport_model::{
     FollowUp, FollowUpKind, Importance, Interaction, InteractionKind, ItemId, LifecycleStage,
     Money, NewCustomer, Tier, TierOverride, Urgency, timestamp_from_millis,
 };
-use rapport_store::{ListQuery, OpenOptions, Store, StoreError, Visibility};
+use rapport_store::{ListQuery, OpenOptions, Shared, Store, StoreError, Visibility};
 
 fn opts(name: &str) -> OpenOptions {
     OpenOptions {
@@ -457,22 +457,76 @@ fn team_settings_are_a_synced_document() {
     b.set_setting("rate.EUR", Some("7.85")).unwrap();
     let mut feed = a.subscribe();
     assert!(
-        a.apply_remote_settings(&b.settings_document().unwrap().save())
-            .unwrap()
+        a.apply_remote_shared(
+            Shared::Settings,
+            &b.shared_document(Shared::Settings).unwrap().save()
+        )
+        .unwrap()
     );
     assert_eq!(
         feed.try_recv().unwrap().doc,
-        rapport_store::DocRef::Settings
+        rapport_store::DocRef::Shared(Shared::Settings)
     );
-    b.apply_remote_settings(&a.settings_document().unwrap().save())
-        .unwrap();
+    b.apply_remote_shared(
+        Shared::Settings,
+        &a.shared_document(Shared::Settings).unwrap().save(),
+    )
+    .unwrap();
     assert_eq!(a.settings().unwrap(), b.settings().unwrap());
     assert_eq!(a.settings().unwrap().len(), 2);
     a.set_setting("rate.EUR", None).unwrap();
     assert!(!a.settings().unwrap().contains_key("rate.EUR"));
     assert!(!matches!(
-        a.apply_remote_settings(b"not automerge"),
+        a.apply_remote_shared(Shared::Settings, b"not automerge"),
         Ok(true)
     ));
     assert_eq!(a.settings().unwrap().len(), 1);
+}
+
+#[test]
+fn team_membership_merges_and_revocation_is_final() {
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let a = Store::open(dir_a.path(), opts("a")).unwrap();
+    let b = Store::open(dir_b.path(), opts("b")).unwrap();
+    assert_ne!(a.device_secret(), b.device_secret());
+    a.team_add("dev-b", "B's laptop").unwrap();
+    a.team_add("dev-x", "lost phone").unwrap();
+    b.apply_remote_shared(
+        Shared::Team,
+        &a.shared_document(Shared::Team).unwrap().save(),
+    )
+    .unwrap();
+    // Offline: B revokes X while A adds C and (again) X.
+    b.team_revoke("dev-x").unwrap();
+    a.team_add("dev-c", "office").unwrap();
+    a.team_add("dev-x", "lost phone").unwrap();
+    for (from, to) in [(&a, &b), (&b, &a)] {
+        to.apply_remote_shared(
+            Shared::Team,
+            &from.shared_document(Shared::Team).unwrap().save(),
+        )
+        .unwrap();
+    }
+    let ta = a.team().unwrap();
+    assert_eq!(ta, b.team().unwrap());
+    let x = ta.iter().find(|m| m.id == "dev-x").unwrap();
+    assert!(x.revoked, "revocation wins");
+    assert!(ta.iter().any(|m| m.id == "dev-c" && !m.revoked));
+    assert_eq!(
+        ta.iter().find(|m| m.id == "dev-b").unwrap().name,
+        "B's laptop"
+    );
+    // The device key survives reopening.
+    let secret = a.device_secret();
+    drop(a);
+    let a = Store::open(dir_a.path(), opts("a")).unwrap();
+    assert_eq!(a.device_secret(), secret);
+    // Changes since given heads: nothing when the peer is up to date.
+    let heads = b.shared_heads(Shared::Team).unwrap();
+    assert!(
+        a.shared_changes_since(Shared::Team, &heads)
+            .unwrap()
+            .is_empty()
+    );
 }
