@@ -17,15 +17,14 @@
 //!   a handshake hook that admits only team [`net::Members`].
 //!
 //! Not built yet (the rest of the sync issue): pairing with invite tickets and team membership
-//! as a synced document, device keys kept in the store, LAN discovery, live push from the
-//! change feed, the team settings document in the session, and the CLI commands.
+//! handshakes, LAN discovery, live push from the change feed, the team settings document in the session, and the CLI commands.
 
 pub mod net;
 pub mod protocol;
 
 use automerge::ChangeHash;
 use rapport_model::CustomerId;
-use rapport_store::{Store, StoreError};
+use rapport_store::{Shared, Store, StoreError};
 
 pub use protocol::{Frame, Initiator, Responder, Stats};
 
@@ -55,6 +54,12 @@ pub trait Replica {
     fn knows(&self, id: u128, heads: &[Hash]) -> Result<bool, SyncError>;
     /// Merges bytes from the peer; returns whether anything changed.
     fn apply(&self, id: u128, bytes: &[u8]) -> Result<bool, SyncError>;
+    /// Heads of shared document `kind` (0 = settings, 1 = team).
+    fn shared_heads(&self, kind: u8) -> Result<Vec<Hash>, SyncError>;
+    /// Changes of shared document `kind` a holder of `have` lacks (empty if none).
+    fn shared_changes_since(&self, kind: u8, have: &[Hash]) -> Result<Vec<u8>, SyncError>;
+    /// Merges a peer's changes to shared document `kind`.
+    fn apply_shared(&self, kind: u8, bytes: &[u8]) -> Result<bool, SyncError>;
     /// Merges a frame's worth of documents at once (all or nothing); returns how many changed.
     fn apply_many(&self, docs: &[protocol::Doc]) -> Result<u64, SyncError> {
         let mut n = 0;
@@ -62,6 +67,16 @@ pub trait Replica {
             n += u64::from(self.apply(d.id, &d.bytes)?);
         }
         Ok(n)
+    }
+}
+
+fn shared_kind(kind: u8) -> Result<Shared, SyncError> {
+    match kind {
+        0 => Ok(Shared::Settings),
+        1 => Ok(Shared::Team),
+        _ => Err(SyncError::Protocol(format!(
+            "unknown shared document {kind}"
+        ))),
     }
 }
 
@@ -101,6 +116,25 @@ impl Replica for Store {
         Ok(self.apply_remote(CustomerId::from_u128(id), bytes)?)
     }
 
+    fn shared_heads(&self, kind: u8) -> Result<Vec<Hash>, SyncError> {
+        Ok(Store::shared_heads(self, shared_kind(kind)?)?
+            .into_iter()
+            .map(|h| h.0)
+            .collect())
+    }
+
+    fn shared_changes_since(&self, kind: u8, have: &[Hash]) -> Result<Vec<u8>, SyncError> {
+        Ok(Store::shared_changes_since(
+            self,
+            shared_kind(kind)?,
+            &to_change_hashes(have),
+        )?)
+    }
+
+    fn apply_shared(&self, kind: u8, bytes: &[u8]) -> Result<bool, SyncError> {
+        Ok(self.apply_remote_shared(shared_kind(kind)?, bytes)?)
+    }
+
     fn apply_many(&self, docs: &[protocol::Doc]) -> Result<u64, SyncError> {
         let batch: Vec<(CustomerId, &[u8])> = docs
             .iter()
@@ -130,7 +164,7 @@ pub fn sync_local(
     let mut i = Initiator::new(initiator)?;
     let mut r = Responder::new(responder)?;
     let mut t = Traffic::default();
-    let mut to_responder = i.start();
+    let mut to_responder = i.start()?;
     loop {
         let mut to_initiator = Vec::new();
         for f in to_responder.drain(..) {

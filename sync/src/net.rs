@@ -21,7 +21,7 @@ use iroh::endpoint::{
 };
 use iroh::protocol::{AcceptError, ProtocolHandler, Router};
 use iroh::{Endpoint, EndpointAddr, EndpointId, SecretKey};
-use rapport_store::Store;
+use rapport_store::{DocRef, Shared, Store};
 
 use crate::protocol::{Frame, Initiator, MAX_FRAME, Responder};
 use crate::{SyncError, Traffic};
@@ -56,6 +56,20 @@ impl Members {
         if let Ok(mut m) = self.0.write() {
             m.remove(id);
         }
+    }
+
+    /// Replaces the set with the team document's current, non-revoked devices.
+    pub fn refresh_from(&self, store: &Store) -> Result<(), SyncError> {
+        let ids: HashSet<EndpointId> = store
+            .team()?
+            .into_iter()
+            .filter(|m| !m.revoked)
+            .filter_map(|m| m.id.parse::<EndpointId>().ok())
+            .collect();
+        if let Ok(mut m) = self.0.write() {
+            *m = ids;
+        }
+        Ok(())
     }
 }
 
@@ -177,12 +191,42 @@ pub struct Node {
     router: Router,
     store: Arc<Store>,
     members: Members,
+    watcher: tokio::task::JoinHandle<()>,
 }
 
 impl Node {
-    /// Binds an endpoint with `secret` on `bind` (e.g. `0.0.0.0:0`), relays and address
-    /// lookup off, admitting only `members`.
-    pub async fn spawn(
+    /// Binds this device's endpoint (its key is the store's device secret) on `bind`
+    /// (e.g. `0.0.0.0:0`), relays and address lookup off. It admits the devices the team
+    /// document lists and has not revoked, and follows that document as it changes (a
+    /// revocation that arrives by sync takes effect at once).
+    pub async fn spawn(store: Arc<Store>, bind: SocketAddr) -> Result<Node, SyncError> {
+        let members = Members::default();
+        members.refresh_from(&store)?;
+        let secret = SecretKey::from_bytes(&store.device_secret());
+        let mut node = Self::spawn_with(store.clone(), secret, bind, members.clone()).await?;
+        let mut feed = store.subscribe();
+        let weak = Arc::downgrade(&store);
+        node.watcher = tokio::spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                let refresh = match feed.recv().await {
+                    Ok(ev) => ev.doc == DocRef::Shared(Shared::Team),
+                    Err(RecvError::Lagged(_)) => true,
+                    Err(RecvError::Closed) => break,
+                };
+                if refresh {
+                    let Some(store) = weak.upgrade() else { break };
+                    if let Err(e) = members.refresh_from(&store) {
+                        tracing::warn!(error = %e, "could not re-read the team");
+                    }
+                }
+            }
+        });
+        Ok(node)
+    }
+
+    /// Like [`Node::spawn`] with an explicit key and member set (tests, tools).
+    pub async fn spawn_with(
         store: Arc<Store>,
         secret: SecretKey,
         bind: SocketAddr,
@@ -212,6 +256,7 @@ impl Node {
             router,
             store,
             members,
+            watcher: tokio::spawn(async {}),
         })
     }
 
@@ -252,7 +297,7 @@ impl Node {
         let store = self.store.as_ref();
         let mut initiator = blocking(|| Initiator::new(store))?;
         let mut traffic = Traffic::default();
-        let mut outgoing = initiator.start();
+        let mut outgoing = initiator.start()?;
         loop {
             for f in &outgoing {
                 traffic.bytes_sent += write_frame(&mut send, f).await?;
@@ -277,6 +322,7 @@ impl Node {
 
     /// Stops accepting and closes the endpoint.
     pub async fn shutdown(self) {
+        self.watcher.abort();
         if let Err(e) = self.router.shutdown().await {
             tracing::warn!(error = %e, "router shutdown");
         }

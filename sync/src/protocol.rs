@@ -127,6 +127,18 @@ pub struct Want {
     pub have: Vec<Hash>,
 }
 
+/// A shared team document (0 = settings, 1 = team) in a session: the sender's heads when it
+/// wants the other side's missing changes back, and the changes it thinks the other side lacks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedState {
+    pub kind: u8,
+    pub heads: Option<Vec<Hash>>,
+    pub changes: Vec<u8>,
+}
+
+/// Kinds of shared documents the protocol carries.
+pub const SHARED_KINDS: [u8; 2] = [0, 1];
+
 /// What goes over the wire (postcard-encoded, length-delimited by the transport).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Frame {
@@ -134,6 +146,7 @@ pub enum Frame {
         nodes: Vec<NodeSum>,
         push: Vec<Doc>,
         want: Vec<Want>,
+        shared: Vec<SharedState>,
         /// More frames of this request follow.
         more: bool,
     },
@@ -141,6 +154,7 @@ pub enum Frame {
         children: Vec<Children>,
         items: Vec<Items>,
         docs: Vec<Doc>,
+        shared: Vec<SharedState>,
         more: bool,
     },
     Done,
@@ -176,7 +190,14 @@ impl Frame {
     fn validate(&self) -> Result<(), SyncError> {
         let bad = |what: &str| Err(SyncError::Protocol(what.to_string()));
         let heads_ok = |h: &[Hash]| h.len() <= MAX_HEADS;
+        let shared_ok = |s: &[SharedState]| {
+            s.iter()
+                .all(|x| SHARED_KINDS.contains(&x.kind) && x.heads.as_deref().is_none_or(heads_ok))
+        };
         match self {
+            Frame::Request { shared, .. } | Frame::Reply { shared, .. } if !shared_ok(shared) => {
+                return bad("invalid shared document state");
+            }
             Frame::Request { nodes, want, .. } => {
                 if nodes.iter().any(|n| !n.prefix.valid()) {
                     return bad("invalid prefix in request");
@@ -321,6 +342,7 @@ pub struct Initiator<'r, R: Replica> {
     index: Index,
     asked: BTreeSet<Prefix>,
     reply: (Vec<Children>, Vec<Items>),
+    shared_out: Vec<SharedState>,
     done: bool,
     pub stats: Stats,
 }
@@ -333,17 +355,28 @@ impl<'r, R: Replica> Initiator<'r, R> {
             replica,
             asked: BTreeSet::new(),
             reply: (Vec::new(), Vec::new()),
+            shared_out: Vec::new(),
             done: false,
             stats: Stats::default(),
         })
     }
 
-    /// The first frame: the root fingerprint.
-    pub fn start(&mut self) -> Vec<Frame> {
+    /// The first frame: the root fingerprint and the shared documents' heads.
+    pub fn start(&mut self) -> Result<Vec<Frame>, SyncError> {
         let (fp, count) = self.index.node(Prefix::ROOT);
         self.asked.insert(Prefix::ROOT);
         self.stats.rounds = 1;
-        vec![Frame::Request {
+        let shared = SHARED_KINDS
+            .iter()
+            .map(|k| {
+                Ok(SharedState {
+                    kind: *k,
+                    heads: Some(self.replica.shared_heads(*k)?),
+                    changes: Vec::new(),
+                })
+            })
+            .collect::<Result<_, SyncError>>()?;
+        Ok(vec![Frame::Request {
             nodes: vec![NodeSum {
                 prefix: Prefix::ROOT,
                 fp,
@@ -351,8 +384,9 @@ impl<'r, R: Replica> Initiator<'r, R> {
             }],
             push: Vec::new(),
             want: Vec::new(),
+            shared,
             more: false,
-        }]
+        }])
     }
 
     /// Whether the session is over (the initiator sent `Done`).
@@ -366,6 +400,7 @@ impl<'r, R: Replica> Initiator<'r, R> {
             children,
             items,
             docs,
+            shared,
             more,
         } = frame
         else {
@@ -387,6 +422,21 @@ impl<'r, R: Replica> Initiator<'r, R> {
         }
         self.stats.docs_received += docs.len() as u64;
         self.stats.docs_changed += self.replica.apply_many(&docs)?;
+        for sh in shared {
+            if !sh.changes.is_empty() {
+                self.replica.apply_shared(sh.kind, &sh.changes)?;
+            }
+            if let Some(their_heads) = sh.heads {
+                let changes = self.replica.shared_changes_since(sh.kind, &their_heads)?;
+                if !changes.is_empty() {
+                    self.shared_out.push(SharedState {
+                        kind: sh.kind,
+                        heads: None,
+                        changes,
+                    });
+                }
+            }
+        }
         self.reply.0.extend(children);
         self.reply.1.extend(items);
         if more {
@@ -459,7 +509,8 @@ impl<'r, R: Replica> Initiator<'r, R> {
                 });
             }
         }
-        if nodes.is_empty() && push.is_empty() && want.is_empty() {
+        let mut shared = std::mem::take(&mut self.shared_out);
+        if nodes.is_empty() && push.is_empty() && want.is_empty() && shared.is_empty() {
             self.done = true;
             return Ok(vec![Frame::Done]);
         }
@@ -481,6 +532,11 @@ impl<'r, R: Replica> Initiator<'r, R> {
                 } else {
                     Vec::new()
                 },
+                shared: if i == 0 {
+                    std::mem::take(&mut shared)
+                } else {
+                    Vec::new()
+                },
                 push: docs,
                 more: i != last,
             })
@@ -499,6 +555,7 @@ pub struct Responder<'r, R: Replica> {
     replica: &'r R,
     index: Index,
     request: (Vec<NodeSum>, Vec<Want>),
+    shared_out: Vec<SharedState>,
     done: bool,
     pub stats: Stats,
 }
@@ -510,6 +567,7 @@ impl<'r, R: Replica> Responder<'r, R> {
             index: Index::new(replica.entries()?),
             replica,
             request: (Vec::new(), Vec::new()),
+            shared_out: Vec::new(),
             done: false,
             stats: Stats::default(),
         })
@@ -532,8 +590,23 @@ impl<'r, R: Replica> Responder<'r, R> {
                 nodes,
                 push,
                 want,
+                shared,
                 more,
-            } => (nodes, push, want, more),
+            } => {
+                for sh in shared {
+                    if !sh.changes.is_empty() {
+                        self.replica.apply_shared(sh.kind, &sh.changes)?;
+                    }
+                    if let Some(their_heads) = sh.heads {
+                        self.shared_out.push(SharedState {
+                            kind: sh.kind,
+                            heads: Some(self.replica.shared_heads(sh.kind)?),
+                            changes: self.replica.shared_changes_since(sh.kind, &their_heads)?,
+                        });
+                    }
+                }
+                (nodes, push, want, more)
+            }
         };
         self.stats.docs_received += push.len() as u64;
         self.stats.docs_changed += self.replica.apply_many(&push)?;
@@ -596,6 +669,11 @@ impl<'r, R: Replica> Responder<'r, R> {
                 },
                 items: if i == 0 {
                     std::mem::take(&mut items)
+                } else {
+                    Vec::new()
+                },
+                shared: if i == 0 {
+                    std::mem::take(&mut self.shared_out)
                 } else {
                     Vec::new()
                 },

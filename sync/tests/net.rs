@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use rapport_store::{OpenOptions, Store};
-use rapport_sync::net::{Members, Node, SYNC_ALPN, new_secret_key};
+use rapport_sync::net::{Node, SYNC_ALPN};
 use tempfile::TempDir;
 
 struct Peer {
@@ -16,7 +16,7 @@ struct Peer {
     _dir: TempDir,
 }
 
-async fn peer(name: &str, members: Members) -> Peer {
+async fn peer(name: &str) -> Peer {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(
         Store::open(
@@ -28,19 +28,30 @@ async fn peer(name: &str, members: Members) -> Peer {
         )
         .unwrap(),
     );
-    let node = Node::spawn(
-        store.clone(),
-        new_secret_key(),
-        "127.0.0.1:0".parse().unwrap(),
-        members,
-    )
-    .await
-    .unwrap();
+    let node = Node::spawn(store.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     Peer {
         node,
         store,
         _dir: dir,
     }
+}
+
+/// Lets the nodes' team watchers see the latest team document.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(200)).await;
+}
+
+/// What pairing will do: each device records the other in its team document.
+async fn pair(a: &Peer, b: &Peer) {
+    a.store
+        .team_add(&b.node.endpoint().id().to_string(), "B")
+        .unwrap();
+    b.store
+        .team_add(&a.node.endpoint().id().to_string(), "A")
+        .unwrap();
+    settle().await;
 }
 
 fn demo(n: usize, seed: u64) -> Vec<rapport_model::NewCustomer> {
@@ -49,10 +60,9 @@ fn demo(n: usize, seed: u64) -> Vec<rapport_model::NewCustomer> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_sync_over_loopback() {
-    let a = peer("A", Members::default()).await;
-    let b = peer("B", Members::default()).await;
-    a.node.members().insert(b.node.endpoint().id());
-    b.node.members().insert(a.node.endpoint().id());
+    let a = peer("A").await;
+    let b = peer("B").await;
+    pair(&a, &b).await;
     a.store.create_many(demo(150, 1)).unwrap();
     b.store.create_many(demo(40, 2)).unwrap();
 
@@ -72,11 +82,15 @@ async fn members_sync_over_loopback() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stranger_is_refused_and_gets_no_customer_bytes() {
-    let a = peer("A", Members::default()).await;
-    let stranger = peer("Stranger", Members::default()).await;
+    let a = peer("A").await;
+    let stranger = peer("Stranger").await;
     a.store.create_many(demo(30, 3)).unwrap();
     // The stranger trusts A, but A does not know the stranger.
-    stranger.node.members().insert(a.node.endpoint().id());
+    stranger
+        .store
+        .team_add(&a.node.endpoint().id().to_string(), "A")
+        .unwrap();
+    settle().await;
     let r = tokio::time::timeout(
         Duration::from_secs(20),
         stranger.node.sync_with(a.node.addr()),
@@ -92,23 +106,24 @@ async fn a_stranger_is_refused_and_gets_no_customer_bytes() {
     assert_eq!(a.store.count().unwrap(), 30);
 
     // Removing a member (revocation) has the same effect from then on.
-    let b = peer("B", Members::default()).await;
-    a.node.members().insert(b.node.endpoint().id());
-    b.node.members().insert(a.node.endpoint().id());
+    let b = peer("B").await;
+    pair(&a, &b).await;
     b.node.sync_with(a.node.addr()).await.unwrap();
     assert_eq!(b.store.count().unwrap(), 30);
     a.store.create_many(demo(5, 4)).unwrap();
-    a.node.members().remove(&b.node.endpoint().id());
+    a.store
+        .team_revoke(&b.node.endpoint().id().to_string())
+        .unwrap();
+    settle().await;
     assert!(b.node.sync_with(a.node.addr()).await.is_err());
     assert_eq!(b.store.count().unwrap(), 30, "nothing new after revocation");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_protocol_version_fails_fast_and_garbage_closes_the_stream() {
-    let a = peer("A", Members::default()).await;
-    let b = peer("B", Members::default()).await;
-    a.node.members().insert(b.node.endpoint().id());
-    b.node.members().insert(a.node.endpoint().id());
+    let a = peer("A").await;
+    let b = peer("B").await;
+    pair(&a, &b).await;
     a.store.create_many(demo(10, 5)).unwrap();
     let before = a.store.summaries().unwrap();
 
@@ -147,4 +162,30 @@ async fn another_protocol_version_fails_fast_and_garbage_closes_the_stream() {
     // And a proper session still works afterwards.
     b.node.sync_with(a.node.addr()).await.unwrap();
     assert_eq!(b.store.count().unwrap(), 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_learned_by_sync_locks_the_device_out_everywhere() {
+    let a = peer("A").await;
+    let b = peer("B").await;
+    let c = peer("C").await;
+    pair(&a, &b).await;
+    pair(&a, &c).await;
+    pair(&b, &c).await;
+    a.store.create_many(demo(8, 7)).unwrap();
+    b.node.sync_with(a.node.addr()).await.unwrap();
+    c.node.sync_with(b.node.addr()).await.unwrap();
+    assert_eq!(c.store.count().unwrap(), 8, "C got A's customers through B");
+
+    // A revokes C; B learns it by syncing with A, and from then on refuses C too.
+    a.store
+        .team_revoke(&c.node.endpoint().id().to_string())
+        .unwrap();
+    b.node.sync_with(a.node.addr()).await.unwrap();
+    settle().await;
+    a.store.create_many(demo(3, 8)).unwrap();
+    b.node.sync_with(a.node.addr()).await.unwrap();
+    assert!(c.node.sync_with(b.node.addr()).await.is_err());
+    assert!(c.node.sync_with(a.node.addr()).await.is_err());
+    assert_eq!(c.store.count().unwrap(), 8, "nothing new reached C");
 }

@@ -1147,48 +1147,49 @@ impl Store {
     }
 
     /// The team: every device ever added, with whether it was revoked.
+    ///
+    /// Layout: root keys `member/<id>` (a map with `name` and `added_at`) and `revoked/<id>`
+    /// (a timestamp). Flat keys, because maps that two devices create independently under the
+    /// same key conflict and only one survives a merge.
     pub fn team(&self) -> Result<Vec<TeamMember>> {
         let doc = self.shared_document(Shared::Team)?;
-        let map_keys = |key: &str| -> Vec<String> {
-            match doc.get(ROOT, key) {
-                Ok(Some((automerge::Value::Object(_), obj))) => doc
-                    .keys(&obj)
-                    .filter(|k| k.len() <= MAX_SETTING_BYTES)
-                    .collect(),
-                _ => Vec::new(),
+        let scalar = |obj: &automerge::ObjId, key: &str| -> Option<automerge::ScalarValue> {
+            match doc.get(obj, key) {
+                Ok(Some((automerge::Value::Scalar(v), _))) => Some(v.into_owned()),
+                _ => None,
             }
         };
-        let revoked: std::collections::BTreeSet<String> = map_keys("revoked").into_iter().collect();
+        let keys: Vec<String> = doc
+            .keys(ROOT)
+            .filter(|k| k.len() <= MAX_SETTING_BYTES)
+            .collect();
+        let revoked: std::collections::BTreeSet<&str> = keys
+            .iter()
+            .filter_map(|k| k.strip_prefix("revoked/"))
+            .collect();
         let mut out = Vec::new();
-        if let Ok(Some((automerge::Value::Object(_), members))) = doc.get(ROOT, "members") {
-            for id in doc.keys(&members).filter(|k| k.len() <= MAX_SETTING_BYTES) {
-                let (name, added_at) = match doc.get(&members, id.as_str()) {
-                    Ok(Some((automerge::Value::Object(_), m))) => {
-                        let name = match doc.get(&m, "name") {
-                            Ok(Some((automerge::Value::Scalar(v), _))) => match v.as_ref() {
-                                automerge::ScalarValue::Str(s) => s.chars().take(200).collect(),
-                                _ => String::new(),
-                            },
-                            _ => String::new(),
-                        };
-                        let at = match doc.get(&m, "added_at") {
-                            Ok(Some((automerge::Value::Scalar(v), _))) => match v.as_ref() {
-                                automerge::ScalarValue::Timestamp(t) => Some(*t),
-                                _ => None,
-                            },
-                            _ => None,
-                        };
-                        (name, at.map(rapport_model::timestamp_from_millis))
-                    }
-                    _ => (String::new(), None),
-                };
-                out.push(TeamMember {
-                    revoked: revoked.contains(&id),
-                    id,
-                    name,
-                    added_at,
-                });
-            }
+        for id in keys.iter().filter_map(|k| k.strip_prefix("member/")) {
+            let (name, added_at) = match doc.get(ROOT, format!("member/{id}")) {
+                Ok(Some((automerge::Value::Object(ObjType::Map), m))) => (
+                    match scalar(&m, "name") {
+                        Some(automerge::ScalarValue::Str(s)) => s.chars().take(200).collect(),
+                        _ => String::new(),
+                    },
+                    match scalar(&m, "added_at") {
+                        Some(automerge::ScalarValue::Timestamp(t)) => {
+                            Some(rapport_model::timestamp_from_millis(t))
+                        }
+                        _ => None,
+                    },
+                ),
+                _ => (String::new(), None),
+            };
+            out.push(TeamMember {
+                revoked: revoked.contains(id),
+                id: id.to_string(),
+                name,
+                added_at,
+            });
         }
         Ok(out)
     }
@@ -1198,15 +1199,12 @@ impl Store {
         check_shared_text("device id", id)?;
         check_shared_text("device name", name)?;
         let now = self.now();
+        let key = format!("member/{id}");
         self.update_shared(Shared::Team, &["members"], |doc| {
-            let members = match doc.get(ROOT, "members")? {
-                Some((automerge::Value::Object(ObjType::Map), o)) => o,
-                _ => doc.put_object(ROOT, "members", ObjType::Map)?,
-            };
-            if doc.get(&members, id)?.is_some() {
+            if doc.get(ROOT, key.as_str())?.is_some() {
                 return Ok(false);
             }
-            let m = doc.put_object(&members, id, ObjType::Map)?;
+            let m = doc.put_object(ROOT, key.as_str(), ObjType::Map)?;
             doc.put(&m, "name", name)?;
             doc.put(
                 &m,
@@ -1223,17 +1221,14 @@ impl Store {
     pub fn team_revoke(&self, id: &str) -> Result<()> {
         check_shared_text("device id", id)?;
         let now = self.now();
+        let key = format!("revoked/{id}");
         self.update_shared(Shared::Team, &["revoked"], |doc| {
-            let revoked = match doc.get(ROOT, "revoked")? {
-                Some((automerge::Value::Object(ObjType::Map), o)) => o,
-                _ => doc.put_object(ROOT, "revoked", ObjType::Map)?,
-            };
-            if doc.get(&revoked, id)?.is_some() {
+            if doc.get(ROOT, key.as_str())?.is_some() {
                 return Ok(false);
             }
             doc.put(
-                &revoked,
-                id,
+                ROOT,
+                key.as_str(),
                 automerge::ScalarValue::Timestamp(now.timestamp_millis()),
             )?;
             Ok(true)

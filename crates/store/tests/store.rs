@@ -490,6 +490,8 @@ fn team_membership_merges_and_revocation_is_final() {
     let a = Store::open(dir_a.path(), opts("a")).unwrap();
     let b = Store::open(dir_b.path(), opts("b")).unwrap();
     assert_ne!(a.device_secret(), b.device_secret());
+    // Both devices start their team documents independently (as pairing does).
+    b.team_add("dev-a", "A's laptop").unwrap();
     a.team_add("dev-b", "B's laptop").unwrap();
     a.team_add("dev-x", "lost phone").unwrap();
     b.apply_remote_shared(
