@@ -16,10 +16,13 @@
 //! - [`net`]: the iroh transport: a [`net::Node`] per device serving `rapport/sync/1`, with
 //!   a handshake hook that admits only team [`net::Members`].
 //!
-//! Not built yet (the rest of the sync issue): pairing with invite tickets and team membership
-//! handshakes, LAN discovery, live push from the change feed, the team settings document in the session, and the CLI commands.
+//! - [`pair`]: invite tickets and the `rapport/pair/1` handshake that adds a device to the
+//!   team document on both sides.
+//!
+//! Not built yet (the rest of the sync issue): LAN discovery, live push from the change feed, the team settings document in the session, and the CLI commands.
 
 pub mod net;
+pub mod pair;
 pub mod protocol;
 
 use automerge::ChangeHash;
@@ -41,6 +44,8 @@ pub enum SyncError {
     Store(#[from] StoreError),
     #[error("network: {0}")]
     Transport(String),
+    #[error("invite: {0}")]
+    Ticket(String),
 }
 
 /// What the protocol needs from a device's documents.

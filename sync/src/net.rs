@@ -82,7 +82,8 @@ pub struct TeamHook {
 impl EndpointHooks for TeamHook {
     async fn after_handshake<'a>(&'a self, conn: &'a Connection) -> AfterHandshakeOutcome {
         let id = conn.remote_id();
-        if self.members.contains(&id) {
+        // Pairing is the one protocol a stranger may speak; it reads nothing but an invite.
+        if self.members.contains(&id) || conn.alpn() == crate::pair::PAIR_ALPN {
             AfterHandshakeOutcome::accept()
         } else {
             tracing::warn!(peer = %id, "refused a device that is not a team member");
@@ -191,6 +192,7 @@ pub struct Node {
     router: Router,
     store: Arc<Store>,
     members: Members,
+    invites: crate::pair::Invites,
     watcher: tokio::task::JoinHandle<()>,
 }
 
@@ -243,6 +245,7 @@ impl Node {
             .bind()
             .await
             .map_err(|e| SyncError::Transport(e.to_string()))?;
+        let invites = crate::pair::Invites::default();
         let router = Router::builder(endpoint)
             .accept(
                 SYNC_ALPN,
@@ -251,11 +254,20 @@ impl Node {
                     members: members.clone(),
                 },
             )
+            .accept(
+                crate::pair::PAIR_ALPN,
+                crate::pair::PairHandler {
+                    store: store.clone(),
+                    invites: invites.clone(),
+                    members: members.clone(),
+                },
+            )
             .spawn();
         Ok(Node {
             router,
             store,
             members,
+            invites,
             watcher: tokio::spawn(async {}),
         })
     }
@@ -275,6 +287,25 @@ impl Node {
 
     pub fn members(&self) -> &Members {
         &self.members
+    }
+
+    /// Makes a one-time invite to this device, valid for `ttl`.
+    pub fn invite(&self, ttl: Duration) -> crate::pair::Invite {
+        self.invites
+            .create(self.addr(), &self.store.device().name, ttl)
+    }
+
+    /// Joins the team of `invite`'s inviter: proves the secret, records the inviter, and runs
+    /// a first sync. Returns the inviter's name and the sync's traffic.
+    pub async fn join(&self, invite: &crate::pair::Invite) -> Result<(String, Traffic), SyncError> {
+        let name = crate::pair::join(self.endpoint(), invite, &self.store.device().name).await?;
+        let store = self.store.clone();
+        let id = invite.inviter.id.to_string();
+        let label = name.clone();
+        blocking(|| store.team_add(&id, &label))?;
+        self.members.refresh_from(&self.store)?;
+        let traffic = self.sync_with(invite.inviter.clone()).await?;
+        Ok((name, traffic))
     }
 
     /// Runs one session with `peer` as the initiator.

@@ -189,3 +189,81 @@ async fn a_revocation_learned_by_sync_locks_the_device_out_everywhere() {
     assert!(c.node.sync_with(a.node.addr()).await.is_err());
     assert_eq!(c.store.count().unwrap(), 8, "nothing new reached C");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pairing_with_an_invite_then_refusing_reuse_expiry_and_strangers() {
+    use rapport_sync::pair::Invite;
+    let a = peer("A").await;
+    let b = peer("B").await;
+    a.store.create_many(demo(12, 9)).unwrap();
+    a.store.set_setting("rate.EUR", Some("7.85")).unwrap();
+
+    let invite = a.node.invite(Duration::from_secs(600));
+    let ticket = invite.encode().unwrap();
+    assert!(ticket.starts_with("rapport1"));
+    let parsed = Invite::decode(&format!("  {ticket}\n")).unwrap();
+    assert_eq!(parsed, invite);
+    let (name, _) = b.node.join(&parsed).await.unwrap();
+    assert_eq!(name, "A");
+    // Both record each other, and the first sync brought everything.
+    let a_id = a.node.endpoint().id().to_string();
+    let b_id = b.node.endpoint().id().to_string();
+    assert!(
+        a.store
+            .team()
+            .unwrap()
+            .iter()
+            .any(|m| m.id == b_id && m.name == "B")
+    );
+    assert!(
+        b.store
+            .team()
+            .unwrap()
+            .iter()
+            .any(|m| m.id == a_id && m.name == "A")
+    );
+    assert_eq!(b.store.count().unwrap(), 12);
+    assert_eq!(b.store.settings().unwrap(), a.store.settings().unwrap());
+    // From now on they sync either way.
+    b.store.create_many(demo(2, 10)).unwrap();
+    a.node.sync_with(b.node.addr()).await.unwrap();
+    assert_eq!(a.store.count().unwrap(), 14);
+
+    // The same ticket a second time: refused, and the third device stays a stranger.
+    let c = peer("C").await;
+    let err = c.node.join(&parsed).await.unwrap_err().to_string();
+    assert!(err.contains("already used"), "{err}");
+    assert_eq!(c.store.count().unwrap(), 0);
+    assert!(
+        !a.store
+            .team()
+            .unwrap()
+            .iter()
+            .any(|m| m.id == c.node.endpoint().id().to_string())
+    );
+
+    // An expired ticket: refused by the joiner before dialling, and by the inviter if forced.
+    let expired = a.node.invite(Duration::from_secs(0));
+    let err = c.node.join(&expired).await.unwrap_err().to_string();
+    assert!(err.contains("expired"), "{err}");
+    // A made-up secret.
+    let mut forged = a.node.invite(Duration::from_secs(600));
+    forged.secret = [7; 16];
+    let err = c.node.join(&forged).await.unwrap_err().to_string();
+    assert!(err.contains("unknown invite"), "{err}");
+    assert_eq!(c.store.count().unwrap(), 0);
+
+    // Garbage tickets are explained.
+    assert!(
+        Invite::decode("hello")
+            .unwrap_err()
+            .to_string()
+            .contains("rapport1")
+    );
+    assert!(
+        Invite::decode("rapport1!!!")
+            .unwrap_err()
+            .to_string()
+            .contains("base32")
+    );
+}

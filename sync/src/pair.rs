@@ -1,0 +1,259 @@
+//! Pairing: how a new device joins the team (`rapport/pair/1`).
+//!
+//! 1. A team device makes an [`Invite`]: its endpoint id and direct addresses, a one-time
+//!    16-byte secret and an expiry (default 10 minutes), printed as text (`rapport1...`).
+//! 2. The new device dials the inviter on [`PAIR_ALPN`] (the one protocol a non-member may
+//!    reach) and sends the secret with its name.
+//! 3. The inviter accepts a secret once, before it expires: it adds the joiner to the team
+//!    document and answers with its own name; the joiner adds the inviter. The joiner then runs
+//!    a first sync, which brings it the whole team document (so every other member becomes
+//!    known to it) and every customer.
+//!
+//! The secret travels inside the encrypted QUIC connection; the ALPN (clear text) carries only
+//! the protocol version. A wrong, reused or expired secret gets a `Refused` answer with the
+//! reason, and the stranger stays a stranger: it can reach no other protocol.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use iroh::EndpointAddr;
+use iroh::endpoint::Connection;
+use iroh::protocol::{AcceptError, ProtocolHandler};
+use rapport_store::Store;
+use serde::{Deserialize, Serialize};
+
+use crate::SyncError;
+use crate::net::Members;
+
+/// ALPN of the pairing protocol, version 1.
+pub const PAIR_ALPN: &[u8] = b"rapport/pair/1";
+/// Default lifetime of an invite.
+pub const INVITE_TTL: Duration = Duration::from_secs(600);
+const TICKET_PREFIX: &str = "rapport1";
+const MAX_PAIR_MSG: usize = 4096;
+
+/// An invitation to join the team.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invite {
+    pub inviter: EndpointAddr,
+    pub inviter_name: String,
+    pub secret: [u8; 16],
+    /// Unix seconds after which the inviter refuses it.
+    pub expires: i64,
+}
+
+impl Invite {
+    /// The ticket text: `rapport1` and the invite in lowercase base32.
+    pub fn encode(&self) -> Result<String, SyncError> {
+        let bytes = postcard::to_stdvec(self).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        Ok(format!(
+            "{TICKET_PREFIX}{}",
+            data_encoding::BASE32_NOPAD
+                .encode(&bytes)
+                .to_ascii_lowercase()
+        ))
+    }
+
+    /// Parses ticket text (surrounding whitespace is ignored).
+    pub fn decode(text: &str) -> Result<Invite, SyncError> {
+        let bad = |why: &str| SyncError::Ticket(why.to_string());
+        let body = text
+            .trim()
+            .strip_prefix(TICKET_PREFIX)
+            .ok_or_else(|| bad("it does not start with `rapport1`"))?;
+        let bytes = data_encoding::BASE32_NOPAD
+            .decode(body.to_ascii_uppercase().as_bytes())
+            .map_err(|_| bad("it is not valid base32 (was it cut or mistyped?)"))?;
+        postcard::from_bytes(&bytes).map_err(|_| bad("it does not hold an invite"))
+    }
+}
+
+fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+#[derive(Debug)]
+struct Pending {
+    expires: i64,
+    used: bool,
+}
+
+/// The invites a device has handed out and not yet seen used.
+#[derive(Clone, Debug, Default)]
+pub struct Invites(Arc<Mutex<HashMap<[u8; 16], Pending>>>);
+
+impl Invites {
+    /// A new invite from `inviter`, valid for `ttl`.
+    pub fn create(&self, inviter: EndpointAddr, inviter_name: &str, ttl: Duration) -> Invite {
+        let secret: [u8; 16] = rand::random();
+        let expires = now_secs() + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
+        if let Ok(mut m) = self.0.lock() {
+            m.retain(|_, p| p.expires > now_secs() && !p.used);
+            m.insert(
+                secret,
+                Pending {
+                    expires,
+                    used: false,
+                },
+            );
+        }
+        Invite {
+            inviter,
+            inviter_name: inviter_name.to_string(),
+            secret,
+            expires,
+        }
+    }
+
+    /// Accepts `secret` once, before it expires.
+    fn redeem(&self, secret: &[u8; 16]) -> Result<(), &'static str> {
+        let mut m = self.0.lock().map_err(|_| "internal error")?;
+        let p = m.get_mut(secret).ok_or("unknown invite")?;
+        if p.used {
+            return Err("this invite was already used");
+        }
+        if p.expires <= now_secs() {
+            return Err("this invite has expired");
+        }
+        p.used = true;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+enum PairMsg {
+    Join { secret: [u8; 16], name: String },
+    Welcome { name: String },
+    Refused { reason: String },
+}
+
+async fn send_msg(send: &mut iroh::endpoint::SendStream, msg: &PairMsg) -> Result<(), SyncError> {
+    let bytes = postcard::to_stdvec(msg).map_err(|e| SyncError::Protocol(e.to_string()))?;
+    let len =
+        u32::try_from(bytes.len()).map_err(|_| SyncError::Protocol("message too large".into()))?;
+    send.write_all(&len.to_be_bytes())
+        .await
+        .map_err(|e| SyncError::Transport(e.to_string()))?;
+    send.write_all(&bytes)
+        .await
+        .map_err(|e| SyncError::Transport(e.to_string()))
+}
+
+async fn read_msg(recv: &mut iroh::endpoint::RecvStream) -> Result<PairMsg, SyncError> {
+    let read = async {
+        let mut len = [0u8; 4];
+        recv.read_exact(&mut len)
+            .await
+            .map_err(|e| SyncError::Transport(e.to_string()))?;
+        let len = u32::from_be_bytes(len) as usize;
+        if len > MAX_PAIR_MSG {
+            return Err(SyncError::Protocol(format!(
+                "pairing message of {len} bytes"
+            )));
+        }
+        let mut buf = vec![0u8; len];
+        recv.read_exact(&mut buf)
+            .await
+            .map_err(|e| SyncError::Transport(e.to_string()))?;
+        postcard::from_bytes(&buf)
+            .map_err(|e| SyncError::Protocol(format!("malformed pairing message: {e}")))
+    };
+    tokio::time::timeout(Duration::from_secs(30), read)
+        .await
+        .map_err(|_| SyncError::Transport("the other device did not answer".into()))?
+}
+
+/// Serves `rapport/pair/1`.
+#[derive(Debug, Clone)]
+pub struct PairHandler {
+    pub(crate) store: Arc<Store>,
+    pub(crate) invites: Invites,
+    pub(crate) members: Members,
+}
+
+impl PairHandler {
+    async fn serve(&self, conn: &Connection) -> Result<(), SyncError> {
+        let (mut send, mut recv) = conn
+            .accept_bi()
+            .await
+            .map_err(|e| SyncError::Transport(e.to_string()))?;
+        let PairMsg::Join { secret, name } = read_msg(&mut recv).await? else {
+            return Err(SyncError::Protocol("expected a join request".into()));
+        };
+        let answer = match self.invites.redeem(&secret) {
+            Err(reason) => {
+                tracing::warn!(peer = %conn.remote_id(), reason, "refused a pairing attempt");
+                PairMsg::Refused {
+                    reason: reason.to_string(),
+                }
+            }
+            Ok(()) => {
+                let name: String = name.chars().filter(|c| !c.is_control()).take(100).collect();
+                let store = self.store.clone();
+                let id = conn.remote_id().to_string();
+                tokio::task::block_in_place(|| store.team_add(&id, &name))?;
+                self.members.refresh_from(&self.store)?;
+                tracing::info!(peer = %id, %name, "paired a new device");
+                PairMsg::Welcome {
+                    name: self.store.device().name.clone(),
+                }
+            }
+        };
+        send_msg(&mut send, &answer).await?;
+        send.finish()
+            .map_err(|e| SyncError::Transport(e.to_string()))?;
+        Ok(())
+    }
+}
+
+impl ProtocolHandler for PairHandler {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        if let Err(e) = self.serve(&conn).await {
+            tracing::warn!(peer = %conn.remote_id(), error = %e, "pairing failed");
+            conn.close(1u32.into(), e.to_string().as_bytes());
+            return Ok(());
+        }
+        conn.closed().await;
+        Ok(())
+    }
+}
+
+/// The joining side: proves the invite's secret. Returns the inviter's name.
+pub(crate) async fn join(
+    endpoint: &iroh::Endpoint,
+    invite: &Invite,
+    my_name: &str,
+) -> Result<String, SyncError> {
+    if invite.expires <= now_secs() {
+        return Err(SyncError::Ticket(
+            "this invite has expired; ask for a new one".into(),
+        ));
+    }
+    let conn = endpoint
+        .connect(invite.inviter.clone(), PAIR_ALPN)
+        .await
+        .map_err(|e| SyncError::Transport(e.to_string()))?;
+    let (mut send, mut recv) = conn
+        .open_bi()
+        .await
+        .map_err(|e| SyncError::Transport(e.to_string()))?;
+    send_msg(
+        &mut send,
+        &PairMsg::Join {
+            secret: invite.secret,
+            name: my_name.to_string(),
+        },
+    )
+    .await?;
+    let _ = send.finish();
+    let answer = read_msg(&mut recv).await?;
+    conn.close(0u32.into(), b"paired");
+    match answer {
+        PairMsg::Welcome { name } => Ok(name),
+        PairMsg::Refused { reason } => {
+            Err(SyncError::Ticket(format!("the inviter refused: {reason}")))
+        }
+        PairMsg::Join { .. } => Err(SyncError::Protocol("unexpected join request".into())),
+    }
+}
