@@ -64,13 +64,68 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// This device's identity.
+    /// This device: show it, rename it, or revoke another device for the whole team.
     Device {
+        #[command(subcommand)]
+        action: Option<DeviceCmd>,
         #[arg(long)]
         json: bool,
-        /// Rename this device.
+    },
+    /// Run as an always-on peer (e.g. an office machine): serve sync and pairing, and sync
+    /// with every team device at an interval, until interrupted.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "0.0.0.0:47810")]
+        bind: std::net::SocketAddr,
+        /// Seconds between rounds of syncing with the team.
+        #[arg(long, default_value_t = 60)]
+        interval: u64,
+    },
+    /// Pair a new device into the team.
+    #[command(subcommand)]
+    Pair(PairCmd),
+    /// Sync with every reachable team device, then exit (`--once` is required: the app and
+    /// `rapport serve` sync continuously).
+    Sync {
+        #[arg(long, required = true)]
+        once: bool,
+        #[arg(long, default_value = "0.0.0.0:0")]
+        bind: std::net::SocketAddr,
+    },
+    /// The team's devices, with their addresses and when they last synced with this one.
+    Peers {
         #[arg(long)]
-        rename: Option<String>,
+        json: bool,
+        /// Don't try to reach each device to tell whether it is online.
+        #[arg(long)]
+        no_probe: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DeviceCmd {
+    /// Rename this device.
+    Rename { name: String },
+    /// Revoke a device (id, id prefix or name) for the whole team; every device that learns it
+    /// refuses the revoked one from then on.
+    Revoke { device: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PairCmd {
+    /// Print an invite ticket (alone on the first line of stdout) and wait for the new device.
+    Invite {
+        /// Seconds to wait; the ticket expires then too.
+        #[arg(long, default_value_t = 600)]
+        wait: u64,
+        #[arg(long, default_value = "0.0.0.0:47810")]
+        bind: std::net::SocketAddr,
+    },
+    /// Join the team of the device that printed TICKET, and sync with it.
+    Join {
+        ticket: String,
+        #[arg(long, default_value = "0.0.0.0:0")]
+        bind: std::net::SocketAddr,
     },
 }
 

@@ -15,8 +15,8 @@ use rapport_store::{ListQuery, OpenOptions, Store, Visibility};
 use rapport_value::{Analysis, ValueSettings};
 
 use crate::cli::{
-    Cli, Command, ContactCmd, CustomerCmd, CustomerEdit, DealCmd, FollowUpCmd, InteractionCmd,
-    SettingsCmd,
+    Cli, Command, ContactCmd, CustomerCmd, CustomerEdit, DealCmd, DeviceCmd, FollowUpCmd,
+    InteractionCmd, PairCmd, SettingsCmd,
 };
 use crate::output;
 
@@ -193,18 +193,34 @@ pub fn run(cli: Cli) -> Result<()> {
                 bail!("the store has {} problems", problems.len())
             }
         }
-        Command::Device { json, rename } => {
+        Command::Device { action, json } => {
             let mut store = open(&cli, "device")?;
-            if let Some(name) = rename {
-                store.set_device_name(name)?;
+            match action {
+                Some(DeviceCmd::Rename { name }) => store.set_device_name(name)?,
+                Some(DeviceCmd::Revoke { device }) => return crate::net::revoke(store, device),
+                None => {}
             }
             let d = store.device().clone();
+            let id = crate::net::device_id(&store);
             if *json {
-                output::json(&serde_json::json!({"id": d.actor, "name": d.name}))
+                output::json(&serde_json::json!({"id": id, "name": d.name, "actor": d.actor}))
             } else {
-                println!("{}  {}", d.actor, d.name);
+                println!("{id}  {}", d.name);
                 Ok(())
             }
+        }
+        Command::Serve { bind, interval } => {
+            crate::net::serve(open(&cli, "serve")?, *bind, *interval)
+        }
+        Command::Pair(PairCmd::Invite { wait, bind }) => {
+            crate::net::invite(open(&cli, "pair invite")?, *bind, *wait)
+        }
+        Command::Pair(PairCmd::Join { ticket, bind }) => {
+            crate::net::join(open(&cli, "pair join")?, *bind, ticket)
+        }
+        Command::Sync { bind, .. } => crate::net::sync_once(open(&cli, "sync")?, *bind),
+        Command::Peers { json, no_probe } => {
+            crate::net::peers(open(&cli, "peers")?, *json, !*no_probe)
         }
     }
 }

@@ -21,7 +21,7 @@ use iroh::endpoint::{
 };
 use iroh::protocol::{AcceptError, ProtocolHandler, Router};
 use iroh::{Endpoint, EndpointAddr, EndpointId, SecretKey};
-use rapport_store::{DocRef, Shared, Store};
+use rapport_store::{DocRef, Shared, Store, TeamMember};
 
 use crate::protocol::{Frame, Initiator, MAX_FRAME, Responder};
 use crate::{SyncError, Traffic};
@@ -141,6 +141,7 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 pub struct SyncHandler {
     store: Arc<Store>,
     members: Members,
+    served: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl SyncHandler {
@@ -175,6 +176,8 @@ impl ProtocolHandler for SyncHandler {
         }
         match self.serve(&conn).await {
             Ok(()) => {
+                self.served
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tracing::info!(%peer, "sync session served");
                 conn.closed().await;
             }
@@ -193,6 +196,7 @@ pub struct Node {
     store: Arc<Store>,
     members: Members,
     invites: crate::pair::Invites,
+    served: Arc<std::sync::atomic::AtomicU64>,
     watcher: tokio::task::JoinHandle<()>,
 }
 
@@ -246,12 +250,14 @@ impl Node {
             .await
             .map_err(|e| SyncError::Transport(e.to_string()))?;
         let invites = crate::pair::Invites::default();
+        let served = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let router = Router::builder(endpoint)
             .accept(
                 SYNC_ALPN,
                 SyncHandler {
                     store: store.clone(),
                     members: members.clone(),
+                    served: served.clone(),
                 },
             )
             .accept(
@@ -268,6 +274,7 @@ impl Node {
             store,
             members,
             invites,
+            served,
             watcher: tokio::spawn(async {}),
         })
     }
@@ -276,17 +283,95 @@ impl Node {
         self.router.endpoint()
     }
 
-    /// This device's id and the sockets it listens on.
+    /// This device's id and the direct addresses it can be reached at: the sockets it is
+    /// bound to, or, when bound to an unspecified address (`0.0.0.0`), the interface addresses
+    /// the endpoint found.
     pub fn addr(&self) -> EndpointAddr {
         let ep = self.endpoint();
-        EndpointAddr::from_parts(
-            ep.id(),
-            ep.bound_sockets().into_iter().map(iroh::TransportAddr::Ip),
-        )
+        let mut addrs: Vec<SocketAddr> = ep
+            .bound_sockets()
+            .into_iter()
+            .filter(|a| !a.ip().is_unspecified())
+            .collect();
+        if addrs.is_empty() {
+            addrs = ep.addr().ip_addrs().copied().collect();
+        }
+        EndpointAddr::from_parts(ep.id(), addrs.into_iter().map(iroh::TransportAddr::Ip))
+    }
+
+    /// Records this device in its own team document, with its current direct addresses, so
+    /// peers learn where to find it when they sync.
+    pub fn announce(&self) -> Result<(), SyncError> {
+        let id = self.endpoint().id().to_string();
+        let addrs: Vec<String> = self.addr().ip_addrs().map(|a| a.to_string()).collect();
+        let store = self.store.clone();
+        blocking(|| {
+            store.team_add(&id, &store.device().name)?;
+            store.team_set_addrs(&id, &addrs)
+        })?;
+        Ok(())
+    }
+
+    /// Syncs once with every team device (not revoked, not this one) whose address is known,
+    /// each under `timeout`, and records each outcome in the store.
+    pub async fn sync_all(
+        &self,
+        timeout: Duration,
+    ) -> Vec<(TeamMember, Result<Traffic, SyncError>)> {
+        let me = self.endpoint().id();
+        let team = match self.store.team() {
+            Ok(t) => t,
+            Err(e) => return vec![(TeamMember::default(), Err(e.into()))],
+        };
+        let mut out = Vec::new();
+        for m in team.into_iter().filter(|m| !m.revoked) {
+            let Some(addr) = member_addr(&m) else {
+                continue;
+            };
+            if addr.id == me {
+                continue;
+            }
+            let r = match tokio::time::timeout(timeout, self.sync_with(addr)).await {
+                Ok(r) => r,
+                Err(_) => Err(SyncError::Transport(format!(
+                    "no answer within {timeout:?}"
+                ))),
+            };
+            let outcome = match &r {
+                Ok(t) => Ok(t.initiator.docs_changed),
+                Err(e) => Err(e.to_string()),
+            };
+            let store = self.store.clone();
+            let id = m.id.clone();
+            if let Err(e) = blocking(|| store.record_sync(&id, outcome)) {
+                tracing::warn!(error = %e, "could not record the sync outcome");
+            }
+            out.push((m, r));
+        }
+        out
     }
 
     pub fn members(&self) -> &Members {
         &self.members
+    }
+
+    /// How many sync sessions this node has served to peers.
+    pub fn sessions_served(&self) -> u64 {
+        self.served.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether `peer` answers a connection within `timeout` (and admits this device).
+    pub async fn probe(&self, peer: EndpointAddr, timeout: Duration) -> bool {
+        match tokio::time::timeout(timeout, self.endpoint().connect(peer, SYNC_ALPN)).await {
+            Ok(Ok(conn)) => {
+                let ok = tokio::time::timeout(timeout, conn.open_bi())
+                    .await
+                    .is_ok_and(|r| r.is_ok());
+                conn.close(0u32.into(), b"probe");
+                ok
+            }
+            _ => false,
+        }
     }
 
     /// Makes a one-time invite to this device, valid for `ttl`.
@@ -302,9 +387,17 @@ impl Node {
         let store = self.store.clone();
         let id = invite.inviter.id.to_string();
         let label = name.clone();
-        blocking(|| store.team_add(&id, &label))?;
+        let inviter_addrs: Vec<String> = invite.inviter.ip_addrs().map(|a| a.to_string()).collect();
+        blocking(|| {
+            store.team_add(&id, &label)?;
+            store.team_set_addrs(&id, &inviter_addrs)
+        })?;
+        self.announce()?;
         self.members.refresh_from(&self.store)?;
         let traffic = self.sync_with(invite.inviter.clone()).await?;
+        let store = self.store.clone();
+        let received = traffic.initiator.docs_changed;
+        blocking(|| store.record_sync(&id, Ok(received)))?;
         Ok((name, traffic))
     }
 
@@ -358,6 +451,25 @@ impl Node {
             tracing::warn!(error = %e, "router shutdown");
         }
     }
+}
+
+/// The endpoint address of a team member, from the team document (`None` without a valid id
+/// or any address).
+pub fn member_addr(m: &TeamMember) -> Option<EndpointAddr> {
+    let id: EndpointId = m.id.parse().ok()?;
+    let addrs: Vec<SocketAddr> = m.addrs.iter().filter_map(|a| a.parse().ok()).collect();
+    if addrs.is_empty() {
+        return None;
+    }
+    Some(EndpointAddr::from_parts(
+        id,
+        addrs.into_iter().map(iroh::TransportAddr::Ip),
+    ))
+}
+
+/// This device's network id: the public key of the store's device secret.
+pub fn device_id(store: &Store) -> EndpointId {
+    SecretKey::from_bytes(&store.device_secret()).public()
 }
 
 /// A fresh device key.

@@ -70,6 +70,8 @@ const BY_TAG: TableDefinition<(&str, u128), ()> = TableDefinition::new("by_tag")
 const AGENDA: TableDefinition<(&str, u128, u128), ()> = TableDefinition::new("agenda");
 /// Team-wide documents by name (`settings`; team membership will join it).
 const TEAM_DOCS: TableDefinition<&str, &[u8]> = TableDefinition::new("team_docs");
+/// This device's own record of sync sessions per peer id (postcard `PeerState`); not synced.
+const PEERS: TableDefinition<&str, &[u8]> = TableDefinition::new("peers");
 /// Longest setting key and value accepted (local or from a peer).
 const MAX_SETTING_BYTES: usize = 4096;
 
@@ -110,13 +112,25 @@ impl Shared {
 }
 
 /// A device of the team, as the team document says.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamMember {
     /// The device's network id (opaque text to the store).
     pub id: String,
     pub name: String,
     pub added_at: Option<Timestamp>,
     pub revoked: bool,
+    /// Last known direct addresses (`ip:port`), as last recorded by any device.
+    pub addrs: Vec<String>,
+}
+
+/// What this device knows locally about syncing with a peer (not synced).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerState {
+    pub last_attempt: Option<Timestamp>,
+    pub last_synced: Option<Timestamp>,
+    pub last_error: Option<String>,
+    /// Documents received in the last successful session.
+    pub last_received: u64,
 }
 
 /// Which document a change event is about.
@@ -459,6 +473,7 @@ impl Store {
             txn.open_table(BY_TAG)?;
             txn.open_table(AGENDA)?;
             txn.open_table(TEAM_DOCS)?;
+            txn.open_table(PEERS)?;
         }
         txn.commit()?;
         Ok(out)
@@ -1184,11 +1199,22 @@ impl Store {
                 ),
                 _ => (String::new(), None),
             };
+            let addrs = match scalar(&ROOT, &format!("addrs/{id}")) {
+                Some(automerge::ScalarValue::Str(s)) => s
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .take(16)
+                    .map(str::to_string)
+                    .collect(),
+                _ => Vec::new(),
+            };
             out.push(TeamMember {
                 revoked: revoked.contains(id),
                 id: id.to_string(),
                 name,
                 added_at,
+                addrs,
             });
         }
         Ok(out)
@@ -1234,6 +1260,56 @@ impl Store {
             Ok(true)
         })?;
         Ok(())
+    }
+
+    /// Records the direct addresses (`ip:port`) at which device `id` was last reachable.
+    pub fn team_set_addrs(&self, id: &str, addrs: &[String]) -> Result<()> {
+        let joined = addrs.join(",");
+        check_shared_text("device id", id)?;
+        check_shared_text("addresses", &joined)?;
+        let key = format!("addrs/{id}");
+        self.update_shared(Shared::Team, &["addrs"], |doc| {
+            let same = matches!(
+                doc.get(ROOT, key.as_str())?,
+                Some((automerge::Value::Scalar(v), _))
+                    if matches!(v.as_ref(), automerge::ScalarValue::Str(s) if s.as_str() == joined)
+            );
+            if same {
+                return Ok(false);
+            }
+            doc.put(ROOT, key.as_str(), joined.as_str())?;
+            Ok(true)
+        })?;
+        Ok(())
+    }
+
+    /// This device's record of syncing with `peer`.
+    pub fn peer_state(&self, peer: &str) -> Result<PeerState> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(PEERS)?;
+        Ok(match t.get(peer)? {
+            Some(g) => postcard::from_bytes(g.value()).unwrap_or_default(),
+            None => PeerState::default(),
+        })
+    }
+
+    /// Records the outcome of a sync session with `peer`.
+    pub fn record_sync(&self, peer: &str, outcome: std::result::Result<u64, String>) -> Result<()> {
+        let mut state = self.peer_state(peer)?;
+        let now = self.now();
+        state.last_attempt = Some(now);
+        match outcome {
+            Ok(received) => {
+                state.last_synced = Some(now);
+                state.last_error = None;
+                state.last_received = received;
+            }
+            Err(e) => state.last_error = Some(e.chars().take(500).collect()),
+        }
+        let bytes = postcard::to_stdvec(&state)?;
+        let txn = self.begin_write()?;
+        txn.open_table(PEERS)?.insert(peer, bytes.as_slice())?;
+        self.commit(txn)
     }
 
     /// This device's 32-byte secret (for its network identity), created on first open.

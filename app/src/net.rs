@@ -1,0 +1,274 @@
+//! The network commands: `serve`, `pair invite|join`, `sync --once`, `peers`, `device revoke`.
+//! Each builds a small tokio runtime; the work is in `rapport-sync`.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use rapport_store::Store;
+use rapport_sync::net::{Node, member_addr};
+use rapport_sync::pair::Invite;
+use serde::Serialize;
+
+use crate::output;
+
+/// Per-peer timeout of one sync session started from the CLI.
+const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")
+}
+
+/// This device's network id (its public key), derived from the store's device secret.
+pub fn device_id(store: &Store) -> String {
+    rapport_sync::net::device_id(store).to_string()
+}
+
+/// `rapport serve`.
+pub fn serve(store: Store, bind: SocketAddr, interval: u64) -> Result<()> {
+    let store = Arc::new(store);
+    runtime()?.block_on(async move {
+        let node = Node::spawn(store.clone(), bind)
+            .await
+            .with_context(|| format!("could not listen on {bind}"))?;
+        node.announce()?;
+        let addrs: Vec<String> = node.addr().ip_addrs().map(|a| a.to_string()).collect();
+        println!(
+            "serving as {} ({}) on {}",
+            node.endpoint().id(),
+            store.device().name,
+            addrs.join(", ")
+        );
+        let _ = std::io::stdout().flush();
+        let mut tick = tokio::time::interval(Duration::from_secs(interval.max(1)));
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => break,
+                _ = tick.tick() => {
+                    for (m, r) in node.sync_all(SESSION_TIMEOUT).await {
+                        match r {
+                            Ok(t) => tracing::info!(peer = %m.name, changed = t.initiator.docs_changed, "synced"),
+                            Err(e) => tracing::info!(peer = %m.name, error = %e, "not reachable"),
+                        }
+                    }
+                }
+            }
+        }
+        eprintln!("stopping");
+        node.shutdown().await;
+        Ok(())
+    })
+}
+
+/// `rapport pair invite`.
+pub fn invite(store: Store, bind: SocketAddr, wait: u64) -> Result<()> {
+    let store = Arc::new(store);
+    runtime()?.block_on(async move {
+        let node = Node::spawn(store.clone(), bind)
+            .await
+            .with_context(|| format!("could not listen on {bind}"))?;
+        node.announce()?;
+        let known: std::collections::HashSet<String> =
+            store.team()?.into_iter().map(|m| m.id).collect();
+        let invite = node.invite(Duration::from_secs(wait));
+        println!("{}", invite.encode()?);
+        let _ = std::io::stdout().flush();
+        eprintln!("waiting up to {wait} s: on the new device run `rapport pair join <ticket>`");
+        let mut feed = store.subscribe();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+        let joined = loop {
+            match tokio::time::timeout_at(deadline, feed.recv()).await {
+                Err(_) => break None,
+                Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => break None,
+                Ok(_) => {}
+            }
+            if let Some(m) = store.team()?.into_iter().find(|m| !known.contains(&m.id)) {
+                break Some(m);
+            }
+        };
+        let Some(member) = joined else {
+            node.shutdown().await;
+            bail!("nobody joined within {wait} s; the ticket has expired");
+        };
+        // Stay up until the new device's first sync has been served (or a minute passed).
+        let served = node.sessions_served();
+        let _ = tokio::time::timeout(Duration::from_secs(60), async {
+            while node.sessions_served() == served {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let name = store
+            .team()?
+            .into_iter()
+            .find(|m| m.id == member.id)
+            .map(|m| m.name)
+            .unwrap_or(member.name);
+        println!("paired with {name} ({})", member.id);
+        node.shutdown().await;
+        Ok(())
+    })
+}
+
+/// `rapport pair join TICKET`.
+pub fn join(store: Store, bind: SocketAddr, ticket: &str) -> Result<()> {
+    let invite = Invite::decode(ticket)?;
+    let store = Arc::new(store);
+    runtime()?.block_on(async move {
+        let node = Node::spawn(store.clone(), bind).await?;
+        let (name, traffic) = node.join(&invite).await?;
+        println!(
+            "paired with {name}; first sync brought {} documents",
+            traffic.initiator.docs_changed
+        );
+        node.shutdown().await;
+        Ok(())
+    })
+}
+
+/// `rapport sync --once`.
+pub fn sync_once(store: Store, bind: SocketAddr) -> Result<()> {
+    let store = Arc::new(store);
+    runtime()?.block_on(async move {
+        let node = Node::spawn(store.clone(), bind).await?;
+        let results = node.sync_all(SESSION_TIMEOUT).await;
+        if results.is_empty() {
+            eprintln!(
+                "no team device with a known address: pair one first (`rapport pair invite`)"
+            );
+        }
+        let mut ok = 0;
+        for (m, r) in &results {
+            match r {
+                Ok(t) => {
+                    ok += 1;
+                    println!(
+                        "synced with {}: received {} documents, sent {}",
+                        m.name, t.initiator.docs_changed, t.initiator.docs_sent
+                    );
+                }
+                Err(e) => eprintln!("warning: {} not reachable: {e}", m.name),
+            }
+        }
+        node.shutdown().await;
+        if !results.is_empty() && ok == 0 {
+            bail!("no team device was reachable");
+        }
+        Ok(())
+    })
+}
+
+#[derive(Serialize)]
+struct PeerRow {
+    id: String,
+    name: String,
+    addrs: Vec<String>,
+    address_kind: &'static str,
+    revoked: bool,
+    online: Option<bool>,
+    last_synced: Option<String>,
+    last_error: Option<String>,
+}
+
+/// `rapport peers`.
+pub fn peers(store: Store, json: bool, probe: bool) -> Result<()> {
+    let store = Arc::new(store);
+    let me = device_id(&store);
+    let team: Vec<_> = store.team()?.into_iter().filter(|m| m.id != me).collect();
+    let online: Vec<Option<bool>> = if probe && !team.is_empty() {
+        runtime()?.block_on(async {
+            let node = Node::spawn(store.clone(), "0.0.0.0:0".parse()?).await?;
+            let mut out = Vec::new();
+            for m in &team {
+                out.push(match member_addr(m) {
+                    Some(addr) if !m.revoked => {
+                        Some(node.probe(addr, Duration::from_secs(2)).await)
+                    }
+                    _ => None,
+                });
+            }
+            node.shutdown().await;
+            anyhow::Ok(out)
+        })?
+    } else {
+        vec![None; team.len()]
+    };
+    let rows: Vec<PeerRow> = team
+        .iter()
+        .zip(online)
+        .map(|(m, online)| {
+            let state = store.peer_state(&m.id).unwrap_or_default();
+            PeerRow {
+                id: m.id.clone(),
+                name: m.name.clone(),
+                addrs: m.addrs.clone(),
+                address_kind: "direct",
+                revoked: m.revoked,
+                online,
+                last_synced: state.last_synced.map(|t| t.to_rfc3339()),
+                last_error: state.last_error,
+            }
+        })
+        .collect();
+    if json {
+        return output::json(&rows);
+    }
+    if rows.is_empty() {
+        println!("no other devices in the team yet (`rapport pair invite`)");
+    }
+    for r in &rows {
+        let state = if r.revoked {
+            "revoked"
+        } else {
+            match r.online {
+                Some(true) => "online",
+                Some(false) => "offline",
+                None => "-",
+            }
+        };
+        println!(
+            "{}  {:<20} {:<8} {:<24} last synced {}",
+            &r.id[..12.min(r.id.len())],
+            r.name,
+            state,
+            r.addrs.join(","),
+            r.last_synced.as_deref().unwrap_or("never")
+        );
+    }
+    Ok(())
+}
+
+/// `rapport device revoke DEVICE`.
+pub fn revoke(store: Store, query: &str) -> Result<()> {
+    let q = query.trim().to_lowercase();
+    let team = store.team()?;
+    let hits: Vec<_> = team
+        .iter()
+        .filter(|m| {
+            m.id == q || (q.len() >= 4 && m.id.starts_with(&q)) || m.name.to_lowercase() == q
+        })
+        .collect();
+    let m = match hits.as_slice() {
+        [one] => *one,
+        [] => bail!("no team device matches `{query}` (see `rapport peers`)"),
+        _ => bail!("`{query}` matches several devices; give more of the id"),
+    };
+    if m.id == device_id(&store) {
+        return Err(anyhow!(
+            "this is this device; revoke it from another team device"
+        ));
+    }
+    store.team_revoke(&m.id)?;
+    println!(
+        "revoked {} ({}); team devices refuse it once they have synced with this one",
+        m.name, m.id
+    );
+    Ok(())
+}
