@@ -111,7 +111,8 @@ pub fn invite(store: Store, bind: SocketAddr, wait: u64) -> Result<()> {
             .find(|m| m.id == member.id)
             .map(|m| m.name)
             .unwrap_or(member.name);
-        println!("paired with {name} ({})", member.id);
+        // stdout may be gone by now (a script read the ticket and left): never panic on it.
+        let _ = writeln!(std::io::stdout(), "paired with {name} ({})", member.id);
         node.shutdown().await;
         Ok(())
     })

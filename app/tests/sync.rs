@@ -1,0 +1,147 @@
+//! Sync between separate `rapport` processes on loopback: `pair invite` / `pair join`,
+//! `serve`, `sync --once`, `peers --json` and `device revoke`, as scripts use them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn rapport(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("RAPPORT_DATA_DIR")
+        .output()
+        .expect("run rapport")
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = rapport(dir, args);
+    assert!(
+        out.status.success(),
+        "rapport {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(dir: &Path, args: &[&str]) -> Value {
+    serde_json::from_str(&ok(dir, args)).unwrap()
+}
+
+/// A loopback port that is free right now (QUIC uses UDP; a TCP probe is a good enough hint).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn spawn(dir: &Path, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("RAPPORT_DATA_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn rapport")
+}
+
+/// The child's first stdout line; the rest is drained in the background so it never
+/// writes into a closed pipe.
+fn first_line(child: &mut Child) -> String {
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    line.trim().to_string()
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    json(dir, &["customer", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn two_processes_pair_serve_sync_and_revoke() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let c = tempfile::tempdir().unwrap();
+    let (a, b, c) = (a.path(), b.path(), c.path());
+    ok(a, &["device", "rename", "Laptop A"]);
+    ok(b, &["device", "rename", "Office B"]);
+    ok(
+        a,
+        &["customer", "add", "--name", "张伟", "--kind", "person"],
+    );
+    ok(a, &["customer", "add", "--name", "Acme GmbH"]);
+
+    // Pairing: the ticket alone on the first line, then the joiner pairs and syncs.
+    let port_a = free_port();
+    let bind_a = format!("127.0.0.1:{port_a}");
+    let mut inviter = spawn(a, &["pair", "invite", "--wait", "60", "--bind", &bind_a]);
+    let ticket = first_line(&mut inviter);
+    assert!(ticket.starts_with("rapport1"), "{ticket}");
+    let out = ok(b, &["pair", "join", &ticket, "--bind", "127.0.0.1:0"]);
+    assert!(out.contains("paired with Laptop A"), "{out}");
+    assert!(
+        inviter.wait().unwrap().success(),
+        "the inviter exits 0 after pairing"
+    );
+    assert_eq!(names(b), vec!["Acme GmbH", "张伟"]);
+
+    // The same ticket again: refused.
+    let reuse = rapport(c, &["pair", "join", &ticket, "--bind", "127.0.0.1:0"]);
+    assert_eq!(reuse.status.code(), Some(1));
+
+    // A serves; B edits offline and syncs once; A's edits reach B the same way.
+    let mut server = spawn(a, &["serve", "--bind", &bind_a, "--interval", "3600"]);
+    let banner = first_line(&mut server);
+    assert!(banner.starts_with("serving as"), "{banner}");
+    ok(b, &["customer", "add", "--name", "Bluewater Ltd"]);
+    let out = ok(b, &["sync", "--once", "--bind", "127.0.0.1:0"]);
+    assert!(out.contains("synced with Laptop A"), "{out}");
+    let peers = json(b, &["peers", "--json"]);
+    let pa = &peers[0];
+    assert_eq!(pa["name"], "Laptop A");
+    assert_eq!(pa["online"], true);
+    assert_eq!(pa["address_kind"], "direct");
+    assert!(pa["last_synced"].is_string());
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(names(a), vec!["Acme GmbH", "Bluewater Ltd", "张伟"]);
+
+    // A revokes B: once A serves again, B's sync is refused and nothing more reaches B.
+    let b_id = json(b, &["device", "--json"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = ok(a, &["device", "revoke", &b_id[..10]]);
+    assert!(out.contains("revoked Office B"), "{out}");
+    ok(a, &["customer", "add", "--name", "After Revocation"]);
+    let mut server = spawn(a, &["serve", "--bind", &bind_a, "--interval", "3600"]);
+    first_line(&mut server);
+    let start = Instant::now();
+    let refused = rapport(b, &["sync", "--once", "--bind", "127.0.0.1:0"]);
+    assert_eq!(refused.status.code(), Some(1), "no team device accepted B");
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "refused promptly"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(!names(b).contains(&"After Revocation".to_string()));
+}
