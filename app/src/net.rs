@@ -34,10 +34,14 @@ pub fn device_id(store: &Store) -> String {
 pub fn serve(store: Store, bind: SocketAddr, interval: u64) -> Result<()> {
     let store = Arc::new(store);
     runtime()?.block_on(async move {
-        let node = Node::spawn(store.clone(), bind)
-            .await
-            .with_context(|| format!("could not listen on {bind}"))?;
+        let node = Arc::new(
+            Node::spawn(store.clone(), bind)
+                .await
+                .with_context(|| format!("could not listen on {bind}"))?,
+        );
         node.announce()?;
+        // Whatever arrives from one peer is passed on to the others right away.
+        node.enable_push(Duration::from_millis(250));
         let addrs: Vec<String> = node.addr().ip_addrs().map(|a| a.to_string()).collect();
         println!(
             "serving as {} ({}) on {}",
@@ -61,7 +65,9 @@ pub fn serve(store: Store, bind: SocketAddr, interval: u64) -> Result<()> {
             }
         }
         eprintln!("stopping");
-        node.shutdown().await;
+        if let Ok(node) = Arc::try_unwrap(node) {
+            node.shutdown().await;
+        }
         Ok(())
     })
 }

@@ -198,6 +198,7 @@ pub struct Node {
     invites: crate::pair::Invites,
     served: Arc<std::sync::atomic::AtomicU64>,
     watcher: tokio::task::JoinHandle<()>,
+    push_slot: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Node {
@@ -276,6 +277,7 @@ impl Node {
             invites,
             served,
             watcher: tokio::spawn(async {}),
+            push_slot: std::sync::Mutex::new(None),
         })
     }
 
@@ -444,9 +446,48 @@ impl Node {
         Ok(traffic)
     }
 
+    /// Pushes changes as they happen: after any change to the store (a local edit, or
+    /// documents received from one peer), waits `debounce` for more, then syncs with every
+    /// reachable team device. Sessions that bring nothing new raise no further event, so this
+    /// settles once the team has converged.
+    pub fn enable_push(self: &Arc<Self>, debounce: Duration) {
+        let mut feed = self.store.subscribe();
+        let node = Arc::downgrade(self);
+        let task = tokio::spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                match feed.recv().await {
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => break,
+                }
+                tokio::time::sleep(debounce).await;
+                // Everything that arrived meanwhile is covered by the session below.
+                while let Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) =
+                    feed.try_recv()
+                {}
+                let Some(node) = node.upgrade() else { break };
+                for (m, r) in node.sync_all(Duration::from_secs(60)).await {
+                    if let Err(e) = r {
+                        tracing::debug!(peer = %m.name, error = %e, "push: not reachable");
+                    }
+                }
+            }
+        });
+        if let Ok(mut slot) = self.push_slot.lock()
+            && let Some(old) = slot.replace(task)
+        {
+            old.abort();
+        }
+    }
+
     /// Stops accepting and closes the endpoint.
     pub async fn shutdown(self) {
         self.watcher.abort();
+        if let Ok(mut slot) = self.push_slot.lock()
+            && let Some(t) = slot.take()
+        {
+            t.abort();
+        }
         if let Err(e) = self.router.shutdown().await {
             tracing::warn!(error = %e, "router shutdown");
         }

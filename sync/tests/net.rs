@@ -267,3 +267,41 @@ async fn pairing_with_an_invite_then_refusing_reuse_expiry_and_strangers() {
             .contains("base32")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_edits_are_pushed_and_relayed() {
+    // A laptop, the office machine and another laptop; the laptops only know the office.
+    let a = peer("A").await;
+    let office = peer("Office").await;
+    let c = peer("C").await;
+    pair(&a, &office).await;
+    pair(&c, &office).await;
+    let nodes: Vec<Arc<Node>> = vec![Arc::new(a.node), Arc::new(office.node), Arc::new(c.node)];
+    for n in &nodes {
+        n.announce().unwrap();
+    }
+    nodes[0].sync_with(nodes[1].addr()).await.unwrap();
+    nodes[2].sync_with(nodes[1].addr()).await.unwrap();
+    for n in &nodes {
+        n.enable_push(Duration::from_millis(50));
+    }
+    // An edit on A shows up on C without anyone asking: A pushes to the office, which relays.
+    let started = std::time::Instant::now();
+    let id = a
+        .store
+        .create(rapport_model::NewCustomer::new(
+            "Pushed Ltd",
+            rapport_model::CustomerKind::Company,
+        ))
+        .unwrap();
+    let deadline = started + Duration::from_secs(20);
+    while c.store.summary(id).unwrap().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the edit never reached C"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    eprintln!("A -> office -> C in {:?}", started.elapsed());
+    assert!(office.store.summary(id).unwrap().is_some());
+}
