@@ -1,13 +1,16 @@
 //! `sync`: the reconciliation protocol between two stores in one process (every frame encoded
 //! and decoded as on the network, no sockets), against automerge's own per-document sync
-//! loop as the naive baseline.
+//! loop as the naive baseline; then live propagation of single edits between two iroh nodes
+//! on loopback.
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use automerge::{AutoCommit, sync::SyncDoc};
 use rapport_model::Edit;
 use rapport_store::{OpenOptions, Store};
+use rapport_sync::net::Node;
 use rapport_sync::sync_local;
 
 use crate::{fill, median_ms};
@@ -26,6 +29,57 @@ struct Row {
     naive_initial_bytes: u64,
     naive_nochange_ms: f64,
     naive_nochange_bytes: u64,
+    live_p50: f64,
+    live_p99: f64,
+}
+
+/// Edits on `a` with live push on, timed until each is visible in `b` (two iroh nodes on
+/// loopback). Returns the latencies in milliseconds, sorted.
+fn live_latency(a: Arc<Store>, b: Arc<Store>, edits: usize) -> Result<Vec<f64>> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let loopback: std::net::SocketAddr = "127.0.0.1:0".parse()?;
+        let na = Arc::new(Node::spawn(a.clone(), loopback).await?);
+        let nb = Arc::new(Node::spawn(b.clone(), loopback).await?);
+        a.team_add(&nb.endpoint().id().to_string(), "B")?;
+        b.team_add(&na.endpoint().id().to_string(), "A")?;
+        na.announce()?;
+        nb.announce()?;
+        a.team_set_addrs(
+            &nb.endpoint().id().to_string(),
+            &nb.addr()
+                .ip_addrs()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>(),
+        )?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        na.sync_with(nb.addr()).await?;
+        na.enable_push(Duration::from_millis(5));
+        let ids = a.ids()?;
+        let mut lat = Vec::with_capacity(edits);
+        for i in 0..edits {
+            let id = ids[(i * 7919) % ids.len()];
+            let text = format!("live edit {i}");
+            let t = Instant::now();
+            a.edit(id, &[Edit::Notes(text.clone())])?;
+            loop {
+                if b.customer(id)?.notes == text {
+                    break;
+                }
+                anyhow::ensure!(
+                    t.elapsed() < Duration::from_secs(30),
+                    "edit {i} never arrived"
+                );
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            lat.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        lat.sort_by(f64::total_cmp);
+        Ok(lat)
+    })
 }
 
 /// automerge's sync protocol, one document at a time, until both sides are quiet.
@@ -60,8 +114,8 @@ fn naive(a: &mut [AutoCommit], b: &mut [AutoCommit]) -> Result<u64> {
 fn one(n: usize) -> Result<Row> {
     let dir_a = tempfile::tempdir().context("temp dir")?;
     let dir_b = tempfile::tempdir().context("temp dir")?;
-    let a = Store::open(dir_a.path(), OpenOptions::default())?;
-    let b = Store::open(dir_b.path(), OpenOptions::default())?;
+    let a = Arc::new(Store::open(dir_a.path(), OpenOptions::default())?);
+    let b = Arc::new(Store::open(dir_b.path(), OpenOptions::default())?);
     fill(&a, n)?;
 
     // What the documents weigh, and what loading them from bytes costs.
@@ -79,13 +133,13 @@ fn one(n: usize) -> Result<Row> {
     let load_ms = t.elapsed().as_secs_f64() * 1e3;
 
     let t = Instant::now();
-    let initial = sync_local(&a, &b)?;
+    let initial = sync_local(a.as_ref(), b.as_ref())?;
     let initial_ms = t.elapsed().as_secs_f64() * 1e3;
     anyhow::ensure!(b.count()? as usize == n, "initial sync incomplete");
 
     let mut nochange_bytes = 0;
     let nochange_ms = median_ms(5, || {
-        let t = sync_local(&a, &b)?;
+        let t = sync_local(a.as_ref(), b.as_ref())?;
         nochange_bytes = t.bytes_sent + t.bytes_received;
         anyhow::ensure!(
             t.initiator.docs_sent + t.responder.docs_sent == 0,
@@ -97,7 +151,7 @@ fn one(n: usize) -> Result<Row> {
     let id = a.ids()?[n / 2];
     a.edit(id, &[Edit::Notes("changed on A".into())])?;
     let t = Instant::now();
-    let once = sync_local(&b, &a)?;
+    let once = sync_local(b.as_ref(), a.as_ref())?;
     let one_ms = t.elapsed().as_secs_f64() * 1e3;
     anyhow::ensure!(
         b.customer(id)?.notes == "changed on A",
@@ -113,6 +167,9 @@ fn one(n: usize) -> Result<Row> {
     let naive_nochange_bytes = naive(&mut a_docs, &mut empty)?;
     let naive_nochange_ms = t.elapsed().as_secs_f64() * 1e3;
 
+    let lat = live_latency(a.clone(), b.clone(), 20)?;
+    let pick = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
+
     Ok(Row {
         n,
         initial_ms,
@@ -127,6 +184,8 @@ fn one(n: usize) -> Result<Row> {
         naive_initial_bytes,
         naive_nochange_ms,
         naive_nochange_bytes,
+        live_p50: pick(0.5),
+        live_p99: pick(0.99),
     })
 }
 
@@ -177,6 +236,10 @@ pub fn run(sizes: &[usize]) -> Result<()> {
     line("one customer changed: bytes, time", &|r| {
         format!("{} B, {:.1} ms", r.one_bytes, r.one_ms)
     });
+    line(
+        "live propagation of one edit over iroh (loopback, push): p50 / p99 of 20",
+        &|r| format!("{:.0} / {:.0} ms", r.live_p50, r.live_p99),
+    );
     line(
         "naive per-document automerge sync, initial: bytes, time",
         &|r| {
