@@ -145,3 +145,63 @@ fn two_processes_pair_serve_sync_and_revoke() {
     server.wait().unwrap();
     assert!(!names(b).contains(&"After Revocation".to_string()));
 }
+
+#[test]
+fn a_peer_killed_mid_sync_leaves_both_stores_consistent() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let (a, b) = (a.path(), b.path());
+    ok(a, &["demo", "--customers", "3000"]);
+    let bind_a = format!("127.0.0.1:{}", free_port());
+    let mut inviter = spawn(a, &["pair", "invite", "--wait", "60", "--bind", &bind_a]);
+    let ticket = first_line(&mut inviter);
+    // B pairs, and its first sync (3000 customers) is cut short: A's process is killed while
+    // B is receiving.
+    let mut joiner = Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .arg("--data-dir")
+        .arg(b)
+        .args(["pair", "join", &ticket, "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    // Wait until B's store has been written to (pairing done, documents arriving), then kill.
+    while start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(50));
+        if std::fs::metadata(b.join("rapport.redb"))
+            .map(|m| m.len() > 2 << 20)
+            .unwrap_or(false)
+        {
+            break;
+        }
+    }
+    inviter.kill().unwrap();
+    inviter.wait().unwrap();
+    let joined = joiner.wait().unwrap();
+    eprintln!("join ended with {joined:?} after {:?}", start.elapsed());
+
+    // Both stores open and are internally consistent.
+    assert!(ok(a, &["check"]).contains(" 0 problems"));
+    assert!(ok(b, &["check"]).contains(" 0 problems"));
+    let partial = json(b, &["customer", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .len();
+    eprintln!("B had {partial} customers when A died");
+
+    // A comes back; the next sync completes and B converges.
+    let mut server = spawn(a, &["serve", "--bind", &bind_a, "--interval", "3600"]);
+    first_line(&mut server);
+    ok(b, &["sync", "--once", "--bind", "127.0.0.1:0"]);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(
+        json(b, &["customer", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        3000
+    );
+    assert!(ok(b, &["check"]).contains(" 0 problems"));
+}
