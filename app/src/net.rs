@@ -50,6 +50,7 @@ pub fn serve(store: Store, bind: SocketAddr, interval: u64) -> Result<()> {
             addrs.join(", ")
         );
         let _ = std::io::stdout().flush();
+        let control = control_socket(&store, node.clone())?;
         let mut tick = tokio::time::interval(Duration::from_secs(interval.max(1)));
         loop {
             tokio::select! {
@@ -65,11 +66,148 @@ pub fn serve(store: Store, bind: SocketAddr, interval: u64) -> Result<()> {
             }
         }
         eprintln!("stopping");
+        control.abort();
+        let _ = std::fs::remove_file(store.dir().join(CONTROL_SOCKET));
         if let Ok(node) = Arc::try_unwrap(node) {
             node.shutdown().await;
         }
         Ok(())
     })
+}
+
+/// File name of the running node's control socket inside the data directory.
+const CONTROL_SOCKET: &str = "rapport.sock";
+
+#[derive(Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Control {
+    /// Client → node: make an invite valid for this many seconds.
+    Invite { ttl: u64 },
+    /// Node → client: the ticket to print.
+    Ticket { ticket: String },
+    /// Node → client: a new device joined.
+    Paired { id: String, name: String },
+    /// Node → client: nobody joined in time.
+    Expired,
+}
+
+/// Waits until a device not in `known` appears in the team, or `ttl` passes.
+async fn wait_for_new_member(
+    store: &Store,
+    known: &std::collections::HashSet<String>,
+    ttl: Duration,
+) -> Result<Option<rapport_store::TeamMember>> {
+    let mut feed = store.subscribe();
+    let deadline = tokio::time::Instant::now() + ttl;
+    loop {
+        if let Some(m) = store.team()?.into_iter().find(|m| !known.contains(&m.id)) {
+            return Ok(Some(m));
+        }
+        match tokio::time::timeout_at(deadline, feed.recv()).await {
+            Err(_) | Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => return Ok(None),
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Lets `rapport pair invite` work while `serve` holds the store: one JSON line in
+/// (`{"invite":{"ttl":600}}`), the ticket out, then `paired` or `expired`. The socket lives in
+/// the data directory, so only the store's owner can reach it.
+#[cfg(unix)]
+fn control_socket(store: &Arc<Store>, node: Arc<Node>) -> Result<tokio::task::JoinHandle<()>> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let path = store.dir().join(CONTROL_SOCKET);
+    let _ = std::fs::remove_file(&path);
+    let listener = tokio::net::UnixListener::bind(&path)
+        .with_context(|| format!("could not create {}", path.display()))?;
+    let store = store.clone();
+    Ok(tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let store = store.clone();
+            let node = node.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut line = String::new();
+                if BufReader::new(read).read_line(&mut line).await.is_err() {
+                    return;
+                }
+                let Ok(Control::Invite { ttl }) = serde_json::from_str(line.trim()) else {
+                    return;
+                };
+                let known: std::collections::HashSet<String> = match store.team() {
+                    Ok(t) => t.into_iter().map(|m| m.id).collect(),
+                    Err(_) => return,
+                };
+                let Ok(ticket) = node.invite(Duration::from_secs(ttl)).encode() else {
+                    return;
+                };
+                let send = |c: &Control| serde_json::to_string(c).map(|s| s + "\n");
+                if let Ok(msg) = send(&Control::Ticket { ticket })
+                    && write.write_all(msg.as_bytes()).await.is_err()
+                {
+                    return;
+                }
+                let answer =
+                    match wait_for_new_member(&store, &known, Duration::from_secs(ttl)).await {
+                        Ok(Some(m)) => Control::Paired {
+                            id: m.id,
+                            name: m.name,
+                        },
+                        _ => Control::Expired,
+                    };
+                if let Ok(msg) = send(&answer) {
+                    let _ = write.write_all(msg.as_bytes()).await;
+                }
+            });
+        }
+    }))
+}
+
+#[cfg(not(unix))]
+fn control_socket(_: &Arc<Store>, _: Arc<Node>) -> Result<tokio::task::JoinHandle<()>> {
+    Ok(tokio::spawn(async {}))
+}
+
+/// `rapport pair invite` while `serve` holds the store: asks it through its control socket.
+#[cfg(unix)]
+pub fn invite_via_running_node(dir: &std::path::Path, wait: u64) -> Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let path = dir.join(CONTROL_SOCKET);
+    runtime()?.block_on(async move {
+        let stream = tokio::net::UnixStream::connect(&path)
+            .await
+            .with_context(|| format!("the store is in use and {} does not answer", path.display()))?;
+        let (read, mut write) = stream.into_split();
+        let req = serde_json::to_string(&Control::Invite { ttl: wait })? + "\n";
+        write.write_all(req.as_bytes()).await?;
+        let mut lines = BufReader::new(read).lines();
+        let mut ticket_seen = false;
+        while let Some(line) = lines.next_line().await? {
+            match serde_json::from_str::<Control>(&line)? {
+                Control::Ticket { ticket } => {
+                    println!("{ticket}");
+                    let _ = std::io::stdout().flush();
+                    eprintln!("waiting up to {wait} s (through the running `rapport serve`): on the new device run `rapport pair join <ticket>`");
+                    ticket_seen = true;
+                }
+                Control::Paired { id, name } => {
+                    let _ = writeln!(std::io::stdout(), "paired with {name} ({id})");
+                    return Ok(());
+                }
+                Control::Expired => bail!("nobody joined within {wait} s; the ticket has expired"),
+                Control::Invite { .. } => {}
+            }
+        }
+        if ticket_seen {
+            bail!("the running node stopped before anyone joined")
+        }
+        bail!("the running node gave no ticket")
+    })
+}
+
+#[cfg(not(unix))]
+pub fn invite_via_running_node(_: &std::path::Path, _: u64) -> Result<()> {
+    bail!("the store is in use; stop the running Rapport first")
 }
 
 /// `rapport pair invite`.

@@ -212,9 +212,17 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Serve { bind, interval } => {
             crate::net::serve(open(&cli, "serve")?, *bind, *interval)
         }
-        Command::Pair(PairCmd::Invite { wait, bind }) => {
-            crate::net::invite(open(&cli, "pair invite")?, *bind, *wait)
-        }
+        Command::Pair(PairCmd::Invite { wait, bind }) => match open(&cli, "pair invite") {
+            Ok(store) => crate::net::invite(store, *bind, *wait),
+            // A running `serve` holds the store: ask it to make the invite.
+            Err(e)
+                if e.downcast_ref::<rapport_store::StoreError>()
+                    .is_some_and(|e| matches!(e, rapport_store::StoreError::InUse { .. })) =>
+            {
+                crate::net::invite_via_running_node(&data_dir(&cli)?, *wait)
+            }
+            Err(e) => Err(e),
+        },
         Command::Pair(PairCmd::Join { ticket, bind }) => {
             crate::net::join(open(&cli, "pair join")?, *bind, ticket)
         }

@@ -205,3 +205,23 @@ fn a_peer_killed_mid_sync_leaves_both_stores_consistent() {
     );
     assert!(ok(b, &["check"]).contains(" 0 problems"));
 }
+
+#[test]
+fn pair_invite_goes_through_a_running_serve() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let (a, b) = (a.path(), b.path());
+    ok(a, &["customer", "add", "--name", "Served Ltd"]);
+    let bind_a = format!("127.0.0.1:{}", free_port());
+    let mut server = spawn(a, &["serve", "--bind", &bind_a, "--interval", "3600"]);
+    assert!(first_line(&mut server).starts_with("serving as"));
+    // The store is held by `serve`; `pair invite` asks it for the ticket instead.
+    let mut inviter = spawn(a, &["pair", "invite", "--wait", "60"]);
+    let ticket = first_line(&mut inviter);
+    assert!(ticket.starts_with("rapport1"), "{ticket}");
+    ok(b, &["pair", "join", &ticket, "--bind", "127.0.0.1:0"]);
+    assert!(inviter.wait().unwrap().success());
+    assert_eq!(names(b), vec!["Served Ltd"]);
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
