@@ -95,40 +95,55 @@ impl EndpointHooks for TeamHook {
     }
 }
 
-async fn write_frame(send: &mut SendStream, frame: &Frame) -> Result<u64, SyncError> {
-    let bytes = frame.encode()?;
+/// Writes one length-delimited message: a 4-byte big-endian length, then the bytes. Returns
+/// the bytes written.
+pub(crate) async fn write_delimited(send: &mut SendStream, bytes: &[u8]) -> Result<u64, SyncError> {
     let len =
-        u32::try_from(bytes.len()).map_err(|_| SyncError::Protocol("frame too large".into()))?;
+        u32::try_from(bytes.len()).map_err(|_| SyncError::Protocol("message too large".into()))?;
     send.write_all(&len.to_be_bytes())
         .await
         .map_err(|e| SyncError::Transport(e.to_string()))?;
-    send.write_all(&bytes)
+    send.write_all(bytes)
         .await
         .map_err(|e| SyncError::Transport(e.to_string()))?;
     Ok(bytes.len() as u64 + 4)
 }
 
-async fn read_frame(recv: &mut RecvStream) -> Result<(Frame, u64), SyncError> {
+/// Reads one length-delimited message of at most `max` bytes, within [`FRAME_TIMEOUT`]. A
+/// larger announced length is refused before anything is allocated.
+pub(crate) async fn read_delimited(
+    recv: &mut RecvStream,
+    max: usize,
+) -> Result<Vec<u8>, SyncError> {
     let read = async {
         let mut len = [0u8; 4];
         recv.read_exact(&mut len)
             .await
             .map_err(|e| SyncError::Transport(e.to_string()))?;
         let len = u32::from_be_bytes(len) as usize;
-        if len > MAX_FRAME {
+        if len > max {
             return Err(SyncError::Protocol(format!(
-                "peer announced a {len}-byte frame (limit {MAX_FRAME})"
+                "peer announced a {len}-byte message (limit {max})"
             )));
         }
         let mut buf = vec![0u8; len];
         recv.read_exact(&mut buf)
             .await
             .map_err(|e| SyncError::Transport(e.to_string()))?;
-        Ok((Frame::decode(&buf)?, len as u64 + 4))
+        Ok(buf)
     };
     tokio::time::timeout(FRAME_TIMEOUT, read)
         .await
         .map_err(|_| SyncError::Transport(format!("peer sent nothing for {FRAME_TIMEOUT:?}")))?
+}
+
+async fn write_frame(send: &mut SendStream, frame: &Frame) -> Result<u64, SyncError> {
+    write_delimited(send, &frame.encode()?).await
+}
+
+async fn read_frame(recv: &mut RecvStream) -> Result<(Frame, u64), SyncError> {
+    let buf = read_delimited(recv, MAX_FRAME).await?;
+    Ok((Frame::decode(&buf)?, buf.len() as u64 + 4))
 }
 
 /// Store calls do disk IO; run them off the async worker without moving the borrow.

@@ -24,7 +24,7 @@ use rapport_store::Store;
 use serde::{Deserialize, Serialize};
 
 use crate::SyncError;
-use crate::net::Members;
+use crate::net::{Members, read_delimited, write_delimited};
 
 /// ALPN of the pairing protocol, version 1.
 pub const PAIR_ALPN: &[u8] = b"rapport/pair/1";
@@ -130,38 +130,13 @@ enum PairMsg {
 
 async fn send_msg(send: &mut iroh::endpoint::SendStream, msg: &PairMsg) -> Result<(), SyncError> {
     let bytes = postcard::to_stdvec(msg).map_err(|e| SyncError::Protocol(e.to_string()))?;
-    let len =
-        u32::try_from(bytes.len()).map_err(|_| SyncError::Protocol("message too large".into()))?;
-    send.write_all(&len.to_be_bytes())
-        .await
-        .map_err(|e| SyncError::Transport(e.to_string()))?;
-    send.write_all(&bytes)
-        .await
-        .map_err(|e| SyncError::Transport(e.to_string()))
+    write_delimited(send, &bytes).await.map(|_| ())
 }
 
 async fn read_msg(recv: &mut iroh::endpoint::RecvStream) -> Result<PairMsg, SyncError> {
-    let read = async {
-        let mut len = [0u8; 4];
-        recv.read_exact(&mut len)
-            .await
-            .map_err(|e| SyncError::Transport(e.to_string()))?;
-        let len = u32::from_be_bytes(len) as usize;
-        if len > MAX_PAIR_MSG {
-            return Err(SyncError::Protocol(format!(
-                "pairing message of {len} bytes"
-            )));
-        }
-        let mut buf = vec![0u8; len];
-        recv.read_exact(&mut buf)
-            .await
-            .map_err(|e| SyncError::Transport(e.to_string()))?;
-        postcard::from_bytes(&buf)
-            .map_err(|e| SyncError::Protocol(format!("malformed pairing message: {e}")))
-    };
-    tokio::time::timeout(Duration::from_secs(30), read)
-        .await
-        .map_err(|_| SyncError::Transport("the other device did not answer".into()))?
+    let buf = read_delimited(recv, MAX_PAIR_MSG).await?;
+    postcard::from_bytes(&buf)
+        .map_err(|e| SyncError::Protocol(format!("malformed pairing message: {e}")))
 }
 
 /// Serves `rapport/pair/1`.

@@ -87,13 +87,29 @@ pub(crate) fn median_ms(runs: usize, mut f: impl FnMut() -> Result<()>) -> Resul
     Ok(times[times.len() / 2])
 }
 
+/// Prints a table's title and header (one column per size) and returns the row printer:
+/// `line(label, cell)` prints `label` and `cell(row)` for each size's row.
+pub(crate) fn table<'a, R>(
+    title: &str,
+    sizes: &[usize],
+    rows: &'a [R],
+) -> impl Fn(&str, &dyn Fn(&R) -> String) + 'a {
+    println!("\n### {title}\n");
+    let head: Vec<String> = sizes.iter().map(|n| format!("{n} customers")).collect();
+    println!("| | {} |", head.join(" | "));
+    println!("|---|{}", "---|".repeat(sizes.len()));
+    move |label, cell| {
+        let cells: Vec<String> = rows.iter().map(cell).collect();
+        println!("| {label} | {} |", cells.join(" | "));
+    }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted.get(i).copied().unwrap_or(f64::NAN)
 }
 
 struct StoreRow {
-    n: usize,
     gen_per_s: f64,
     first_page_ms: f64,
     naive_ms: f64,
@@ -199,7 +215,6 @@ fn store_one(n: usize) -> Result<StoreRow> {
     let kb_compacted = size(&file)?;
 
     Ok(StoreRow {
-        n,
         gen_per_s,
         first_page_ms,
         naive_ms,
@@ -215,14 +230,7 @@ fn store_one(n: usize) -> Result<StoreRow> {
 
 fn store(sizes: &[usize]) -> Result<()> {
     let rows: Vec<StoreRow> = sizes.iter().map(|n| store_one(*n)).collect::<Result<_>>()?;
-    println!("\n### store (release build)\n");
-    let head: Vec<String> = rows.iter().map(|r| format!("{} customers", r.n)).collect();
-    println!("| | {} |", head.join(" | "));
-    println!("|---|{}", "---|".repeat(rows.len()));
-    let line = |label: &str, f: &dyn Fn(&StoreRow) -> String| {
-        let cells: Vec<String> = rows.iter().map(f).collect();
-        println!("| {label} | {} |", cells.join(" | "));
-    };
+    let line = crate::table("store (release build)", sizes, &rows);
     line(
         "demo generation (generate + durable write, batches of 500)",
         &|r| format!("{:.0} customers/s", r.gen_per_s),

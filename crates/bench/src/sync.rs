@@ -16,7 +16,6 @@ use rapport_sync::sync_local;
 use crate::{fill, median_ms};
 
 struct Row {
-    n: usize,
     initial_ms: f64,
     initial_bytes: u64,
     doc_bytes: u64,
@@ -171,7 +170,6 @@ fn one(n: usize) -> Result<Row> {
     let pick = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
 
     Ok(Row {
-        n,
         initial_ms,
         initial_bytes: initial.bytes_sent + initial.bytes_received,
         doc_bytes,
@@ -200,14 +198,11 @@ fn kib(b: u64) -> String {
 /// Prints the sync table for `sizes`.
 pub fn run(sizes: &[usize]) -> Result<()> {
     let rows: Vec<Row> = sizes.iter().map(|n| one(*n)).collect::<Result<_>>()?;
-    println!("\n### sync (two stores in one process, frames encoded as on the wire)\n");
-    let head: Vec<String> = rows.iter().map(|r| format!("{} customers", r.n)).collect();
-    println!("| | {} |", head.join(" | "));
-    println!("|---|{}", "---|".repeat(rows.len()));
-    let line = |label: &str, f: &dyn Fn(&Row) -> String| {
-        let cells: Vec<String> = rows.iter().map(f).collect();
-        println!("| {label} | {} |", cells.join(" | "));
-    };
+    let line = crate::table(
+        "sync (two stores in one process, frames encoded as on the wire)",
+        sizes,
+        &rows,
+    );
     line("initial sync into an empty store: time", &|r| {
         format!("{:.1} s", r.initial_ms / 1e3)
     });

@@ -12,7 +12,6 @@ use crate::{fill, median_ms, today};
 
 /// Figures for one size.
 struct Row {
-    n: usize,
     decode_ms: f64,
     analyse_ms: f64,
     naive_ms: f64,
@@ -52,7 +51,6 @@ fn one(n: usize) -> Result<Row> {
         "the naive path computed something else"
     );
     Ok(Row {
-        n,
         decode_ms,
         analyse_ms,
         naive_ms,
@@ -62,14 +60,7 @@ fn one(n: usize) -> Result<Row> {
 /// Prints the value table for `sizes`.
 pub fn run(sizes: &[usize]) -> Result<()> {
     let rows: Vec<Row> = sizes.iter().map(|n| one(*n)).collect::<Result<_>>()?;
-    println!("\n### value (recompute everything, release build)\n");
-    let head: Vec<String> = rows.iter().map(|r| format!("{} customers", r.n)).collect();
-    println!("| | {} |", head.join(" | "));
-    println!("|---|{}", "---|".repeat(rows.len()));
-    let line = |label: &str, f: &dyn Fn(&Row) -> String| {
-        let cells: Vec<String> = rows.iter().map(f).collect();
-        println!("| {label} | {} |", cells.join(" | "));
-    };
+    let line = crate::table("value (recompute everything, release build)", sizes, &rows);
     line("analyse (in-memory summaries), median of 5", &|r| {
         format!("{:.1} ms", r.analyse_ms)
     });
