@@ -205,7 +205,9 @@ impl ProtocolHandler for SyncHandler {
     }
 }
 
-/// A device on the network: its endpoint, the sync handler and the team's members.
+/// A device on the network: its endpoint, the sync and pairing handlers, and the team's
+/// members. Needs a multi-threaded tokio runtime: store calls (disk IO) run in
+/// `block_in_place` so they never stall other connections.
 pub struct Node {
     router: Router,
     store: Arc<Store>,
