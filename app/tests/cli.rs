@@ -3,36 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
+use common::{json, ok, rapport};
 use rapport_store::{OpenOptions, Store};
 use serde_json::Value;
-
-fn rapport(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rapport"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("RAPPORT_DATA_DIR")
-        .output()
-        .expect("run rapport")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = rapport(dir, args);
-    assert!(
-        out.status.success(),
-        "rapport {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
-
-fn json(dir: &Path, args: &[&str]) -> Value {
-    serde_json::from_str(&ok(dir, args)).expect("valid JSON")
-}
 
 /// Everything a script could observe about the store.
 fn snapshot(dir: &Path) -> (Value, Value, Value) {

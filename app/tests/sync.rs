@@ -3,37 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
-fn rapport(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rapport"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("RAPPORT_DATA_DIR")
-        .output()
-        .expect("run rapport")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = rapport(dir, args);
-    assert!(
-        out.status.success(),
-        "rapport {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(dir: &Path, args: &[&str]) -> Value {
-    serde_json::from_str(&ok(dir, args)).unwrap()
-}
+use common::{json, ok, rapport};
 
 /// A loopback port that is free right now (QUIC uses UDP; a TCP probe is a good enough hint).
 fn free_port() -> u16 {

@@ -1,0 +1,35 @@
+//! Helpers shared by the process tests: run the real `rapport` binary against a data directory.
+
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// Runs `rapport --data-dir DIR ARGS...` and returns what it did.
+pub fn rapport(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("RAPPORT_DATA_DIR")
+        .output()
+        .expect("run rapport")
+}
+
+/// Runs it and insists on success; returns stdout.
+pub fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = rapport(dir, args);
+    assert!(
+        out.status.success(),
+        "rapport {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// Runs it and parses stdout as JSON.
+pub fn json(dir: &Path, args: &[&str]) -> Value {
+    serde_json::from_str(&ok(dir, args)).expect("valid JSON")
+}
