@@ -12,6 +12,15 @@ pub struct Cli {
     #[arg(long, global = true, env = "RAPPORT_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// Open the app on generated demo data in a temporary store (no subcommand).
+    #[arg(long)]
+    pub demo: bool,
+
+    /// How many demo customers `--demo` generates.
+    #[arg(long, default_value_t = 2000, requires = "demo")]
+    pub demo_customers: usize,
+
+    /// Without a subcommand, `rapport` opens the desktop app.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -109,6 +118,10 @@ pub enum DeviceCmd {
     /// Revoke a device (id, id prefix or name) for the whole team; every device that learns it
     /// refuses the revoked one from then on.
     Revoke { device: String },
+    /// Set a setting of this device only: `lan.discovery` (find team devices on the LAN by
+    /// mDNS, default on), `lan.advertise` (announce this device on the LAN, default on),
+    /// `net.relays` (public relays and DNS lookup, default off). Values: on, off.
+    Set { key: String, value: String },
 }
 
 #[derive(Subcommand, Debug)]

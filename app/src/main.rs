@@ -1,8 +1,9 @@
 //! # rapport: the binary
 //!
-//! Command-line front end over `rapport-store` and `rapport-sync` (the desktop app will live
-//! here too). This crate parses, dispatches and formats; rules live in `rapport-model` and
-//! `rapport-value`, storage in `rapport-store`, networking in `rapport-sync`.
+//! Command-line front end over `rapport-store` and `rapport-sync`; with no subcommand it opens
+//! the desktop app (`rapport::gui`). This crate parses, dispatches and formats; rules live in
+//! `rapport-model`, `rapport-value` and `rapport-query`, storage in `rapport-store`,
+//! networking in `rapport-sync`.
 //!
 //! Errors print one line on stderr (`error: ...`) and exit with status 1; usage errors exit
 //! with status 2 (clap).

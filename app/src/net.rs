@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use rapport_store::Store;
-use rapport_sync::net::{Node, member_addr};
+use rapport_sync::net::{NetConfig, Node, member_addr};
 use rapport_sync::pair::Invite;
 use serde::Serialize;
 
@@ -25,6 +25,14 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("could not start the async runtime")
 }
 
+/// Binds this device's node as its settings say (mDNS, relays).
+async fn spawn_node(store: &Arc<Store>, bind: SocketAddr) -> Result<Node> {
+    let config = NetConfig::from_store(store, bind)?;
+    Node::spawn_configured(store.clone(), config)
+        .await
+        .with_context(|| format!("could not listen on {bind}"))
+}
+
 /// This device's network id (its public key), derived from the store's device secret.
 pub fn device_id(store: &Store) -> String {
     rapport_sync::net::device_id(store).to_string()
@@ -34,11 +42,7 @@ pub fn device_id(store: &Store) -> String {
 pub fn serve(store: Store, bind: SocketAddr, interval: u64) -> Result<()> {
     let store = Arc::new(store);
     runtime()?.block_on(async move {
-        let node = Arc::new(
-            Node::spawn(store.clone(), bind)
-                .await
-                .with_context(|| format!("could not listen on {bind}"))?,
-        );
+        let node = Arc::new(spawn_node(&store, bind).await?);
         node.announce()?;
         // Whatever arrives from one peer is passed on to the others right away.
         node.enable_push(Duration::from_millis(250));
@@ -214,9 +218,7 @@ pub fn invite_via_running_node(_: &std::path::Path, _: u64) -> Result<()> {
 pub fn invite(store: Store, bind: SocketAddr, wait: u64) -> Result<()> {
     let store = Arc::new(store);
     runtime()?.block_on(async move {
-        let node = Node::spawn(store.clone(), bind)
-            .await
-            .with_context(|| format!("could not listen on {bind}"))?;
+        let node = spawn_node(&store, bind).await?;
         node.announce()?;
         let known: std::collections::HashSet<String> =
             store.team()?.into_iter().map(|m| m.id).collect();
@@ -267,7 +269,7 @@ pub fn join(store: Store, bind: SocketAddr, ticket: &str) -> Result<()> {
     let invite = Invite::decode(ticket)?;
     let store = Arc::new(store);
     runtime()?.block_on(async move {
-        let node = Node::spawn(store.clone(), bind).await?;
+        let node = spawn_node(&store, bind).await?;
         let (name, traffic) = node.join(&invite).await?;
         println!(
             "paired with {name}; first sync brought {} documents",
@@ -282,7 +284,11 @@ pub fn join(store: Store, bind: SocketAddr, ticket: &str) -> Result<()> {
 pub fn sync_once(store: Store, bind: SocketAddr) -> Result<()> {
     let store = Arc::new(store);
     runtime()?.block_on(async move {
-        let node = Node::spawn(store.clone(), bind).await?;
+        let node = spawn_node(&store, bind).await?;
+        if node.config().lan_discovery {
+            // Give mDNS a moment to find team devices on the LAN.
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+        }
         let results = node.sync_all(SESSION_TIMEOUT).await;
         if results.is_empty() {
             eprintln!(
@@ -320,6 +326,8 @@ struct PeerRow {
     online: Option<bool>,
     last_synced: Option<String>,
     last_error: Option<String>,
+    /// Customer documents written here since the last session with this device.
+    pending_changes: u64,
 }
 
 /// `rapport peers`.
@@ -350,11 +358,17 @@ pub fn peers(store: Store, json: bool, probe: bool) -> Result<()> {
         .zip(online)
         .map(|(m, online)| {
             let state = store.peer_state(&m.id).unwrap_or_default();
+            let address_kind = match state.address_kind.as_deref() {
+                Some("lan") => "lan",
+                Some("relay") => "relay",
+                _ => "direct",
+            };
             PeerRow {
+                pending_changes: store.pending_for(&m.id).unwrap_or(0),
                 id: m.id.clone(),
                 name: m.name.clone(),
                 addrs: m.addrs.clone(),
-                address_kind: "direct",
+                address_kind,
                 revoked: m.revoked,
                 online,
                 last_synced: state.last_synced.map(|t| t.to_rfc3339()),
@@ -379,12 +393,14 @@ pub fn peers(store: Store, json: bool, probe: bool) -> Result<()> {
             }
         };
         println!(
-            "{}  {:<20} {:<8} {:<24} last synced {}",
+            "{}  {:<20} {:<8} {:<6} {:<24} last synced {}, {} pending",
             &r.id[..12.min(r.id.len())],
             r.name,
             state,
+            r.address_kind,
             r.addrs.join(","),
-            r.last_synced.as_deref().unwrap_or("never")
+            r.last_synced.as_deref().unwrap_or("never"),
+            r.pending_changes
         );
     }
     Ok(())
@@ -416,4 +432,32 @@ pub fn revoke(store: Store, query: &str) -> Result<()> {
         m.name, m.id
     );
     Ok(())
+}
+
+/// `rapport device set KEY VALUE`: a network setting of this device.
+pub fn set_device_setting(store: &Store, key: &str, value: &str) -> Result<()> {
+    use rapport_sync::net::{DEVICE_SETTINGS, parse_flag};
+    if !DEVICE_SETTINGS.iter().any(|(k, _, _)| *k == key) {
+        let known: Vec<&str> = DEVICE_SETTINGS.iter().map(|(k, _, _)| *k).collect();
+        bail!(
+            "unknown device setting `{key}` (known: {})",
+            known.join(", ")
+        );
+    }
+    let on = parse_flag(value)
+        .ok_or_else(|| anyhow!("device setting `{key}`: `{value}` is not on or off"))?;
+    store.set_device_setting(key, Some(if on { "on" } else { "off" }))?;
+    Ok(())
+}
+
+/// This device's network settings with defaults filled in, in a stable order.
+pub fn device_settings(store: &Store) -> Result<std::collections::BTreeMap<String, String>> {
+    let mut out = std::collections::BTreeMap::new();
+    for (key, default, _) in rapport_sync::net::DEVICE_SETTINGS {
+        let v = store
+            .device_setting(key)?
+            .unwrap_or_else(|| if default { "on" } else { "off" }.to_string());
+        out.insert(key.to_string(), v);
+    }
+    Ok(out)
 }

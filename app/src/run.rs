@@ -79,12 +79,35 @@ fn item_edit<T>(v: Option<T>, f: impl FnOnce(T) -> Edit, out: &mut Vec<Edit>) {
     }
 }
 
+/// `rapport` with no subcommand: the desktop app, on the store or on demo data.
+fn app(cli: &Cli) -> Result<()> {
+    let mut options = rapport::gui::Options::default();
+    let mut _demo_dir = None;
+    let dir = if cli.demo {
+        let tmp = tempfile::Builder::new()
+            .prefix("rapport-demo-")
+            .tempdir()
+            .context("could not create a temporary demo store")?;
+        let path = tmp.path().to_path_buf();
+        eprintln!(
+            "demo store in {} (deleted when the app closes)",
+            path.display()
+        );
+        _demo_dir = Some(tmp);
+        options.demo = Some(cli.demo_customers);
+        // The demo store is not a team device: no sync.
+        options.network = false;
+        path
+    } else {
+        data_dir(cli)?
+    };
+    rapport::gui::run(rapport::gui::Source::Dir(dir), options)
+}
+
 /// Runs one command. Errors bubble up to `main`, which prints one line and exits non-zero.
 pub fn run(cli: Cli) -> Result<()> {
     let Some(command) = &cli.command else {
-        bail!(
-            "the desktop app is not part of this build yet; use a subcommand (see `rapport --help`)"
-        );
+        return app(&cli);
     };
     match command {
         Command::Customer(c) => customer(&cli, c.as_ref()),
@@ -198,14 +221,23 @@ pub fn run(cli: Cli) -> Result<()> {
             match action {
                 Some(DeviceCmd::Rename { name }) => store.set_device_name(name)?,
                 Some(DeviceCmd::Revoke { device }) => return crate::net::revoke(store, device),
+                Some(DeviceCmd::Set { key, value }) => {
+                    crate::net::set_device_setting(&store, key, value)?
+                }
                 None => {}
             }
             let d = store.device().clone();
             let id = crate::net::device_id(&store);
+            let settings = crate::net::device_settings(&store)?;
             if *json {
-                output::json(&serde_json::json!({"id": id, "name": d.name, "actor": d.actor}))
+                output::json(&serde_json::json!({
+                    "id": id, "name": d.name, "actor": d.actor, "settings": settings,
+                }))
             } else {
                 println!("{id}  {}", d.name);
+                for (k, v) in &settings {
+                    println!("  {k:<14} {v}");
+                }
                 Ok(())
             }
         }

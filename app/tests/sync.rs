@@ -28,6 +28,7 @@ fn spawn(dir: &Path, args: &[&str]) -> Child {
         .arg(dir)
         .args(args)
         .env_remove("RAPPORT_DATA_DIR")
+        .env("RAPPORT_LAN_DISCOVERY", "off")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -139,6 +140,7 @@ fn a_peer_killed_mid_sync_leaves_both_stores_consistent() {
         .arg("--data-dir")
         .arg(b)
         .args(["pair", "join", &ticket, "--bind", "127.0.0.1:0"])
+        .env("RAPPORT_LAN_DISCOVERY", "off")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -202,4 +204,132 @@ fn pair_invite_goes_through_a_running_serve() {
     assert_eq!(names(b), vec!["Served Ltd"]);
     server.kill().unwrap();
     server.wait().unwrap();
+}
+
+/// Runs `serve` on each of `dirs` (at the given binds) for a few seconds, then stops them all.
+fn serve_round(dirs: &[(&Path, &str)]) {
+    let mut servers: Vec<Child> = dirs
+        .iter()
+        .map(|(d, bind)| spawn(d, &["serve", "--bind", bind, "--interval", "1"]))
+        .collect();
+    for s in &mut servers {
+        assert!(first_line(s).starts_with("serving as"));
+    }
+    std::thread::sleep(Duration::from_secs(4));
+    for mut s in servers {
+        s.kill().unwrap();
+        s.wait().unwrap();
+    }
+}
+
+fn customer(dir: &Path, name: &str) -> serde_json::Value {
+    json(dir, &["customer", "show", name, "--json"])
+}
+
+#[test]
+fn three_serve_processes_converge_through_the_office() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let c = tempfile::tempdir().unwrap();
+    let (a, b, c) = (a.path(), b.path(), c.path());
+    ok(a, &["device", "rename", "Office"]);
+    ok(b, &["device", "rename", "Laptop B"]);
+    ok(c, &["device", "rename", "Laptop C"]);
+    ok(a, &["customer", "add", "--name", "Shared Customer"]);
+    let bind_a = format!("127.0.0.1:{}", free_port());
+    // B and C each pair with the office only.
+    for joiner in [b, c] {
+        let mut inviter = spawn(a, &["pair", "invite", "--wait", "60", "--bind", &bind_a]);
+        let ticket = first_line(&mut inviter);
+        ok(joiner, &["pair", "join", &ticket, "--bind", "127.0.0.1:0"]);
+        assert!(inviter.wait().unwrap().success());
+    }
+    // C knows B only from the office's team document; they never met.
+    assert!(names(c).contains(&"Shared Customer".to_string()));
+
+    // Offline, B and C edit the same customer (different fields) and add their own.
+    ok(
+        b,
+        &[
+            "customer",
+            "edit",
+            "Shared Customer",
+            "--industry",
+            "Optics",
+        ],
+    );
+    ok(b, &["customer", "add", "--name", "From B"]);
+    ok(
+        c,
+        &[
+            "customer",
+            "edit",
+            "Shared Customer",
+            "--address",
+            "Hauptstraße 1, Köln",
+        ],
+    );
+    ok(c, &["customer", "add", "--name", "From C"]);
+    ok(c, &["customer", "delete", "From C"]);
+    ok(c, &["customer", "add", "--name", "Also From C"]);
+    let peers_b = json(b, &["peers", "--json", "--no-probe"]);
+    let office = peers_b
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Office")
+        .unwrap();
+    assert_eq!(
+        office["pending_changes"], 2,
+        "B edited one customer and added one since it last synced: {peers_b}"
+    );
+
+    // All three run as headless peers until they converge (each round restarts them, as a
+    // laptop that comes and goes would).
+    let binds: Vec<String> = (0..3)
+        .map(|_| format!("127.0.0.1:{}", free_port()))
+        .collect();
+    let dirs = [
+        (a, bind_a.as_str()),
+        (b, binds[1].as_str()),
+        (c, binds[2].as_str()),
+    ];
+    let want = vec![
+        "Also From C".to_string(),
+        "From B".to_string(),
+        "Shared Customer".to_string(),
+    ];
+    let mut rounds = 0;
+    while rounds < 5 {
+        rounds += 1;
+        serve_round(&dirs);
+        if [a, b, c].iter().all(|d| names(d) == want) {
+            break;
+        }
+    }
+    for d in [a, b, c] {
+        assert_eq!(names(d), want, "converged after {rounds} rounds");
+        let s = customer(d, "Shared Customer");
+        assert_eq!(s["industry"], "Optics", "{s}");
+        assert_eq!(s["address"], "Hauptstraße 1, Köln", "{s}");
+        // The delete made on C is a tombstone everywhere, not resurrected by anyone.
+        let deleted = json(d, &["customer", "list", "--deleted", "--json"]);
+        assert!(deleted.to_string().contains("From C"), "{deleted}");
+        assert!(ok(d, &["check"]).contains(" 0 problems"));
+    }
+    // Nothing is pending for B towards the office after converging.
+    let peers_b = json(b, &["peers", "--json", "--no-probe"]);
+    let office = peers_b
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Office")
+        .unwrap();
+    assert_eq!(office["address_kind"], "direct");
+    assert!(office["last_synced"].is_string());
+    // B knows C (learned through the office's team document).
+    assert!(
+        peers_b.to_string().contains("Laptop C"),
+        "B learned of C through the office: {peers_b}"
+    );
 }

@@ -14,12 +14,15 @@
 //!   decoding every frame as the network would (tests and the benchmark use it).
 //!
 //! - [`net`]: the iroh transport: a [`net::Node`] per device serving `rapport/sync/1`, with
-//!   a handshake hook that admits only team [`net::Members`].
+//!   a handshake hook that admits only team [`net::Members`]; LAN discovery by mDNS, direct
+//!   addresses from the team document, opt-in relays ([`net::NetConfig`]); live push after
+//!   every change, and retry with backoff for peers that did not answer.
 //!
 //! - [`pair`]: invite tickets and the `rapport/pair/1` handshake that adds a device to the
 //!   team document on both sides.
 //!
-//! Not built yet (the rest of the sync issue): LAN discovery, live push from the change feed, the team settings document in the session, and the CLI commands.
+//! The crate never reads a customer: the store validates what arrives
+//! ([`rapport_store::Store::apply_remote_many`]) and the CLI and app drive [`net::Node`].
 
 pub mod net;
 pub mod pair;
@@ -158,6 +161,8 @@ pub struct Traffic {
     pub frames: u64,
     pub initiator: Stats,
     pub responder: Stats,
+    /// How the peer was reached (`lan`, `direct`, `relay`); empty in process.
+    pub via: &'static str,
 }
 
 /// Runs one whole session between `initiator` and `responder` in this process, encoding and

@@ -8,13 +8,19 @@
 //! - [`TeamHook`] closes every connection whose endpoint id is not a current member
 //!   ([`Members`]) right after the handshake, before any stream is accepted, so a stranger
 //!   reads and writes nothing.
-//! - Relays and address lookup are off ([`presets::Minimal`]): peers are dialled at direct
-//!   addresses. (Discovery on the LAN and opt-in relays come with the rest of the sync issue.)
+//! - Finding peers ([`NetConfig`]): direct `ip:port` addresses that every device records in
+//!   the team document; mDNS on the local network (service `_rapport-v1._udp.local`, so
+//!   other iroh apps stay out), on by default, advertising optional; n0's public relays and
+//!   DNS lookup only when the device opts in (they are central services). A team device seen
+//!   on the LAN is synced with at once, so devices resync when they meet again.
+//! - A peer that did not answer is retried with exponential backoff ([`BACKOFF_MAX`]), so an
+//!   absent laptop costs nothing and a returning one is picked up within minutes (at once on
+//!   the LAN).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use iroh::endpoint::{
     AfterHandshakeOutcome, Connection, EndpointHooks, RecvStream, SendStream, presets,
@@ -32,6 +38,138 @@ pub const SYNC_ALPN: &[u8] = b"rapport/sync/1";
 pub const FRAME_TIMEOUT: Duration = Duration::from_secs(30);
 /// QUIC close code for a device that is not (or no longer) a team member.
 pub const CLOSE_NOT_MEMBER: u32 = 403;
+/// mDNS service name: `_rapport-v1._udp.local`.
+pub const MDNS_SERVICE: &str = "rapport-v1";
+/// First retry delay after a failed session; doubles per failure up to [`BACKOFF_MAX`].
+pub const BACKOFF_START: Duration = Duration::from_secs(2);
+/// Longest wait between retries of an unreachable peer.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(300);
+
+/// Device setting: find team devices on the local network (`on`/`off`, default `on`).
+pub const SETTING_LAN_DISCOVERY: &str = "lan.discovery";
+/// Device setting: announce this device on the local network (`on`/`off`, default `on`).
+pub const SETTING_LAN_ADVERTISE: &str = "lan.advertise";
+/// Device setting: use n0's public relays and DNS lookup (`on`/`off`, default `off`).
+pub const SETTING_INTERNET: &str = "net.relays";
+/// The device settings this crate reads, with their defaults.
+pub const DEVICE_SETTINGS: [(&str, bool, &str); 3] = [
+    (
+        SETTING_LAN_DISCOVERY,
+        true,
+        "find team devices on the local network (mDNS)",
+    ),
+    (
+        SETTING_LAN_ADVERTISE,
+        true,
+        "announce this device on the local network (its id and addresses)",
+    ),
+    (
+        SETTING_INTERNET,
+        false,
+        "use public relays and DNS lookup to reach devices across the internet",
+    ),
+];
+
+/// How a device finds and reaches its peers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetConfig {
+    /// Where to listen (`0.0.0.0:0` for any port on every interface).
+    pub bind: SocketAddr,
+    /// Find team devices on the LAN by mDNS. Never on a loopback-only bind.
+    pub lan_discovery: bool,
+    /// Announce this device on the LAN (with `lan_discovery`).
+    pub lan_advertise: bool,
+    /// n0's public relays and DNS address lookup (central services: opt-in).
+    pub internet: bool,
+}
+
+impl NetConfig {
+    /// Direct addresses only: no mDNS, no relays (tests, probes).
+    pub fn direct(bind: SocketAddr) -> Self {
+        NetConfig {
+            bind,
+            lan_discovery: false,
+            lan_advertise: false,
+            internet: false,
+        }
+    }
+
+    /// This device's configuration from its settings (see [`DEVICE_SETTINGS`]). The
+    /// environment variable `RAPPORT_LAN_DISCOVERY=off` turns mDNS off whatever the setting
+    /// (scripts, tests).
+    pub fn from_store(store: &Store, bind: SocketAddr) -> Result<Self, SyncError> {
+        let flag = |key: &str, default: bool| -> Result<bool, SyncError> {
+            match store.device_setting(key)? {
+                None => Ok(default),
+                Some(v) => parse_flag(&v).ok_or_else(|| {
+                    SyncError::Protocol(format!(
+                        "device setting `{key}` is `{v}`; expected on or off"
+                    ))
+                }),
+            }
+        };
+        let env_off =
+            std::env::var("RAPPORT_LAN_DISCOVERY").is_ok_and(|v| parse_flag(&v) == Some(false));
+        Ok(NetConfig {
+            bind,
+            lan_discovery: flag(SETTING_LAN_DISCOVERY, true)? && !env_off,
+            lan_advertise: flag(SETTING_LAN_ADVERTISE, true)?,
+            internet: flag(SETTING_INTERNET, false)?,
+        })
+    }
+}
+
+/// `on`/`off` (also `true`/`false`, `yes`/`no`, `1`/`0`).
+pub fn parse_flag(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" => Some(true),
+        "off" | "false" | "no" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// Retry state of peers that did not answer.
+#[derive(Debug, Default)]
+struct Backoff(Mutex<HashMap<EndpointId, (u32, Instant)>>);
+
+impl Backoff {
+    fn due(&self, id: &EndpointId) -> bool {
+        self.0
+            .lock()
+            .map(|m| m.get(id).is_none_or(|(_, next)| Instant::now() >= *next))
+            .unwrap_or(true)
+    }
+
+    fn failed(&self, id: EndpointId) {
+        if let Ok(mut m) = self.0.lock() {
+            let n = m.get(&id).map_or(0, |(n, _)| *n);
+            let wait = BACKOFF_START
+                .saturating_mul(1u32 << n.min(16))
+                .min(BACKOFF_MAX);
+            m.insert(id, (n + 1, Instant::now() + wait));
+        }
+    }
+
+    fn reset(&self, id: &EndpointId) {
+        if let Ok(mut m) = self.0.lock() {
+            m.remove(id);
+        }
+    }
+}
+
+/// Team devices currently seen on the LAN, with the addresses they announced.
+#[derive(Clone, Debug, Default)]
+struct LanPeers(Arc<RwLock<HashMap<EndpointId, Vec<SocketAddr>>>>);
+
+impl LanPeers {
+    fn get(&self, id: &EndpointId) -> Vec<SocketAddr> {
+        self.0
+            .read()
+            .ok()
+            .and_then(|m| m.get(id).cloned())
+            .unwrap_or_default()
+    }
+}
 
 /// The devices allowed to connect, by endpoint id. Shared and updatable while running.
 #[derive(Clone, Debug, Default)]
@@ -216,6 +354,12 @@ pub struct Node {
     served: Arc<std::sync::atomic::AtomicU64>,
     watcher: tokio::task::JoinHandle<()>,
     push_slot: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    config: NetConfig,
+    lan: LanPeers,
+    lan_task: Option<tokio::task::JoinHandle<()>>,
+    /// Team devices newly seen on the LAN (the push task syncs with them at once).
+    met: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<EndpointId>>>,
+    backoff: Backoff,
 }
 
 impl Node {
@@ -224,10 +368,15 @@ impl Node {
     /// document lists and has not revoked, and follows that document as it changes (a
     /// revocation that arrives by sync takes effect at once).
     pub async fn spawn(store: Arc<Store>, bind: SocketAddr) -> Result<Node, SyncError> {
+        Self::spawn_configured(store, NetConfig::direct(bind)).await
+    }
+
+    /// Like [`Node::spawn`], finding peers as `config` says (mDNS, relays).
+    pub async fn spawn_configured(store: Arc<Store>, config: NetConfig) -> Result<Node, SyncError> {
         let members = Members::default();
         members.refresh_from(&store)?;
         let secret = SecretKey::from_bytes(&store.device_secret());
-        let mut node = Self::spawn_with(store.clone(), secret, bind, members.clone()).await?;
+        let mut node = Self::spawn_inner(store.clone(), secret, config, members.clone()).await?;
         let mut feed = store.subscribe();
         let weak = Arc::downgrade(&store);
         node.watcher = tokio::spawn(async move {
@@ -256,17 +405,53 @@ impl Node {
         bind: SocketAddr,
         members: Members,
     ) -> Result<Node, SyncError> {
-        let endpoint = Endpoint::builder(presets::Minimal)
+        Self::spawn_inner(store, secret, NetConfig::direct(bind), members).await
+    }
+
+    async fn spawn_inner(
+        store: Arc<Store>,
+        secret: SecretKey,
+        config: NetConfig,
+        members: Members,
+    ) -> Result<Node, SyncError> {
+        let transport = |e: &dyn std::fmt::Display| SyncError::Transport(e.to_string());
+        let builder = if config.internet {
+            Endpoint::builder(presets::N0)
+        } else {
+            Endpoint::builder(presets::Minimal)
+        };
+        let endpoint = builder
             .secret_key(secret)
             .clear_ip_transports()
-            .bind_addr(bind)
-            .map_err(|e| SyncError::Transport(e.to_string()))?
+            .bind_addr(config.bind)
+            .map_err(|e| transport(&e))?
             .hooks(TeamHook {
                 members: members.clone(),
             })
             .bind()
             .await
-            .map_err(|e| SyncError::Transport(e.to_string()))?;
+            .map_err(|e| transport(&e))?;
+        let lan = LanPeers::default();
+        let (met_tx, met_rx) = tokio::sync::mpsc::unbounded_channel();
+        let lan_task = if config.lan_discovery && !config.bind.ip().is_loopback() {
+            let mdns = iroh_mdns_address_lookup::MdnsAddressLookup::builder()
+                .service_name(MDNS_SERVICE)
+                .advertise(config.lan_advertise)
+                .build(endpoint.id())
+                .map_err(|e| transport(&e))?;
+            endpoint
+                .address_lookup()
+                .map_err(|e| transport(&e))?
+                .add(mdns.clone());
+            Some(tokio::spawn(watch_lan(
+                mdns,
+                lan.clone(),
+                members.clone(),
+                met_tx,
+            )))
+        } else {
+            None
+        };
         let invites = crate::pair::Invites::default();
         let served = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let router = Router::builder(endpoint)
@@ -295,7 +480,43 @@ impl Node {
             served,
             watcher: tokio::spawn(async {}),
             push_slot: std::sync::Mutex::new(None),
+            config,
+            lan,
+            lan_task,
+            met: std::sync::Mutex::new(Some(met_rx)),
+            backoff: Backoff::default(),
         })
+    }
+
+    /// How this node finds its peers.
+    pub fn config(&self) -> &NetConfig {
+        &self.config
+    }
+
+    /// Team devices currently seen on the LAN.
+    pub fn lan_peers(&self) -> Vec<EndpointId> {
+        self.lan
+            .0
+            .read()
+            .map(|m| m.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Where to dial team member `m`: the addresses in the team document plus any seen on
+    /// the LAN; with only an id when an address lookup (mDNS, DNS) may find it.
+    pub fn dial_addr(&self, m: &TeamMember) -> Option<EndpointAddr> {
+        let id: EndpointId = m.id.parse().ok()?;
+        let mut addrs: Vec<SocketAddr> = self.lan.get(&id);
+        addrs.extend(m.addrs.iter().filter_map(|a| a.parse::<SocketAddr>().ok()));
+        addrs.dedup();
+        let lookup = self.lan_task.is_some() || self.config.internet;
+        if addrs.is_empty() && !lookup {
+            return None;
+        }
+        Some(EndpointAddr::from_parts(
+            id,
+            addrs.into_iter().map(iroh::TransportAddr::Ip),
+        ))
     }
 
     pub fn endpoint(&self) -> &Endpoint {
@@ -344,20 +565,25 @@ impl Node {
         };
         let mut out = Vec::new();
         for m in team.into_iter().filter(|m| !m.revoked) {
-            let Some(addr) = member_addr(&m) else {
+            let Some(addr) = self.dial_addr(&m) else {
                 continue;
             };
-            if addr.id == me {
+            if addr.id == me || !self.backoff.due(&addr.id) {
                 continue;
             }
+            let peer = addr.id;
             let r = match tokio::time::timeout(timeout, self.sync_with(addr)).await {
                 Ok(r) => r,
                 Err(_) => Err(SyncError::Transport(format!(
                     "no answer within {timeout:?}"
                 ))),
             };
+            match &r {
+                Ok(_) => self.backoff.reset(&peer),
+                Err(_) => self.backoff.failed(peer),
+            }
             let outcome = match &r {
-                Ok(t) => Ok(t.initiator.docs_changed),
+                Ok(t) => Ok((t.initiator.docs_changed, t.via)),
                 Err(e) => Err(e.to_string()),
             };
             let store = self.store.clone();
@@ -416,7 +642,7 @@ impl Node {
         let traffic = self.sync_with(invite.inviter.clone()).await?;
         let store = self.store.clone();
         let received = traffic.initiator.docs_changed;
-        blocking(|| store.record_sync(&id, Ok(received)))?;
+        blocking(|| store.record_sync(&id, Ok((received, traffic.via))))?;
         Ok((name, traffic))
     }
 
@@ -428,11 +654,13 @@ impl Node {
                 peer.id
             )));
         }
+        let peer_id = peer.id;
         let conn = self
             .endpoint()
             .connect(peer, SYNC_ALPN)
             .await
             .map_err(|e| SyncError::Transport(e.to_string()))?;
+        let via = self.path_kind(&conn, &peer_id);
         let (mut send, mut recv) = conn
             .open_bi()
             .await
@@ -460,22 +688,63 @@ impl Node {
         let _ = tokio::time::timeout(Duration::from_secs(5), recv.read_to_end(64)).await;
         conn.close(0u32.into(), b"done");
         traffic.initiator = initiator.stats.clone();
+        traffic.via = via;
         Ok(traffic)
+    }
+
+    /// How `conn` reaches the peer: through a relay, or directly at an address the peer
+    /// announced on the LAN, or directly at another address.
+    fn path_kind(&self, conn: &Connection, peer: &EndpointId) -> &'static str {
+        let paths = conn.paths();
+        let selected = paths
+            .iter()
+            .find(|p| p.is_selected())
+            .or_else(|| paths.iter().next());
+        match selected {
+            Some(p) if p.is_relay() => "relay",
+            Some(p) => {
+                let lan = self.lan.get(peer);
+                match p.remote_addr() {
+                    iroh::TransportAddr::Ip(a) if lan.contains(a) => "lan",
+                    _ => "direct",
+                }
+            }
+            None => "direct",
+        }
     }
 
     /// Pushes changes as they happen: after any change to the store (a local edit, or
     /// documents received from one peer), waits `debounce` for more, then syncs with every
     /// reachable team device. Sessions that bring nothing new raise no further event, so this
     /// settles once the team has converged.
+    ///
+    /// A team device newly seen on the LAN is synced with at once, whatever its backoff.
     pub fn enable_push(self: &Arc<Self>, debounce: Duration) {
         let mut feed = self.store.subscribe();
+        let mut met = self.met.lock().ok().and_then(|mut m| m.take());
         let node = Arc::downgrade(self);
         let task = tokio::spawn(async move {
             use tokio::sync::broadcast::error::RecvError;
             loop {
-                match feed.recv().await {
-                    Ok(_) | Err(RecvError::Lagged(_)) => {}
-                    Err(RecvError::Closed) => break,
+                let lan_meet = async {
+                    match met.as_mut() {
+                        Some(rx) => rx.recv().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    ev = feed.recv() => match ev {
+                        Ok(_) | Err(RecvError::Lagged(_)) => {}
+                        Err(RecvError::Closed) => break,
+                    },
+                    id = lan_meet => match id {
+                        Some(id) => {
+                            if let Some(node) = node.upgrade() {
+                                node.backoff.reset(&id);
+                            }
+                        }
+                        None => met = None,
+                    },
                 }
                 tokio::time::sleep(debounce).await;
                 // Everything that arrived meanwhile is covered by the session below.
@@ -500,6 +769,9 @@ impl Node {
     /// Stops accepting and closes the endpoint.
     pub async fn shutdown(self) {
         self.watcher.abort();
+        if let Some(t) = &self.lan_task {
+            t.abort();
+        }
         if let Ok(mut slot) = self.push_slot.lock()
             && let Some(t) = slot.take()
         {
@@ -533,4 +805,42 @@ pub fn device_id(store: &Store) -> EndpointId {
 /// A fresh device key.
 pub fn new_secret_key() -> SecretKey {
     SecretKey::generate()
+}
+
+/// Follows mDNS: remembers where team devices are on the LAN and reports each one newly seen.
+async fn watch_lan(
+    mdns: iroh_mdns_address_lookup::MdnsAddressLookup,
+    lan: LanPeers,
+    members: Members,
+    met: tokio::sync::mpsc::UnboundedSender<EndpointId>,
+) {
+    use iroh_mdns_address_lookup::DiscoveryEvent;
+    use n0_future::StreamExt;
+    let mut events = mdns.subscribe().await;
+    while let Some(ev) = events.next().await {
+        match ev {
+            DiscoveryEvent::Discovered { endpoint_info, .. } => {
+                let id = endpoint_info.endpoint_id;
+                if !members.contains(&id) {
+                    continue;
+                }
+                let addrs: Vec<SocketAddr> = endpoint_info.ip_addrs().copied().collect();
+                let new = lan
+                    .0
+                    .write()
+                    .map(|mut m| m.insert(id, addrs).is_none())
+                    .unwrap_or(false);
+                if new {
+                    tracing::info!(peer = %id, "team device seen on the LAN");
+                    let _ = met.send(id);
+                }
+            }
+            DiscoveryEvent::Expired { endpoint_id } => {
+                if let Ok(mut m) = lan.0.write() {
+                    m.remove(&endpoint_id);
+                }
+            }
+            _ => {}
+        }
+    }
 }

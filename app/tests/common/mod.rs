@@ -14,6 +14,8 @@ pub fn rapport(dir: &Path, args: &[&str]) -> Output {
         .arg(dir)
         .args(args)
         .env_remove("RAPPORT_DATA_DIR")
+        // Tests touch only loopback: no mDNS on the real network.
+        .env("RAPPORT_LAN_DISCOVERY", "off")
         .output()
         .expect("run rapport")
 }

@@ -72,6 +72,14 @@ const AGENDA: TableDefinition<(&str, u128, u128), ()> = TableDefinition::new("ag
 const TEAM_DOCS: TableDefinition<&str, &[u8]> = TableDefinition::new("team_docs");
 /// This device's own record of sync sessions per peer id (postcard `PeerState`); not synced.
 const PEERS: TableDefinition<&str, &[u8]> = TableDefinition::new("peers");
+/// Local change sequence: each customer document's sequence number at its latest write
+/// (local edit or merge from a peer). Not synced; it lets "pending changes" for a peer be
+/// counted as documents written since the last session with it.
+const SEQ_OF: TableDefinition<u128, u64> = TableDefinition::new("seq_of");
+/// The same, by sequence number (the newest write is the last row).
+const BY_SEQ: TableDefinition<u64, u128> = TableDefinition::new("by_seq");
+/// Settings of this device only (network options...); not synced.
+const DEVICE_SETTINGS: TableDefinition<&str, &str> = TableDefinition::new("device_settings");
 /// Longest setting key and value accepted (local or from a peer).
 const MAX_SETTING_BYTES: usize = 4096;
 
@@ -131,6 +139,10 @@ pub struct PeerState {
     pub last_error: Option<String>,
     /// Documents received in the last successful session.
     pub last_received: u64,
+    /// This store's change sequence when the last session with the peer ended.
+    pub synced_seq: u64,
+    /// How the last successful session reached the peer (`lan`, `direct`, `relay`).
+    pub address_kind: Option<String>,
 }
 
 /// Which document a change event is about.
@@ -474,6 +486,9 @@ impl Store {
             txn.open_table(AGENDA)?;
             txn.open_table(TEAM_DOCS)?;
             txn.open_table(PEERS)?;
+            txn.open_table(SEQ_OF)?;
+            txn.open_table(BY_SEQ)?;
+            txn.open_table(DEVICE_SETTINGS)?;
         }
         txn.commit()?;
         Ok(out)
@@ -498,6 +513,16 @@ impl Store {
         self.commit(txn)?;
         self.device.name = name.trim().to_string();
         Ok(())
+    }
+
+    /// Records a new name for this device without changing the open store's copy (a shared
+    /// store cannot be borrowed mutably): later changes carry it after the next open.
+    pub fn save_device_name(&self, name: &str) -> Result<()> {
+        rapport_model::Edit::Name(name.to_string()).validate(None)?;
+        let txn = self.begin_write()?;
+        txn.open_table(META)?
+            .insert("device_name", name.trim().as_bytes())?;
+        self.commit(txn)
     }
 
     /// Subscribes to the change feed. Slow receivers miss events (`Lagged`) rather than
@@ -581,6 +606,7 @@ impl Store {
                 let bytes = doc.save();
                 w.docs.insert(c.id.as_u128(), bytes.as_slice())?;
                 let heads = w.index(&mut doc, &c, None)?;
+                w.bump_seq(c.id.as_u128())?;
                 events.push(ChangeEvent {
                     doc: DocRef::Customer(c.id),
                     heads,
@@ -630,6 +656,7 @@ impl Store {
             let after = doc::hydrate(&doc, id)?;
             let old = w.summary(id)?;
             let heads = w.index(&mut doc, &after, old.as_ref())?;
+            w.bump_seq(id.as_u128())?;
             (after, heads)
         };
         self.commit(txn)?;
@@ -699,6 +726,7 @@ impl Store {
                 }
                 let old = w.summary(id)?;
                 let heads = w.index(&mut doc, &merged, old.as_ref())?;
+                w.bump_seq(id.as_u128())?;
                 events.push((id, heads));
             }
         }
@@ -1293,22 +1321,101 @@ impl Store {
         })
     }
 
-    /// Records the outcome of a sync session with `peer`.
-    pub fn record_sync(&self, peer: &str, outcome: std::result::Result<u64, String>) -> Result<()> {
+    /// Records the outcome of a sync session with `peer`: on success, the number of documents
+    /// received and how the peer was reached (`lan`, `direct`, `relay`).
+    pub fn record_sync(
+        &self,
+        peer: &str,
+        outcome: std::result::Result<(u64, &str), String>,
+    ) -> Result<()> {
         let mut state = self.peer_state(peer)?;
         let now = self.now();
         state.last_attempt = Some(now);
         match outcome {
-            Ok(received) => {
+            Ok((received, kind)) => {
                 state.last_synced = Some(now);
                 state.last_error = None;
                 state.last_received = received;
+                state.synced_seq = self.change_seq()?;
+                state.address_kind = Some(kind.to_string());
             }
             Err(e) => state.last_error = Some(e.chars().take(500).collect()),
         }
         let bytes = postcard::to_stdvec(&state)?;
         let txn = self.begin_write()?;
         txn.open_table(PEERS)?.insert(peer, bytes.as_slice())?;
+        self.commit(txn)
+    }
+
+    /// The local change sequence: the number of the latest customer document write.
+    pub fn change_seq(&self) -> Result<u64> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(BY_SEQ)?;
+        Ok(t.last()?.map(|(k, _)| k.value()).unwrap_or(0))
+    }
+
+    /// How many customer documents were written here (edited locally or merged from any
+    /// peer) after change sequence `seq`: what a peer last synced at `seq` has not seen yet.
+    pub fn changed_since(&self, seq: u64) -> Result<u64> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(BY_SEQ)?;
+        let mut n = 0;
+        for row in t.range(seq.saturating_add(1)..)? {
+            row?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Changes pending for `peer`: documents written here since the last session with it
+    /// (all of them if it never synced).
+    pub fn pending_for(&self, peer: &str) -> Result<u64> {
+        let state = self.peer_state(peer)?;
+        if state.last_synced.is_none() {
+            return self.count();
+        }
+        self.changed_since(state.synced_seq)
+    }
+
+    /// A setting of this device only (not synced), e.g. `lan.discovery`.
+    pub fn device_setting(&self, key: &str) -> Result<Option<String>> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(DEVICE_SETTINGS)?;
+        Ok(t.get(key)?.map(|g| g.value().to_string()))
+    }
+
+    /// Every setting of this device.
+    pub fn device_settings(&self) -> Result<BTreeMap<String, String>> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(DEVICE_SETTINGS)?;
+        let mut out = BTreeMap::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            out.insert(k.value().to_string(), v.value().to_string());
+        }
+        Ok(out)
+    }
+
+    /// Sets (or with `None` removes) a setting of this device. The caller validates values.
+    pub fn set_device_setting(&self, key: &str, value: Option<&str>) -> Result<()> {
+        if key.len() > MAX_SETTING_BYTES || value.is_some_and(|v| v.len() > MAX_SETTING_BYTES) {
+            return Err(StoreError::Decode(format!(
+                "device setting `{}` is longer than {MAX_SETTING_BYTES} bytes",
+                key.chars().take(40).collect::<String>()
+            )));
+        }
+        let txn = self.begin_write()?;
+        {
+            let mut t = txn.open_table(DEVICE_SETTINGS)?;
+            match value {
+                Some(v) => {
+                    t.insert(key, v)?;
+                }
+                None => {
+                    t.remove(key)?;
+                }
+            }
+        }
         self.commit(txn)
     }
 
@@ -1458,6 +1565,8 @@ struct Writer<'t> {
     by_name: redb::Table<'t, (&'static str, u128), ()>,
     by_tag: redb::Table<'t, (&'static str, u128), ()>,
     agenda: redb::Table<'t, (&'static str, u128, u128), ()>,
+    seq_of: redb::Table<'t, u128, u64>,
+    by_seq: redb::Table<'t, u64, u128>,
 }
 
 impl<'t> Writer<'t> {
@@ -1470,6 +1579,8 @@ impl<'t> Writer<'t> {
             by_name: txn.open_table(BY_NAME)?,
             by_tag: txn.open_table(BY_TAG)?,
             agenda: txn.open_table(AGENDA)?,
+            seq_of: txn.open_table(SEQ_OF)?,
+            by_seq: txn.open_table(BY_SEQ)?,
         })
     }
 
@@ -1552,5 +1663,23 @@ impl<'t> Writer<'t> {
         heads.sort();
         self.heads.insert(key, encode_heads(&heads).as_slice())?;
         Ok(heads)
+    }
+
+    /// Gives document `key` the next change sequence number (it was just written).
+    fn bump_seq(&mut self, key: u128) -> Result<()> {
+        // Take the next number before removing this document's old row, so numbers never
+        // repeat even when this document held the newest one.
+        let next = self
+            .by_seq
+            .last()?
+            .map(|(k, _)| k.value())
+            .unwrap_or(0)
+            .saturating_add(1);
+        let old = self.seq_of.insert(key, next)?.map(|g| g.value());
+        if let Some(old) = old {
+            self.by_seq.remove(old)?;
+        }
+        self.by_seq.insert(next, key)?;
+        Ok(())
     }
 }

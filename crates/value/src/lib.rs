@@ -326,8 +326,8 @@ struct Work<'a> {
 }
 
 /// Runs the whole analysis over `summaries` (any order) as of `today`.
-pub fn analyse(
-    summaries: &[CustomerSummary],
+pub fn analyse<S: std::borrow::Borrow<CustomerSummary>>(
+    summaries: &[S],
     settings: &ValueSettings,
     today: NaiveDate,
 ) -> Analysis {
@@ -343,7 +343,8 @@ pub fn analyse(
 
     let mut work: Vec<Work<'_>> = summaries
         .iter()
-        .filter(|s| !s.deleted && !s.archived)
+        .map(std::borrow::Borrow::borrow)
+        .filter(|s: &&CustomerSummary| !s.deleted && !s.archived)
         .map(|s| {
             let mut w = Work {
                 s,
@@ -617,4 +618,73 @@ pub fn analyse(
         pareto,
         segments,
     }
+}
+
+/// Converts `minor` units of `cur` into the base currency's minor units with the team's
+/// rates (`None` without a rate).
+pub fn to_base_currency(minor: i64, cur: Currency, settings: &ValueSettings) -> Option<i64> {
+    to_base(minor, cur, settings)
+}
+
+/// Won revenue per calendar month for the `months` months up to `today` (oldest first), in
+/// the base currency's minor units; deals in a currency without a rate are left out.
+pub fn revenue_by_month<S: std::borrow::Borrow<CustomerSummary>>(
+    summaries: &[S],
+    settings: &ValueSettings,
+    today: NaiveDate,
+    months: u32,
+) -> Vec<((i32, u32), i64)> {
+    use chrono::Datelike;
+    let mut keys: Vec<(i32, u32)> = Vec::new();
+    let (mut y, mut m) = (today.year(), today.month());
+    for _ in 0..months {
+        keys.push((y, m));
+        if m == 1 {
+            y -= 1;
+            m = 12;
+        } else {
+            m -= 1;
+        }
+    }
+    keys.reverse();
+    let mut totals: BTreeMap<(i32, u32), i64> = keys.iter().map(|k| (*k, 0)).collect();
+    for s in summaries.iter().map(std::borrow::Borrow::borrow) {
+        let s: &CustomerSummary = s;
+        if s.deleted || s.archived {
+            continue;
+        }
+        for d in s.deals.iter().filter(|d| d.status == DealStatus::Won) {
+            if let Some(t) = totals.get_mut(&(d.date.year(), d.date.month()))
+                && let Some(v) = to_base(d.minor, d.currency, settings)
+            {
+                *t = t.saturating_add(v);
+            }
+        }
+    }
+    totals.into_iter().collect()
+}
+
+/// Open deals weighted by their probability, per lifecycle stage (the effective stage from
+/// `analysis`), in the base currency's minor units.
+pub fn pipeline_by_stage<S: std::borrow::Borrow<CustomerSummary>>(
+    summaries: &[S],
+    analysis: &Analysis,
+) -> Vec<(LifecycleStage, i64)> {
+    let settings = &analysis.settings;
+    let mut out: Vec<(LifecycleStage, i64)> = LifecycleStage::ALL.iter().map(|s| (*s, 0)).collect();
+    for s in summaries.iter().map(std::borrow::Borrow::borrow) {
+        let s: &CustomerSummary = s;
+        let Some(v) = analysis.get(s.id) else {
+            continue;
+        };
+        let Some(slot) = out.iter_mut().find(|(st, _)| *st == v.stage) else {
+            continue;
+        };
+        for d in s.deals.iter().filter(|d| d.status == DealStatus::Open) {
+            if let Some(b) = to_base(d.minor, d.currency, settings) {
+                slot.1 = slot.1.saturating_add(b * i64::from(d.probability) / 100);
+            }
+        }
+    }
+    out
 }

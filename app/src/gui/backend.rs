@@ -1,0 +1,808 @@
+//! The app's background worker: owns the store and the sync node, answers the UI's requests
+//! and follows the change feed. The UI thread never touches the store: it sends [`Request`]s
+//! and draws the latest [`Update`]s, and the worker wakes it with `request_repaint`.
+//!
+//! The worker keeps every customer's summary in memory (read once at start, then updated row
+//! by row from the change feed), recomputes the value analysis and agenda after changes
+//! (debounced), and runs list queries over the in-memory rows with `rapport-query`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{Local, NaiveDateTime};
+use rapport_model::{
+    Customer, CustomerId, CustomerKind, CustomerSummary, Edit, NewCustomer, Timestamp,
+};
+use rapport_query::{Agenda, AgendaEntry, Filter, Sort};
+use rapport_store::{DocRef, HistoryEntry, Origin, Store};
+use rapport_sync::net::{NetConfig, Node};
+use rapport_value::{Analysis, CustomerValue, ValueSettings};
+use tokio::sync::mpsc;
+
+/// What the UI asks of the worker.
+#[derive(Debug)]
+pub enum Request {
+    /// Run the customer list query; the answer carries `generation` back.
+    Query {
+        filter: Filter,
+        sort: Sort,
+        generation: u64,
+    },
+    /// Load a customer for the detail panel (and follow its changes).
+    Open(CustomerId),
+    /// Close the detail panel.
+    Close,
+    Create {
+        name: String,
+        kind: CustomerKind,
+    },
+    Edit {
+        id: CustomerId,
+        edits: Vec<Edit>,
+    },
+    /// A team setting (synced); `None` removes it.
+    SetSetting {
+        key: String,
+        value: Option<String>,
+    },
+    SetDeviceName(String),
+    /// A network setting of this device (takes effect at the next start).
+    SetDeviceSetting {
+        key: String,
+        on: bool,
+    },
+    Invite,
+    Join(String),
+    Revoke(String),
+    SyncNow,
+}
+
+/// Everything the lists, agenda and value screens draw, as of one moment.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Every customer's summary (including archived and deleted ones).
+    pub summaries: Vec<Arc<CustomerSummary>>,
+    pub by_id: HashMap<CustomerId, usize>,
+    pub analysis: Option<Arc<Analysis>>,
+    pub agenda: Agenda,
+    /// Customers due for a revisit, most valuable first.
+    pub revisits: Vec<CustomerId>,
+    pub tags: Vec<String>,
+    pub owners: Vec<String>,
+    /// The team settings as stored (key → value).
+    pub settings: BTreeMap<String, String>,
+    /// Why the settings could not be used, if they could not.
+    pub settings_error: Option<String>,
+    /// Revenue per month (base currency, minor units) over the last 24 months.
+    pub revenue_by_month: Vec<(String, i64)>,
+    /// Open pipeline (probability-weighted, base currency) per lifecycle stage.
+    pub pipeline_by_stage: Vec<(String, i64)>,
+}
+
+impl Snapshot {
+    pub fn summary(&self, id: CustomerId) -> Option<&CustomerSummary> {
+        self.by_id.get(&id).map(|&i| self.summaries[i].as_ref())
+    }
+
+    pub fn value(&self, id: CustomerId) -> Option<&CustomerValue> {
+        self.analysis.as_ref().and_then(|a| a.get(id))
+    }
+}
+
+/// A customer opened in the detail panel.
+#[derive(Clone, Debug)]
+pub struct Detail {
+    pub customer: Customer,
+    pub history: Vec<HistoryEntry>,
+    /// Fields two devices set concurrently: field → the values (winner first).
+    pub conflicts: BTreeMap<String, Vec<String>>,
+    pub referrer: Option<String>,
+}
+
+/// A team device as the sync screen shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeerView {
+    pub id: String,
+    pub name: String,
+    pub revoked: bool,
+    pub online: bool,
+    pub address_kind: String,
+    pub addrs: Vec<String>,
+    pub last_synced: Option<Timestamp>,
+    pub last_error: Option<String>,
+    pub pending: u64,
+}
+
+/// Something that arrived from a peer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arrival {
+    pub at: NaiveDateTime,
+    pub customer: CustomerId,
+    pub name: String,
+}
+
+/// The sync screen.
+#[derive(Clone, Debug, Default)]
+pub struct SyncView {
+    pub device_id: String,
+    pub device_name: String,
+    /// How this device listens, or why it does not.
+    pub status: String,
+    pub listening: Vec<String>,
+    pub peers: Vec<PeerView>,
+    pub arrivals: Vec<Arrival>,
+    pub device_settings: BTreeMap<String, bool>,
+}
+
+/// What the worker tells the UI.
+#[derive(Debug)]
+pub enum Update {
+    /// Progress of a long task (opening, demo data).
+    Progress(String),
+    /// New data and the current query's rows (indices into `snapshot.summaries`).
+    View {
+        snapshot: Arc<Snapshot>,
+        rows: Arc<Vec<usize>>,
+        generation: u64,
+    },
+    Detail(Box<Detail>),
+    Created(CustomerId),
+    Sync(Box<SyncView>),
+    Ticket(String),
+    /// Follow-ups that just fell due.
+    Due(Vec<AgendaEntry>),
+    Notice(String),
+    Error(String),
+}
+
+/// How the worker starts.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Start a sync node (off in tests).
+    pub network: bool,
+    pub bind: SocketAddr,
+    /// Fill an empty store with this many demo customers first.
+    pub demo: Option<usize>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            network: true,
+            bind: SocketAddr::from(([0, 0, 0, 0], 47810)),
+            demo: None,
+        }
+    }
+}
+
+/// Where the store comes from.
+pub enum Source {
+    /// Open the store in this directory (in the worker, not on the UI thread).
+    Dir(std::path::PathBuf),
+    /// An open store (tests share it with the worker).
+    Open(Arc<Store>),
+}
+
+/// The UI's handle on the worker.
+pub struct Backend {
+    tx: mpsc::UnboundedSender<Request>,
+    rx: std::sync::mpsc::Receiver<Update>,
+}
+
+impl Backend {
+    /// Starts the worker on its own thread; `repaint` wakes the UI after each update.
+    pub fn start(
+        source: Source,
+        options: Options,
+        repaint: impl Fn() + Send + Sync + 'static,
+    ) -> Self {
+        let (tx, req_rx) = mpsc::unbounded_channel();
+        let (up_tx, rx) = std::sync::mpsc::channel();
+        let out = Outbox {
+            tx: up_tx,
+            repaint: Arc::new(repaint),
+        };
+        let spawned = std::thread::Builder::new()
+            .name("rapport-worker".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        out.send(Update::Error(format!("could not start the worker: {e}")));
+                        return;
+                    }
+                };
+                rt.block_on(run(source, options, req_rx, out));
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "could not start the worker thread");
+        }
+        Backend { tx, rx }
+    }
+
+    pub fn send(&self, r: Request) {
+        let _ = self.tx.send(r);
+    }
+
+    /// Updates that arrived since the last call (never blocks).
+    pub fn poll(&self) -> Vec<Update> {
+        self.rx.try_iter().collect()
+    }
+}
+
+#[derive(Clone)]
+struct Outbox {
+    tx: std::sync::mpsc::Sender<Update>,
+    repaint: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Outbox {
+    fn send(&self, u: Update) {
+        let _ = self.tx.send(u);
+        (self.repaint)();
+    }
+}
+
+/// Store calls do disk IO: run them without stalling the runtime's other tasks.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
+}
+
+fn now_local() -> NaiveDateTime {
+    Local::now().naive_local()
+}
+
+struct Worker {
+    store: Arc<Store>,
+    out: Outbox,
+    summaries: Vec<Arc<CustomerSummary>>,
+    by_id: HashMap<CustomerId, usize>,
+    snapshot: Arc<Snapshot>,
+    filter: Filter,
+    sort: Sort,
+    generation: u64,
+    open: Option<CustomerId>,
+    node: Option<Arc<Node>>,
+    node_status: String,
+    arrivals: Vec<Arrival>,
+    last_due_check: NaiveDateTime,
+}
+
+async fn run(
+    source: Source,
+    options: Options,
+    mut requests: mpsc::UnboundedReceiver<Request>,
+    out: Outbox,
+) {
+    out.send(Update::Progress("Opening the store…".into()));
+    let store = match source {
+        Source::Open(s) => s,
+        Source::Dir(dir) => {
+            match blocking(|| {
+                Store::open(
+                    &dir,
+                    rapport_store::OpenOptions {
+                        holder: "rapport (app)".into(),
+                        ..Default::default()
+                    },
+                )
+            }) {
+                Ok(s) => Arc::new(s),
+                Err(e) => {
+                    out.send(Update::Error(format!("could not open the store: {e}")));
+                    return;
+                }
+            }
+        }
+    };
+    if let Some(n) = options.demo {
+        let empty = blocking(|| store.count()).unwrap_or(0) == 0;
+        if empty && let Err(e) = make_demo(&store, n, &out) {
+            out.send(Update::Error(format!("demo data: {e}")));
+        }
+    }
+    let mut feed = store.subscribe();
+    let mut w = Worker {
+        store,
+        out,
+        summaries: Vec::new(),
+        by_id: HashMap::new(),
+        snapshot: Arc::new(Snapshot::default()),
+        filter: Filter::default(),
+        sort: Sort::default(),
+        generation: 0,
+        open: None,
+        node: None,
+        node_status: "sync is off".into(),
+        arrivals: Vec::new(),
+        last_due_check: now_local(),
+    };
+    w.out.send(Update::Progress("Reading customers…".into()));
+    w.reload_all();
+    w.recompute();
+    if options.network {
+        w.start_node(options.bind).await;
+    }
+    w.send_sync();
+    let mut dirty = false;
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        let debounce =
+            tokio::time::sleep(Duration::from_millis(if dirty { 150 } else { 3_600_000 }));
+        tokio::select! {
+            r = requests.recv() => {
+                let Some(r) = r else { break };
+                // Only the latest query matters when typing outruns the worker.
+                let mut batch = vec![r];
+                while let Ok(more) = requests.try_recv() {
+                    batch.push(more);
+                }
+                let last_query = batch.iter().rposition(|r| matches!(r, Request::Query { .. }));
+                for (i, r) in batch.into_iter().enumerate() {
+                    if matches!(r, Request::Query { .. }) && Some(i) != last_query {
+                        continue;
+                    }
+                    w.handle(r).await;
+                }
+            }
+            ev = feed.recv() => {
+                use tokio::sync::broadcast::error::RecvError;
+                match ev {
+                    Ok(ev) => {
+                        w.on_change(ev.doc, ev.origin);
+                        dirty = true;
+                    }
+                    Err(RecvError::Lagged(_)) => {
+                        w.reload_all();
+                        dirty = true;
+                    }
+                    Err(RecvError::Closed) => break,
+                }
+            }
+            _ = debounce, if dirty => {
+                dirty = false;
+                w.recompute();
+                w.send_sync();
+            }
+            _ = tick.tick() => {
+                w.check_due();
+                w.send_sync();
+            }
+        }
+    }
+    if let Some(node) = w.node.take()
+        && let Ok(node) = Arc::try_unwrap(node)
+    {
+        node.shutdown().await;
+    }
+}
+
+fn make_demo(store: &Store, n: usize, out: &Outbox) -> Result<(), rapport_store::StoreError> {
+    let customers = rapport_demo::generate(n, 42, Local::now().date_naive());
+    let mut done = 0;
+    let mut it = customers.into_iter().peekable();
+    while it.peek().is_some() {
+        let chunk: Vec<NewCustomer> = it.by_ref().take(250).collect();
+        done += chunk.len();
+        blocking(|| store.create_many(chunk))?;
+        out.send(Update::Progress(format!(
+            "Generating demo customers… {done} of {n}"
+        )));
+    }
+    Ok(())
+}
+
+impl Worker {
+    fn reload_all(&mut self) {
+        match blocking(|| self.store.summaries()) {
+            Ok(all) => {
+                self.summaries = all.into_iter().map(Arc::new).collect();
+                self.by_id = self
+                    .summaries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (s.id, i))
+                    .collect();
+            }
+            Err(e) => self
+                .out
+                .send(Update::Error(format!("could not read customers: {e}"))),
+        }
+    }
+
+    fn on_change(&mut self, doc: DocRef, origin: Origin) {
+        let DocRef::Customer(id) = doc else {
+            return;
+        };
+        let Ok(Some(s)) = blocking(|| self.store.summary(id)) else {
+            return;
+        };
+        if origin == Origin::Remote {
+            self.arrivals.insert(
+                0,
+                Arrival {
+                    at: now_local(),
+                    customer: id,
+                    name: s.name.clone(),
+                },
+            );
+            self.arrivals.truncate(50);
+        }
+        match self.by_id.get(&id) {
+            Some(&i) => self.summaries[i] = Arc::new(s),
+            None => {
+                self.by_id.insert(id, self.summaries.len());
+                self.summaries.push(Arc::new(s));
+            }
+        }
+        if self.open == Some(id) {
+            self.send_detail(id);
+        }
+    }
+
+    /// Recomputes the derived data and re-runs the current query.
+    fn recompute(&mut self) {
+        let settings_map = blocking(|| self.store.settings()).unwrap_or_default();
+        let (settings, settings_error) = match ValueSettings::from_map(&settings_map) {
+            Ok(s) => (s, None),
+            Err(e) => (ValueSettings::default(), Some(e.to_string())),
+        };
+        let today = Local::now().date_naive();
+        let analysis = rapport_value::analyse(&self.summaries, &settings, today);
+        let agenda = rapport_query::agenda(&self.summaries, now_local());
+        let revisits = analysis.due_for_revisit().iter().map(|v| v.id).collect();
+        let mut tags = BTreeSet::new();
+        let mut owners = BTreeSet::new();
+        for s in self.summaries.iter().filter(|s| !s.deleted) {
+            tags.extend(s.tags.iter().cloned());
+            if !s.owner.is_empty() {
+                owners.insert(s.owner.clone());
+            }
+        }
+        let revenue_by_month =
+            rapport_value::revenue_by_month(&self.summaries, &settings, today, 24)
+                .into_iter()
+                .map(|((y, m), v)| (format!("{y}-{m:02}"), v))
+                .collect();
+        let pipeline_by_stage = rapport_value::pipeline_by_stage(&self.summaries, &analysis)
+            .into_iter()
+            .map(|(st, v)| (st.as_str().to_string(), v))
+            .collect();
+        self.snapshot = Arc::new(Snapshot {
+            summaries: self.summaries.clone(),
+            by_id: self.by_id.clone(),
+            analysis: Some(Arc::new(analysis)),
+            agenda,
+            revisits,
+            tags: tags.into_iter().collect(),
+            owners: owners.into_iter().collect(),
+            settings: settings_map,
+            settings_error,
+            revenue_by_month,
+            pipeline_by_stage,
+        });
+        self.send_rows();
+    }
+
+    fn send_rows(&mut self) {
+        let snap = self.snapshot.clone();
+        let rows = rapport_query::select(
+            &snap.summaries,
+            snap.analysis.as_deref(),
+            &self.filter,
+            self.sort,
+        );
+        self.out.send(Update::View {
+            snapshot: snap,
+            rows: Arc::new(rows),
+            generation: self.generation,
+        });
+    }
+
+    fn send_detail(&self, id: CustomerId) {
+        let store = &self.store;
+        let loaded = blocking(|| -> Result<Detail, rapport_store::StoreError> {
+            let customer = store.customer(id)?;
+            let referrer = match customer.referred_by {
+                Some(r) => store.summary(r)?.map(|s| s.name),
+                None => None,
+            };
+            let mut history = store.history(id)?;
+            history.reverse();
+            Ok(Detail {
+                history,
+                conflicts: store.conflicts(id)?,
+                referrer,
+                customer,
+            })
+        });
+        match loaded {
+            Ok(d) => self.out.send(Update::Detail(Box::new(d))),
+            Err(e) => self
+                .out
+                .send(Update::Error(format!("could not load the customer: {e}"))),
+        }
+    }
+
+    fn check_due(&mut self) {
+        let now = now_local();
+        let due = rapport_query::fell_due(&self.summaries, self.last_due_check, now);
+        self.last_due_check = now;
+        if !due.is_empty() {
+            self.out.send(Update::Due(due));
+        }
+    }
+
+    async fn handle(&mut self, r: Request) {
+        match r {
+            Request::Query {
+                filter,
+                sort,
+                generation,
+            } => {
+                self.filter = filter;
+                self.sort = sort;
+                self.generation = generation;
+                self.send_rows();
+            }
+            Request::Open(id) => {
+                self.open = Some(id);
+                self.send_detail(id);
+            }
+            Request::Close => self.open = None,
+            Request::Create { name, kind } => {
+                let new = NewCustomer::new(name, kind);
+                match blocking(|| self.store.create(new)) {
+                    Ok(id) => {
+                        self.open = Some(id);
+                        self.out.send(Update::Created(id));
+                        self.send_detail(id);
+                    }
+                    Err(e) => self.out.send(Update::Error(e.to_string())),
+                }
+            }
+            Request::Edit { id, edits } => {
+                if let Err(e) = blocking(|| self.store.edit(id, &edits)) {
+                    self.out.send(Update::Error(e.to_string()));
+                    // The UI applied the edit optimistically: give it the real state back.
+                    if self.open == Some(id) {
+                        self.send_detail(id);
+                    }
+                }
+            }
+            Request::SetSetting { key, value } => {
+                let mut map = blocking(|| self.store.settings()).unwrap_or_default();
+                match &value {
+                    Some(v) => map.insert(key.clone(), v.clone()),
+                    None => map.remove(&key),
+                };
+                if let Err(e) = ValueSettings::from_map(&map) {
+                    self.out.send(Update::Error(e.to_string()));
+                    return;
+                }
+                match blocking(|| self.store.set_setting(&key, value.as_deref())) {
+                    Ok(()) => self.recompute(),
+                    Err(e) => self.out.send(Update::Error(e.to_string())),
+                }
+            }
+            Request::SetDeviceName(name) => {
+                let name = name.trim().to_string();
+                if name.is_empty() {
+                    self.out
+                        .send(Update::Error("the device name cannot be empty".into()));
+                    return;
+                }
+                let id = rapport_sync::net::device_id(&self.store).to_string();
+                let r = blocking(|| {
+                    self.store.save_device_name(&name)?;
+                    self.store.team_add(&id, &name)
+                });
+                match r {
+                    Ok(()) => self.out.send(Update::Notice(format!(
+                        "This device is now “{name}”; team devices see it after the next sync."
+                    ))),
+                    Err(e) => self.out.send(Update::Error(e.to_string())),
+                }
+                self.send_sync();
+            }
+            Request::SetDeviceSetting { key, on } => {
+                let v = if on { "on" } else { "off" };
+                match blocking(|| self.store.set_device_setting(&key, Some(v))) {
+                    Ok(()) => self.out.send(Update::Notice(format!(
+                        "{key} is {v}; it takes effect at the next start"
+                    ))),
+                    Err(e) => self.out.send(Update::Error(e.to_string())),
+                }
+                self.send_sync();
+            }
+            Request::Invite => match &self.node {
+                Some(node) => match node.invite(rapport_sync::pair::INVITE_TTL).encode() {
+                    Ok(t) => self.out.send(Update::Ticket(t)),
+                    Err(e) => self.out.send(Update::Error(e.to_string())),
+                },
+                None => self.out.send(Update::Error(format!(
+                    "cannot invite: {}",
+                    self.node_status
+                ))),
+            },
+            Request::Join(ticket) => {
+                let invite = match rapport_sync::pair::Invite::decode(&ticket) {
+                    Ok(i) => i,
+                    Err(e) => {
+                        self.out
+                            .send(Update::Error(format!("that ticket is not valid: {e}")));
+                        return;
+                    }
+                };
+                let Some(node) = self.node.clone() else {
+                    self.out
+                        .send(Update::Error(format!("cannot join: {}", self.node_status)));
+                    return;
+                };
+                let out = self.out.clone();
+                tokio::spawn(async move {
+                    match node.join(&invite).await {
+                        Ok((name, t)) => out.send(Update::Notice(format!(
+                            "Paired with {name}; the first sync brought {} customers.",
+                            t.initiator.docs_changed
+                        ))),
+                        Err(e) => out.send(Update::Error(format!("pairing failed: {e}"))),
+                    }
+                });
+            }
+            Request::Revoke(id) => {
+                let me = rapport_sync::net::device_id(&self.store).to_string();
+                if id == me {
+                    self.out.send(Update::Error(
+                        "this is this device; revoke it from another team device".into(),
+                    ));
+                    return;
+                }
+                match blocking(|| self.store.team_revoke(&id)) {
+                    Ok(()) => self.out.send(Update::Notice(
+                        "Revoked. Every team device refuses it once it has synced with this one."
+                            .into(),
+                    )),
+                    Err(e) => self.out.send(Update::Error(e.to_string())),
+                }
+                self.send_sync();
+            }
+            Request::SyncNow => {
+                let Some(node) = self.node.clone() else {
+                    self.out
+                        .send(Update::Error(format!("cannot sync: {}", self.node_status)));
+                    return;
+                };
+                let out = self.out.clone();
+                tokio::spawn(async move {
+                    let results = node.sync_all(Duration::from_secs(60)).await;
+                    let ok = results.iter().filter(|(_, r)| r.is_ok()).count();
+                    out.send(Update::Notice(if results.is_empty() {
+                        "No team device to sync with yet: invite one.".to_string()
+                    } else {
+                        format!("Synced with {ok} of {} devices.", results.len())
+                    }));
+                });
+            }
+        }
+    }
+
+    async fn start_node(&mut self, bind: SocketAddr) {
+        let config = match NetConfig::from_store(&self.store, bind) {
+            Ok(c) => c,
+            Err(e) => {
+                self.node_status = format!("sync is off: {e}");
+                return;
+            }
+        };
+        let mut spawned = Node::spawn_configured(self.store.clone(), config.clone()).await;
+        if spawned.is_err() {
+            // The usual port is taken (another Rapport?): any port will do.
+            let mut any = config;
+            any.bind.set_port(0);
+            spawned = Node::spawn_configured(self.store.clone(), any).await;
+        }
+        match spawned {
+            Ok(node) => {
+                let node = Arc::new(node);
+                if let Err(e) = node.announce() {
+                    tracing::warn!(error = %e, "could not record this device's addresses");
+                }
+                node.enable_push(Duration::from_millis(250));
+                let periodic = Arc::downgrade(&node);
+                tokio::spawn(async move {
+                    let mut every = tokio::time::interval(Duration::from_secs(30));
+                    loop {
+                        every.tick().await;
+                        let Some(node) = periodic.upgrade() else {
+                            break;
+                        };
+                        node.sync_all(Duration::from_secs(60)).await;
+                    }
+                });
+                let addrs: Vec<String> = node.addr().ip_addrs().map(|a| a.to_string()).collect();
+                self.node_status = format!(
+                    "listening on {}{}",
+                    addrs.join(", "),
+                    if node.config().lan_discovery {
+                        "; looking for team devices on the LAN"
+                    } else {
+                        ""
+                    }
+                );
+                self.node = Some(node);
+            }
+            Err(e) => self.node_status = format!("sync is off: {e}"),
+        }
+    }
+
+    fn send_sync(&self) {
+        let store = &self.store;
+        let me = rapport_sync::net::device_id(store).to_string();
+        let lan: Vec<String> = self
+            .node
+            .as_ref()
+            .map(|n| n.lan_peers().iter().map(|p| p.to_string()).collect())
+            .unwrap_or_default();
+        let now = chrono::Utc::now();
+        let peers = blocking(|| {
+            store
+                .team()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|m| m.id != me)
+                .map(|m| {
+                    let st = store.peer_state(&m.id).unwrap_or_default();
+                    let recent = st.last_synced.is_some_and(|t| {
+                        now.signed_duration_since(t) < chrono::Duration::seconds(90)
+                            && st.last_error.is_none()
+                    });
+                    PeerView {
+                        pending: store.pending_for(&m.id).unwrap_or(0),
+                        online: !m.revoked && (recent || lan.contains(&m.id)),
+                        address_kind: st.address_kind.clone().unwrap_or_else(|| "direct".into()),
+                        id: m.id,
+                        name: m.name,
+                        revoked: m.revoked,
+                        addrs: m.addrs,
+                        last_synced: st.last_synced,
+                        last_error: st.last_error,
+                    }
+                })
+                .collect()
+        });
+        let mut device_settings = BTreeMap::new();
+        for (key, default, _) in rapport_sync::net::DEVICE_SETTINGS {
+            let v = blocking(|| store.device_setting(key))
+                .ok()
+                .flatten()
+                .and_then(|v| rapport_sync::net::parse_flag(&v))
+                .unwrap_or(default);
+            device_settings.insert(key.to_string(), v);
+        }
+        let name = blocking(|| store.team())
+            .ok()
+            .and_then(|t| t.into_iter().find(|m| m.id == me).map(|m| m.name))
+            .unwrap_or_else(|| store.device().name.clone());
+        let listening = self
+            .node
+            .as_ref()
+            .map(|n| n.addr().ip_addrs().map(|a| a.to_string()).collect())
+            .unwrap_or_default();
+        self.out.send(Update::Sync(Box::new(SyncView {
+            device_id: me,
+            device_name: name,
+            status: self.node_status.clone(),
+            listening,
+            peers,
+            arrivals: self.arrivals.clone(),
+            device_settings,
+        })));
+    }
+}

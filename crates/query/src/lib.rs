@@ -1,0 +1,377 @@
+//! # rapport-query: what the lists show
+//!
+//! Pure functions over [`CustomerSummary`] rows and a value [`Analysis`]: no IO, no UI. The
+//! app's customer table, agenda and value screens call them on a background thread; the CLI
+//! and tests can call them directly.
+//!
+//! - [`select`]: search-as-you-type and filters (tier, stage, tag, owner, segment, due for a
+//!   revisit), then a sort by any column. Search is CJK-aware (the summary's folded search
+//!   text carries pinyin readings and initials, so `zw`, `zhang wei` and `张伟` all find
+//!   张伟) and forgiving: every word must occur in the search text, or the whole query must
+//!   match the name or company as a fuzzy subsequence (`nucleo-matcher`, helix's matcher),
+//!   so `blwtr` finds Bluewater.
+//! - [`agenda`]: open follow-ups bucketed into overdue, today, this week and later.
+//!
+//! Everything is deterministic: ties are broken by customer id.
+
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
+use nucleo_matcher::{Config, Matcher, Utf32Str};
+use rapport_model::{CustomerId, CustomerSummary, LifecycleStage, OpenFollowUp, Tier, text};
+use rapport_value::{Analysis, Segment};
+use serde::{Deserialize, Serialize};
+
+/// Which customers a list shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filter {
+    /// Search text (empty: everyone).
+    pub text: String,
+    pub tier: Option<Tier>,
+    pub stage: Option<LifecycleStage>,
+    pub segment: Option<Segment>,
+    /// A tag (as stored: normalised lower case).
+    pub tag: Option<String>,
+    pub owner: Option<String>,
+    /// Only customers due for a revisit by their tier's cadence.
+    pub due_for_revisit: bool,
+    /// Include archived customers.
+    pub archived: bool,
+}
+
+impl Filter {
+    /// Whether any filter besides the search text is set.
+    pub fn is_filtered(&self) -> bool {
+        self.tier.is_some()
+            || self.stage.is_some()
+            || self.segment.is_some()
+            || self.tag.is_some()
+            || self.owner.is_some()
+            || self.due_for_revisit
+            || self.archived
+    }
+}
+
+/// A sortable column of the customer table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Column {
+    #[default]
+    Name,
+    Company,
+    Tier,
+    /// Revenue in the value window.
+    Revenue,
+    Stage,
+    Owner,
+    /// Earliest open follow-up.
+    NextDue,
+    Updated,
+}
+
+impl Column {
+    pub const ALL: [Column; 8] = [
+        Column::Name,
+        Column::Company,
+        Column::Tier,
+        Column::Revenue,
+        Column::Stage,
+        Column::Owner,
+        Column::NextDue,
+        Column::Updated,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Column::Name => "Name",
+            Column::Company => "Company",
+            Column::Tier => "Tier",
+            Column::Revenue => "Revenue",
+            Column::Stage => "Stage",
+            Column::Owner => "Owner",
+            Column::NextDue => "Next follow-up",
+            Column::Updated => "Updated",
+        }
+    }
+}
+
+/// A sort: column and direction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sort {
+    pub column: Column,
+    pub descending: bool,
+}
+
+/// A compiled search: the folded words and a fuzzy pattern.
+pub struct Search {
+    words: Vec<String>,
+    pattern: Option<Pattern>,
+    matcher: Matcher,
+    buf: Vec<char>,
+}
+
+impl Search {
+    /// Compiles `query`; an empty query matches everyone.
+    pub fn new(query: &str) -> Search {
+        let folded = text::fold(query);
+        let words: Vec<String> = folded
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect();
+        // Fuzzy matching only for queries long enough to mean something (a single letter
+        // would match almost every name).
+        let fuzzy = folded.chars().filter(|c| !c.is_whitespace()).count() >= 3;
+        let pattern = fuzzy.then(|| {
+            Pattern::new(
+                &folded,
+                CaseMatching::Ignore,
+                Normalization::Smart,
+                AtomKind::Fuzzy,
+            )
+        });
+        Search {
+            words,
+            pattern,
+            matcher: Matcher::new(Config::DEFAULT),
+            buf: Vec::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Whether `s` matches: every word occurs in its search text, or the query matches its
+    /// name or company as a close fuzzy subsequence.
+    pub fn matches(&mut self, s: &CustomerSummary) -> bool {
+        if self.words.iter().all(|w| s.search.contains(w.as_str())) {
+            return true;
+        }
+        let Some(pattern) = &self.pattern else {
+            return false;
+        };
+        let needed: u32 = self.words.iter().map(|w| w.chars().count() as u32).sum();
+        // nucleo gives 16 per matched character, minus gap penalties: demand most of that,
+        // so scattered letters across a long name do not count.
+        let threshold = needed * 12;
+        for hay in [&s.name, &s.company] {
+            if hay.is_empty() {
+                continue;
+            }
+            let folded = text::fold(hay);
+            let h = Utf32Str::new(&folded, &mut self.buf);
+            if pattern
+                .score(h, &mut self.matcher)
+                .is_some_and(|score| score >= threshold)
+            {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+fn tier_rank(t: Option<Tier>) -> u8 {
+    match t {
+        Some(Tier::Vip) => 0,
+        Some(Tier::Major) => 1,
+        Some(Tier::Common) => 2,
+        Some(Tier::Minor) => 3,
+        None => 4,
+    }
+}
+
+fn stage_rank(s: Option<LifecycleStage>) -> u8 {
+    match s {
+        Some(LifecycleStage::Exploration) => 0,
+        Some(LifecycleStage::Formation) => 1,
+        Some(LifecycleStage::Stability) => 2,
+        Some(LifecycleStage::Decline) => 3,
+        None => 4,
+    }
+}
+
+/// The effective lifecycle stage of `s`: the manual one, else the inferred one.
+fn stage_of(s: &CustomerSummary, analysis: Option<&Analysis>) -> Option<LifecycleStage> {
+    s.stage
+        .or_else(|| analysis.and_then(|a| a.get(s.id)).map(|v| v.stage))
+}
+
+/// Indices of the `summaries` rows that pass `filter`, ordered by `sort` (ties by name, then
+/// id). Deleted customers never appear; archived ones only with [`Filter::archived`].
+pub fn select<S: Borrow<CustomerSummary>>(
+    summaries: &[S],
+    analysis: Option<&Analysis>,
+    filter: &Filter,
+    sort: Sort,
+) -> Vec<usize> {
+    let mut search = Search::new(&filter.text);
+    let tag = filter.tag.as_deref().map(rapport_model::normalize_tag);
+    let owner = filter.owner.as_deref().map(text::fold);
+    let mut out: Vec<usize> = summaries
+        .iter()
+        .map(Borrow::borrow)
+        .enumerate()
+        .filter(|(_, s)| !s.deleted && (filter.archived || !s.archived))
+        .filter(|(_, s)| tag.as_ref().is_none_or(|t| s.tags.contains(t)))
+        .filter(|(_, s)| owner.as_ref().is_none_or(|o| text::fold(&s.owner) == *o))
+        .filter(|(_, s)| {
+            let v = analysis.and_then(|a| a.get(s.id));
+            filter
+                .tier
+                .is_none_or(|t| v.and_then(|v| v.effective_tier) == Some(t))
+                && filter
+                    .segment
+                    .is_none_or(|g| v.map(|v| v.segment) == Some(g))
+                && (!filter.due_for_revisit || v.is_some_and(|v| v.due_for_revisit))
+                && filter
+                    .stage
+                    .is_none_or(|st| stage_of(s, analysis) == Some(st))
+        })
+        .filter(|(_, s)| search.is_empty() || search.matches(s))
+        .map(|(i, _)| i)
+        .collect();
+    let value = |s: &CustomerSummary| analysis.and_then(|a| a.get(s.id));
+    out.sort_by(|&a, &b| {
+        let (x, y): (&CustomerSummary, &CustomerSummary) =
+            (summaries[a].borrow(), summaries[b].borrow());
+        let primary = match sort.column {
+            Column::Name => Ordering::Equal,
+            Column::Company => text::sort_key(&x.company).cmp(&text::sort_key(&y.company)),
+            Column::Tier => tier_rank(value(x).and_then(|v| v.effective_tier))
+                .cmp(&tier_rank(value(y).and_then(|v| v.effective_tier))),
+            // Highest revenue first when ascending is asked of a money column would surprise
+            // nobody less than the reverse; keep plain numeric order and let `descending` flip.
+            Column::Revenue => value(x)
+                .map_or(0, |v| v.window_revenue)
+                .cmp(&value(y).map_or(0, |v| v.window_revenue)),
+            Column::Stage => {
+                stage_rank(stage_of(x, analysis)).cmp(&stage_rank(stage_of(y, analysis)))
+            }
+            Column::Owner => text::fold(&x.owner).cmp(&text::fold(&y.owner)),
+            // Customers without a follow-up go last.
+            Column::NextDue => match (x.next_due(), y.next_due()) {
+                (Some(p), Some(q)) => p.at().cmp(&q.at()),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            },
+            Column::Updated => x.updated_at.cmp(&y.updated_at),
+        };
+        let primary = if sort.descending {
+            primary.reverse()
+        } else {
+            primary
+        };
+        let by_name = x.sort_key.cmp(&y.sort_key).then(x.id.cmp(&y.id));
+        if sort.column == Column::Name && sort.descending {
+            primary.then(by_name.reverse())
+        } else {
+            primary.then(by_name)
+        }
+    });
+    out
+}
+
+/// An open follow-up with its customer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgendaEntry {
+    pub customer: CustomerId,
+    pub customer_name: String,
+    pub followup: OpenFollowUp,
+}
+
+/// Open follow-ups of active customers, bucketed by when they are due.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agenda {
+    /// Due before now (a date-only follow-up is overdue from the next day).
+    pub overdue: Vec<AgendaEntry>,
+    /// Due today and not overdue.
+    pub today: Vec<AgendaEntry>,
+    /// Due after today, up to the end of this week (Sunday).
+    pub this_week: Vec<AgendaEntry>,
+    /// How many are due later.
+    pub later: usize,
+}
+
+impl Agenda {
+    pub fn len(&self) -> usize {
+        self.overdue.len() + self.today.len() + self.this_week.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The agenda at local time `now`: each bucket ordered by due time, then customer name.
+pub fn agenda<S: Borrow<CustomerSummary>>(summaries: &[S], now: NaiveDateTime) -> Agenda {
+    let today = now.date();
+    let week_end: NaiveDate =
+        today + chrono::Days::new(u64::from(6 - today.weekday().num_days_from_monday()));
+    let mut all: Vec<(&CustomerSummary, &OpenFollowUp)> = summaries
+        .iter()
+        .map(Borrow::borrow)
+        .filter(|s: &&CustomerSummary| !s.deleted && !s.archived)
+        .flat_map(|s| s.open_followups.iter().map(move |f| (s, f)))
+        .collect();
+    all.sort_by(|(a, f), (b, g)| {
+        f.due
+            .at()
+            .cmp(&g.due.at())
+            .then(a.sort_key.cmp(&b.sort_key))
+            .then(f.id.cmp(&g.id))
+    });
+    let mut out = Agenda::default();
+    for (s, f) in all {
+        let entry = || AgendaEntry {
+            customer: s.id,
+            customer_name: s.name.clone(),
+            followup: f.clone(),
+        };
+        if f.due.is_overdue(now) {
+            out.overdue.push(entry());
+        } else if f.due.date == today {
+            out.today.push(entry());
+        } else if f.due.date <= week_end {
+            out.this_week.push(entry());
+        } else {
+            out.later += 1;
+        }
+    }
+    out
+}
+
+/// Follow-ups that fell due between `since` (exclusive) and `now` (inclusive): what the app
+/// announces while it runs. A date-only follow-up falls due at the start of its day.
+pub fn fell_due<S: Borrow<CustomerSummary>>(
+    summaries: &[S],
+    since: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Vec<AgendaEntry> {
+    let mut out: Vec<AgendaEntry> = summaries
+        .iter()
+        .map(Borrow::borrow)
+        .filter(|s: &&CustomerSummary| !s.deleted && !s.archived)
+        .flat_map(|s| {
+            s.open_followups
+                .iter()
+                .filter(|f| f.due.at() > since && f.due.at() <= now)
+                .map(|f| AgendaEntry {
+                    customer: s.id,
+                    customer_name: s.name.clone(),
+                    followup: f.clone(),
+                })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.followup
+            .due
+            .at()
+            .cmp(&b.followup.due.at())
+            .then(a.customer.cmp(&b.customer))
+    });
+    out
+}
