@@ -34,6 +34,8 @@ use crate::{SyncError, Traffic};
 
 /// ALPN of the sync protocol, version 1.
 pub const SYNC_ALPN: &[u8] = b"rapport/sync/1";
+/// Dialling a peer gives up after this long.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A peer that sends nothing for this long is dropped.
 pub const FRAME_TIMEOUT: Duration = Duration::from_secs(30);
 /// QUIC close code for a device that is not (or no longer) a team member.
@@ -552,8 +554,9 @@ impl Node {
         Ok(())
     }
 
-    /// Syncs once with every team device (not revoked, not this one) whose address is known,
-    /// each under `timeout`, and records each outcome in the store.
+    /// Syncs once with every team device (not revoked, not this one) whose address is known
+    /// and whose retry time has come, all concurrently, each under `timeout`, and records
+    /// each outcome in the store.
     pub async fn sync_all(
         &self,
         timeout: Duration,
@@ -563,14 +566,14 @@ impl Node {
             Ok(t) => t,
             Err(e) => return vec![(TeamMember::default(), Err(e.into()))],
         };
-        let mut out = Vec::new();
-        for m in team.into_iter().filter(|m| !m.revoked) {
-            let Some(addr) = self.dial_addr(&m) else {
-                continue;
-            };
-            if addr.id == me || !self.backoff.due(&addr.id) {
-                continue;
-            }
+        let targets: Vec<(TeamMember, EndpointAddr)> = team
+            .into_iter()
+            .filter(|m| !m.revoked)
+            .filter_map(|m| self.dial_addr(&m).map(|a| (m, a)))
+            .filter(|(_, a)| a.id != me && self.backoff.due(&a.id))
+            .collect();
+        // All peers at once: one that is gone or slow never delays the others.
+        let sessions = targets.into_iter().map(|(m, addr)| async move {
             let peer = addr.id;
             let r = match tokio::time::timeout(timeout, self.sync_with(addr)).await {
                 Ok(r) => r,
@@ -591,9 +594,9 @@ impl Node {
             if let Err(e) = blocking(|| store.record_sync(&id, outcome)) {
                 tracing::warn!(error = %e, "could not record the sync outcome");
             }
-            out.push((m, r));
-        }
-        out
+            (m, r)
+        });
+        n0_future::join_all(sessions).await
     }
 
     pub fn members(&self) -> &Members {
@@ -655,10 +658,9 @@ impl Node {
             )));
         }
         let peer_id = peer.id;
-        let conn = self
-            .endpoint()
-            .connect(peer, SYNC_ALPN)
+        let conn = tokio::time::timeout(CONNECT_TIMEOUT, self.endpoint().connect(peer, SYNC_ALPN))
             .await
+            .map_err(|_| SyncError::Transport(format!("no connection within {CONNECT_TIMEOUT:?}")))?
             .map_err(|e| SyncError::Transport(e.to_string()))?;
         let via = self.path_kind(&conn, &peer_id);
         let (mut send, mut recv) = conn
