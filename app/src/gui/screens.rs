@@ -509,7 +509,7 @@ fn detail(app: &mut RapportApp, ui: &mut egui::Ui) {
             (DetailTab::FollowUps, "Follow-ups"),
             (DetailTab::Activity, "Activity"),
             (DetailTab::Deals, "Deals"),
-            (DetailTab::Value, "Value"),
+            (DetailTab::Value, "Customer value"),
             (DetailTab::History, "History"),
         ] {
             ui.selectable_value(&mut state.tab, t, label);

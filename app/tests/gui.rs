@@ -1,0 +1,196 @@
+//! The desktop app driven headless through AccessKit (egui_kittest): the real `RapportApp`
+//! with its real background worker on a temporary store, no network.
+//!
+//! CJK text renders through the system font provider, as in the app itself; the README's
+//! test command installs `fonts-noto-cjk` for it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use rapport::gui::{Options, RapportApp, Source, View};
+use rapport_store::{OpenOptions, Store};
+
+fn open_store(dir: &std::path::Path, name: &str) -> Arc<Store> {
+    Arc::new(
+        Store::open(
+            dir,
+            OpenOptions {
+                device_name: name.into(),
+                ..OpenOptions::default()
+            },
+        )
+        .unwrap(),
+    )
+}
+
+fn harness(store: Arc<Store>) -> Harness<'static, RapportApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_max_steps(50)
+        .with_context_setup(|ctx| {
+            ctx.add_font_provider(Arc::new(
+                egui_system_font_provider::SystemFontProvider::new(),
+            ));
+        })
+        .build_eframe(move |cc| {
+            RapportApp::new(
+                &cc.egui_ctx,
+                None,
+                Source::Open(store),
+                Options {
+                    network: false,
+                    ..Options::default()
+                },
+            )
+        })
+}
+
+/// Steps the app until `done` holds (the worker answers on its own thread), or fails after
+/// 20 s with `what`.
+fn wait(h: &mut Harness<'static, RapportApp>, what: &str, done: impl Fn(&RapportApp) -> bool) {
+    let start = Instant::now();
+    while !done(h.state()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    h.step();
+}
+
+fn listed_names(app: &RapportApp) -> Vec<String> {
+    app.listed().iter().map(|s| s.name.clone()).collect()
+}
+
+/// Replaces the text of the field labelled `label` with `text`.
+fn fill(h: &mut Harness<'static, RapportApp>, label: &str, text: &str) {
+    h.get_by_label(label).focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_label(label).type_text(text);
+    h.step();
+}
+
+#[test]
+fn a_salesperson_day_in_the_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path(), "Laptop A");
+    let mut h = harness(store.clone());
+    wait(&mut h, "the first snapshot", |a| a.progress.is_none());
+
+    // Ctrl+N, type a Chinese company name, create.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::N);
+    h.step();
+    fill(&mut h, "New customer name", "张伟贸易有限公司");
+    h.get_by_role_and_label(Role::Button, "Create").click();
+    h.step();
+    wait(&mut h, "the new customer in the list", |a| {
+        listed_names(a) == ["张伟贸易有限公司"]
+    });
+    // A second customer, so the search has something to leave out.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::N);
+    h.step();
+    fill(&mut h, "New customer name", "Bluewater Ltd");
+    h.get_by_role_and_label(Role::Button, "Create").click();
+    h.step();
+    wait(&mut h, "two customers", |a| a.listed().len() == 2);
+
+    // Find it by typing part of its Chinese name, then by pinyin initials.
+    fill(&mut h, "Search", "张伟");
+    wait(&mut h, "the search result", |a| {
+        listed_names(a) == ["张伟贸易有限公司"]
+    });
+    fill(&mut h, "Search", "zwmy");
+    wait(&mut h, "the pinyin search result", |a| {
+        listed_names(a) == ["张伟贸易有限公司"]
+    });
+    h.get_by_role_and_label(Role::Button, "张伟贸易有限公司")
+        .click();
+    h.step();
+    wait(&mut h, "the customer panel", |a| a.detail.is_some());
+
+    // Add a follow-up due today; it shows in the agenda.
+    h.get_by_role_and_label(Role::Button, "Follow-ups").click();
+    h.step();
+    let today = chrono::Local::now().date_naive().to_string();
+    fill(&mut h, "Due", &today);
+    fill(&mut h, "Follow-up subject", "Send the catalogue");
+    h.get_by_role_and_label(Role::Button, "Add follow-up")
+        .click();
+    h.step();
+    wait(&mut h, "the follow-up in today's agenda", |a| {
+        a.snapshot
+            .agenda
+            .today
+            .iter()
+            .chain(&a.snapshot.agenda.overdue)
+            .any(|e| e.followup.subject == "Send the catalogue")
+    });
+    h.get_by_role_and_label(Role::Button, "Agenda").click();
+    h.step();
+    assert_eq!(h.state().persisted.view, View::Agenda);
+    h.get_by_label_contains("Send the catalogue");
+    // Complete it from the agenda.
+    h.get_by_role_and_label(Role::Button, "Done").click();
+    h.step();
+    wait(&mut h, "the agenda to empty", |a| {
+        a.snapshot.agenda.is_empty()
+    });
+    assert!(h.query_by_label_contains("Send the catalogue").is_none());
+    let c = store.customer(h.state().selected.unwrap()).unwrap();
+    let f = c.followups.values().next().unwrap();
+    assert!(f.done_at.is_some(), "completed in the store, durably");
+
+    // A won deal makes it the VIP; the value screen shows the tier, and its button filters.
+    h.get_by_role_and_label(Role::Button, "Customers").click();
+    h.step();
+    h.get_by_role_and_label(Role::Button, "Deals").click();
+    h.step();
+    fill(&mut h, "Deal title", "First order");
+    fill(&mut h, "Deal amount", "12000");
+    h.get_by_role_and_label(Role::Button, "Add won").click();
+    h.step();
+    wait(&mut h, "the analysis to rank the customer", |a| {
+        a.snapshot.analysis.as_ref().is_some_and(|an| {
+            an.tiers
+                .iter()
+                .any(|t| t.tier == rapport_model::Tier::Vip && t.customers == 1)
+        })
+    });
+    h.get_by_role_and_label(Role::Button, "Value").click();
+    h.step();
+    h.get_by_role_and_label(Role::Button, "VIP").click();
+    h.step();
+    wait(&mut h, "the VIP filter", |a| {
+        a.persisted.view == View::Customers && listed_names(a) == ["张伟贸易有限公司"]
+    });
+
+    // A change from another device arrives while the app runs and appears without a click.
+    h.get_by_role_and_label(Role::Button, "Clear filters")
+        .click();
+    h.step();
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = open_store(other_dir.path(), "Laptop B");
+    other
+        .create(rapport_model::NewCustomer::new(
+            "Müller Maschinenbau",
+            rapport_model::CustomerKind::Company,
+        ))
+        .unwrap();
+    rapport_sync::sync_local(other.as_ref(), store.as_ref()).unwrap();
+    wait(&mut h, "the remote customer in the list", |a| {
+        listed_names(a).contains(&"Müller Maschinenbau".to_string())
+    });
+    assert!(
+        h.query_all_by_label("Müller Maschinenbau").next().is_some(),
+        "drawn in the table"
+    );
+}
