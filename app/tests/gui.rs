@@ -194,3 +194,42 @@ fn a_salesperson_day_in_the_app() {
         "drawn in the table"
     );
 }
+
+/// Renders each main screen on demo data (kittest's wgpu renderer; a software Vulkan driver
+/// such as Mesa's lavapipe is enough) and writes the PNGs to `$RAPPORT_SCREENSHOTS`, for the
+/// README and for review by eye:
+/// `RAPPORT_SCREENSHOTS=app/screenshots cargo test -p rapport --test gui -- --ignored`.
+#[test]
+#[ignore = "writes screenshots; needs a Vulkan driver"]
+fn screenshots_of_each_screen_on_demo_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path(), "Li Na's laptop");
+    let today = chrono::Local::now().date_naive();
+    store
+        .create_many(rapport_demo::generate(600, 42, today))
+        .unwrap();
+    let out = std::path::PathBuf::from(
+        std::env::var("RAPPORT_SCREENSHOTS").unwrap_or_else(|_| "screenshots".into()),
+    );
+    std::fs::create_dir_all(&out).unwrap();
+    let mut h = harness(store);
+    wait(&mut h, "the first snapshot", |a| {
+        a.progress.is_none() && a.listed().len() == 600
+    });
+    let first = h.state().listed()[3].id;
+    h.state_mut().open(first);
+    wait(&mut h, "the customer panel", |a| a.detail.is_some());
+    for (view, name) in [
+        (View::Customers, "customers"),
+        (View::Agenda, "agenda"),
+        (View::Value, "value"),
+        (View::Sync, "sync"),
+        (View::Settings, "settings"),
+    ] {
+        h.state_mut().switch(view);
+        h.run_steps(3);
+        let img = h.render().expect("render");
+        assert!(img.width() > 0);
+        img.save(out.join(format!("{name}.png"))).unwrap();
+    }
+}
