@@ -8,4 +8,5 @@
 //! `rapport-value` and `rapport-query`, storage in `rapport-store`, networking in
 //! `rapport-sync`.
 
+pub mod control;
 pub mod gui;

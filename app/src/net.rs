@@ -13,6 +13,7 @@ use rapport_sync::pair::Invite;
 use serde::Serialize;
 
 use crate::output;
+use rapport::control::{CONTROL_SOCKET, Control, control_socket};
 
 /// Per-peer timeout of one sync session started from the CLI.
 const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
@@ -77,99 +78,6 @@ pub fn serve(store: Store, bind: SocketAddr, interval: u64) -> Result<()> {
         }
         Ok(())
     })
-}
-
-/// File name of the running node's control socket inside the data directory.
-const CONTROL_SOCKET: &str = "rapport.sock";
-
-#[derive(Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Control {
-    /// Client → node: make an invite valid for this many seconds.
-    Invite { ttl: u64 },
-    /// Node → client: the ticket to print.
-    Ticket { ticket: String },
-    /// Node → client: a new device joined.
-    Paired { id: String, name: String },
-    /// Node → client: nobody joined in time.
-    Expired,
-}
-
-/// Waits until a device not in `known` appears in the team, or `ttl` passes.
-async fn wait_for_new_member(
-    store: &Store,
-    known: &std::collections::HashSet<String>,
-    ttl: Duration,
-) -> Result<Option<rapport_store::TeamMember>> {
-    let mut feed = store.subscribe();
-    let deadline = tokio::time::Instant::now() + ttl;
-    loop {
-        if let Some(m) = store.team()?.into_iter().find(|m| !known.contains(&m.id)) {
-            return Ok(Some(m));
-        }
-        match tokio::time::timeout_at(deadline, feed.recv()).await {
-            Err(_) | Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => return Ok(None),
-            Ok(_) => {}
-        }
-    }
-}
-
-/// Lets `rapport pair invite` work while `serve` holds the store: one JSON line in
-/// (`{"invite":{"ttl":600}}`), the ticket out, then `paired` or `expired`. The socket lives in
-/// the data directory, so only the store's owner can reach it.
-#[cfg(unix)]
-fn control_socket(store: &Arc<Store>, node: Arc<Node>) -> Result<tokio::task::JoinHandle<()>> {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let path = store.dir().join(CONTROL_SOCKET);
-    let _ = std::fs::remove_file(&path);
-    let listener = tokio::net::UnixListener::bind(&path)
-        .with_context(|| format!("could not create {}", path.display()))?;
-    let store = store.clone();
-    Ok(tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let store = store.clone();
-            let node = node.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = stream.into_split();
-                let mut line = String::new();
-                if BufReader::new(read).read_line(&mut line).await.is_err() {
-                    return;
-                }
-                let Ok(Control::Invite { ttl }) = serde_json::from_str(line.trim()) else {
-                    return;
-                };
-                let known: std::collections::HashSet<String> = match store.team() {
-                    Ok(t) => t.into_iter().map(|m| m.id).collect(),
-                    Err(_) => return,
-                };
-                let Ok(ticket) = node.invite(Duration::from_secs(ttl)).encode() else {
-                    return;
-                };
-                let send = |c: &Control| serde_json::to_string(c).map(|s| s + "\n");
-                if let Ok(msg) = send(&Control::Ticket { ticket })
-                    && write.write_all(msg.as_bytes()).await.is_err()
-                {
-                    return;
-                }
-                let answer =
-                    match wait_for_new_member(&store, &known, Duration::from_secs(ttl)).await {
-                        Ok(Some(m)) => Control::Paired {
-                            id: m.id,
-                            name: m.name,
-                        },
-                        _ => Control::Expired,
-                    };
-                if let Ok(msg) = send(&answer) {
-                    let _ = write.write_all(msg.as_bytes()).await;
-                }
-            });
-        }
-    }))
-}
-
-#[cfg(not(unix))]
-fn control_socket(_: &Arc<Store>, _: Arc<Node>) -> Result<tokio::task::JoinHandle<()>> {
-    Ok(tokio::spawn(async {}))
 }
 
 /// `rapport pair invite` while `serve` holds the store: asks it through its control socket.

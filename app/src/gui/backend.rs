@@ -165,6 +165,8 @@ pub struct Options {
     pub bind: SocketAddr,
     /// Fill an empty store with this many demo customers first.
     pub demo: Option<usize>,
+    /// A fixed "now" instead of the system clock (tests, screenshots).
+    pub clock: Clock,
 }
 
 impl Default for Options {
@@ -173,6 +175,7 @@ impl Default for Options {
             network: true,
             bind: SocketAddr::from(([0, 0, 0, 0], 47810)),
             demo: None,
+            clock: Clock::default(),
         }
     }
 }
@@ -254,8 +257,32 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(f)
 }
 
-fn now_local() -> NaiveDateTime {
-    Local::now().naive_local()
+/// The app's idea of now: the system clock, or a fixed local time (tests, screenshots).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Clock(pub Option<NaiveDateTime>);
+
+impl Clock {
+    /// Local wall-clock time.
+    pub fn local(self) -> NaiveDateTime {
+        self.0.unwrap_or_else(|| Local::now().naive_local())
+    }
+
+    pub fn today(self) -> chrono::NaiveDate {
+        self.local().date()
+    }
+
+    /// Now as a UTC timestamp (for edits).
+    pub fn utc(self) -> Timestamp {
+        use chrono::TimeZone;
+        match self.0 {
+            None => chrono::Utc::now(),
+            Some(t) => Local
+                .from_local_datetime(&t)
+                .earliest()
+                .map(|l| l.with_timezone(&chrono::Utc))
+                .unwrap_or_else(|| t.and_utc()),
+        }
+    }
 }
 
 struct Worker {
@@ -272,6 +299,8 @@ struct Worker {
     node_status: String,
     arrivals: Vec<Arrival>,
     last_due_check: NaiveDateTime,
+    clock: Clock,
+    control: Option<tokio::task::JoinHandle<()>>,
 }
 
 async fn run(
@@ -303,7 +332,7 @@ async fn run(
     };
     if let Some(n) = options.demo {
         let empty = blocking(|| store.count()).unwrap_or(0) == 0;
-        if empty && let Err(e) = make_demo(&store, n, &out) {
+        if empty && let Err(e) = make_demo(&store, n, options.clock.today(), &out) {
             out.send(Update::Error(format!("demo data: {e}")));
         }
     }
@@ -321,7 +350,9 @@ async fn run(
         node: None,
         node_status: "sync is off".into(),
         arrivals: Vec::new(),
-        last_due_check: now_local(),
+        last_due_check: options.clock.local(),
+        clock: options.clock,
+        control: None,
     };
     w.out.send(Update::Progress("Reading customers…".into()));
     w.reload_all();
@@ -376,6 +407,10 @@ async fn run(
             }
         }
     }
+    if let Some(task) = w.control.take() {
+        task.abort();
+        let _ = std::fs::remove_file(w.store.dir().join(crate::control::CONTROL_SOCKET));
+    }
     if let Some(node) = w.node.take()
         && let Ok(node) = Arc::try_unwrap(node)
     {
@@ -383,8 +418,13 @@ async fn run(
     }
 }
 
-fn make_demo(store: &Store, n: usize, out: &Outbox) -> Result<(), rapport_store::StoreError> {
-    let customers = rapport_demo::generate(n, 42, Local::now().date_naive());
+fn make_demo(
+    store: &Store,
+    n: usize,
+    today: chrono::NaiveDate,
+    out: &Outbox,
+) -> Result<(), rapport_store::StoreError> {
+    let customers = rapport_demo::generate(n, 42, today);
     let mut done = 0;
     let mut it = customers.into_iter().peekable();
     while it.peek().is_some() {
@@ -427,7 +467,7 @@ impl Worker {
             self.arrivals.insert(
                 0,
                 Arrival {
-                    at: now_local(),
+                    at: self.clock.local(),
                     customer: id,
                     name: s.name.clone(),
                 },
@@ -453,9 +493,9 @@ impl Worker {
             Ok(s) => (s, None),
             Err(e) => (ValueSettings::default(), Some(e.to_string())),
         };
-        let today = Local::now().date_naive();
+        let today = self.clock.today();
         let analysis = rapport_value::analyse(&self.summaries, &settings, today);
-        let agenda = rapport_query::agenda(&self.summaries, now_local());
+        let agenda = rapport_query::agenda(&self.summaries, self.clock.local());
         let revisits = analysis.due_for_revisit().iter().map(|v| v.id).collect();
         let mut tags = BTreeSet::new();
         let mut owners = BTreeSet::new();
@@ -531,7 +571,7 @@ impl Worker {
     }
 
     fn check_due(&mut self) {
-        let now = now_local();
+        let now = self.clock.local();
         let due = rapport_query::fell_due(&self.summaries, self.last_due_check, now);
         self.last_due_check = now;
         if !due.is_empty() {
@@ -736,6 +776,11 @@ impl Worker {
                         ""
                     }
                 );
+                // `rapport pair invite` from a terminal goes through the app while it runs.
+                match crate::control::control_socket(&self.store, node.clone()) {
+                    Ok(task) => self.control = Some(task),
+                    Err(e) => tracing::warn!(error = %e, "no control socket"),
+                }
                 self.node = Some(node);
             }
             Err(e) => self.node_status = format!("sync is off: {e}"),
@@ -750,7 +795,7 @@ impl Worker {
             .as_ref()
             .map(|n| n.lan_peers().iter().map(|p| p.to_string()).collect())
             .unwrap_or_default();
-        let now = chrono::Utc::now();
+        let now = self.clock.utc();
         let peers = blocking(|| {
             store
                 .team()

@@ -22,7 +22,7 @@ use rapport_model::{CustomerId, CustomerKind, Edit};
 use rapport_query::{AgendaEntry, Filter, Sort};
 use serde::{Deserialize, Serialize};
 
-pub use backend::{Options, Source};
+pub use backend::{Clock, Options, Source};
 
 /// The screens.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,6 +123,7 @@ pub struct RapportApp {
     pub device_name_draft: Option<String>,
     /// Whether the last copy-to-clipboard happened (tests read it).
     pub copied: Option<String>,
+    pub clock: Clock,
 }
 
 impl RapportApp {
@@ -141,6 +142,7 @@ impl RapportApp {
         } else {
             egui::ThemePreference::Light
         });
+        let clock = options.clock;
         let repaint_ctx = ctx.clone();
         let backend = Backend::start(source, options, move || repaint_ctx.request_repaint());
         let filter = Filter {
@@ -171,6 +173,7 @@ impl RapportApp {
             settings_drafts: Default::default(),
             device_name_draft: None,
             copied: None,
+            clock,
         };
         app.query();
         app
@@ -220,7 +223,7 @@ impl RapportApp {
     /// worker to make them durable. An invalid edit is refused here with its reason.
     pub fn edit(&mut self, id: CustomerId, edits: Vec<Edit>) {
         if let Some(d) = self.detail.as_mut().filter(|d| d.detail.customer.id == id) {
-            let now = chrono::Utc::now();
+            let now = self.clock.utc();
             let mut preview = d.detail.customer.clone();
             for e in &edits {
                 if let Err(err) = e.validate(Some(&preview)) {

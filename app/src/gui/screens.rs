@@ -723,11 +723,8 @@ fn list_editor(
     });
 }
 
-fn today() -> NaiveDate {
-    Local::now().date_naive()
-}
-
 fn followups(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
+    let clock = app.clock;
     let mut edits = Vec::new();
     let mut error = None;
     let Some(state) = app.detail.as_mut() else {
@@ -738,7 +735,7 @@ fn followups(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
     ui.strong("Schedule a follow-up");
     ui.horizontal(|ui| {
         if f.followup_due.is_empty() {
-            f.followup_due = (today() + chrono::Days::new(1)).to_string();
+            f.followup_due = (clock.today() + chrono::Days::new(1)).to_string();
         }
         ui.add(egui::TextEdit::singleline(&mut f.followup_due).desired_width(120.0))
             .accessible_name("Due")
@@ -786,7 +783,7 @@ fn followups(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
     ui.strong(format!("Open ({})", open.len()));
     for (fid, fu) in open {
         ui.horizontal_wrapped(|ui| {
-            let overdue = fu.due.is_overdue(Local::now().naive_local());
+            let overdue = fu.due.is_overdue(clock.local());
             let due = RichText::new(fu.due.to_string());
             ui.label(if overdue {
                 due.color(ui.visuals().error_fg_color)
@@ -819,7 +816,7 @@ fn followups(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
                 if ui.button("Done").clicked() {
                     edits.push(Edit::CompleteFollowUp {
                         id: cid,
-                        at: chrono::Utc::now(),
+                        at: clock.utc(),
                         outcome: outcome.trim().to_string(),
                     });
                     if !next.trim().is_empty() {
@@ -890,6 +887,7 @@ fn followups(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
 }
 
 fn activity(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
+    let clock = app.clock;
     let mut edits = Vec::new();
     let Some(state) = app.detail.as_mut() else {
         return;
@@ -909,7 +907,7 @@ fn activity(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
                 edits.push(Edit::LogInteraction(
                     ItemId::new(),
                     Interaction {
-                        at: chrono::Utc::now(),
+                        at: clock.utc(),
                         kind,
                         summary: std::mem::take(&mut state.forms.interaction_summary)
                             .trim()
@@ -970,6 +968,7 @@ fn activity(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
 }
 
 fn deals(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
+    let clock = app.clock;
     let mut edits = Vec::new();
     let mut error = None;
     let base = base_currency(app);
@@ -1003,7 +1002,7 @@ fn deals(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
                         title: f.deal_title.trim().to_string(),
                         amount,
                         status,
-                        date: today(),
+                        date: clock.today(),
                         probability: if status == DealStatus::Won { 100 } else { 50 },
                     });
                 match deal {
@@ -1036,7 +1035,7 @@ fn deals(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
                                 let mut nd = d.clone();
                                 nd.status = st;
                                 nd.probability = if st == DealStatus::Won { 100 } else { 0 };
-                                nd.date = today();
+                                nd.date = clock.today();
                                 edits.push(Edit::PutDeal(*did, nd));
                             }
                         }
@@ -1198,6 +1197,7 @@ fn history(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
 
 /// The agenda: overdue, today, this week; customers due for a revisit.
 pub fn agenda(app: &mut RapportApp, ui: &mut egui::Ui) {
+    let clock = app.clock;
     let snap = app.snapshot.clone();
     let mut open = None;
     let mut edits: Vec<(CustomerId, Vec<Edit>)> = Vec::new();
@@ -1225,7 +1225,7 @@ pub fn agenda(app: &mut RapportApp, ui: &mut egui::Ui) {
                                 e.customer,
                                 vec![Edit::CompleteFollowUp {
                                     id: e.followup.id,
-                                    at: chrono::Utc::now(),
+                                    at: clock.utc(),
                                     outcome: String::new(),
                                 }],
                             ));
@@ -1239,7 +1239,7 @@ pub fn agenda(app: &mut RapportApp, ui: &mut egui::Ui) {
                                 done_at: None,
                                 outcome: String::new(),
                             };
-                            moved.due.date = today() + chrono::Days::new(1);
+                            moved.due.date = clock.today() + chrono::Days::new(1);
                             edits.push((e.customer, vec![Edit::PutFollowUp(e.followup.id, moved)]));
                         }
                         if ui.small_button("Log call").clicked() {
@@ -1248,7 +1248,7 @@ pub fn agenda(app: &mut RapportApp, ui: &mut egui::Ui) {
                                 vec![Edit::LogInteraction(
                                     ItemId::new(),
                                     Interaction {
-                                        at: chrono::Utc::now(),
+                                        at: clock.utc(),
                                         kind: InteractionKind::Call,
                                         summary: e.followup.subject.clone(),
                                         outcome: String::new(),
@@ -1288,7 +1288,7 @@ pub fn agenda(app: &mut RapportApp, ui: &mut egui::Ui) {
                             vec![Edit::LogInteraction(
                                 ItemId::new(),
                                 Interaction {
-                                    at: chrono::Utc::now(),
+                                    at: clock.utc(),
                                     kind: InteractionKind::Visit,
                                     summary: "revisit".into(),
                                     outcome: String::new(),

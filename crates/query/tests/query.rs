@@ -28,7 +28,7 @@ fn won(amount: &str, date: &str) -> Edit {
         ItemId::new(),
         Deal {
             title: "order".into(),
-            amount: Money::parse(amount, Currency::parse("EUR", "c").unwrap(), "amount").unwrap(),
+            amount: Money::parse(amount, Currency::parse("CNY", "c").unwrap(), "amount").unwrap(),
             status: DealStatus::Won,
             date: NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap(),
             probability: 100,
