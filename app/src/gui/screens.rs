@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Local, NaiveDate};
+use chrono::Local;
 use egui::{Key, RichText};
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
 use rapport_model::{
@@ -595,7 +595,7 @@ fn overview(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
         &c.emails,
         &mut state.forms.email,
         &mut edits,
-        |s| Edit::AddEmail(s),
+        Edit::AddEmail,
         Edit::RemoveEmail,
     );
     list_editor(
@@ -604,7 +604,7 @@ fn overview(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
         &c.phones,
         &mut state.forms.phone,
         &mut edits,
-        |s| Edit::AddPhone(s),
+        Edit::AddPhone,
         Edit::RemovePhone,
     );
     ui.separator();
@@ -955,7 +955,7 @@ fn activity(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
         c.created_at.with_timezone(&Local).naive_local(),
         "created".into(),
     ));
-    events.sort_by(|a, b| b.0.cmp(&a.0));
+    events.sort_by_key(|e| std::cmp::Reverse(e.0));
     for (at, text) in events.iter().take(200) {
         ui.horizontal_wrapped(|ui| {
             ui.weak(at.format("%Y-%m-%d %H:%M").to_string());
