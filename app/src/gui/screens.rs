@@ -311,11 +311,11 @@ fn table(app: &mut RapportApp, ui: &mut egui::Ui, focus_search: bool) {
     ui.separator();
     let cols = [
         (Column::Name, 0.26),
-        (Column::Company, 0.18),
+        (Column::Company, 0.13),
         (Column::Tier, 0.08),
-        (Column::Revenue, 0.14),
+        (Column::Revenue, 0.17),
         (Column::Stage, 0.11),
-        (Column::NextDue, 0.15),
+        (Column::NextDue, 0.18),
     ];
     let width = ui.available_width();
     ui.horizontal(|ui| {
@@ -363,17 +363,22 @@ fn table(app: &mut RapportApp, ui: &mut egui::Ui, focus_search: bool) {
                         } else {
                             s.name.clone()
                         };
-                        let r = ui.add_sized(
-                            [width * cols[0].1 - 8.0, row_h],
-                            egui::Button::selectable(selected, name).truncate(),
-                        );
+                        let r = ui
+                            .allocate_ui_with_layout(
+                                egui::vec2(width * cols[0].1 - 8.0, row_h),
+                                egui::Layout::left_to_right(egui::Align::Center),
+                                |ui| {
+                                    ui.set_min_width(width * cols[0].1 - 8.0);
+                                    ui.add(egui::Button::selectable(selected, name).truncate())
+                                },
+                            )
+                            .inner;
                         cell(ui, width * cols[1].1, &s.company);
                         let tier = v.and_then(|v| v.effective_tier);
-                        ui.add_sized(
-                            [width * cols[2].1 - 8.0, row_h],
-                            egui::Label::new(
-                                RichText::new(tier_text(tier)).color(tier_color(tier)),
-                            ),
+                        cell_rich(
+                            ui,
+                            width * cols[2].1,
+                            RichText::new(tier_text(tier)).color(tier_color(tier)),
                         );
                         let rev = v.map(|v| v.window_revenue).unwrap_or(0);
                         cell(
@@ -394,7 +399,7 @@ fn table(app: &mut RapportApp, ui: &mut egui::Ui, focus_search: bool) {
                         cell(
                             ui,
                             width * cols[5].1,
-                            &s.next_due().map(|d| d.to_string()).unwrap_or_default(),
+                            &s.next_due().map(due_text).unwrap_or_default(),
                         );
                         r
                     })
@@ -410,10 +415,25 @@ fn table(app: &mut RapportApp, ui: &mut egui::Ui, focus_search: bool) {
 }
 
 fn cell(ui: &mut egui::Ui, w: f32, text: &str) {
-    ui.add_sized(
-        [w - 8.0, ui.available_height()],
-        egui::Label::new(text).truncate(),
+    cell_rich(ui, w, RichText::new(text));
+}
+
+/// A left-aligned table cell of width `w`, truncated with an ellipsis.
+fn cell_rich(ui: &mut egui::Ui, w: f32, text: RichText) {
+    let h = ui.available_height();
+    ui.allocate_ui_with_layout(
+        egui::vec2(w - 8.0, h),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_width(w - 8.0);
+            ui.add(egui::Label::new(text).truncate());
+        },
     );
+}
+
+/// A due time as people read it: `2026-11-24` or `2026-11-24 09:00`.
+pub fn due_text(d: Due) -> String {
+    d.to_string().replace('T', " ")
 }
 
 fn move_selection(app: &mut RapportApp, down: bool, up: bool, enter: bool) {
@@ -784,7 +804,7 @@ fn followups(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
     for (fid, fu) in open {
         ui.horizontal_wrapped(|ui| {
             let overdue = fu.due.is_overdue(clock.local());
-            let due = RichText::new(fu.due.to_string());
+            let due = RichText::new(due_text(fu.due));
             ui.label(if overdue {
                 due.color(ui.visuals().error_fg_color)
             } else {
@@ -1215,7 +1235,7 @@ pub fn agenda(app: &mut RapportApp, ui: &mut egui::Ui) {
                 }
                 for e in list.iter().take(300) {
                     ui.horizontal_wrapped(|ui| {
-                        ui.label(e.followup.due.to_string());
+                        ui.label(due_text(e.followup.due));
                         if ui.link(&e.customer_name).clicked() {
                             open = Some(e.customer);
                         }
@@ -1365,6 +1385,8 @@ pub fn value(app: &mut RapportApp, ui: &mut egui::Ui) {
                     .map(|p| [p.customer_share * 100.0, p.revenue_share * 100.0])
                     .collect();
                 Plot::new("pareto")
+                    .x_axis_formatter(|m, _| format!("{}% of customers", m.value))
+                    .y_axis_formatter(|m, _| format!("{}%", m.value))
                     .height(220.0)
                     .allow_zoom(false)
                     .allow_drag(false)
@@ -1383,7 +1405,13 @@ pub fn value(app: &mut RapportApp, ui: &mut egui::Ui) {
                     })
                     .collect();
                 let tiers: Vec<Tier> = a.tiers.iter().map(|t| t.tier).collect();
+                let names: Vec<String> = tiers
+                    .iter()
+                    .map(|t| tier_text(Some(*t)).to_string())
+                    .collect();
                 let r = Plot::new("tier-bars")
+                    .x_axis_formatter(move |m, _| label_at(&names, m.value))
+                    .y_axis_formatter(|m, _| format!("{}%", m.value))
                     .height(220.0)
                     .allow_zoom(false)
                     .allow_drag(false)
@@ -1421,9 +1449,19 @@ pub fn value(app: &mut RapportApp, ui: &mut egui::Ui) {
                     .revenue_by_month
                     .iter()
                     .enumerate()
-                    .map(|(i, (m, v))| Bar::new(i as f64, *v as f64 / scale).name(m))
+                    .map(|(i, (m, v))| {
+                        Bar::new(i as f64, *v as f64 / scale)
+                            .name(m)
+                            .fill(egui::Color32::from_rgb(90, 150, 90))
+                    })
+                    .collect();
+                let months: Vec<String> = snap
+                    .revenue_by_month
+                    .iter()
+                    .map(|(m, _)| m.clone())
                     .collect();
                 Plot::new("revenue")
+                    .x_axis_formatter(move |m, _| label_at(&months, m.value))
                     .height(200.0)
                     .allow_zoom(false)
                     .allow_drag(false)
@@ -1436,9 +1474,19 @@ pub fn value(app: &mut RapportApp, ui: &mut egui::Ui) {
                     .pipeline_by_stage
                     .iter()
                     .enumerate()
-                    .map(|(i, (s, v))| Bar::new(i as f64, *v as f64 / scale).name(s))
+                    .map(|(i, (s, v))| {
+                        Bar::new(i as f64, *v as f64 / scale)
+                            .name(s)
+                            .fill(egui::Color32::from_rgb(60, 120, 200))
+                    })
+                    .collect();
+                let stages: Vec<String> = snap
+                    .pipeline_by_stage
+                    .iter()
+                    .map(|(s, _)| s.clone())
                     .collect();
                 Plot::new("pipeline")
+                    .x_axis_formatter(move |m, _| label_at(&stages, m.value))
                     .height(200.0)
                     .allow_zoom(false)
                     .allow_drag(false)
@@ -1666,4 +1714,13 @@ pub fn settings(app: &mut RapportApp, ui: &mut egui::Ui) {
                 app.send(Request::SetSetting { key: k, value: v });
             }
         });
+}
+
+/// The name of the bar at integer position `x`, for an axis label ("" between bars).
+fn label_at(names: &[String], x: f64) -> String {
+    let i = x.round();
+    if (x - i).abs() > 1e-6 || i < 0.0 {
+        return String::new();
+    }
+    names.get(i as usize).cloned().unwrap_or_default()
 }
