@@ -333,3 +333,54 @@ fn three_serve_processes_converge_through_the_office() {
         "B learned of C through the office: {peers_b}"
     );
 }
+
+/// LAN discovery by mDNS, in a network namespace of our own (`unshare -rn`) whose only
+/// interface is loopback, so the multicast never leaves this test: B knows the office only by
+/// an address that is stale (the office moved to another port), and finds it by mDNS.
+#[test]
+fn lan_discovery_finds_a_moved_team_device_by_mdns() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let (a, b) = (a.path(), b.path());
+    ok(a, &["device", "rename", "Office"]);
+    ok(a, &["customer", "add", "--name", "Found By mDNS"]);
+    let bind_a = format!("127.0.0.1:{}", free_port());
+    let mut inviter = spawn(a, &["pair", "invite", "--wait", "60", "--bind", &bind_a]);
+    let ticket = first_line(&mut inviter);
+    ok(b, &["pair", "join", &ticket, "--bind", "127.0.0.1:0"]);
+    assert!(inviter.wait().unwrap().success());
+    ok(a, &["customer", "add", "--name", "Added Later"]);
+
+    let exe = env!("CARGO_BIN_EXE_rapport");
+    let script = format!(
+        r#"set -e
+ip link set lo up
+ip link set lo multicast on
+ip route add 224.0.0.0/4 dev lo
+"{exe}" --data-dir "{a}" serve --bind 0.0.0.0:0 --interval 3600 >/dev/null 2>&1 &
+server=$!
+sleep 1
+"{exe}" --data-dir "{b}" sync --once --bind 0.0.0.0:0
+status=$?
+kill $server
+wait $server || true
+exit $status
+"#,
+        a = a.display(),
+        b = b.display(),
+    );
+    let out = Command::new("unshare")
+        .args(["-rn", "sh", "-c", &script])
+        .env_remove("RAPPORT_LAN_DISCOVERY")
+        .output()
+        .expect("unshare (util-linux) runs the peers in a network namespace of their own");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("synced with Office"),
+        "B found the office on the LAN: {stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(names(b).contains(&"Added Later".to_string()));
+    let peers = json(b, &["peers", "--json", "--no-probe"]);
+    assert_eq!(peers[0]["address_kind"], "lan", "{peers}");
+}

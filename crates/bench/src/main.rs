@@ -17,10 +17,13 @@
 //!   every document.
 //! - `sync`: initial sync, no-change resync and one-change resync between two stores, against
 //!   automerge's per-document sync loop.
+//! - `ui`: the app's frame time (egui_kittest, no GPU) while typing in search and scrolling,
+//!   against running the search in the frame and laying out every row.
 //!
 //! Timing assertions live nowhere else: tests check behaviour, this program reports speed.
 
 mod sync;
+mod ui;
 mod value;
 
 use std::time::Instant;
@@ -52,6 +55,11 @@ enum What {
     },
     /// Sync protocol between two stores, with automerge's per-document loop as baseline.
     Sync {
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
+        sizes: Vec<usize>,
+    },
+    /// The app's frame time while typing in search and scrolling.
+    Ui {
         #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
         sizes: Vec<usize>,
     },
@@ -104,7 +112,7 @@ pub(crate) fn table<'a, R>(
     }
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted.get(i).copied().unwrap_or(f64::NAN)
 }
@@ -272,10 +280,12 @@ fn main() -> Result<()> {
         What::Store { sizes } => store(&sizes),
         What::Value { sizes } => value::run(&sizes),
         What::Sync { sizes } => sync::run(&sizes),
+        What::Ui { sizes } => ui::run(&sizes),
         What::All => {
             store(&[10_000, 100_000])?;
             value::run(&[10_000, 100_000])?;
-            sync::run(&[10_000, 100_000])
+            sync::run(&[10_000, 100_000])?;
+            ui::run(&[10_000, 100_000])
         }
     }
 }

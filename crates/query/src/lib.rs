@@ -156,12 +156,13 @@ impl Search {
         // nucleo gives 16 per matched character, minus gap penalties: demand most of that,
         // so scattered letters across a long name do not count.
         let threshold = needed * 12;
+        // nucleo ignores case and normalises Unicode itself: no folding (and no allocation)
+        // per row here, which keeps a miss cheap.
         for hay in [&s.name, &s.company] {
             if hay.is_empty() {
                 continue;
             }
-            let folded = text::fold(hay);
-            let h = Utf32Str::new(&folded, &mut self.buf);
+            let h = Utf32Str::new(hay, &mut self.buf);
             if pattern
                 .score(h, &mut self.matcher)
                 .is_some_and(|score| score >= threshold)
@@ -234,12 +235,26 @@ pub fn select<S: Borrow<CustomerSummary>>(
         .map(|(i, _)| i)
         .collect();
     let value = |s: &CustomerSummary| analysis.and_then(|a| a.get(s.id));
+    // Text keys computed once per listed row, not once per comparison.
+    let text_key = |s: &CustomerSummary| match sort.column {
+        Column::Company => text::sort_key(&s.company),
+        Column::Owner => text::fold(&s.owner),
+        _ => String::new(),
+    };
+    let keys: std::collections::HashMap<usize, String> =
+        if matches!(sort.column, Column::Company | Column::Owner) {
+            out.iter()
+                .map(|&i| (i, text_key(summaries[i].borrow())))
+                .collect()
+        } else {
+            Default::default()
+        };
     out.sort_by(|&a, &b| {
         let (x, y): (&CustomerSummary, &CustomerSummary) =
             (summaries[a].borrow(), summaries[b].borrow());
         let primary = match sort.column {
             Column::Name => Ordering::Equal,
-            Column::Company => text::sort_key(&x.company).cmp(&text::sort_key(&y.company)),
+            Column::Company | Column::Owner => keys.get(&a).cmp(&keys.get(&b)),
             Column::Tier => tier_rank(value(x).and_then(|v| v.effective_tier))
                 .cmp(&tier_rank(value(y).and_then(|v| v.effective_tier))),
             // Highest revenue first when ascending is asked of a money column would surprise
@@ -250,7 +265,6 @@ pub fn select<S: Borrow<CustomerSummary>>(
             Column::Stage => {
                 stage_rank(stage_of(x, analysis)).cmp(&stage_rank(stage_of(y, analysis)))
             }
-            Column::Owner => text::fold(&x.owner).cmp(&text::fold(&y.owner)),
             // Customers without a follow-up go last.
             Column::NextDue => match (x.next_due(), y.next_due()) {
                 (Some(p), Some(q)) => p.at().cmp(&q.at()),
