@@ -29,6 +29,11 @@ fn open_store(dir: &std::path::Path, name: &str) -> Arc<Store> {
 }
 
 fn harness(store: Arc<Store>) -> Harness<'static, RapportApp> {
+    harness_at(store, Clock::default())
+}
+
+/// The app on `store` with no network, its clock at `clock`, CJK text from the system fonts.
+fn harness_at(store: Arc<Store>, clock: Clock) -> Harness<'static, RapportApp> {
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .with_max_steps(50)
@@ -44,6 +49,7 @@ fn harness(store: Arc<Store>) -> Harness<'static, RapportApp> {
                 Source::Open(store),
                 Options {
                     network: false,
+                    clock,
                     ..Options::default()
                 },
             )
@@ -224,26 +230,7 @@ fn snapshots_of_each_screen_on_demo_data() {
     store
         .create_many(rapport_demo::generate(600, 42, now.date()))
         .unwrap();
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .with_max_steps(50)
-        .with_context_setup(|ctx| {
-            ctx.add_font_provider(Arc::new(
-                egui_system_font_provider::SystemFontProvider::new(),
-            ));
-        })
-        .build_eframe(move |cc| {
-            RapportApp::new(
-                &cc.egui_ctx,
-                None,
-                Source::Open(store),
-                Options {
-                    network: false,
-                    clock: Clock(Some(now)),
-                    ..Options::default()
-                },
-            )
-        });
+    let mut h = harness_at(store, Clock(Some(now)));
     wait(&mut h, "the demo customers", |a| {
         a.progress.is_none() && a.listed().len() == 600
     });

@@ -1384,13 +1384,10 @@ pub fn value(app: &mut RapportApp, ui: &mut egui::Ui) {
                     .iter()
                     .map(|p| [p.customer_share * 100.0, p.revenue_share * 100.0])
                     .collect();
-                Plot::new("pareto")
+                static_plot("pareto")
                     .x_axis_formatter(|m, _| format!("{}% of customers", m.value))
                     .y_axis_formatter(|m, _| format!("{}%", m.value))
                     .height(220.0)
-                    .allow_zoom(false)
-                    .allow_drag(false)
-                    .allow_scroll(false)
                     .include_y(100.0)
                     .show(&mut cols[0], |p| p.line(Line::new("revenue share %", pts)));
                 cols[1].strong("Tiers (click a bar to list them)");
@@ -1409,13 +1406,10 @@ pub fn value(app: &mut RapportApp, ui: &mut egui::Ui) {
                     .iter()
                     .map(|t| tier_text(Some(*t)).to_string())
                     .collect();
-                let r = Plot::new("tier-bars")
+                let r = static_plot("tier-bars")
                     .x_axis_formatter(move |m, _| label_at(&names, m.value))
                     .y_axis_formatter(|m, _| format!("{}%", m.value))
                     .height(220.0)
-                    .allow_zoom(false)
-                    .allow_drag(false)
-                    .allow_scroll(false)
                     .legend(Legend::default())
                     .show(&mut cols[1], |p| {
                         p.bar_chart(BarChart::new("revenue share %", bars));
@@ -1460,12 +1454,9 @@ pub fn value(app: &mut RapportApp, ui: &mut egui::Ui) {
                     .iter()
                     .map(|(m, _)| m.clone())
                     .collect();
-                Plot::new("revenue")
+                static_plot("revenue")
                     .x_axis_formatter(move |m, _| label_at(&months, m.value))
                     .height(200.0)
-                    .allow_zoom(false)
-                    .allow_drag(false)
-                    .allow_scroll(false)
                     .show(&mut cols[0], |p| {
                         p.bar_chart(BarChart::new("won revenue", bars))
                     });
@@ -1485,12 +1476,9 @@ pub fn value(app: &mut RapportApp, ui: &mut egui::Ui) {
                     .iter()
                     .map(|(s, _)| s.clone())
                     .collect();
-                Plot::new("pipeline")
+                static_plot("pipeline")
                     .x_axis_formatter(move |m, _| label_at(&stages, m.value))
                     .height(200.0)
-                    .allow_zoom(false)
-                    .allow_drag(false)
-                    .allow_scroll(false)
                     .show(&mut cols[1], |p| {
                         p.bar_chart(BarChart::new("pipeline", bars))
                     });
@@ -1723,4 +1711,12 @@ fn label_at(names: &[String], x: f64) -> String {
         return String::new();
     }
     names.get(i as usize).cloned().unwrap_or_default()
+}
+
+/// A plot that shows, without zooming, dragging or scrolling (clicks still register).
+fn static_plot<'a>(id: &str) -> Plot<'a> {
+    Plot::new(id)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
 }
