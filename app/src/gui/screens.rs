@@ -6,8 +6,9 @@ use chrono::Local;
 use egui::{Key, RichText};
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
 use rapport_model::{
-    Contact, Currency, CustomerId, Deal, DealStatus, Due, Edit, FollowUp, FollowUpKind,
-    Interaction, InteractionKind, ItemId, LifecycleStage, Money, Tier, TierOverride,
+    Contact, Currency, CustomerId, CustomerKind, Deal, DealStatus, Due, Edit, FollowUp,
+    FollowUpKind, Importance, Interaction, InteractionKind, ItemId, LifecycleStage, Money, Tier,
+    TierOverride, Urgency,
 };
 use rapport_query::Column;
 use rapport_value::Segment;
@@ -33,6 +34,8 @@ pub struct Forms {
     pub contact_name: String,
     pub contact_phone: String,
     pub contact_email: String,
+    /// Contact being edited: name, title, phones and emails (comma-separated).
+    pub editing_contact: Option<(ItemId, (String, String, String, String))>,
     pub followup_due: String,
     pub followup_subject: String,
     pub followup_kind: Option<FollowUpKind>,
@@ -310,9 +313,9 @@ fn table(app: &mut RapportApp, ui: &mut egui::Ui, focus_search: bool) {
     }
     ui.separator();
     let cols = [
-        (Column::Name, 0.26),
+        (Column::Name, 0.24),
         (Column::Company, 0.13),
-        (Column::Tier, 0.08),
+        (Column::Tier, 0.10),
         (Column::Revenue, 0.17),
         (Column::Stage, 0.11),
         (Column::NextDue, 0.18),
@@ -577,14 +580,45 @@ fn overview(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
         }
     });
     let c = state.detail.customer.clone();
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let mut stage = c.stage;
         if combo(ui, "Stage (manual)", &mut stage, LifecycleStage::ALL, |s| {
             s.as_str().into()
         }) {
             edits.push(Edit::Stage(stage));
         }
+        let mut kind = Some(c.kind);
+        if combo(ui, "Kind", &mut kind, CustomerKind::ALL, |k| {
+            k.as_str().into()
+        }) && let Some(k) = kind
+        {
+            edits.push(Edit::Kind(k));
+        }
     });
+    ui.horizontal_wrapped(|ui| {
+        let mut importance = Some(c.importance);
+        if combo(ui, "Importance", &mut importance, Importance::ALL, |i| {
+            i.as_str().replace('_', " ")
+        }) && let Some(i) = importance
+        {
+            edits.push(Edit::Importance(i));
+        }
+        let mut urgency = Some(c.urgency);
+        if combo(ui, "Urgency", &mut urgency, Urgency::ALL, |u| {
+            u.as_str().replace('_', " ")
+        }) && let Some(u) = urgency
+        {
+            edits.push(Edit::Urgency(u));
+        }
+    });
+    if let Some(r) = &state.detail.referrer {
+        ui.horizontal(|ui| {
+            ui.label(format!("Referred by {r}"));
+            if ui.small_button("Clear").clicked() {
+                edits.push(Edit::ReferredBy(None));
+            }
+        });
+    }
     ui.horizontal_wrapped(|ui| {
         ui.label("Tags:");
         for t in &c.tags {
@@ -630,6 +664,45 @@ fn overview(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
     ui.separator();
     ui.strong(format!("Contacts ({})", c.contacts.len()));
     for (cid, ct) in &c.contacts {
+        // A contact being edited: its fields as text, saved as one change.
+        if let Some((eid, draft)) = state.forms.editing_contact.as_mut()
+            && eid == cid
+        {
+            let (mut save, mut cancel) = (false, false);
+            ui.horizontal_wrapped(|ui| {
+                for (label, text) in [
+                    ("Contact name", &mut draft.0),
+                    ("Contact title", &mut draft.1),
+                    ("Contact phones", &mut draft.2),
+                    ("Contact emails", &mut draft.3),
+                ] {
+                    ui.add(egui::TextEdit::singleline(text).desired_width(110.0))
+                        .accessible_name(label)
+                        .on_hover_text(label);
+                }
+                save = ui.small_button("Save").clicked();
+                cancel = ui.small_button("Cancel").clicked();
+            });
+            if save {
+                let split = |s: &str| -> Vec<String> {
+                    s.split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                };
+                let mut updated = ct.clone();
+                updated.name = draft.0.trim().to_string();
+                updated.title = draft.1.trim().to_string();
+                updated.phones = split(&draft.2);
+                updated.emails = split(&draft.3);
+                edits.push(Edit::PutContact(*cid, updated));
+            }
+            if save || cancel {
+                state.forms.editing_contact = None;
+            }
+            continue;
+        }
         ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new(&ct.name).strong());
             if !ct.title.is_empty() {
@@ -640,6 +713,17 @@ fn overview(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
             }
             for e in &ct.emails {
                 ui.label(e);
+            }
+            if ui.small_button("Edit").clicked() {
+                state.forms.editing_contact = Some((
+                    *cid,
+                    (
+                        ct.name.clone(),
+                        ct.title.clone(),
+                        ct.phones.join(", "),
+                        ct.emails.join(", "),
+                    ),
+                ));
             }
             if ui.small_button("Remove").clicked() {
                 edits.push(Edit::RemoveContact(*cid));
