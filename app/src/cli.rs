@@ -68,6 +68,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the whole store to FILE (`json`: a backup that `rapport restore` reads back
+    /// losing nothing).
+    Export {
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
+        file: PathBuf,
+    },
+    /// Restore a JSON backup (`rapport export --format json`) into an empty store.
+    Restore { file: PathBuf },
     /// Check the store: file checksums and that every summary matches its document.
     Check {
         #[arg(long)]
@@ -109,6 +118,14 @@ pub enum Command {
         #[arg(long)]
         no_probe: bool,
     },
+}
+
+/// Export formats.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// A backup of the whole store: every customer (readable and as its automerge document),
+    /// the team settings and the team.
+    Json,
 }
 
 #[derive(Subcommand, Debug)]

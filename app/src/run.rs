@@ -104,6 +104,36 @@ fn app(cli: &Cli) -> Result<()> {
     rapport::gui::run(rapport::gui::Source::Dir(dir), options)
 }
 
+/// `rapport export`: written to a temporary file beside FILE, renamed into place when complete,
+/// so a failure never leaves half a file.
+fn export(cli: &Cli, format: crate::cli::ExportFormat, file: &std::path::Path) -> Result<()> {
+    let store = open(cli, "export")?;
+    let dir = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("could not write in {}", dir.display()))?;
+    let stats = match format {
+        crate::cli::ExportFormat::Json => {
+            let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+            let stats = store.backup(&mut w)?;
+            w.flush()?;
+            stats
+        }
+    };
+    tmp.as_file().sync_all()?;
+    tmp.persist(file)
+        .with_context(|| format!("could not write {}", file.display()))?;
+    println!(
+        "wrote {} customers ({} bytes) to {}",
+        stats.customers,
+        stats.bytes,
+        file.display()
+    );
+    Ok(())
+}
+
 /// Runs one command. Errors bubble up to `main`, which prints one line and exits non-zero.
 pub fn run(cli: Cli) -> Result<()> {
     let Some(command) = &cli.command else {
@@ -192,6 +222,22 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Settings { action, json } => settings(&cli, action.as_ref(), *json),
+        Command::Export { format, file } => export(&cli, *format, file),
+        Command::Restore { file } => {
+            let store = open(&cli, "restore")?;
+            let f = std::fs::File::open(file)
+                .with_context(|| format!("could not open {}", file.display()))?;
+            let stats = store.restore(std::io::BufReader::new(f)).with_context(|| {
+                format!("{} was not restored (nothing was written)", file.display())
+            })?;
+            println!(
+                "restored {} customers from {} into {}",
+                stats.customers,
+                file.display(),
+                store.dir().display()
+            );
+            Ok(())
+        }
         Command::Check { json } => {
             let mut store = open(&cli, "check")?;
             let problems = store.verify()?;

@@ -52,6 +52,10 @@ pub enum StoreError {
     Automerge(#[from] automerge::AutomergeError),
     #[error("stored row could not be decoded ({0}); the store may be damaged")]
     Decode(String),
+    #[error("backup: {0}")]
+    BadBackup(String),
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 macro_rules! via_redb {

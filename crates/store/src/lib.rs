@@ -25,6 +25,7 @@
 //! Every change carries the device's actor id, a timestamp and a message naming the device and
 //! the fields touched, which is what [`Store::history`] reads back.
 
+pub mod backup;
 pub mod doc;
 mod error;
 

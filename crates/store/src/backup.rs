@@ -1,0 +1,201 @@
+//! The JSON backup of a whole store, and restoring it into an empty store.
+//!
+//! ```json
+//! {
+//!   "format": "rapport-backup", "version": 1, "created_at": "2026-11-24T10:00:00Z",
+//!   "device": "Li Na's laptop",
+//!   "settings": {"tier.vip_percent": "2"},
+//!   "customers": [ {"customer": {...every field, contact, follow-up, interaction, deal...},
+//!                   "automerge": "<base64 of the document>"} ],
+//!   "shared": {"settings": "<base64>", "team": "<base64>"}
+//! }
+//! ```
+//!
+//! Each customer is there twice: readable (`customer`, the model's serde form, for people and
+//! other tools) and as its automerge document (`automerge`), which is what a restore loads, so
+//! the restored store keeps every change, its history and its conflicts, and syncs with the
+//! team as the same documents. A restore checks that each document reads back exactly as its
+//! readable copy says (an edited or damaged file is refused, naming the entry), and writes
+//! everything in one transaction: all or nothing.
+
+use std::io::{Read, Write};
+
+use data_encoding::BASE64;
+use rapport_model::{Customer, CustomerId};
+use serde::{Deserialize, Serialize};
+
+use crate::{Shared, Store, StoreError};
+
+/// The `format` field of a backup.
+pub const FORMAT: &str = "rapport-backup";
+/// The newest backup version this build writes and reads.
+pub const VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    customer: Customer,
+    automerge: String,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct SharedDocs {
+    #[serde(default)]
+    settings: String,
+    #[serde(default)]
+    team: String,
+}
+
+#[derive(Deserialize)]
+struct Backup {
+    format: String,
+    version: u32,
+    #[serde(default)]
+    customers: Vec<Entry>,
+    #[serde(default)]
+    shared: SharedDocs,
+}
+
+/// What a backup or restore covered.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BackupStats {
+    pub customers: usize,
+    pub bytes: u64,
+}
+
+fn io(e: std::io::Error) -> StoreError {
+    StoreError::Decode(format!("writing the backup: {e}"))
+}
+
+impl Store {
+    /// Writes the whole store as a JSON backup to `out`, one customer at a time.
+    pub fn backup(&self, out: &mut impl Write) -> Result<BackupStats, StoreError> {
+        let mut counted = Counting { inner: out, n: 0 };
+        let w = &mut counted;
+        let header = serde_json::json!({
+            "format": FORMAT,
+            "version": VERSION,
+            "created_at": (self.clock)().to_rfc3339(),
+            "device": self.device().name,
+            "settings": self.settings()?,
+        });
+        let header = serde_json::to_string(&header)?;
+        // The header object without its closing brace, then the customers array.
+        let open = header.strip_suffix('}').unwrap_or(&header);
+        write!(w, "{open},\n\"customers\": [").map_err(io)?;
+        let mut n = 0;
+        for id in self.ids()? {
+            let Some(bytes) = self.document_bytes(id)? else {
+                continue;
+            };
+            let entry = Entry {
+                customer: self.customer(id)?,
+                automerge: BASE64.encode(&bytes),
+            };
+            if n > 0 {
+                write!(w, ",").map_err(io)?;
+            }
+            write!(w, "\n  ").map_err(io)?;
+            serde_json::to_writer(&mut *w, &entry)?;
+            n += 1;
+        }
+        let shared = SharedDocs {
+            settings: BASE64.encode(&self.shared_changes_since(Shared::Settings, &[])?),
+            team: BASE64.encode(&self.shared_changes_since(Shared::Team, &[])?),
+        };
+        write!(w, "\n],\n\"shared\": ").map_err(io)?;
+        serde_json::to_writer(&mut *w, &shared)?;
+        writeln!(w, "\n}}").map_err(io)?;
+        w.flush().map_err(io)?;
+        Ok(BackupStats {
+            customers: n,
+            bytes: counted.n,
+        })
+    }
+
+    /// Restores a JSON backup into this store, which must hold no customer yet. Every entry is
+    /// checked before anything is written; then all of it is written in one transaction.
+    pub fn restore(&self, input: impl Read) -> Result<BackupStats, StoreError> {
+        let bad = |what: String| StoreError::BadBackup(what);
+        if self.count()? > 0 {
+            return Err(bad(format!(
+                "the store at {} already holds {} customers; restore into an empty store (a new --data-dir)",
+                self.dir().display(),
+                self.count()?
+            )));
+        }
+        let backup: Backup = serde_json::from_reader(input)
+            .map_err(|e| bad(format!("not a Rapport backup: {e}")))?;
+        if backup.format != FORMAT {
+            return Err(bad(format!(
+                "format is `{}`, not `{FORMAT}`",
+                backup.format
+            )));
+        }
+        if backup.version > VERSION {
+            return Err(bad(format!(
+                "version {} was written by a newer Rapport (this one reads up to {VERSION})",
+                backup.version
+            )));
+        }
+        let mut docs: Vec<(CustomerId, Vec<u8>)> = Vec::with_capacity(backup.customers.len());
+        let mut seen = std::collections::HashSet::new();
+        for (i, e) in backup.customers.iter().enumerate() {
+            let id = e.customer.id;
+            let at = |why: &str| bad(format!("customers[{i}] ({id}, {}): {why}", e.customer.name));
+            if !seen.insert(id) {
+                return Err(at("appears twice"));
+            }
+            let bytes = BASE64
+                .decode(e.automerge.as_bytes())
+                .map_err(|_| at("`automerge` is not base64"))?;
+            let doc = automerge::AutoCommit::load(&bytes)
+                .map_err(|err| at(&format!("the document does not load: {err}")))?;
+            let read = crate::doc::hydrate(&doc, id).map_err(|err| at(&err.to_string()))?;
+            if read != e.customer {
+                return Err(at(
+                    "the document and the readable copy differ (was the file edited?)",
+                ));
+            }
+            docs.push((id, bytes));
+        }
+        let batch: Vec<(CustomerId, &[u8])> =
+            docs.iter().map(|(id, b)| (*id, b.as_slice())).collect();
+        self.apply_remote_many(&batch)?;
+        for (kind, text) in [
+            (Shared::Settings, &backup.shared.settings),
+            (Shared::Team, &backup.shared.team),
+        ] {
+            if text.is_empty() {
+                continue;
+            }
+            let bytes = BASE64
+                .decode(text.as_bytes())
+                .map_err(|_| bad(format!("shared.{} is not base64", kind.key())))?;
+            if !bytes.is_empty() {
+                self.apply_remote_shared(kind, &bytes)?;
+            }
+        }
+        Ok(BackupStats {
+            customers: docs.len(),
+            bytes: docs.iter().map(|(_, b)| b.len() as u64).sum(),
+        })
+    }
+}
+
+/// Counts the bytes written through it.
+struct Counting<'a, W: Write> {
+    inner: &'a mut W,
+    n: u64,
+}
+
+impl<W: Write> Write for Counting<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.n += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
