@@ -68,6 +68,22 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Import contacts from a Google Contacts or Outlook CSV export. People with an
+    /// organisation become contacts of one company customer per organisation; the others
+    /// become person customers; people already known are merged (nothing overwritten).
+    Import {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "auto")]
+        format: ImportFormat,
+        /// Show what would be created, merged or left alone, and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the good rows and list the bad ones (default: any bad row stops the import).
+        #[arg(long)]
+        skip_bad: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Write the whole store to FILE (`json`: a backup that `rapport restore` reads back
     /// losing nothing).
     Export {
@@ -118,6 +134,17 @@ pub enum Command {
         #[arg(long)]
         no_probe: bool,
     },
+}
+
+/// Import formats.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportFormat {
+    /// Recognise the layout from the header.
+    Auto,
+    /// Google Contacts CSV (current or older headers).
+    Google,
+    /// Outlook CSV.
+    Outlook,
 }
 
 /// Export formats.

@@ -104,6 +104,133 @@ fn app(cli: &Cli) -> Result<()> {
     rapport::gui::run(rapport::gui::Source::Dir(dir), options)
 }
 
+/// `rapport import`: read and check the whole file, plan against the store, then write
+/// everything in one transaction (or nothing, with `--dry-run` or on any bad row).
+fn import(
+    cli: &Cli,
+    file: &std::path::Path,
+    format: crate::cli::ImportFormat,
+    dry_run: bool,
+    skip_bad: bool,
+    json: bool,
+) -> Result<()> {
+    use rapport_interchange::{Action, Existing, Layout};
+    let shown = file.display();
+    let bytes = std::fs::read(file).with_context(|| format!("could not read {shown}"))?;
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(256)]).to_uppercase();
+    if head
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with("BEGIN:VCARD")
+    {
+        bail!(
+            "{shown}: this is a vCard file; vCard import is not available yet (Google and Outlook CSV are)"
+        );
+    }
+    let (layout, people, bad) =
+        rapport_interchange::read_contacts_csv(&bytes).map_err(|e| anyhow!("{shown}: {e}"))?;
+    let wanted = match format {
+        crate::cli::ImportFormat::Auto => None,
+        crate::cli::ImportFormat::Google => Some("google"),
+        crate::cli::ImportFormat::Outlook => Some("outlook"),
+    };
+    let found = match layout {
+        Layout::Google | Layout::GoogleOld => "google",
+        Layout::Outlook => "outlook",
+    };
+    if let Some(w) = wanted
+        && w != found
+    {
+        bail!("{shown}: --format {w} was asked for, but the header is a {found} CSV");
+    }
+    if !bad.is_empty() && !skip_bad {
+        let list: Vec<String> = bad
+            .iter()
+            .take(20)
+            .map(|e| format!("{shown}:{e}"))
+            .collect();
+        bail!(
+            "{} bad row(s), nothing imported (use --skip-bad to import the rest): {}",
+            bad.len(),
+            list.join("; ")
+        );
+    }
+    let store = open(cli, "import")?;
+    let summaries = store.summaries()?;
+    let candidates = Existing::candidates(&summaries, &people);
+    let mut customers = Vec::with_capacity(candidates.len());
+    for id in candidates {
+        customers.push(store.customer(id)?);
+    }
+    let plan = rapport_interchange::plan(&people, Existing { customers }, Utc::now());
+    let unchanged = plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::Unchanged { .. }))
+        .count();
+    if !dry_run {
+        store.write_batch(plan.creates.clone(), plan.merges.clone())?;
+    }
+    if json {
+        return output::json(&serde_json::json!({
+            "file": file,
+            "layout": layout,
+            "dry_run": dry_run,
+            "created": plan.created(),
+            "merged": plan.merged(),
+            "unchanged": unchanged,
+            "skipped": bad,
+            "actions": plan.actions,
+        }));
+    }
+    for a in &plan.actions {
+        let lines = |l: &[u64]| l.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+        match a {
+            Action::Create {
+                name,
+                kind,
+                lines: l,
+                contacts,
+                ..
+            } => println!(
+                "create  {kind:<7} {name} (line {}{})",
+                lines(l),
+                if *contacts > 0 {
+                    format!(", {contacts} contact(s)")
+                } else {
+                    String::new()
+                }
+            ),
+            Action::Merge {
+                name,
+                lines: l,
+                adds,
+                ..
+            } => println!(
+                "merge   {name} (line {}): adds {}",
+                lines(l),
+                adds.join(", ")
+            ),
+            Action::Unchanged { name, lines: l, .. } => {
+                println!("same    {name} (line {}): already here", lines(l))
+            }
+        }
+    }
+    for e in &bad {
+        println!("skipped {shown}:{e}");
+    }
+    println!(
+        "{}{} created, {} merged, {unchanged} unchanged, {} skipped ({} layout){}",
+        if dry_run { "dry run: " } else { "" },
+        plan.created(),
+        plan.merged(),
+        bad.len(),
+        found,
+        if dry_run { "; nothing written" } else { "" }
+    );
+    Ok(())
+}
+
 /// `rapport export`: written to a temporary file beside FILE, renamed into place when complete,
 /// so a failure never leaves half a file.
 fn export(cli: &Cli, format: crate::cli::ExportFormat, file: &std::path::Path) -> Result<()> {
@@ -223,6 +350,13 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Settings { action, json } => settings(&cli, action.as_ref(), *json),
         Command::Export { format, file } => export(&cli, *format, file),
+        Command::Import {
+            file,
+            format,
+            dry_run,
+            skip_bad,
+            json,
+        } => import(&cli, file, *format, *dry_run, *skip_bad, *json),
         Command::Restore { file } => {
             let store = open(&cli, "restore")?;
             let f = std::fs::File::open(file)

@@ -33,7 +33,7 @@ pub use customer::{
     Contact, Customer, CustomerKind, Deal, DealStatus, Due, FollowUp, FollowUpKind, Importance,
     Interaction, InteractionKind, LifecycleStage, Tier, TierOverride, Urgency,
 };
-pub use edit::{Edit, MAX_FIELD_BYTES, NewCustomer, normalize_tag};
+pub use edit::{Edit, MAX_FIELD_BYTES, NewCustomer, check_email, check_phone, normalize_tag};
 pub use error::ValidationError;
 pub use ids::{CustomerId, IdParseError, ItemId};
 pub use money::{Currency, Money};

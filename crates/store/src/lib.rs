@@ -574,8 +574,20 @@ impl Store {
 
     /// Creates many customers in one transaction (import, demo data): all or nothing.
     pub fn create_many(&self, news: Vec<NewCustomer>) -> Result<Vec<CustomerId>> {
+        Ok(self.write_batch(news, Vec::new())?.0)
+    }
+
+    /// Creates `news` and applies each `(id, edits)` as one change to an existing customer,
+    /// all in one durable transaction (an import): everything is validated first, and if
+    /// anything fails nothing is written. Returns the new ids and how many existing customers
+    /// changed.
+    pub fn write_batch(
+        &self,
+        news: Vec<NewCustomer>,
+        edits: Vec<(CustomerId, Vec<Edit>)>,
+    ) -> Result<(Vec<CustomerId>, usize)> {
         let now = self.now();
-        // Validate everything before touching the database.
+        // Validate the new customers before touching the database.
         let mut prepared = Vec::with_capacity(news.len());
         for n in news {
             rapport_model::Edit::Name(n.name.clone()).validate(None)?;
@@ -590,7 +602,8 @@ impl Store {
         }
         let prepared_ids: Vec<CustomerId> = prepared.iter().map(|(c, _)| c.id).collect();
         let txn = self.begin_write()?;
-        let mut events = Vec::with_capacity(prepared.len());
+        let mut events = Vec::with_capacity(prepared.len() + edits.len());
+        let mut changed = 0;
         {
             let mut w = Writer::open(&txn)?;
             for (c, labels) in prepared {
@@ -614,13 +627,22 @@ impl Store {
                     origin: Origin::Local,
                 });
             }
+            for (id, e) in &edits {
+                if let (_, Some(heads)) = self.edit_in(&mut w, *id, e, now)? {
+                    changed += 1;
+                    events.push(ChangeEvent {
+                        doc: DocRef::Customer(*id),
+                        heads,
+                        origin: Origin::Local,
+                    });
+                }
+            }
         }
         self.commit(txn)?;
-        let ids = prepared_ids;
         for e in events {
             self.notify(e.doc, e.heads, e.origin);
         }
-        Ok(ids)
+        Ok((prepared_ids, changed))
     }
 
     /// Applies `edits` to customer `id` as one change, in one durable transaction, and
@@ -630,39 +652,54 @@ impl Store {
         let txn = self.begin_write()?;
         let (customer, heads) = {
             let mut w = Writer::open(&txn)?;
-            let (mut doc, chunks) = load_doc(&w.docs, &w.changes, id)?
-                .ok_or_else(|| StoreError::NotFound(id.to_string()))?;
-            doc.set_actor(self.actor.clone());
-            let before = doc::hydrate(&doc, id)?;
-            let only_restore = edits.iter().all(|e| matches!(e, Edit::Restore));
-            if before.is_deleted() && !only_restore {
-                return Err(StoreError::Deleted(id));
-            }
-            for e in edits {
-                e.validate(Some(&before))?;
-            }
-            let old_heads = doc.get_heads();
-            doc::apply(&mut doc, edits, now)?;
-            if doc.pending_ops() == 0 {
-                // Nothing changed (e.g. setting a field to its current value).
-                return Ok(before);
-            }
-            doc::touch(&mut doc, now)?;
-            doc.commit_with(
-                CommitOptions::default()
-                    .with_message(self.message(edits))
-                    .with_time(now.timestamp()),
-            );
-            w.store_changes(&mut doc, id, &old_heads, chunks)?;
-            let after = doc::hydrate(&doc, id)?;
-            let old = w.summary(id)?;
-            let heads = w.index(&mut doc, &after, old.as_ref())?;
-            w.bump_seq(id.as_u128())?;
-            (after, heads)
+            self.edit_in(&mut w, id, edits, now)?
+        };
+        let Some(heads) = heads else {
+            // Nothing changed (e.g. setting a field to its current value): nothing to commit.
+            return Ok(customer);
         };
         self.commit(txn)?;
         self.notify(DocRef::Customer(id), heads, Origin::Local);
         Ok(customer)
+    }
+
+    /// [`Store::edit`] inside a write transaction: the customer after the edits, and its new
+    /// heads if anything changed.
+    fn edit_in(
+        &self,
+        w: &mut Writer<'_>,
+        id: CustomerId,
+        edits: &[Edit],
+        now: Timestamp,
+    ) -> Result<(Customer, Option<Vec<ChangeHash>>)> {
+        let (mut doc, chunks) = load_doc(&w.docs, &w.changes, id)?
+            .ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        doc.set_actor(self.actor.clone());
+        let before = doc::hydrate(&doc, id)?;
+        let only_restore = edits.iter().all(|e| matches!(e, Edit::Restore));
+        if before.is_deleted() && !only_restore {
+            return Err(StoreError::Deleted(id));
+        }
+        for e in edits {
+            e.validate(Some(&before))?;
+        }
+        let old_heads = doc.get_heads();
+        doc::apply(&mut doc, edits, now)?;
+        if doc.pending_ops() == 0 {
+            return Ok((before, None));
+        }
+        doc::touch(&mut doc, now)?;
+        doc.commit_with(
+            CommitOptions::default()
+                .with_message(self.message(edits))
+                .with_time(now.timestamp()),
+        );
+        w.store_changes(&mut doc, id, &old_heads, chunks)?;
+        let after = doc::hydrate(&doc, id)?;
+        let old = w.summary(id)?;
+        let heads = w.index(&mut doc, &after, old.as_ref())?;
+        w.bump_seq(id.as_u128())?;
+        Ok((after, Some(heads)))
     }
 
     /// Merges bytes from a peer (a whole saved document or incremental changes) into customer

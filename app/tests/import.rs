@@ -1,0 +1,72 @@
+//! `rapport import` as scripts use it: dry run, all or nothing, --skip-bad, re-import.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
+
+mod common;
+
+use common::{json, ok, rapport};
+
+fn count(dir: &std::path::Path) -> usize {
+    json(dir, &["customer", "list", "--archived", "--json"])
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+#[test]
+fn import_dry_run_all_or_nothing_and_skip_bad() {
+    let d = tempfile::tempdir().unwrap();
+    let d = d.path();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures");
+    let google = fixtures.join("google-contacts.csv");
+    let google = google.to_str().unwrap();
+
+    let out = ok(d, &["import", google, "--dry-run"]);
+    assert!(out.contains("dry run: 4 created"), "{out}");
+    assert_eq!(count(d), 0, "a dry run writes nothing");
+
+    let report = json(d, &["import", google, "--json"]);
+    assert_eq!(report["created"], 4);
+    assert_eq!(report["layout"], "Google");
+    assert_eq!(count(d), 4);
+    let again = json(d, &["import", google, "--json"]);
+    assert_eq!(
+        (again["created"].clone(), again["unchanged"].clone()),
+        (0.into(), 4.into())
+    );
+    assert_eq!(count(d), 4, "re-importing the same file creates nothing");
+
+    // One bad row: nothing is imported, and the error names the file, line and column.
+    let bad = d.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "First Name,Last Name,E-mail 1 - Value\nGood,Person,good@example.com\nBad,Email,not-an-email\n",
+    )
+    .unwrap();
+    let out = rapport(d, &["import", bad.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("bad.csv:line 3, column `E-mail 1 - Value`"),
+        "{err}"
+    );
+    assert_eq!(count(d), 4, "nothing written");
+    let out = ok(d, &["import", bad.to_str().unwrap(), "--skip-bad"]);
+    assert!(
+        out.contains("1 created") && out.contains("1 skipped"),
+        "{out}"
+    );
+    assert_eq!(count(d), 5);
+
+    // Formats it does not read yet, and files that are not contacts, are refused clearly.
+    let vcf = fixtures.join("contacts-v3.vcf");
+    let out = rapport(d, &["import", vcf.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("vCard"));
+    let junk = d.join("junk.csv");
+    std::fs::write(&junk, [0xffu8, 0xfe, 0, 1, 2, 3]).unwrap();
+    let out = rapport(d, &["import", junk.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("junk.csv"));
+    assert_eq!(count(d), 5);
+}

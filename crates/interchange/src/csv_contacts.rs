@@ -1,0 +1,353 @@
+//! Google Contacts and Outlook CSV files, read into [`Person`]s.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rapport_model::{check_email, check_phone};
+use serde::Serialize;
+
+/// A CSV layout we recognise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Layout {
+    /// Google Contacts, current headers (`First Name`, `E-mail 1 - Value`...).
+    Google,
+    /// Google Contacts, older headers (`Given Name`, `Family Name`...).
+    GoogleOld,
+    /// Outlook (`E-mail Address`, `Mobile Phone`, `Company`...).
+    Outlook,
+}
+
+/// One person from a contacts file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Person {
+    /// Line in the file where the record starts (the header is line 1).
+    pub line: u64,
+    /// Display name: "given family" for Latin names, "familygiven" for CJK ones.
+    pub name: String,
+    pub organization: String,
+    pub title: String,
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+    pub address: String,
+    pub notes: String,
+    /// Labels or categories (system labels such as `* myContacts` dropped).
+    pub labels: Vec<String>,
+    pub birthday: Option<NaiveDate>,
+}
+
+/// A row that cannot be imported, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("line {line}, column `{column}`: {reason}")]
+pub struct RowError {
+    pub line: u64,
+    pub column: String,
+    pub reason: String,
+}
+
+/// Why a file could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("the file is empty")]
+    Empty,
+    #[error(
+        "line 1: not a Google or Outlook contacts CSV header (it has no `E-mail 1 - Value` or `E-mail Address` column; first columns: {0})"
+    )]
+    UnknownLayout(String),
+    #[error("line {line}: {reason}")]
+    Csv { line: u64, reason: String },
+    #[error("line {line}: the file is not UTF-8 text (save it as UTF-8 and try again)")]
+    NotUtf8 { line: u64 },
+}
+
+struct Columns(HashMap<String, usize>);
+
+impl Columns {
+    fn get<'r>(&self, row: &'r csv::StringRecord, name: &str) -> &'r str {
+        self.0
+            .get(name)
+            .and_then(|&i| row.get(i))
+            .map(str::trim)
+            .unwrap_or("")
+    }
+
+    fn first<'r>(&self, row: &'r csv::StringRecord, names: &[&str]) -> &'r str {
+        names
+            .iter()
+            .map(|n| self.get(row, n))
+            .find(|v| !v.is_empty())
+            .unwrap_or("")
+    }
+}
+
+fn is_cjk(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().all(|c| {
+            matches!(c as u32,
+                0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
+        })
+}
+
+/// "given family", or "familygiven" when both are CJK.
+fn display_name(given: &str, middle: &str, family: &str) -> String {
+    if is_cjk(given) && is_cjk(family) {
+        return format!("{family}{given}");
+    }
+    [given, middle, family]
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Dates as the exporters write them: `1985-03-12`, `--03-12` (no year: dropped), Outlook's
+/// `3/12/1985`; Outlook's `0/0/00` means none.
+fn parse_birthday(s: &str) -> Result<Option<NaiveDate>, String> {
+    let s = s.trim();
+    if s.is_empty() || s == "0/0/00" || s.starts_with("--") {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%m/%d/%Y"))
+        .map(Some)
+        .map_err(|_| format!("`{s}` is not a date (YYYY-MM-DD or M/D/YYYY)"))
+}
+
+fn layout_of(headers: &csv::StringRecord) -> Option<Layout> {
+    let has = |h: &str| headers.iter().any(|x| x.trim() == h);
+    if has("E-mail 1 - Value") && (has("Given Name") || has("Family Name")) {
+        Some(Layout::GoogleOld)
+    } else if has("E-mail 1 - Value") || has("Phone 1 - Value") {
+        Some(Layout::Google)
+    } else if has("E-mail Address") || has("Mobile Phone") {
+        Some(Layout::Outlook)
+    } else {
+        None
+    }
+}
+
+/// Reads a contacts CSV. Returns the layout, the people, and the rows that could not be read
+/// (each with its line and column); the caller decides whether any bad row stops the import.
+pub fn read_contacts_csv(bytes: &[u8]) -> Result<(Layout, Vec<Person>, Vec<RowError>), ReadError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ReadError::Empty);
+    }
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => return Err(csv_error(&e)),
+    };
+    let layout = layout_of(&headers).ok_or_else(|| {
+        ReadError::UnknownLayout(
+            headers
+                .iter()
+                .take(5)
+                .map(|h| format!("`{h}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+    })?;
+    let cols = Columns(
+        headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.trim().to_string(), i))
+            .collect(),
+    );
+    let mut people = Vec::new();
+    let mut bad = Vec::new();
+    // Line numbers from byte offsets: with CRLF line ends the csv crate's own line count
+    // lands one line early (the record "starts" at the `\n` of the previous `\r\n`).
+    let (mut seen_byte, mut seen_line) = (0usize, 1u64);
+    for row in reader.records() {
+        let row = row.map_err(|e| csv_error(&e))?;
+        let start = row
+            .position()
+            .map_or(0, |p| p.byte() as usize)
+            .min(bytes.len());
+        let mut start_line_bytes = start;
+        if bytes.get(start) == Some(&b'\n') {
+            start_line_bytes += 1;
+        }
+        let from = seen_byte.min(start_line_bytes);
+        seen_line += bytes[from..start_line_bytes]
+            .iter()
+            .filter(|c| **c == b'\n')
+            .count() as u64;
+        seen_byte = start_line_bytes;
+        let line = seen_line;
+        if row.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        match person(layout, &cols, &headers, &row, line) {
+            Ok(p) => people.push(p),
+            Err(e) => bad.push(e),
+        }
+    }
+    Ok((layout, people, bad))
+}
+
+fn csv_error(e: &csv::Error) -> ReadError {
+    let line = e.position().map_or(0, |p| p.line());
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => ReadError::NotUtf8 { line },
+        _ => ReadError::Csv {
+            line,
+            reason: e.to_string(),
+        },
+    }
+}
+
+fn person(
+    layout: Layout,
+    cols: &Columns,
+    headers: &csv::StringRecord,
+    row: &csv::StringRecord,
+    line: u64,
+) -> Result<Person, RowError> {
+    let err = |column: &str, reason: String| RowError {
+        line,
+        column: column.to_string(),
+        reason,
+    };
+    let mut p = Person {
+        line,
+        ..Person::default()
+    };
+    let (given, middle, family) = match layout {
+        Layout::GoogleOld => (
+            cols.get(row, "Given Name"),
+            cols.get(row, "Additional Name"),
+            cols.get(row, "Family Name"),
+        ),
+        _ => (
+            cols.get(row, "First Name"),
+            cols.get(row, "Middle Name"),
+            cols.get(row, "Last Name"),
+        ),
+    };
+    p.name = display_name(given, middle, family);
+    if p.name.is_empty() {
+        p.name = cols
+            .first(row, &["Name", "File As", "Nickname"])
+            .to_string();
+    }
+    // Multi-valued cells: Google joins values with " ::: ".
+    let mut emails: Vec<(String, String)> = Vec::new();
+    let mut phones: Vec<(String, String)> = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        let h = h.trim();
+        let v = row.get(i).map(str::trim).unwrap_or("");
+        if v.is_empty() {
+            continue;
+        }
+        let is_email = match layout {
+            Layout::Outlook => h.starts_with("E-mail") && h.ends_with("Address"),
+            _ => h.starts_with("E-mail") && h.ends_with("- Value"),
+        };
+        let is_phone = match layout {
+            Layout::Outlook => h.ends_with("Phone") || h.ends_with("Phone 2"),
+            _ => h.starts_with("Phone") && h.ends_with("- Value"),
+        };
+        for part in v.split(":::").map(str::trim).filter(|x| !x.is_empty()) {
+            if is_email {
+                emails.push((h.to_string(), part.to_string()));
+            } else if is_phone {
+                phones.push((h.to_string(), part.to_string()));
+            }
+        }
+    }
+    for (col, e) in emails {
+        check_email("email", &e).map_err(|x| err(&col, x.to_string()))?;
+        if !p.emails.contains(&e) {
+            p.emails.push(e);
+        }
+    }
+    for (col, ph) in phones {
+        check_phone("phone", &ph).map_err(|x| err(&col, x.to_string()))?;
+        if !p.phones.contains(&ph) {
+            p.phones.push(ph);
+        }
+    }
+    match layout {
+        Layout::Outlook => {
+            p.organization = cols.get(row, "Company").to_string();
+            p.title = cols.get(row, "Job Title").to_string();
+            let parts: Vec<&str> = [
+                "Business Street",
+                "Business City",
+                "Business State",
+                "Business Postal Code",
+                "Business Country/Region",
+            ]
+            .iter()
+            .map(|c| cols.get(row, c))
+            .filter(|v| !v.is_empty())
+            .collect();
+            p.address = parts.join(", ");
+            if p.address.is_empty() {
+                let home: Vec<&str> = [
+                    "Home Street",
+                    "Home City",
+                    "Home State",
+                    "Home Postal Code",
+                    "Home Country/Region",
+                ]
+                .iter()
+                .map(|c| cols.get(row, c))
+                .filter(|v| !v.is_empty())
+                .collect();
+                p.address = home.join(", ");
+            }
+            p.labels = cols
+                .get(row, "Categories")
+                .split(';')
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
+        Layout::Google | Layout::GoogleOld => {
+            p.organization = cols
+                .first(row, &["Organization Name", "Organization 1 - Name"])
+                .to_string();
+            p.title = cols
+                .first(row, &["Organization Title", "Organization 1 - Title"])
+                .to_string();
+            p.address = cols.get(row, "Address 1 - Formatted").to_string();
+            p.labels = cols
+                .first(row, &["Labels", "Group Membership"])
+                .split(":::")
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('*'))
+                .map(str::to_string)
+                .collect();
+        }
+    }
+    p.notes = cols.get(row, "Notes").to_string();
+    p.birthday = parse_birthday(cols.get(row, "Birthday")).map_err(|r| err("Birthday", r))?;
+    // A row with only an organisation describes the company itself (its name stays empty).
+    if p.name.is_empty() {
+        match (p.emails.first(), p.organization.is_empty()) {
+            (_, false) => {}
+            (Some(e), true) => p.name = e.clone(),
+            (None, true) => {
+                return Err(err(
+                    "First Name",
+                    "no name, organisation or email: nothing to import".into(),
+                ));
+            }
+        }
+    }
+    for (col, v) in [
+        ("name", &p.name),
+        ("title", &p.title),
+        ("organization", &p.organization),
+    ] {
+        if v.chars().any(char::is_control) {
+            return Err(err(col, "contains control characters".into()));
+        }
+    }
+    Ok(p)
+}

@@ -1,0 +1,174 @@
+//! The shared fixtures (Google and Outlook CSV exports) read and imported, duplicates merged,
+//! bad rows named by line and column.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
+
+use std::path::PathBuf;
+
+use rapport_interchange::{Action, Existing, Layout, ReadError, plan, read_contacts_csv};
+use rapport_store::{OpenOptions, Store};
+
+fn fixture(name: &str) -> Vec<u8> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures")
+        .join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Imports `bytes` into `store` as the CLI does; returns the plan's actions.
+fn import(store: &Store, bytes: &[u8]) -> Vec<Action> {
+    let (_, people, bad) = read_contacts_csv(bytes).unwrap();
+    assert!(bad.is_empty(), "{bad:?}");
+    let ids = Existing::candidates(&store.summaries().unwrap(), &people);
+    let customers = ids.iter().map(|id| store.customer(*id).unwrap()).collect();
+    let p = plan(&people, Existing { customers }, chrono::Utc::now());
+    store.write_batch(p.creates, p.merges).unwrap();
+    p.actions
+}
+
+fn contacts_of(store: &Store, name: &str) -> Vec<(String, String, Vec<String>, Vec<String>)> {
+    let id = store.resolve(name).unwrap();
+    store
+        .customer(id)
+        .unwrap()
+        .contacts
+        .values()
+        .map(|c| {
+            (
+                c.name.clone(),
+                c.title.clone(),
+                c.emails.clone(),
+                c.phones.clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn google_fixture_reads_every_person_with_names_intact() {
+    let (layout, people, bad) = read_contacts_csv(&fixture("google-contacts.csv")).unwrap();
+    assert_eq!(layout, Layout::Google);
+    assert!(bad.is_empty(), "{bad:?}");
+    let names: Vec<&str> = people.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["张伟", "Maria José García", "Tom O'Neil", ""]);
+    let zhang = &people[0];
+    assert_eq!(zhang.line, 2);
+    assert_eq!(zhang.organization, "华创商务有限公司");
+    assert_eq!(zhang.title, "采购经理");
+    assert_eq!(zhang.emails, ["zhang.wei@huachuang.example"]);
+    assert_eq!(zhang.phones, ["+86 138 0013 8000", "028-8512 3456"]);
+    assert_eq!(zhang.notes, "Met at the Chengdu fair.\nPrefers WeChat.");
+    assert!(zhang.address.starts_with("建设南路160号\n成都市"));
+    assert_eq!(zhang.labels, ["Customers"], "system labels are dropped");
+    assert_eq!(zhang.birthday, chrono::NaiveDate::from_ymd_opt(1985, 3, 12));
+    // Multi-line quoted cells do not shift later line numbers.
+    assert_eq!(people[1].line, 6);
+    assert_eq!(
+        people[1].birthday, None,
+        "a birthday without a year is dropped"
+    );
+    assert_eq!(people[2].organization, "Acme, Inc.");
+    assert_eq!(people[2].notes, "Quoted \"notes\", with a comma");
+    assert_eq!(people[2].labels, ["Customers", "Prospects"]);
+    assert_eq!(people[3].organization, "Northwind Traders");
+}
+
+#[test]
+fn outlook_fixture_with_a_bom_reads_both_people() {
+    let bytes = fixture("outlook-contacts.csv");
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "the fixture has a BOM");
+    let (layout, people, bad) = read_contacts_csv(&bytes).unwrap();
+    assert_eq!(layout, Layout::Outlook);
+    assert!(bad.is_empty(), "{bad:?}");
+    assert_eq!(people.len(), 2);
+    assert_eq!(people[0].name, "Anna Schmidt");
+    assert_eq!(people[0].organization, "Brauhaus Schmidt GmbH");
+    assert_eq!(people[0].title, "Geschäftsführerin");
+    assert!(people[0].address.contains("München"));
+    assert_eq!(people[0].labels, ["Customers", "VIP"]);
+    assert_eq!(people[1].name, "李娜");
+    assert_eq!(people[1].organization, "上海贸易公司");
+    assert_eq!(people[1].notes, "长期客户");
+}
+
+#[test]
+fn import_creates_companies_with_contacts_and_a_reimport_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), OpenOptions::default()).unwrap();
+    let first = import(&store, &fixture("google-contacts.csv"));
+    assert_eq!(first.len(), 4);
+    assert!(first.iter().all(|a| matches!(a, Action::Create { .. })));
+    assert_eq!(
+        contacts_of(&store, "华创商务有限公司"),
+        [(
+            "张伟".to_string(),
+            "采购经理".to_string(),
+            vec!["zhang.wei@huachuang.example".to_string()],
+            vec!["+86 138 0013 8000".to_string(), "028-8512 3456".to_string()]
+        )]
+    );
+    // The organisation-only row describes the company itself.
+    let northwind = store
+        .customer(store.resolve("Northwind Traders").unwrap())
+        .unwrap();
+    assert!(northwind.contacts.is_empty());
+    assert_eq!(northwind.emails, ["orders@northwind.example"]);
+    assert_eq!(store.count().unwrap(), 4);
+
+    let again = import(&store, &fixture("google-contacts.csv"));
+    assert!(
+        again.iter().all(|a| matches!(a, Action::Unchanged { .. })),
+        "{again:?}"
+    );
+    assert_eq!(store.count().unwrap(), 4);
+
+    // Outlook adds two more companies; the same person with a new phone is merged.
+    import(&store, &fixture("outlook-contacts.csv"));
+    assert_eq!(store.count().unwrap(), 6);
+    let text = String::from_utf8(fixture("google-contacts.csv")).unwrap();
+    let changed = text.replacen("028-8512 3456", "028-8512 9999", 1);
+    let merged = import(&store, changed.as_bytes());
+    let adds: Vec<&Action> = merged
+        .iter()
+        .filter(|a| matches!(a, Action::Merge { .. }))
+        .collect();
+    assert_eq!(adds.len(), 1, "{merged:?}");
+    assert_eq!(store.count().unwrap(), 6);
+    let zhang = &contacts_of(&store, "华创商务有限公司")[0];
+    assert_eq!(
+        zhang.3.len(),
+        3,
+        "the new phone is added, none lost: {zhang:?}"
+    );
+}
+
+#[test]
+fn bad_rows_and_bad_files_say_where() {
+    let csv = "First Name,Last Name,E-mail 1 - Value,Phone 1 - Value\n\
+               Anna,Jansen,anna@example.com,+31 20 1234567\n\
+               Bad,Email,not-an-email,\n\
+               Bad,Phone,,call me maybe\n";
+    let (_, people, bad) = read_contacts_csv(csv.as_bytes()).unwrap();
+    assert_eq!(people.len(), 1);
+    assert_eq!(bad.len(), 2);
+    assert_eq!(
+        (bad[0].line, bad[0].column.as_str()),
+        (3, "E-mail 1 - Value")
+    );
+    assert_eq!(
+        (bad[1].line, bad[1].column.as_str()),
+        (4, "Phone 1 - Value")
+    );
+    assert!(matches!(read_contacts_csv(b""), Err(ReadError::Empty)));
+    assert!(matches!(
+        read_contacts_csv(b"Name,Foo\nx,y\n"),
+        Err(ReadError::UnknownLayout(_))
+    ));
+    let mut latin1 = b"First Name,E-mail 1 - Value\n".to_vec();
+    latin1.extend_from_slice(b"J\xfcrgen,j@example.com\n");
+    assert!(matches!(
+        read_contacts_csv(&latin1),
+        Err(ReadError::NotUtf8 { line: 2 })
+    ));
+    assert!(read_contacts_csv(&[0u8, 159, 146, 150, 0, 1, 2]).is_err());
+}
