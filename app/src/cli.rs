@@ -68,7 +68,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Import contacts from a Google Contacts or Outlook CSV export. People with an
+    /// Import contacts from a Google Contacts or Outlook CSV export or a vCard file. People with an
     /// organisation become contacts of one company customer per organisation; the others
     /// become person customers; people already known are merged (nothing overwritten).
     Import {
@@ -145,6 +145,8 @@ pub enum ImportFormat {
     Google,
     /// Outlook CSV.
     Outlook,
+    /// vCard 2.1, 3.0 or 4.0 (one or many cards).
+    Vcard,
 }
 
 /// Export formats.

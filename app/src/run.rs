@@ -118,25 +118,27 @@ fn import(
     let shown = file.display();
     let bytes = std::fs::read(file).with_context(|| format!("could not read {shown}"))?;
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(256)]).to_uppercase();
-    if head
+    let is_vcard = head
         .trim_start_matches('\u{feff}')
         .trim_start()
-        .starts_with("BEGIN:VCARD")
-    {
-        bail!(
-            "{shown}: this is a vCard file; vCard import is not available yet (Google and Outlook CSV are)"
-        );
-    }
-    let (layout, people, bad) =
-        rapport_interchange::read_contacts_csv(&bytes).map_err(|e| anyhow!("{shown}: {e}"))?;
+        .starts_with("BEGIN:VCARD");
+    let (layout, people, bad) = if is_vcard || format == crate::cli::ImportFormat::Vcard {
+        let (people, bad) =
+            rapport_interchange::read_vcards(&bytes).map_err(|e| anyhow!("{shown}: {e}"))?;
+        (Layout::VCard, people, bad)
+    } else {
+        rapport_interchange::read_contacts_csv(&bytes).map_err(|e| anyhow!("{shown}: {e}"))?
+    };
     let wanted = match format {
         crate::cli::ImportFormat::Auto => None,
         crate::cli::ImportFormat::Google => Some("google"),
         crate::cli::ImportFormat::Outlook => Some("outlook"),
+        crate::cli::ImportFormat::Vcard => Some("vcard"),
     };
     let found = match layout {
         Layout::Google | Layout::GoogleOld => "google",
         Layout::Outlook => "outlook",
+        Layout::VCard => "vcard",
     };
     if let Some(w) = wanted
         && w != found

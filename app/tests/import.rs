@@ -58,15 +58,17 @@ fn import_dry_run_all_or_nothing_and_skip_bad() {
     );
     assert_eq!(count(d), 5);
 
-    // Formats it does not read yet, and files that are not contacts, are refused clearly.
+    // vCard: 张伟 is already a contact of 华创商务有限公司 (same email), Jürgen is new.
     let vcf = fixtures.join("contacts-v3.vcf");
-    let out = rapport(d, &["import", vcf.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("vCard"));
+    let report = json(d, &["import", vcf.to_str().unwrap(), "--json"]);
+    assert_eq!(report["layout"], "VCard");
+    assert_eq!(report["created"], 1, "{report}");
+    assert_eq!(count(d), 6);
+    // A file that is not contacts at all is refused clearly.
     let junk = d.join("junk.csv");
     std::fs::write(&junk, [0xffu8, 0xfe, 0, 1, 2, 3]).unwrap();
     let out = rapport(d, &["import", junk.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("junk.csv"));
-    assert_eq!(count(d), 5);
+    assert_eq!(count(d), 6);
 }

@@ -15,6 +15,8 @@ pub enum Layout {
     GoogleOld,
     /// Outlook (`E-mail Address`, `Mobile Phone`, `Company`...).
     Outlook,
+    /// vCard 2.1, 3.0 or 4.0 (read by [`crate::read_vcards`]).
+    VCard,
 }
 
 /// One person from a contacts file.
@@ -88,7 +90,7 @@ fn is_cjk(s: &str) -> bool {
 }
 
 /// "given family", or "familygiven" when both are CJK.
-fn display_name(given: &str, middle: &str, family: &str) -> String {
+pub(crate) fn display_name(given: &str, middle: &str, family: &str) -> String {
     if is_cjk(given) && is_cjk(family) {
         return format!("{family}{given}");
     }
@@ -308,7 +310,7 @@ fn person(
                 .map(str::to_string)
                 .collect();
         }
-        Layout::Google | Layout::GoogleOld => {
+        Layout::Google | Layout::GoogleOld | Layout::VCard => {
             p.organization = cols
                 .first(row, &["Organization Name", "Organization 1 - Name"])
                 .to_string();

@@ -3,7 +3,8 @@
 //! Pure: bytes in, plain records and customer edits out; the CLI reads files and the store
 //! writes. Two steps:
 //!
-//! 1. [`read_contacts_csv`] reads a Google Contacts CSV (current headers such as `First Name`,
+//! 1. [`read_vcards`] reads vCard 2.1, 3.0 and 4.0 files with `calcard`, and
+//!    [`read_contacts_csv`] reads a Google Contacts CSV (current headers such as `First Name`,
 //!    `Organization Name`, `E-mail 1 - Value`, `Labels` with ` ::: `; or the older `Given Name`
 //!    / `Family Name` ones) or an Outlook CSV (with or without a UTF-8 BOM) into [`Person`]s,
 //!    each with its line number. The layout is recognised from the header. Every value is
@@ -18,9 +19,11 @@
 
 mod csv_contacts;
 mod plan;
+mod vcard;
 
 pub use csv_contacts::{Layout, Person, ReadError, RowError, read_contacts_csv};
 pub use plan::{Action, Existing, Plan, plan};
+pub use vcard::read_vcards;
 
 /// An email address as compared for duplicates: trimmed, lower case.
 pub fn email_key(e: &str) -> String {

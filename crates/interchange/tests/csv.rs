@@ -172,3 +172,86 @@ fn bad_rows_and_bad_files_say_where() {
     ));
     assert!(read_contacts_csv(&[0u8, 159, 146, 150, 0, 1, 2]).is_err());
 }
+
+#[test]
+fn vcard_3_and_4_fixtures_read_every_card() {
+    let (people, bad) = rapport_interchange::read_vcards(&fixture("contacts-v3.vcf")).unwrap();
+    assert!(bad.is_empty(), "{bad:?}");
+    assert_eq!(people.len(), 2);
+    let zhang = &people[0];
+    assert_eq!((zhang.line, zhang.name.as_str()), (1, "张伟"));
+    assert_eq!(zhang.organization, "华创商务有限公司");
+    assert_eq!(zhang.title, "采购经理");
+    assert_eq!(zhang.phones, ["+86 138 0013 8000", "028-8512 3456"]);
+    assert_eq!(
+        zhang.notes,
+        "Met at the Chengdu fair. This note is long enough that the exporter folded it onto a \
+         second line, and it has an escaped comma and a newline\nhere."
+    );
+    assert_eq!(zhang.labels, ["Customers", "Sichuan"]);
+    // QUOTED-PRINTABLE with CHARSET=UTF-8.
+    let juergen = &people[1];
+    assert_eq!(juergen.name, "Jürgen Müller");
+    assert_eq!(juergen.organization, "Müller & Söhne KG");
+    assert_eq!(
+        juergen.birthday,
+        chrono::NaiveDate::from_ymd_opt(1970, 1, 31)
+    );
+
+    let (people, bad) = rapport_interchange::read_vcards(&fixture("contacts-v4.vcf")).unwrap();
+    assert!(bad.is_empty(), "{bad:?}");
+    assert_eq!(people[0].name, "Aiko Tanaka");
+    assert_eq!(
+        people[0].emails,
+        ["aiko@sakura.example", "aiko.t@mail.example"]
+    );
+    assert_eq!(people[0].phones, ["+81-90-1234-5678"], "tel: URIs are read");
+    assert!(people[0].address.contains("Ginza"));
+    // KIND:org describes the organisation itself.
+    assert_eq!(people[1].name, "");
+    assert_eq!(people[1].organization, "Northwind Traders");
+}
+
+#[test]
+fn the_same_person_from_a_vcard_and_a_csv_is_one_contact() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), OpenOptions::default()).unwrap();
+    let (people, _) = rapport_interchange::read_vcards(&fixture("contacts-v3.vcf")).unwrap();
+    let p = plan(&people, Existing::default(), chrono::Utc::now());
+    store.write_batch(p.creates, p.merges).unwrap();
+    import(&store, &fixture("google-contacts.csv"));
+    let contacts = contacts_of(&store, "华创商务有限公司");
+    assert_eq!(contacts.len(), 1, "merged by email: {contacts:?}");
+    let (people, _) = rapport_interchange::read_vcards(&fixture("contacts-v4.vcf")).unwrap();
+    let ids = Existing::candidates(&store.summaries().unwrap(), &people);
+    let customers = ids.iter().map(|id| store.customer(*id).unwrap()).collect();
+    let p = plan(&people, Existing { customers }, chrono::Utc::now());
+    // Northwind (a CSV company row and a vCard KIND:org) is the same customer.
+    assert!(
+        p.actions.iter().any(|a| matches!(a, Action::Merge { name, .. } | Action::Unchanged { name, .. } if name == "Northwind Traders")),
+        "{:?}",
+        p.actions
+    );
+}
+
+#[test]
+fn broken_vcards_say_where() {
+    let missing_end = "BEGIN:VCARD\nVERSION:3.0\nFN:Ok Person\nEMAIL:ok@example.com\nEND:VCARD\n\
+                       BEGIN:VCARD\nVERSION:3.0\nFN:Never Ends\n";
+    let (people, bad) = rapport_interchange::read_vcards(missing_end.as_bytes()).unwrap();
+    assert_eq!(people.len(), 1);
+    assert_eq!(bad.len(), 1);
+    assert_eq!((bad[0].line, bad[0].column.as_str()), (6, "END:VCARD"));
+    let bad_email = "BEGIN:VCARD\nVERSION:3.0\nFN:X\nEMAIL:nope\nEND:VCARD\n";
+    let (_, bad) = rapport_interchange::read_vcards(bad_email.as_bytes()).unwrap();
+    assert_eq!((bad[0].line, bad[0].column.as_str()), (1, "EMAIL"));
+    assert!(matches!(
+        rapport_interchange::read_vcards(b"BEGIN:VCARD\nFN:J\xfcrgen\nEND:VCARD\n"),
+        Err(ReadError::NotUtf8 { line: 2 })
+    ));
+    assert!(rapport_interchange::read_vcards(b"hello").is_err());
+    assert!(matches!(
+        rapport_interchange::read_vcards(b" \n"),
+        Err(ReadError::Empty)
+    ));
+}

@@ -1,0 +1,242 @@
+//! vCard 2.1, 3.0 and 4.0 files, read into [`Person`]s with `calcard` (Stalwart's parser:
+//! folded lines, QUOTED-PRINTABLE, CHARSET, escaped commas and newlines, `item1.` groups,
+//! several TEL/EMAIL with types, `KIND:org`, many cards per file).
+
+use calcard::vcard::{VCard, VCardKind, VCardProperty, VCardValue};
+use calcard::{Entry, Parser};
+use chrono::NaiveDate;
+use rapport_model::{check_email, check_phone};
+
+use crate::csv_contacts::display_name;
+use crate::{Person, ReadError, RowError};
+
+fn texts(v: &VCard, prop: &VCardProperty) -> Vec<String> {
+    v.properties(prop)
+        .flat_map(|e| e.values.iter())
+        .flat_map(|val| match val {
+            VCardValue::Component(parts) => parts.clone(),
+            other => other.as_text().map(str::to_string).into_iter().collect(),
+        })
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The components of the first `prop` (N, ADR, ORG are structured).
+fn components(v: &VCard, prop: &VCardProperty) -> Vec<String> {
+    v.property(prop)
+        .map(|e| {
+            e.values
+                .iter()
+                .flat_map(|val| match val {
+                    VCardValue::Component(parts) => parts.clone(),
+                    other => vec![other.as_text().unwrap_or_default().to_string()],
+                })
+                .map(|s| s.trim().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn first(v: &VCard, prop: &VCardProperty) -> String {
+    v.property(prop)
+        .and_then(|e| e.values.first())
+        .map(|val| match val {
+            VCardValue::Component(parts) => parts.join(" "),
+            other => other.as_text().unwrap_or_default().to_string(),
+        })
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+fn birthday(v: &VCard) -> Option<NaiveDate> {
+    let val = v.property(&VCardProperty::Bday)?.values.first()?;
+    match val {
+        VCardValue::PartialDateTime(d) => {
+            NaiveDate::from_ymd_opt(i32::from(d.year?), u32::from(d.month?), u32::from(d.day?))
+        }
+        other => {
+            let t = other.as_text()?;
+            NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .or_else(|_| NaiveDate::parse_from_str(t, "%Y%m%d"))
+                .ok()
+        }
+    }
+}
+
+/// Reads every card of a vCard file. Returns the people and the cards that could not be read
+/// (each named by the line its `BEGIN:VCARD` is on).
+pub fn read_vcards(bytes: &[u8]) -> Result<(Vec<Person>, Vec<RowError>), ReadError> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let line = 1 + bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|c| **c == b'\n')
+                .count();
+            return Err(ReadError::NotUtf8 { line: line as u64 });
+        }
+    };
+    if text.trim().is_empty() {
+        return Err(ReadError::Empty);
+    }
+    // Where each card starts, for messages (calcard does not report positions).
+    let starts: Vec<u64> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            l.trim_start_matches('\u{feff}')
+                .trim()
+                .eq_ignore_ascii_case("BEGIN:VCARD")
+        })
+        .map(|(i, _)| i as u64 + 1)
+        .collect();
+    let ends: Vec<u64> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim().eq_ignore_ascii_case("END:VCARD"))
+        .map(|(i, _)| i as u64 + 1)
+        .collect();
+    // A card is complete when an END:VCARD comes before the next BEGIN:VCARD (calcard itself
+    // forgives a missing one, but then the card may have lost its last lines).
+    let complete: Vec<bool> = starts
+        .iter()
+        .enumerate()
+        .map(|(k, s)| {
+            let next = starts.get(k + 1).copied().unwrap_or(u64::MAX);
+            ends.iter().any(|e| e > s && *e < next)
+        })
+        .collect();
+    if starts.is_empty() {
+        return Err(ReadError::Csv {
+            line: 1,
+            reason: "no BEGIN:VCARD: this is not a vCard file".into(),
+        });
+    }
+    let mut parser = Parser::new(text);
+    let mut people = Vec::new();
+    let mut bad = Vec::new();
+    let mut card = 0usize;
+    loop {
+        let line = starts.get(card).copied().unwrap_or(0);
+        match parser.entry() {
+            Entry::VCard(v) => {
+                card += 1;
+                if !complete.get(card - 1).copied().unwrap_or(true) {
+                    bad.push(RowError {
+                        line,
+                        column: "END:VCARD".into(),
+                        reason:
+                            "the card that starts here has no END:VCARD (is the file cut short?)"
+                                .into(),
+                    });
+                    continue;
+                }
+                match person(&v, line) {
+                    Ok(p) => people.push(p),
+                    Err(e) => bad.push(e),
+                }
+            }
+            Entry::Eof => break,
+            Entry::UnterminatedComponent(what) => {
+                bad.push(RowError {
+                    line,
+                    column: "END:VCARD".into(),
+                    reason: format!("the card that starts here never ends ({what} without END)"),
+                });
+                break;
+            }
+            Entry::InvalidLine(l) => bad.push(RowError {
+                line,
+                column: "line".into(),
+                reason: format!(
+                    "`{}` is not a vCard line",
+                    l.chars().take(60).collect::<String>()
+                ),
+            }),
+            _ => {
+                card += 1;
+                bad.push(RowError {
+                    line,
+                    column: "BEGIN".into(),
+                    reason: "not a vCard component".into(),
+                });
+            }
+        }
+    }
+    Ok((people, bad))
+}
+
+fn person(v: &VCard, line: u64) -> Result<Person, RowError> {
+    let err = |column: &str, reason: String| RowError {
+        line,
+        column: column.to_string(),
+        reason,
+    };
+    let is_org = v
+        .property(&VCardProperty::Kind)
+        .and_then(|e| e.values.first())
+        .is_some_and(|val| matches!(val, VCardValue::Kind(VCardKind::Org)));
+    let mut p = Person {
+        line,
+        ..Person::default()
+    };
+    let org = components(v, &VCardProperty::Org);
+    p.organization = org.first().cloned().unwrap_or_default();
+    let fn_name = first(v, &VCardProperty::Fn);
+    if is_org {
+        // A card for the organisation itself.
+        if p.organization.is_empty() {
+            p.organization = fn_name;
+        }
+    } else {
+        let n = components(v, &VCardProperty::N);
+        let get = |i: usize| n.get(i).map(String::as_str).unwrap_or("");
+        p.name = if fn_name.is_empty() {
+            display_name(get(1), get(2), get(0))
+        } else {
+            fn_name
+        };
+    }
+    p.title = first(v, &VCardProperty::Title);
+    for e in texts(v, &VCardProperty::Email) {
+        check_email("email", &e).map_err(|x| err("EMAIL", x.to_string()))?;
+        if !p.emails.contains(&e) {
+            p.emails.push(e);
+        }
+    }
+    for t in texts(v, &VCardProperty::Tel) {
+        let t = t.strip_prefix("tel:").unwrap_or(&t).to_string();
+        check_phone("phone", &t).map_err(|x| err("TEL", x.to_string()))?;
+        if !p.phones.contains(&t) {
+            p.phones.push(t);
+        }
+    }
+    let adr = components(v, &VCardProperty::Adr);
+    p.address = adr
+        .iter()
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    p.notes = texts(v, &VCardProperty::Note).join("\n");
+    p.labels = texts(v, &VCardProperty::Categories);
+    p.birthday = birthday(v);
+    if p.name.is_empty() && p.organization.is_empty() {
+        match p.emails.first() {
+            Some(e) => p.name = e.clone(),
+            None => return Err(err("FN", "no name, organisation or email".into())),
+        }
+    }
+    for (col, val) in [
+        ("FN", &p.name),
+        ("TITLE", &p.title),
+        ("ORG", &p.organization),
+    ] {
+        if val.chars().any(char::is_control) {
+            return Err(err(col, "contains control characters".into()));
+        }
+    }
+    Ok(p)
+}
