@@ -147,6 +147,8 @@ pub enum ImportFormat {
     Outlook,
     /// vCard 2.1, 3.0 or 4.0 (one or many cards).
     Vcard,
+    /// Orders or deals: customer (id, email or name), date, amount, currency, status, title.
+    Orders,
 }
 
 /// Export formats.

@@ -117,6 +117,12 @@ fn import(
     use rapport_interchange::{Action, Existing, Layout};
     let shown = file.display();
     let bytes = std::fs::read(file).with_context(|| format!("could not read {shown}"))?;
+    if format == crate::cli::ImportFormat::Orders
+        || (format == crate::cli::ImportFormat::Auto
+            && rapport_interchange::is_orders_header(&bytes))
+    {
+        return import_orders(cli, file, &bytes, dry_run, skip_bad, json);
+    }
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(256)]).to_uppercase();
     let is_vcard = head
         .trim_start_matches('\u{feff}')
@@ -134,6 +140,7 @@ fn import(
         crate::cli::ImportFormat::Google => Some("google"),
         crate::cli::ImportFormat::Outlook => Some("outlook"),
         crate::cli::ImportFormat::Vcard => Some("vcard"),
+        crate::cli::ImportFormat::Orders => Some("orders"),
     };
     let found = match layout {
         Layout::Google | Layout::GoogleOld => "google",
@@ -228,6 +235,75 @@ fn import(
         plan.merged(),
         bad.len(),
         found,
+        if dry_run { "; nothing written" } else { "" }
+    );
+    Ok(())
+}
+
+/// `rapport import` of an orders CSV: each row a deal of an existing customer.
+fn import_orders(
+    cli: &Cli,
+    file: &std::path::Path,
+    bytes: &[u8],
+    dry_run: bool,
+    skip_bad: bool,
+    json: bool,
+) -> Result<()> {
+    let shown = file.display();
+    let (orders, mut bad) =
+        rapport_interchange::read_orders_csv(bytes).map_err(|e| anyhow!("{shown}: {e}"))?;
+    let store = open(cli, "import")?;
+    let (edits, unmatched) = rapport_interchange::plan_orders(&orders, &store.summaries()?);
+    bad.extend(unmatched);
+    bad.sort_by_key(|e| e.line);
+    if !bad.is_empty() && !skip_bad {
+        let list: Vec<String> = bad
+            .iter()
+            .take(20)
+            .map(|e| format!("{shown}:{e}"))
+            .collect();
+        bail!(
+            "{} bad row(s), nothing imported (use --skip-bad to import the rest): {}",
+            bad.len(),
+            list.join("; ")
+        );
+    }
+    // Which deals are new or different, for the report.
+    let (mut added, mut same) = (0usize, 0usize);
+    for (id, es) in &edits {
+        let c = store.customer(*id)?;
+        for e in es {
+            if let Edit::PutDeal(did, d) = e {
+                if c.deals.get(did) == Some(d) {
+                    same += 1;
+                } else {
+                    added += 1;
+                }
+            }
+        }
+    }
+    if !dry_run {
+        store.write_batch(Vec::new(), edits.clone())?;
+    }
+    if json {
+        return output::json(&serde_json::json!({
+            "file": file,
+            "layout": "Orders",
+            "dry_run": dry_run,
+            "deals_added": added,
+            "deals_unchanged": same,
+            "customers": edits.len(),
+            "skipped": bad,
+        }));
+    }
+    for e in &bad {
+        println!("skipped {shown}:{e}");
+    }
+    println!(
+        "{}{added} deals added or updated, {same} already there, for {} customers; {} skipped{}",
+        if dry_run { "dry run: " } else { "" },
+        edits.len(),
+        bad.len(),
         if dry_run { "; nothing written" } else { "" }
     );
     Ok(())

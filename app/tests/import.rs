@@ -71,4 +71,40 @@ fn import_dry_run_all_or_nothing_and_skip_bad() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("junk.csv"));
     assert_eq!(count(d), 6);
+
+    // Orders attach deals to existing customers (by email, name or id) and feed value tiers.
+    let orders = d.join("orders.csv");
+    std::fs::write(
+        &orders,
+        "customer,date,amount,currency,status,title\r\n\
+         zhang.wei@huachuang.example,2026-10-01,120000.00,CNY,won,Spring order\r\n\
+         Northwind Traders,2026-09-15,4500,CNY,won,\r\n\
+         Nobody Known,2026-09-15,10,CNY,won,\r\n",
+    )
+    .unwrap();
+    let out = rapport(d, &["import", orders.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("orders.csv:line 4, column `customer`: no customer matches `Nobody Known`"),
+        "{err}"
+    );
+    let report = json(
+        d,
+        &["import", orders.to_str().unwrap(), "--skip-bad", "--json"],
+    );
+    assert_eq!(report["deals_added"], 2, "{report}");
+    let again = json(
+        d,
+        &["import", orders.to_str().unwrap(), "--skip-bad", "--json"],
+    );
+    assert_eq!(
+        (
+            again["deals_added"].clone(),
+            again["deals_unchanged"].clone()
+        ),
+        (0.into(), 2.into())
+    );
+    let vip = json(d, &["customer", "list", "--tier", "vip", "--json"]);
+    assert_eq!(vip[0]["name"], "华创商务有限公司", "{vip}");
 }

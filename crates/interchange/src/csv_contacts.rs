@@ -159,26 +159,10 @@ pub fn read_contacts_csv(bytes: &[u8]) -> Result<(Layout, Vec<Person>, Vec<RowEr
     );
     let mut people = Vec::new();
     let mut bad = Vec::new();
-    // Line numbers from byte offsets: with CRLF line ends the csv crate's own line count
-    // lands one line early (the record "starts" at the `\n` of the previous `\r\n`).
-    let (mut seen_byte, mut seen_line) = (0usize, 1u64);
+    let mut lines = Lines::new(bytes);
     for row in reader.records() {
         let row = row.map_err(|e| csv_error(&e))?;
-        let start = row
-            .position()
-            .map_or(0, |p| p.byte() as usize)
-            .min(bytes.len());
-        let mut start_line_bytes = start;
-        if bytes.get(start) == Some(&b'\n') {
-            start_line_bytes += 1;
-        }
-        let from = seen_byte.min(start_line_bytes);
-        seen_line += bytes[from..start_line_bytes]
-            .iter()
-            .filter(|c| **c == b'\n')
-            .count() as u64;
-        seen_byte = start_line_bytes;
-        let line = seen_line;
+        let line = lines.of(&row);
         if row.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -190,7 +174,43 @@ pub fn read_contacts_csv(bytes: &[u8]) -> Result<(Layout, Vec<Person>, Vec<RowEr
     Ok((layout, people, bad))
 }
 
-fn csv_error(e: &csv::Error) -> ReadError {
+/// Line numbers of records, from their byte offsets: with CRLF line ends the csv crate's own
+/// line count lands one line early (a record "starts" at the `\n` of the previous `\r\n`).
+pub(crate) struct Lines<'a> {
+    bytes: &'a [u8],
+    seen_byte: usize,
+    seen_line: u64,
+}
+
+impl<'a> Lines<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Lines {
+            bytes,
+            seen_byte: 0,
+            seen_line: 1,
+        }
+    }
+
+    /// The line `row` starts on (records must come in file order).
+    pub(crate) fn of(&mut self, row: &csv::StringRecord) -> u64 {
+        let mut start = row
+            .position()
+            .map_or(0, |p| p.byte() as usize)
+            .min(self.bytes.len());
+        if self.bytes.get(start) == Some(&b'\n') {
+            start += 1;
+        }
+        let from = self.seen_byte.min(start);
+        self.seen_line += self.bytes[from..start]
+            .iter()
+            .filter(|c| **c == b'\n')
+            .count() as u64;
+        self.seen_byte = start;
+        self.seen_line
+    }
+}
+
+pub(crate) fn csv_error(e: &csv::Error) -> ReadError {
     let line = e.position().map_or(0, |p| p.line());
     match e.kind() {
         csv::ErrorKind::Utf8 { .. } => ReadError::NotUtf8 { line },

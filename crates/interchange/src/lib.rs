@@ -16,12 +16,18 @@
 //!    person already known (same normalised email, else same phone, else same name in the
 //!    same organisation) is merged: missing emails, phones, tags and empty fields are added,
 //!    nothing is overwritten. Importing the same file twice changes nothing the second time.
+//!
+//! Orders ([`read_orders_csv`], [`plan_orders`]) become deals of existing customers, named by
+//! id, email or name; each deal's id comes from the row's content, so a re-import adds
+//! nothing.
 
 mod csv_contacts;
+mod orders;
 mod plan;
 mod vcard;
 
 pub use csv_contacts::{Layout, Person, ReadError, RowError, read_contacts_csv};
+pub use orders::{Order, is_orders_header, plan_orders, read_orders_csv};
 pub use plan::{Action, Existing, Plan, plan};
 pub use vcard::read_vcards;
 

@@ -42,7 +42,7 @@ impl Existing {
                         .as_deref()
                         .is_some_and(|x| phones.contains(&phone_key(x)))
                     || s.search
-                        .split(' ')
+                        .split(char::is_whitespace)
                         .filter(|t| t.contains('@'))
                         .any(|t| emails.contains(t))
             })
