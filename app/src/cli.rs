@@ -84,10 +84,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write the whole store to FILE (`json`: a backup that `rapport restore` reads back
-    /// losing nothing).
+    /// Write customers to FILE: vCard, CSV (Google layout), iCalendar (follow-ups), or `json`,
+    /// a backup that `rapport restore` reads back losing nothing.
     Export {
-        #[arg(long, value_enum, default_value = "json")]
+        #[arg(long, value_enum, default_value = "vcard")]
         format: ExportFormat,
         file: PathBuf,
     },
@@ -154,6 +154,14 @@ pub enum ImportFormat {
 /// Export formats.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExportFormat {
+    /// vCard 3.0: a card per company, contact and person.
+    Vcard,
+    /// vCard 4.0.
+    Vcard4,
+    /// CSV in Google Contacts' layout.
+    Csv,
+    /// iCalendar: open follow-ups as VTODO and as VEVENT with a reminder.
+    Ics,
     /// A backup of the whole store: every customer (readable and as its automerge document),
     /// the team settings and the team.
     Json,

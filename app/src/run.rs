@@ -319,21 +319,37 @@ fn export(cli: &Cli, format: crate::cli::ExportFormat, file: &std::path::Path) -
         .unwrap_or_else(|| std::path::Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("could not write in {}", dir.display()))?;
-    let stats = match format {
-        crate::cli::ExportFormat::Json => {
+    use crate::cli::ExportFormat;
+    let (customers, bytes) = match format {
+        ExportFormat::Json => {
             let mut w = std::io::BufWriter::new(tmp.as_file_mut());
             let stats = store.backup(&mut w)?;
             w.flush()?;
-            stats
+            (stats.customers, stats.bytes)
+        }
+        other => {
+            let mut all = Vec::new();
+            for id in store.ids()? {
+                all.push(store.customer(id)?);
+            }
+            let text = match other {
+                ExportFormat::Vcard => rapport_interchange::to_vcards(&all, false),
+                ExportFormat::Vcard4 => rapport_interchange::to_vcards(&all, true),
+                ExportFormat::Csv => rapport_interchange::to_google_csv(&all)?,
+                _ => rapport_interchange::to_ics(&all),
+            };
+            tmp.as_file_mut().write_all(text.as_bytes())?;
+            (
+                all.iter().filter(|c| !c.is_deleted()).count(),
+                text.len() as u64,
+            )
         }
     };
     tmp.as_file().sync_all()?;
     tmp.persist(file)
         .with_context(|| format!("could not write {}", file.display()))?;
     println!(
-        "wrote {} customers ({} bytes) to {}",
-        stats.customers,
-        stats.bytes,
+        "wrote {customers} customers ({bytes} bytes) to {}",
         file.display()
     );
     Ok(())

@@ -1,4 +1,4 @@
-//! # rapport-interchange: what comes in from other tools
+//! # rapport-interchange: what comes in from other tools, and goes out to them
 //!
 //! Pure: bytes in, plain records and customer edits out; the CLI reads files and the store
 //! writes. Two steps:
@@ -17,16 +17,21 @@
 //!    same organisation) is merged: missing emails, phones, tags and empty fields are added,
 //!    nothing is overwritten. Importing the same file twice changes nothing the second time.
 //!
+//! Exports ([`to_vcards`], [`to_google_csv`], [`to_ics`]) write customers for phones,
+//! spreadsheets and calendars.
+//!
 //! Orders ([`read_orders_csv`], [`plan_orders`]) become deals of existing customers, named by
 //! id, email or name; each deal's id comes from the row's content, so a re-import adds
 //! nothing.
 
 mod csv_contacts;
+mod export;
 mod orders;
 mod plan;
 mod vcard;
 
 pub use csv_contacts::{Layout, Person, ReadError, RowError, read_contacts_csv};
+pub use export::{to_google_csv, to_ics, to_vcards};
 pub use orders::{Order, is_orders_header, plan_orders, read_orders_csv};
 pub use plan::{Action, Existing, Plan, plan};
 pub use vcard::read_vcards;

@@ -177,7 +177,14 @@ fn person(v: &VCard, line: u64) -> Result<Person, RowError> {
     let is_org = v
         .property(&VCardProperty::Kind)
         .and_then(|e| e.values.first())
-        .is_some_and(|val| matches!(val, VCardValue::Kind(VCardKind::Org)));
+        .is_some_and(|val| matches!(val, VCardValue::Kind(VCardKind::Org)))
+        || v.entries.iter().any(|e| {
+            matches!(&e.name, VCardProperty::Other(n) if n.eq_ignore_ascii_case("X-ABSHOWAS"))
+                && e.values
+                    .first()
+                    .and_then(|x| x.as_text())
+                    .is_some_and(|t| t.eq_ignore_ascii_case("COMPANY"))
+        });
     let mut p = Person {
         line,
         ..Person::default()
