@@ -210,6 +210,27 @@ impl<'a> Lines<'a> {
     }
 }
 
+/// Refuses values larger than the model stores (1 MiB), naming the field, before anything is
+/// planned.
+pub(crate) fn check_sizes(p: &Person) -> Result<(), (&'static str, String)> {
+    let max = rapport_model::MAX_FIELD_BYTES;
+    for (col, v) in [
+        ("name", &p.name),
+        ("organization", &p.organization),
+        ("title", &p.title),
+        ("notes", &p.notes),
+        ("address", &p.address),
+    ] {
+        if v.len() > max {
+            return Err((
+                col,
+                format!("{} bytes is more than the {max} a field may hold", v.len()),
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn csv_error(e: &csv::Error) -> ReadError {
     let line = e.position().map_or(0, |p| p.line());
     match e.kind() {
@@ -362,6 +383,7 @@ fn person(
             }
         }
     }
+    check_sizes(&p).map_err(|(col, reason)| err(col, reason))?;
     for (col, v) in [
         ("name", &p.name),
         ("title", &p.title),

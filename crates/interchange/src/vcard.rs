@@ -236,6 +236,7 @@ fn person(v: &VCard, line: u64) -> Result<Person, RowError> {
             None => return Err(err("FN", "no name, organisation or email".into())),
         }
     }
+    crate::csv_contacts::check_sizes(&p).map_err(|(col, reason)| err(col, reason))?;
     for (col, val) in [
         ("FN", &p.name),
         ("TITLE", &p.title),

@@ -255,3 +255,29 @@ fn broken_vcards_say_where() {
         Err(ReadError::Empty)
     ));
 }
+
+#[test]
+fn a_huge_field_is_a_bad_row_and_a_large_file_reads_fully() {
+    let big = "x".repeat(rapport_model::MAX_FIELD_BYTES + 1);
+    let csv = format!(
+        "First Name,Notes,E-mail 1 - Value\nOk,fine,ok@example.com\nHuge,{big},h@example.com\n"
+    );
+    let (_, people, bad) = read_contacts_csv(csv.as_bytes()).unwrap();
+    assert_eq!(people.len(), 1);
+    assert_eq!((bad[0].line, bad[0].column.as_str()), (3, "notes"));
+    let card = format!("BEGIN:VCARD\nVERSION:3.0\nFN:Huge\nNOTE:{big}\nEND:VCARD\n");
+    let (_, bad) = rapport_interchange::read_vcards(card.as_bytes()).unwrap();
+    assert_eq!(bad[0].column, "notes");
+
+    // 100k rows: every one read, line numbers right to the end.
+    let mut csv = String::from("First Name,Last Name,E-mail 1 - Value,Phone 1 - Value\n");
+    for i in 0..100_000 {
+        csv.push_str(&format!(
+            "Name{i},Family{i},p{i}@example.com,+49 30 {i:07}\n"
+        ));
+    }
+    let (_, people, bad) = read_contacts_csv(csv.as_bytes()).unwrap();
+    assert!(bad.is_empty());
+    assert_eq!(people.len(), 100_000);
+    assert_eq!(people[99_999].line, 100_001);
+}
