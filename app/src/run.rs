@@ -117,17 +117,14 @@ fn import(
     use rapport_interchange::{Action, Existing, Layout};
     let shown = file.display();
     let bytes = std::fs::read(file).with_context(|| format!("could not read {shown}"))?;
+    let kind = rapport_interchange::detect(&bytes);
     if format == crate::cli::ImportFormat::Orders
         || (format == crate::cli::ImportFormat::Auto
-            && rapport_interchange::is_orders_header(&bytes))
+            && kind == rapport_interchange::FileKind::Orders)
     {
         return import_orders(cli, file, &bytes, dry_run, skip_bad, json);
     }
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(256)]).to_uppercase();
-    let is_vcard = head
-        .trim_start_matches('\u{feff}')
-        .trim_start()
-        .starts_with("BEGIN:VCARD");
+    let is_vcard = kind == rapport_interchange::FileKind::VCard;
     let (layout, people, bad) = if is_vcard || format == crate::cli::ImportFormat::Vcard {
         let (people, bad) =
             rapport_interchange::read_vcards(&bytes).map_err(|e| anyhow!("{shown}: {e}"))?;

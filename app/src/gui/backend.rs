@@ -53,6 +53,13 @@ pub enum Request {
         key: String,
         on: bool,
     },
+    /// Read and plan an import file (contacts CSV, vCard or orders); answers with a preview.
+    PreviewImport(std::path::PathBuf),
+    /// Write the previewed import (with `skip_bad`, the rows that could not be read are left
+    /// out; without it, any bad row refuses the whole import).
+    ConfirmImport {
+        skip_bad: bool,
+    },
     Invite,
     Join(String),
     Revoke(String),
@@ -136,6 +143,27 @@ pub struct SyncView {
     pub device_settings: BTreeMap<String, bool>,
 }
 
+/// What an import would do, shown before anything is written.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImportPreview {
+    pub file: String,
+    /// `google`, `outlook`, `vcard` or `orders`.
+    pub kind: String,
+    /// One line per customer touched (or deal added), in file order.
+    pub lines: Vec<String>,
+    pub created: usize,
+    pub merged: usize,
+    pub unchanged: usize,
+    /// Rows that cannot be imported, each naming its line and field.
+    pub bad: Vec<String>,
+}
+
+/// A planned import waiting for the user's go.
+enum PendingImport {
+    Contacts(rapport_interchange::Plan),
+    Orders(Vec<(CustomerId, Vec<Edit>)>),
+}
+
 /// What the worker tells the UI.
 #[derive(Debug)]
 pub enum Update {
@@ -151,6 +179,7 @@ pub enum Update {
     Created(CustomerId),
     Sync(Box<SyncView>),
     Ticket(String),
+    ImportPreview(Box<ImportPreview>),
     /// Follow-ups that just fell due.
     Due(Vec<AgendaEntry>),
     Notice(String),
@@ -300,6 +329,7 @@ struct Worker {
     arrivals: Vec<Arrival>,
     last_due_check: NaiveDateTime,
     clock: Clock,
+    pending_import: Option<(PendingImport, usize)>,
     control: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -352,6 +382,7 @@ async fn run(
         arrivals: Vec::new(),
         last_due_check: options.clock.local(),
         clock: options.clock,
+        pending_import: None,
         control: None,
     };
     w.out.send(Update::Progress("Reading customers…".into()));
@@ -661,6 +692,40 @@ impl Worker {
                 }
                 self.send_sync();
             }
+            Request::PreviewImport(path) => self.preview_import(&path),
+            Request::ConfirmImport { skip_bad } => {
+                let Some((pending, bad)) = self.pending_import.take() else {
+                    self.out.send(Update::Error(
+                        "nothing to import: preview a file first".into(),
+                    ));
+                    return;
+                };
+                if bad > 0 && !skip_bad {
+                    self.out.send(Update::Error(format!(
+                        "{bad} row(s) cannot be imported; tick “skip bad rows” or fix the file"
+                    )));
+                    self.pending_import = Some((pending, bad));
+                    return;
+                }
+                self.out.send(Update::Progress("Importing…".into()));
+                let written = match pending {
+                    PendingImport::Contacts(plan) => {
+                        let n = plan.creates.len();
+                        blocking(|| self.store.write_batch(plan.creates, plan.merges))
+                            .map(|(_, merged)| format!("Imported: {n} created, {merged} merged."))
+                    }
+                    PendingImport::Orders(edits) => {
+                        blocking(|| self.store.write_batch(Vec::new(), edits))
+                            .map(|(_, changed)| format!("Imported deals for {changed} customers."))
+                    }
+                };
+                match written {
+                    Ok(msg) => self.out.send(Update::Notice(msg)),
+                    Err(e) => self
+                        .out
+                        .send(Update::Error(format!("nothing imported: {e}"))),
+                }
+            }
             Request::Invite => match &self.node {
                 Some(node) => match node.invite(rapport_sync::pair::INVITE_TTL).encode() {
                     Ok(t) => self.out.send(Update::Ticket(t)),
@@ -731,6 +796,103 @@ impl Worker {
                 });
             }
         }
+    }
+
+    fn preview_import(&mut self, path: &std::path::Path) {
+        use rapport_interchange::{Action, Existing, FileKind};
+        self.pending_import = None;
+        let shown = path.display().to_string();
+        let fail = |w: &Worker, e: String| w.out.send(Update::Error(format!("{shown}: {e}")));
+        let bytes = match blocking(|| std::fs::read(path)) {
+            Ok(b) => b,
+            Err(e) => return fail(self, e.to_string()),
+        };
+        let summaries: Vec<CustomerSummary> =
+            self.summaries.iter().map(|s| s.as_ref().clone()).collect();
+        let mut preview = ImportPreview {
+            file: shown.clone(),
+            ..Default::default()
+        };
+        let kind = rapport_interchange::detect(&bytes);
+        if kind == FileKind::Orders {
+            let (orders, mut bad) = match rapport_interchange::read_orders_csv(&bytes) {
+                Ok(r) => r,
+                Err(e) => return fail(self, e.to_string()),
+            };
+            let (edits, unmatched) = rapport_interchange::plan_orders(&orders, &summaries);
+            bad.extend(unmatched);
+            bad.sort_by_key(|e| e.line);
+            preview.kind = "orders".into();
+            for o in &orders {
+                preview.lines.push(format!(
+                    "deal for {}: {} {} ({}, {})",
+                    o.customer,
+                    o.deal.amount.decimal(),
+                    o.deal.amount.currency.code(),
+                    o.deal.date,
+                    o.deal.status
+                ));
+            }
+            preview.merged = edits.len();
+            preview.bad = bad.iter().map(|e| e.to_string()).collect();
+            self.pending_import = Some((PendingImport::Orders(edits), bad.len()));
+        } else {
+            let read = if kind == FileKind::VCard {
+                rapport_interchange::read_vcards(&bytes).map(|(p, b)| ("vcard", p, b))
+            } else {
+                rapport_interchange::read_contacts_csv(&bytes).map(|(l, p, b)| {
+                    let k = match l {
+                        rapport_interchange::Layout::Outlook => "outlook",
+                        rapport_interchange::Layout::VCard => "vcard",
+                        _ => "google",
+                    };
+                    (k, p, b)
+                })
+            };
+            let (k, people, bad) = match read {
+                Ok(r) => r,
+                Err(e) => return fail(self, e.to_string()),
+            };
+            let ids = Existing::candidates(&summaries, &people);
+            let customers = blocking(|| {
+                ids.iter()
+                    .filter_map(|id| self.store.customer(*id).ok())
+                    .collect::<Vec<_>>()
+            });
+            let plan = rapport_interchange::plan(&people, Existing { customers }, self.clock.utc());
+            preview.kind = k.into();
+            for a in &plan.actions {
+                preview.lines.push(match a {
+                    Action::Create {
+                        name,
+                        kind,
+                        contacts,
+                        ..
+                    } => {
+                        format!(
+                            "create {kind} {name}{}",
+                            if *contacts > 0 {
+                                format!(" with {contacts} contact(s)")
+                            } else {
+                                String::new()
+                            }
+                        )
+                    }
+                    Action::Merge { name, adds, .. } => {
+                        format!("merge into {name}: {}", adds.join(", "))
+                    }
+                    Action::Unchanged { name, .. } => format!("{name}: already here"),
+                });
+                match a {
+                    Action::Create { .. } => preview.created += 1,
+                    Action::Merge { .. } => preview.merged += 1,
+                    Action::Unchanged { .. } => preview.unchanged += 1,
+                }
+            }
+            preview.bad = bad.iter().map(|e| e.to_string()).collect();
+            self.pending_import = Some((PendingImport::Contacts(plan), bad.len()));
+        }
+        self.out.send(Update::ImportPreview(Box::new(preview)));
     }
 
     async fn start_node(&mut self, bind: SocketAddr) {

@@ -124,6 +124,16 @@ pub struct RapportApp {
     /// Whether the last copy-to-clipboard happened (tests read it).
     pub copied: Option<String>,
     pub clock: Clock,
+    /// The import dialog: the path typed, whether bad rows are skipped, the preview.
+    pub import: Option<ImportDialog>,
+}
+
+/// The import dialog's state.
+#[derive(Clone, Debug, Default)]
+pub struct ImportDialog {
+    pub path: String,
+    pub skip_bad: bool,
+    pub preview: Option<backend::ImportPreview>,
 }
 
 impl RapportApp {
@@ -174,6 +184,7 @@ impl RapportApp {
             device_name_draft: None,
             copied: None,
             clock,
+            import: None,
         };
         app.query();
         app
@@ -280,8 +291,20 @@ impl RapportApp {
                     let tex = screens::qr_texture(ctx, &t);
                     self.ticket = Some((t, tex));
                 }
+                Update::ImportPreview(p) => {
+                    self.progress = None;
+                    if let Some(dlg) = self.import.as_mut() {
+                        dlg.preview = Some(*p);
+                    }
+                }
                 Update::Due(d) => self.banners.push(Banner::Due(d)),
-                Update::Notice(n) => self.banners.push(Banner::Notice(n)),
+                Update::Notice(n) => {
+                    if n.starts_with("Imported") {
+                        self.import = None;
+                        self.progress = None;
+                    }
+                    self.banners.push(Banner::Notice(n))
+                }
                 Update::Error(e) => self.banners.push(Banner::Error(e)),
             }
         }
@@ -311,6 +334,8 @@ impl RapportApp {
             if i.consume_key(Modifiers::NONE, Key::Escape) {
                 if self.palette.is_some() {
                     self.palette = None;
+                } else if self.import.is_some() {
+                    self.import = None;
                 } else if self.new_customer.is_some() {
                     self.new_customer = None;
                 } else if self.detail.is_some() {
@@ -344,6 +369,13 @@ impl RapportApp {
             ui.separator();
             if ui.button("New customer").on_hover_text("Ctrl+N").clicked() {
                 self.new_customer = Some((String::new(), CustomerKind::Company));
+            }
+            if ui
+                .button("Import…")
+                .on_hover_text("Google or Outlook CSV, vCard, orders CSV")
+                .clicked()
+            {
+                self.import = Some(ImportDialog::default());
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let theme = if self.persisted.dark {
@@ -461,6 +493,79 @@ impl RapportApp {
         }
     }
 
+    fn import_window(&mut self, ctx: &egui::Context) {
+        let Some(dlg) = self.import.as_mut() else {
+            return;
+        };
+        let mut preview_path = None;
+        let mut confirm = None;
+        let mut close = false;
+        egui::Window::new("Import")
+            .collapsible(false)
+            .default_width(560.0)
+            .anchor(egui::Align2::CENTER_TOP, [0.0, 60.0])
+            .show(ctx, |ui| {
+                ui.label("A Google or Outlook contacts CSV, a vCard file, or an orders CSV (customer, date, amount, currency, status, title).");
+                ui.horizontal(|ui| {
+                    ui.add(
+                        egui::TextEdit::singleline(&mut dlg.path)
+                            .hint_text("/path/to/contacts.csv")
+                            .desired_width(380.0),
+                    )
+                    .accessible_name("File to import");
+                    if ui.button("Preview").clicked() && !dlg.path.trim().is_empty() {
+                        preview_path = Some(std::path::PathBuf::from(dlg.path.trim()));
+                    }
+                });
+                if let Some(p) = &dlg.preview {
+                    ui.separator();
+                    ui.strong(format!(
+                        "{} ({}): {} to create, {} to merge, {} already here, {} bad row(s)",
+                        p.file,
+                        p.kind,
+                        p.created,
+                        p.merged,
+                        p.unchanged,
+                        p.bad.len()
+                    ));
+                    egui::ScrollArea::vertical()
+                        .id_salt("import-preview")
+                        .max_height(280.0)
+                        .show(ui, |ui| {
+                            for b in &p.bad {
+                                ui.colored_label(ui.visuals().error_fg_color, b);
+                            }
+                            for l in p.lines.iter().take(500) {
+                                ui.label(l);
+                            }
+                            if p.lines.len() > 500 {
+                                ui.weak(format!("… and {} more", p.lines.len() - 500));
+                            }
+                        });
+                    if !p.bad.is_empty() {
+                        ui.checkbox(&mut dlg.skip_bad, "Skip bad rows and import the rest");
+                    }
+                    let can = p.bad.is_empty() || dlg.skip_bad;
+                    if ui.add_enabled(can, egui::Button::new("Import now")).clicked() {
+                        confirm = Some(dlg.skip_bad);
+                    }
+                }
+                if ui.button("Cancel").clicked() {
+                    close = true;
+                }
+            });
+        if let Some(p) = preview_path {
+            self.progress = Some("Reading the file…".into());
+            self.backend.send(Request::PreviewImport(p));
+        }
+        if let Some(skip_bad) = confirm {
+            self.backend.send(Request::ConfirmImport { skip_bad });
+        }
+        if close {
+            self.import = None;
+        }
+    }
+
     fn palette_window(&mut self, ctx: &egui::Context) {
         let Some(query) = self.palette.as_mut() else {
             return;
@@ -489,6 +594,7 @@ impl RapportApp {
                 actions.push(("New customer".into(), PaletteAction::NewCustomer));
                 actions.push(("Sync now".into(), PaletteAction::SyncNow));
                 actions.push(("Invite a device".into(), PaletteAction::Invite));
+                actions.push(("Import a file".into(), PaletteAction::Import));
                 actions.push(("Toggle dark theme".into(), PaletteAction::Theme));
                 let mut shown = 0;
                 for (label, a) in actions {
@@ -530,6 +636,7 @@ impl RapportApp {
                     self.persisted.view = View::Sync;
                     self.send(Request::Invite);
                 }
+                PaletteAction::Import => self.import = Some(ImportDialog::default()),
                 PaletteAction::Theme => {
                     self.persisted.dark = !self.persisted.dark;
                     ctx.set_theme(if self.persisted.dark {
@@ -553,6 +660,7 @@ enum PaletteAction {
     NewCustomer,
     SyncNow,
     Invite,
+    Import,
     Theme,
     Open(CustomerId),
 }
@@ -590,6 +698,7 @@ impl eframe::App for RapportApp {
             }
         }
         self.new_customer_window(&ctx);
+        self.import_window(&ctx);
         self.palette_window(&ctx);
     }
 

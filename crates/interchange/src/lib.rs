@@ -36,6 +36,33 @@ pub use orders::{Order, is_orders_header, plan_orders, read_orders_csv};
 pub use plan::{Action, Existing, Plan, plan};
 pub use vcard::read_vcards;
 
+/// What kind of import file `bytes` is, from its first line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// vCard (`BEGIN:VCARD`).
+    VCard,
+    /// Orders (`customer`, `date`, `amount` columns).
+    Orders,
+    /// A contacts CSV (Google or Outlook; the header tells which).
+    ContactsCsv,
+}
+
+/// Recognises an import file from its start.
+pub fn detect(bytes: &[u8]) -> FileKind {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(256)]).to_uppercase();
+    if head
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with("BEGIN:VCARD")
+    {
+        FileKind::VCard
+    } else if is_orders_header(bytes) {
+        FileKind::Orders
+    } else {
+        FileKind::ContactsCsv
+    }
+}
+
 /// An email address as compared for duplicates: trimmed, lower case.
 pub fn email_key(e: &str) -> String {
     e.trim().to_lowercase()
