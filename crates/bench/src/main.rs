@@ -17,11 +17,14 @@
 //!   every document.
 //! - `sync`: initial sync, no-change resync and one-change resync between two stores, against
 //!   automerge's per-document sync loop.
+//! - `import`: importing a Google Contacts CSV (read, plan, one transaction) and the same file
+//!   again, against one durable transaction per person.
 //! - `ui`: the app's frame time (egui_kittest, no GPU) while typing in search and scrolling,
 //!   against running the search in the frame and laying out every row.
 //!
 //! Timing assertions live nowhere else: tests check behaviour, this program reports speed.
 
+mod import;
 mod sync;
 mod ui;
 mod value;
@@ -56,6 +59,11 @@ enum What {
     /// Sync protocol between two stores, with automerge's per-document loop as baseline.
     Sync {
         #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
+        sizes: Vec<usize>,
+    },
+    /// Importing a Google Contacts CSV, against one transaction per person.
+    Import {
+        #[arg(long, value_delimiter = ',', default_value = "10000")]
         sizes: Vec<usize>,
     },
     /// The app's frame time while typing in search and scrolling.
@@ -281,11 +289,13 @@ fn main() -> Result<()> {
         What::Value { sizes } => value::run(&sizes),
         What::Sync { sizes } => sync::run(&sizes),
         What::Ui { sizes } => ui::run(&sizes),
+        What::Import { sizes } => import::run(&sizes),
         What::All => {
             store(&[10_000, 100_000])?;
             value::run(&[10_000, 100_000])?;
             sync::run(&[10_000, 100_000])?;
-            ui::run(&[10_000, 100_000])
+            ui::run(&[10_000, 100_000])?;
+            import::run(&[10_000])
         }
     }
 }
