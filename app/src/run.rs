@@ -116,6 +116,18 @@ fn import(
 ) -> Result<()> {
     use rapport_interchange::{Action, Existing, Layout};
     let shown = file.display();
+    // A spinner with the current step on a terminal (reading, matching, writing).
+    let progress = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.enable_steady_tick(std::time::Duration::from_millis(120));
+        b
+    });
+    let step = |msg: String| {
+        if let Some(b) = &progress {
+            b.set_message(msg);
+        }
+    };
+    step(format!("reading {shown}"));
     let bytes = std::fs::read(file).with_context(|| format!("could not read {shown}"))?;
     let kind = rapport_interchange::detect(&bytes);
     if format == crate::cli::ImportFormat::Orders
@@ -162,6 +174,10 @@ fn import(
         );
     }
     let store = open(cli, "import")?;
+    step(format!(
+        "matching {} people against the store",
+        people.len()
+    ));
     let summaries = store.summaries()?;
     let candidates = Existing::candidates(&summaries, &people);
     let mut customers = Vec::with_capacity(candidates.len());
@@ -175,7 +191,15 @@ fn import(
         .filter(|a| matches!(a, Action::Unchanged { .. }))
         .count();
     if !dry_run {
+        step(format!(
+            "writing {} new and {} merged customers",
+            plan.created(),
+            plan.merged()
+        ));
         store.write_batch(plan.creates.clone(), plan.merges.clone())?;
+    }
+    if let Some(b) = progress {
+        b.finish_and_clear();
     }
     if json {
         return output::json(&serde_json::json!({

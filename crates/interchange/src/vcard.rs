@@ -227,7 +227,9 @@ fn person(v: &VCard, line: u64) -> Result<Person, RowError> {
         .cloned()
         .collect::<Vec<_>>()
         .join(", ");
-    p.notes = texts(v, &VCardProperty::Note).join("\n");
+    p.notes = texts(v, &VCardProperty::Note)
+        .join("\n")
+        .replace("\r\n", "\n");
     p.labels = texts(v, &VCardProperty::Categories);
     p.birthday = birthday(v);
     if p.name.is_empty() && p.organization.is_empty() {

@@ -281,3 +281,37 @@ fn a_huge_field_is_a_bad_row_and_a_large_file_reads_fully() {
     assert_eq!(people.len(), 100_000);
     assert_eq!(people[99_999].line, 100_001);
 }
+
+#[test]
+fn older_google_headers_and_vcard_2_1_read_too() {
+    let old = "Name,Given Name,Additional Name,Family Name,Group Membership,E-mail 1 - Type,E-mail 1 - Value,Phone 1 - Type,Phone 1 - Value,Organization 1 - Name,Organization 1 - Title\n\
+               Lukas Weber,Lukas,,Weber,* myContacts ::: Lieferanten,* Work,lukas@weber.example ::: l.weber@mail.example,Mobile,+49 151 2345678,Weber Logistik GmbH,Einkauf\n";
+    let (layout, people, bad) = read_contacts_csv(old.as_bytes()).unwrap();
+    assert_eq!(layout, Layout::GoogleOld);
+    assert!(bad.is_empty(), "{bad:?}");
+    assert_eq!(people[0].name, "Lukas Weber");
+    assert_eq!(people[0].organization, "Weber Logistik GmbH");
+    assert_eq!(people[0].title, "Einkauf");
+    assert_eq!(
+        people[0].emails,
+        ["lukas@weber.example", "l.weber@mail.example"],
+        "` ::: ` separates values in one cell"
+    );
+    assert_eq!(people[0].labels, ["Lieferanten"]);
+
+    // vCard 2.1: bare TYPE params, QUOTED-PRINTABLE soft line breaks, Latin-1 CHARSET,
+    // an `item1.` group.
+    let v21 = "BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=ISO-8859-1;ENCODING=QUOTED-PRINTABLE:Garc=EDa;Mar=EDa\r\n\
+               FN;CHARSET=ISO-8859-1;ENCODING=QUOTED-PRINTABLE:Mar=EDa Garc=EDa\r\n\
+               ORG:Distribuciones Sur S.L.\r\nTEL;WORK;VOICE:+34 91 555 0199\r\nTEL;CELL:+34 600 123 456\r\n\
+               item1.EMAIL;INTERNET:maria@sur.example\r\nitem1.X-ABLabel:trabajo\r\n\
+               NOTE;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Primera l=C3=ADnea=0D=0ASegunda =\r\nl=C3=ADnea\r\nEND:VCARD\r\n";
+    let (people, bad) = rapport_interchange::read_vcards(v21.as_bytes()).unwrap();
+    assert!(bad.is_empty(), "{bad:?}");
+    let m = &people[0];
+    assert_eq!(m.name, "María García");
+    assert_eq!(m.organization, "Distribuciones Sur S.L.");
+    assert_eq!(m.phones, ["+34 91 555 0199", "+34 600 123 456"]);
+    assert_eq!(m.emails, ["maria@sur.example"]);
+    assert_eq!(m.notes, "Primera línea\nSegunda línea");
+}
