@@ -194,8 +194,18 @@ pub fn sync_once(store: Store, bind: SocketAddr) -> Result<()> {
     runtime()?.block_on(async move {
         let node = spawn_node(&store, bind).await?;
         if node.config().lan_discovery {
-            // Give mDNS a moment to find team devices on the LAN.
-            tokio::time::sleep(Duration::from_millis(1500)).await;
+            // Give mDNS up to 3 s to find the team's devices on the LAN (less when all are
+            // found sooner).
+            let me = node.endpoint().id().to_string();
+            let others = store
+                .team()?
+                .into_iter()
+                .filter(|m| !m.revoked && m.id != me)
+                .count();
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+            while node.lan_peers().len() < others && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
         }
         let results = node.sync_all(SESSION_TIMEOUT).await;
         if results.is_empty() {

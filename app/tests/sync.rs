@@ -359,7 +359,7 @@ ip link set lo multicast on
 ip route add 224.0.0.0/4 dev lo
 "{exe}" --data-dir "{a}" serve --bind 0.0.0.0:0 --interval 3600 >/dev/null 2>&1 &
 server=$!
-sleep 1
+sleep 2
 "{exe}" --data-dir "{b}" sync --once --bind 0.0.0.0:0
 status=$?
 kill $server

@@ -72,7 +72,7 @@ pub fn run(sizes: &[usize]) -> Result<()> {
         let store = Store::open(dir.path(), OpenOptions::default())?;
         let (created, _, r, p, w) = import(&store, &csv)?;
         let t = Instant::now();
-        let (again_created, _, ..) = import(&store, &csv)?;
+        let (again_created, ..) = import(&store, &csv)?;
         let again_ms = t.elapsed().as_secs_f64() * 1000.0;
         // Naive: one durable transaction per person (no plan, no merging).
         let naive_dir = tempfile::tempdir()?;
