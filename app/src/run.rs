@@ -161,17 +161,8 @@ fn import(
     {
         bail!("{shown}: --format {w} was asked for, but the header is a {found} CSV");
     }
-    if !bad.is_empty() && !skip_bad {
-        let list: Vec<String> = bad
-            .iter()
-            .take(20)
-            .map(|e| format!("{shown}:{e}"))
-            .collect();
-        bail!(
-            "{} bad row(s), nothing imported (use --skip-bad to import the rest): {}",
-            bad.len(),
-            list.join("; ")
-        );
+    if !skip_bad {
+        refuse_bad_rows(file, &bad)?;
     }
     let store = open(cli, "import")?;
     step(format!(
@@ -261,6 +252,24 @@ fn import(
     Ok(())
 }
 
+/// Any bad row refuses the whole import (without `--skip-bad`): each named by file, line and
+/// column, the first 20 of them.
+fn refuse_bad_rows(file: &std::path::Path, bad: &[rapport_interchange::RowError]) -> Result<()> {
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = bad
+        .iter()
+        .take(20)
+        .map(|e| format!("{}:{e}", file.display()))
+        .collect();
+    bail!(
+        "{} bad row(s), nothing imported (use --skip-bad to import the rest): {}",
+        bad.len(),
+        list.join("; ")
+    );
+}
+
 /// `rapport import` of an orders CSV: each row a deal of an existing customer.
 fn import_orders(
     cli: &Cli,
@@ -277,17 +286,8 @@ fn import_orders(
     let (edits, unmatched) = rapport_interchange::plan_orders(&orders, &store.summaries()?);
     bad.extend(unmatched);
     bad.sort_by_key(|e| e.line);
-    if !bad.is_empty() && !skip_bad {
-        let list: Vec<String> = bad
-            .iter()
-            .take(20)
-            .map(|e| format!("{shown}:{e}"))
-            .collect();
-        bail!(
-            "{} bad row(s), nothing imported (use --skip-bad to import the rest): {}",
-            bad.len(),
-            list.join("; ")
-        );
+    if !skip_bad {
+        refuse_bad_rows(file, &bad)?;
     }
     // Which deals are new or different, for the report.
     let (mut added, mut same) = (0usize, 0usize);

@@ -106,6 +106,17 @@ struct Work {
 }
 
 impl Work {
+    fn new(customer: Customer, is_new: bool) -> Self {
+        Work {
+            customer,
+            is_new,
+            edits: Vec::new(),
+            adds: Vec::new(),
+            lines: Vec::new(),
+            order: usize::MAX,
+        }
+    }
+
     fn push(&mut self, e: Edit, what: String, now: Timestamp) {
         e.apply(&mut self.customer, now);
         self.edits.push(e);
@@ -157,14 +168,7 @@ pub fn plan(people: &[Person], existing: Existing, now: Timestamp) -> Plan {
     let mut index = Index::default();
     for c in existing.customers.into_iter().filter(|c| !c.is_deleted()) {
         index.add(work.len(), &c);
-        work.push(Work {
-            customer: c,
-            is_new: false,
-            edits: Vec::new(),
-            adds: Vec::new(),
-            lines: Vec::new(),
-            order: usize::MAX,
-        });
+        work.push(Work::new(c, false));
     }
     let mut order = 0;
     for p in people {
@@ -182,14 +186,7 @@ pub fn plan(people: &[Person], existing: Existing, now: Timestamp) -> Plan {
                 None => {
                     let c =
                         Customer::new(CustomerId::new(), p.name.trim(), CustomerKind::Person, now);
-                    work.push(Work {
-                        customer: c,
-                        is_new: true,
-                        edits: Vec::new(),
-                        adds: Vec::new(),
-                        lines: Vec::new(),
-                        order: usize::MAX,
-                    });
+                    work.push(Work::new(c, true));
                     work.len() - 1
                 }
             }
@@ -203,14 +200,7 @@ pub fn plan(people: &[Person], existing: Existing, now: Timestamp) -> Plan {
                         CustomerKind::Company,
                         now,
                     );
-                    work.push(Work {
-                        customer: c,
-                        is_new: true,
-                        edits: Vec::new(),
-                        adds: Vec::new(),
-                        lines: Vec::new(),
-                        order: usize::MAX,
-                    });
+                    work.push(Work::new(c, true));
                     index.add(work.len() - 1, &work[work.len() - 1].customer);
                     work.len() - 1
                 }
