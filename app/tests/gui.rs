@@ -283,3 +283,33 @@ fn import_a_contacts_file_with_a_preview_first() {
     assert_eq!(store.count().unwrap(), 4);
     assert!(h.state().import.is_none(), "the dialog closes");
 }
+
+#[test]
+fn the_command_palette_opens_a_customer_found_by_the_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path(), "Laptop A");
+    store
+        .create(rapport_model::NewCustomer::new(
+            "北京鼎盛物流有限公司",
+            rapport_model::CustomerKind::Company,
+        ))
+        .unwrap();
+    let mut h = harness(store);
+    wait(&mut h, "the customer", |a| a.listed().len() == 1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
+    h.run_steps(2);
+    fill(&mut h, "Command", "ding sheng");
+    let start = Instant::now();
+    while h.query_by_label("Open 北京鼎盛物流有限公司").is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no palette result"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    h.get_by_label("Open 北京鼎盛物流有限公司").click();
+    h.step();
+    wait(&mut h, "the customer panel", |a| a.detail.is_some());
+    assert!(h.state().palette.is_none(), "the palette closes");
+}

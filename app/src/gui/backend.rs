@@ -60,6 +60,8 @@ pub enum Request {
     ConfirmImport {
         skip_bad: bool,
     },
+    /// The command palette's customer search (the first 8 matches by name).
+    PaletteSearch(String),
     Invite,
     Join(String),
     Revoke(String),
@@ -180,6 +182,8 @@ pub enum Update {
     Sync(Box<SyncView>),
     Ticket(String),
     ImportPreview(Box<ImportPreview>),
+    /// The command palette's matches for a text: (id, name), at most 8.
+    PaletteResults(String, Vec<(CustomerId, String)>),
     /// Follow-ups that just fell due.
     Due(Vec<AgendaEntry>),
     Notice(String),
@@ -693,6 +697,24 @@ impl Worker {
                 self.send_sync();
             }
             Request::PreviewImport(path) => self.preview_import(&path),
+            Request::PaletteSearch(text) => {
+                let filter = Filter {
+                    text: text.clone(),
+                    ..Filter::default()
+                };
+                let snap = self.snapshot.clone();
+                let hits = rapport_query::select(
+                    &snap.summaries,
+                    snap.analysis.as_deref(),
+                    &filter,
+                    Sort::default(),
+                )
+                .into_iter()
+                .take(8)
+                .filter_map(|i| snap.summaries.get(i).map(|s| (s.id, s.name.clone())))
+                .collect();
+                self.out.send(Update::PaletteResults(text, hits));
+            }
             Request::ConfirmImport { skip_bad } => {
                 let Some((pending, bad)) = self.pending_import.take() else {
                     self.out.send(Update::Error(

@@ -126,6 +126,8 @@ pub struct RapportApp {
     pub clock: Clock,
     /// The import dialog: the path typed, whether bad rows are skipped, the preview.
     pub import: Option<ImportDialog>,
+    /// The command palette's customer matches: for which text, and the matches.
+    palette_results: (String, Vec<(CustomerId, String)>),
 }
 
 /// The import dialog's state.
@@ -185,6 +187,7 @@ impl RapportApp {
             copied: None,
             clock,
             import: None,
+            palette_results: Default::default(),
         };
         app.query();
         app
@@ -290,6 +293,11 @@ impl RapportApp {
                 Update::Ticket(t) => {
                     let tex = screens::qr_texture(ctx, &t);
                     self.ticket = Some((t, tex));
+                }
+                Update::PaletteResults(text, hits) => {
+                    if self.palette_results.0 == text {
+                        self.palette_results.1 = hits;
+                    }
                 }
                 Update::ImportPreview(p) => {
                     self.progress = None;
@@ -606,17 +614,16 @@ impl RapportApp {
                     }
                 }
                 if !q.is_empty() {
-                    let mut search = rapport_query::Search::new(&q);
-                    for s in self
-                        .snapshot
-                        .summaries
-                        .iter()
-                        .filter(|s| !s.deleted && search.matches(s))
-                        .take(8)
-                    {
+                    // Customers come from the worker (searching 100k rows takes too long for a
+                    // frame); ask again when the text changed.
+                    if self.palette_results.0 != q {
+                        self.palette_results = (q.clone(), Vec::new());
+                        self.backend.send(Request::PaletteSearch(q.clone()));
+                    }
+                    for (id, name) in &self.palette_results.1 {
                         shown += 1;
-                        if ui.button(format!("Open {}", s.name)).clicked() {
-                            chosen = Some(PaletteAction::Open(s.id));
+                        if ui.button(format!("Open {name}")).clicked() {
+                            chosen = Some(PaletteAction::Open(*id));
                         }
                     }
                 }
