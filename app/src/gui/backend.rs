@@ -829,8 +829,7 @@ impl Worker {
             Ok(b) => b,
             Err(e) => return fail(self, e.to_string()),
         };
-        let summaries: Vec<CustomerSummary> =
-            self.summaries.iter().map(|s| s.as_ref().clone()).collect();
+        let summaries = self.summaries.clone();
         let mut preview = ImportPreview {
             file: shown.clone(),
             ..Default::default()

@@ -149,11 +149,7 @@ impl RapportApp {
         let persisted: Persisted = storage
             .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
             .unwrap_or_default();
-        ctx.set_theme(if persisted.dark {
-            egui::ThemePreference::Dark
-        } else {
-            egui::ThemePreference::Light
-        });
+        apply_theme(ctx, persisted.dark);
         let clock = options.clock;
         let repaint_ctx = ctx.clone();
         let backend = Backend::start(source, options, move || repaint_ctx.request_repaint());
@@ -393,11 +389,7 @@ impl RapportApp {
                 };
                 if ui.button(theme).clicked() {
                     self.persisted.dark = !self.persisted.dark;
-                    ui.ctx().set_theme(if self.persisted.dark {
-                        egui::ThemePreference::Dark
-                    } else {
-                        egui::ThemePreference::Light
-                    });
+                    apply_theme(ui.ctx(), self.persisted.dark);
                 }
                 if let Some(s) = &self.sync {
                     let online = s.peers.iter().filter(|p| p.online).count();
@@ -646,11 +638,7 @@ impl RapportApp {
                 PaletteAction::Import => self.import = Some(ImportDialog::default()),
                 PaletteAction::Theme => {
                     self.persisted.dark = !self.persisted.dark;
-                    ctx.set_theme(if self.persisted.dark {
-                        egui::ThemePreference::Dark
-                    } else {
-                        egui::ThemePreference::Light
-                    });
+                    apply_theme(ctx, self.persisted.dark);
                 }
                 PaletteAction::Open(id) => {
                     self.persisted.view = View::Customers;
@@ -659,6 +647,14 @@ impl RapportApp {
             }
         }
     }
+}
+
+fn apply_theme(ctx: &egui::Context, dark: bool) {
+    ctx.set_theme(if dark {
+        egui::ThemePreference::Dark
+    } else {
+        egui::ThemePreference::Light
+    });
 }
 
 #[derive(Clone, Copy, Debug)]

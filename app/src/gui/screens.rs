@@ -1521,51 +1521,25 @@ pub fn value(app: &mut RapportApp, ui: &mut egui::Ui) {
             });
             ui.add_space(8.0);
             ui.columns(2, |cols| {
-                cols[0].strong(format!("Revenue per month ({})", base.code()));
                 let scale = 10f64.powi(i32::from(base.exponent()));
-                let bars: Vec<Bar> = snap
-                    .revenue_by_month
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (m, v))| {
-                        Bar::new(i as f64, *v as f64 / scale)
-                            .name(m)
-                            .fill(egui::Color32::from_rgb(90, 150, 90))
-                    })
-                    .collect();
-                let months: Vec<String> = snap
-                    .revenue_by_month
-                    .iter()
-                    .map(|(m, _)| m.clone())
-                    .collect();
-                static_plot("revenue")
-                    .x_axis_formatter(move |m, _| label_at(&months, m.value))
-                    .height(200.0)
-                    .show(&mut cols[0], |p| {
-                        p.bar_chart(BarChart::new("won revenue", bars))
-                    });
+                cols[0].strong(format!("Revenue per month ({})", base.code()));
+                labelled_bars(
+                    &mut cols[0],
+                    "revenue",
+                    "won revenue",
+                    &snap.revenue_by_month,
+                    scale,
+                    egui::Color32::from_rgb(90, 150, 90),
+                );
                 cols[1].strong(format!("Weighted open pipeline by stage ({})", base.code()));
-                let bars: Vec<Bar> = snap
-                    .pipeline_by_stage
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (s, v))| {
-                        Bar::new(i as f64, *v as f64 / scale)
-                            .name(s)
-                            .fill(egui::Color32::from_rgb(60, 120, 200))
-                    })
-                    .collect();
-                let stages: Vec<String> = snap
-                    .pipeline_by_stage
-                    .iter()
-                    .map(|(s, _)| s.clone())
-                    .collect();
-                static_plot("pipeline")
-                    .x_axis_formatter(move |m, _| label_at(&stages, m.value))
-                    .height(200.0)
-                    .show(&mut cols[1], |p| {
-                        p.bar_chart(BarChart::new("pipeline", bars))
-                    });
+                labelled_bars(
+                    &mut cols[1],
+                    "pipeline",
+                    "pipeline",
+                    &snap.pipeline_by_stage,
+                    scale,
+                    egui::Color32::from_rgb(60, 120, 200),
+                );
             });
         });
     if filter_tier.is_some() || filter_segment.is_some() {
@@ -1786,6 +1760,32 @@ pub fn settings(app: &mut RapportApp, ui: &mut egui::Ui) {
                 app.send(Request::SetSetting { key: k, value: v });
             }
         });
+}
+
+/// A bar chart of `(label, minor units)` pairs, labels on the x axis, values divided by
+/// `scale` (minor units per major unit).
+fn labelled_bars(
+    ui: &mut egui::Ui,
+    id: &str,
+    name: &str,
+    data: &[(String, i64)],
+    scale: f64,
+    color: egui::Color32,
+) {
+    let bars: Vec<Bar> = data
+        .iter()
+        .enumerate()
+        .map(|(i, (label, v))| {
+            Bar::new(i as f64, *v as f64 / scale)
+                .name(label)
+                .fill(color)
+        })
+        .collect();
+    let labels: Vec<String> = data.iter().map(|(l, _)| l.clone()).collect();
+    static_plot(id)
+        .x_axis_formatter(move |m, _| label_at(&labels, m.value))
+        .height(200.0)
+        .show(ui, |p| p.bar_chart(BarChart::new(name, bars)));
 }
 
 /// The name of the bar at integer position `x`, for an axis label ("" between bars).

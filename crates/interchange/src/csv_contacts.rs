@@ -159,31 +159,43 @@ pub fn read_contacts_csv(bytes: &[u8]) -> Result<(Layout, Vec<Person>, Vec<RowEr
     );
     let mut people = Vec::new();
     let mut bad = Vec::new();
+    each_record(&mut reader, bytes, |row, line| {
+        match person(layout, &cols, &headers, row, line) {
+            Ok(p) => people.push(p),
+            Err(e) => bad.push(e),
+        }
+    })?;
+    Ok((layout, people, bad))
+}
+
+/// Calls `each` with every non-blank record and the line it starts on; a CSV error (bad
+/// quoting, not UTF-8) ends the read with its line.
+pub(crate) fn each_record(
+    reader: &mut csv::Reader<&[u8]>,
+    bytes: &[u8],
+    mut each: impl FnMut(&csv::StringRecord, u64),
+) -> Result<(), ReadError> {
     let mut lines = Lines::new(bytes);
     for row in reader.records() {
         let row = row.map_err(|e| csv_error(&e))?;
         let line = lines.of(&row);
-        if row.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
-        match person(layout, &cols, &headers, &row, line) {
-            Ok(p) => people.push(p),
-            Err(e) => bad.push(e),
+        if !row.iter().all(|f| f.trim().is_empty()) {
+            each(&row, line);
         }
     }
-    Ok((layout, people, bad))
+    Ok(())
 }
 
 /// Line numbers of records, from their byte offsets: with CRLF line ends the csv crate's own
 /// line count lands one line early (a record "starts" at the `\n` of the previous `\r\n`).
-pub(crate) struct Lines<'a> {
+struct Lines<'a> {
     bytes: &'a [u8],
     seen_byte: usize,
     seen_line: u64,
 }
 
 impl<'a> Lines<'a> {
-    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+    fn new(bytes: &'a [u8]) -> Self {
         Lines {
             bytes,
             seen_byte: 0,
@@ -192,7 +204,7 @@ impl<'a> Lines<'a> {
     }
 
     /// The line `row` starts on (records must come in file order).
-    pub(crate) fn of(&mut self, row: &csv::StringRecord) -> u64 {
+    fn of(&mut self, row: &csv::StringRecord) -> u64 {
         let mut start = row
             .position()
             .map_or(0, |p| p.byte() as usize)
@@ -231,7 +243,7 @@ pub(crate) fn check_sizes(p: &Person) -> Result<(), (&'static str, String)> {
     Ok(())
 }
 
-pub(crate) fn csv_error(e: &csv::Error) -> ReadError {
+fn csv_error(e: &csv::Error) -> ReadError {
     let line = e.position().map_or(0, |p| p.line());
     match e.kind() {
         csv::ErrorKind::Utf8 { .. } => ReadError::NotUtf8 { line },

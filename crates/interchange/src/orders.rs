@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use rapport_model::{Currency, CustomerId, CustomerSummary, Deal, DealStatus, Edit, ItemId, Money};
 
-use crate::csv_contacts::{Lines, csv_error};
+use crate::csv_contacts::each_record;
 use crate::{ReadError, RowError, email_key, name_key};
 
 /// One order row.
@@ -68,13 +68,7 @@ pub fn read_orders_csv(bytes: &[u8]) -> Result<(Vec<Order>, Vec<RowError>), Read
     };
     let mut orders = Vec::new();
     let mut bad = Vec::new();
-    let mut lines = Lines::new(bytes);
-    for row in reader.records() {
-        let row = row.map_err(|e| csv_error(&e))?;
-        let line = lines.of(&row);
-        if row.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
+    each_record(&mut reader, bytes, |row, line| {
         let get = |name: &str| {
             col.get(name)
                 .and_then(|&i| row.get(i))
@@ -133,7 +127,7 @@ pub fn read_orders_csv(bytes: &[u8]) -> Result<(Vec<Order>, Vec<RowError>), Read
             Ok(o) => orders.push(o),
             Err(e) => bad.push(e),
         }
-    }
+    })?;
     Ok((orders, bad))
 }
 
@@ -156,14 +150,18 @@ fn deal_id(customer: CustomerId, d: &Deal) -> ItemId {
 /// Attaches each order to its customer: by full id, else by email, else by exact name (an
 /// ambiguous or unknown customer is a bad row). Returns the edits per customer (one change
 /// each) and the bad rows.
-pub fn plan_orders(
+pub fn plan_orders<S: std::borrow::Borrow<CustomerSummary>>(
     orders: &[Order],
-    summaries: &[CustomerSummary],
+    summaries: &[S],
 ) -> (Vec<(CustomerId, Vec<Edit>)>, Vec<RowError>) {
     let mut by_id: HashMap<String, CustomerId> = HashMap::new();
     let mut by_email: HashMap<String, Vec<CustomerId>> = HashMap::new();
     let mut by_name: HashMap<String, Vec<CustomerId>> = HashMap::new();
-    for s in summaries.iter().filter(|s| !s.deleted) {
+    for s in summaries
+        .iter()
+        .map(std::borrow::Borrow::borrow)
+        .filter(|s: &&CustomerSummary| !s.deleted)
+    {
         by_id.insert(s.id.to_string(), s.id);
         for t in s
             .search

@@ -21,7 +21,10 @@ impl Existing {
     /// caller loads only those documents): same name or organisation name, or an email of
     /// the person anywhere in the customer's search text (contacts' emails included), or the
     /// customer's first phone.
-    pub fn candidates(summaries: &[CustomerSummary], people: &[Person]) -> Vec<CustomerId> {
+    pub fn candidates<S: std::borrow::Borrow<CustomerSummary>>(
+        summaries: &[S],
+        people: &[Person],
+    ) -> Vec<CustomerId> {
         let mut names = std::collections::HashSet::new();
         let mut emails = std::collections::HashSet::new();
         let mut phones = std::collections::HashSet::new();
@@ -35,7 +38,8 @@ impl Existing {
         }
         summaries
             .iter()
-            .filter(|s| !s.deleted)
+            .map(std::borrow::Borrow::borrow)
+            .filter(|s: &&CustomerSummary| !s.deleted)
             .filter(|s| {
                 names.contains(&name_key(&s.name))
                     || s.phone
