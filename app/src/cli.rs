@@ -16,8 +16,8 @@ pub struct Cli {
     #[arg(long)]
     pub demo: bool,
 
-    /// How many demo customers `--demo` generates.
-    #[arg(long, default_value_t = 2000, requires = "demo")]
+    /// How many demo customers `--demo` generates (1 to 1000000).
+    #[arg(long, default_value_t = 2000, requires = "demo", value_parser = demo_count)]
     pub demo_customers: usize,
 
     /// Without a subcommand, `rapport` opens the desktop app.
@@ -51,7 +51,8 @@ pub enum Command {
     },
     /// Fill the store with realistic generated customers.
     Demo {
-        #[arg(long, default_value_t = 500)]
+        /// How many (1 to 1000000).
+        #[arg(long, default_value_t = 500, value_parser = demo_count)]
         customers: usize,
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -91,8 +92,21 @@ pub enum Command {
         format: ExportFormat,
         file: PathBuf,
     },
-    /// Restore a JSON backup (`rapport export --format json`) into an empty store.
-    Restore { file: PathBuf },
+    /// Restore a JSON backup (`rapport export --format json`, or one of the automatic backups
+    /// in the store's `backups/` folder) into an empty store.
+    Restore {
+        file: PathBuf,
+        /// The store file is damaged: keep it aside (renamed `rapport.redb.damaged-TIME`) and
+        /// restore into a new one. Refused if the store opens and checks clean.
+        #[arg(long)]
+        replace_damaged: bool,
+    },
+    /// Write a backup into the store's `backups/` folder now (the app and `rapport serve` do
+    /// it daily, keeping 7), or list the backups.
+    Backup {
+        #[arg(long)]
+        list: bool,
+    },
     /// Check the store: file checksums and that every summary matches its document.
     Check {
         #[arg(long)]
@@ -111,8 +125,8 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "0.0.0.0:47810")]
         bind: std::net::SocketAddr,
-        /// Seconds between rounds of syncing with the team.
-        #[arg(long, default_value_t = 60)]
+        /// Seconds between rounds of syncing with the team (1 to 86400).
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
         interval: u64,
     },
     /// Pair a new device into the team.
@@ -134,6 +148,21 @@ pub enum Command {
         #[arg(long)]
         no_probe: bool,
     },
+}
+
+/// The most customers `demo` generates at once (they are built in memory before writing).
+pub const MAX_DEMO_CUSTOMERS: usize = 1_000_000;
+
+/// A demo customer count: 1 to [`MAX_DEMO_CUSTOMERS`].
+fn demo_count(s: &str) -> Result<usize, String> {
+    let n: u128 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a whole number"))?;
+    usize::try_from(n)
+        .ok()
+        .filter(|n| (1..=MAX_DEMO_CUSTOMERS).contains(n))
+        .ok_or_else(|| format!("{n} is out of range (1 to {MAX_DEMO_CUSTOMERS})"))
 }
 
 /// Import formats.
@@ -184,8 +213,8 @@ pub enum DeviceCmd {
 pub enum PairCmd {
     /// Print an invite ticket (alone on the first line of stdout) and wait for the new device.
     Invite {
-        /// Seconds to wait; the ticket expires then too.
-        #[arg(long, default_value_t = 600)]
+        /// Seconds to wait (1 to 86400); the ticket expires then too.
+        #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
         wait: u64,
         #[arg(long, default_value = "0.0.0.0:47810")]
         bind: std::net::SocketAddr,

@@ -8,5 +8,6 @@
 //! `rapport-value` and `rapport-query`, storage in `rapport-store`, networking in
 //! `rapport-sync`.
 
+pub mod autobackup;
 pub mod control;
 pub mod gui;

@@ -56,6 +56,7 @@ pub fn serve(store: Store, bind: SocketAddr, interval: u64) -> Result<()> {
         );
         let _ = std::io::stdout().flush();
         let control = control_socket(&store, node.clone())?;
+        let backups = rapport::autobackup::spawn(&store);
         let mut tick = tokio::time::interval(Duration::from_secs(interval.max(1)));
         loop {
             tokio::select! {
@@ -72,6 +73,7 @@ pub fn serve(store: Store, bind: SocketAddr, interval: u64) -> Result<()> {
         }
         eprintln!("stopping");
         control.abort();
+        backups.abort();
         let _ = std::fs::remove_file(store.dir().join(CONTROL_SOCKET));
         if let Ok(node) = Arc::try_unwrap(node) {
             node.shutdown().await;
@@ -178,12 +180,14 @@ pub fn join(store: Store, bind: SocketAddr, ticket: &str) -> Result<()> {
     let store = Arc::new(store);
     runtime()?.block_on(async move {
         let node = spawn_node(&store, bind).await?;
-        let (name, traffic) = node.join(&invite).await?;
+        // Shut the node down on failure too (a dropped endpoint logs an error of its own).
+        let joined = node.join(&invite).await;
+        node.shutdown().await;
+        let (name, traffic) = joined?;
         println!(
             "paired with {name}; first sync brought {} documents",
             traffic.initiator.docs_changed
         );
-        node.shutdown().await;
         Ok(())
     })
 }

@@ -39,6 +39,43 @@ fn open(cli: &Cli, holder: &str) -> Result<Store> {
     Ok(Store::open(&dir, opts)?)
 }
 
+/// `restore --replace-damaged`: moves a damaged store file aside so a restore can start from an
+/// empty store. Refuses if the store opens and checks clean (nothing to replace).
+fn set_aside_damaged(cli: &Cli) -> Result<()> {
+    let dir = data_dir(cli)?;
+    let file = dir.join(rapport_store::DB_FILE);
+    if !file.exists() {
+        return Ok(());
+    }
+    let damaged = match open(cli, "restore") {
+        Err(e) => match e.downcast_ref::<rapport_store::StoreError>() {
+            Some(se) if se.is_damage() => true,
+            _ => return Err(e),
+        },
+        Ok(mut store) => {
+            let problems = store.verify().unwrap_or_else(|e| vec![e.to_string()]);
+            if problems.is_empty() {
+                bail!(
+                    "the store at {} is not damaged (`rapport check` finds no problem); restore into a new --data-dir instead",
+                    dir.display()
+                );
+            }
+            true
+        }
+    };
+    if damaged {
+        let aside = dir.join(format!(
+            "{}.damaged-{}",
+            rapport_store::DB_FILE,
+            Local::now().format("%Y%m%d-%H%M%S")
+        ));
+        std::fs::rename(&file, &aside)
+            .with_context(|| format!("could not move {} aside", file.display()))?;
+        eprintln!("moved the damaged store file to {}", aside.display());
+    }
+    Ok(())
+}
+
 fn today() -> chrono::NaiveDate {
     Local::now().date_naive()
 }
@@ -333,6 +370,18 @@ fn import_orders(
 /// `rapport export`: written to a temporary file beside FILE, renamed into place when complete,
 /// so a failure never leaves half a file.
 fn export(cli: &Cli, format: crate::cli::ExportFormat, file: &std::path::Path) -> Result<()> {
+    // The rename would replace whatever FILE is: only ever replace a regular file.
+    if let Ok(m) = std::fs::metadata(file) {
+        if m.is_dir() {
+            bail!("{} is a directory; give the path of a file", file.display());
+        }
+        if !m.is_file() {
+            bail!(
+                "{} is not a regular file (a device, pipe or socket); give the path of a file",
+                file.display()
+            );
+        }
+    }
     let store = open(cli, "export")?;
     let dir = file
         .parent()
@@ -378,8 +427,28 @@ fn export(cli: &Cli, format: crate::cli::ExportFormat, file: &std::path::Path) -
 
 /// Runs one command. Errors bubble up to `main`, which prints one line and exits non-zero.
 pub fn run(cli: Cli) -> Result<()> {
+    run_command(&cli).map_err(|e| {
+        // Damage found while reading (a row or document that no longer decodes): say which
+        // file, and how to get the data back.
+        let damage = e
+            .chain()
+            .filter_map(|c| c.downcast_ref::<rapport_store::StoreError>())
+            .any(|se| se.is_damage() && !matches!(se, rapport_store::StoreError::Corrupt { .. }));
+        match (damage, data_dir(&cli)) {
+            (true, Ok(dir)) => e.context(format!(
+                "the store file {} may be damaged (`rapport check` lists what); {}",
+                dir.join(rapport_store::DB_FILE).display(),
+                rapport_store::restore_hint(rapport_store::backups::latest(&dir).as_deref())
+            )),
+            _ => e,
+        }
+    })
+}
+
+fn run_command(cli: &Cli) -> Result<()> {
+    let cli = cli;
     let Some(command) = &cli.command else {
-        return app(&cli);
+        return app(cli);
     };
     match command {
         Command::Customer(c) => customer(&cli, c.as_ref()),
@@ -472,19 +541,51 @@ pub fn run(cli: Cli) -> Result<()> {
             skip_bad,
             json,
         } => import(&cli, file, *format, *dry_run, *skip_bad, *json),
-        Command::Restore { file } => {
-            let store = open(&cli, "restore")?;
+        Command::Restore {
+            file,
+            replace_damaged,
+        } => {
             let f = std::fs::File::open(file)
                 .with_context(|| format!("could not open {}", file.display()))?;
-            let stats = store.restore(std::io::BufReader::new(f)).with_context(|| {
+            if *replace_damaged {
+                set_aside_damaged(&cli)?;
+            }
+            let mut store = open(&cli, "restore")?;
+            let input = std::io::BufReader::new(f);
+            let result = if *replace_damaged {
+                store.restore_as_device(input)
+            } else {
+                store.restore(input)
+            };
+            let stats = result.with_context(|| {
                 format!("{} was not restored (nothing was written)", file.display())
             })?;
+            if stats.identity {
+                println!(
+                    "this device is again `{}` to its team: sync to get back what changed since the backup",
+                    store.device().name
+                );
+            }
             println!(
                 "restored {} customers from {} into {}",
                 stats.customers,
                 file.display(),
                 store.dir().display()
             );
+            Ok(())
+        }
+        Command::Backup { list } => {
+            if *list {
+                let dir = data_dir(&cli)?;
+                for b in rapport_store::backups::list(&dir) {
+                    let size = std::fs::metadata(&b).map(|m| m.len()).unwrap_or(0);
+                    println!("{}  {} KiB", b.display(), size / 1024);
+                }
+                return Ok(());
+            }
+            let store = open(&cli, "backup")?;
+            let path = store.write_backup()?;
+            println!("{}", path.display());
             Ok(())
         }
         Command::Check { json } => {
@@ -508,7 +609,14 @@ pub fn run(cli: Cli) -> Result<()> {
             if problems.is_empty() {
                 Ok(())
             } else {
-                bail!("the store has {} problems", problems.len())
+                bail!(
+                    "the store file {} has {} problems; {}",
+                    store.dir().join(rapport_store::DB_FILE).display(),
+                    problems.len(),
+                    rapport_store::restore_hint(
+                        rapport_store::backups::latest(store.dir()).as_deref()
+                    )
+                )
             }
         }
         Command::Device { action, json } => {
@@ -713,7 +821,13 @@ fn settings(cli: &Cli, action: Option<&SettingsCmd>, json: bool) -> Result<()> {
             ValueSettings::from_map(&map)?;
             store.set_setting(key, Some(value))?;
         }
-        Some(SettingsCmd::Unset { key }) => store.set_setting(key, None)?,
+        Some(SettingsCmd::Unset { key }) => {
+            // An unknown key that is not set either is a typing mistake, not a no-op.
+            if !ValueSettings::is_known_key(key) && !store.settings()?.contains_key(key) {
+                return Err(rapport_value::SettingsError::Unknown(key.clone()).into());
+            }
+            store.set_setting(key, None)?
+        }
         None => {}
     }
     let explicit = store.settings()?;

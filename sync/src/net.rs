@@ -19,6 +19,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -83,6 +84,9 @@ pub struct NetConfig {
     pub lan_advertise: bool,
     /// n0's public relays and DNS address lookup (central services: opt-in).
     pub internet: bool,
+    /// A peer that sends nothing for this long (no stream opened, or a frame not finished)
+    /// is dropped ([`FRAME_TIMEOUT`] by default).
+    pub frame_timeout: Duration,
 }
 
 impl NetConfig {
@@ -93,6 +97,7 @@ impl NetConfig {
             lan_discovery: false,
             lan_advertise: false,
             internet: false,
+            frame_timeout: FRAME_TIMEOUT,
         }
     }
 
@@ -117,6 +122,7 @@ impl NetConfig {
             lan_discovery: flag(SETTING_LAN_DISCOVERY, true)? && !env_off,
             lan_advertise: flag(SETTING_LAN_ADVERTISE, true)?,
             internet: flag(SETTING_INTERNET, false)?,
+            frame_timeout: FRAME_TIMEOUT,
         })
     }
 }
@@ -235,6 +241,59 @@ impl EndpointHooks for TeamHook {
     }
 }
 
+/// What a node's protocol handlers share about the wire: how long a peer may stay silent,
+/// and how many stream bytes they have read from and written to peers (so tests can assert
+/// that a refused peer exchanged nothing).
+#[derive(Clone, Debug)]
+pub(crate) struct Wire {
+    pub(crate) timeout: Duration,
+    read: Arc<AtomicU64>,
+    written: Arc<AtomicU64>,
+}
+
+impl Wire {
+    pub(crate) fn new(timeout: Duration) -> Self {
+        Wire {
+            timeout,
+            read: Arc::default(),
+            written: Arc::default(),
+        }
+    }
+
+    /// Accepts the peer's bi-directional stream, or gives up after the timeout.
+    pub(crate) async fn accept_bi(
+        &self,
+        conn: &Connection,
+    ) -> Result<(SendStream, RecvStream), SyncError> {
+        tokio::time::timeout(self.timeout, conn.accept_bi())
+            .await
+            .map_err(|_| {
+                SyncError::Transport(format!("peer opened no stream within {:?}", self.timeout))
+            })?
+            .map_err(|e| SyncError::Transport(e.to_string()))
+    }
+
+    pub(crate) async fn write(
+        &self,
+        send: &mut SendStream,
+        bytes: &[u8],
+    ) -> Result<u64, SyncError> {
+        let n = write_delimited(send, bytes).await?;
+        self.written.fetch_add(n, Ordering::Relaxed);
+        Ok(n)
+    }
+
+    pub(crate) async fn read(
+        &self,
+        recv: &mut RecvStream,
+        max: usize,
+    ) -> Result<Vec<u8>, SyncError> {
+        let buf = read_delimited(recv, max, self.timeout).await?;
+        self.read.fetch_add(buf.len() as u64 + 4, Ordering::Relaxed);
+        Ok(buf)
+    }
+}
+
 /// Writes one length-delimited message: a 4-byte big-endian length, then the bytes. Returns
 /// the bytes written.
 pub(crate) async fn write_delimited(send: &mut SendStream, bytes: &[u8]) -> Result<u64, SyncError> {
@@ -249,11 +308,13 @@ pub(crate) async fn write_delimited(send: &mut SendStream, bytes: &[u8]) -> Resu
     Ok(bytes.len() as u64 + 4)
 }
 
-/// Reads one length-delimited message of at most `max` bytes, within [`FRAME_TIMEOUT`]. A
-/// larger announced length is refused before anything is allocated.
+/// Reads one length-delimited message of at most `max` bytes, within `timeout` for the whole
+/// message (a peer trickling bytes is cut off too). A larger announced length is refused
+/// before anything is allocated.
 pub(crate) async fn read_delimited(
     recv: &mut RecvStream,
     max: usize,
+    timeout: Duration,
 ) -> Result<Vec<u8>, SyncError> {
     let read = async {
         let mut len = [0u8; 4];
@@ -272,17 +333,19 @@ pub(crate) async fn read_delimited(
             .map_err(|e| SyncError::Transport(e.to_string()))?;
         Ok(buf)
     };
-    tokio::time::timeout(FRAME_TIMEOUT, read)
-        .await
-        .map_err(|_| SyncError::Transport(format!("peer sent nothing for {FRAME_TIMEOUT:?}")))?
+    tokio::time::timeout(timeout, read).await.map_err(|_| {
+        SyncError::Transport(format!(
+            "peer did not send a whole message within {timeout:?}"
+        ))
+    })?
 }
 
-async fn write_frame(send: &mut SendStream, frame: &Frame) -> Result<u64, SyncError> {
-    write_delimited(send, &frame.encode()?).await
+async fn write_frame(wire: &Wire, send: &mut SendStream, frame: &Frame) -> Result<u64, SyncError> {
+    wire.write(send, &frame.encode()?).await
 }
 
-async fn read_frame(recv: &mut RecvStream) -> Result<(Frame, u64), SyncError> {
-    let buf = read_delimited(recv, MAX_FRAME).await?;
+async fn read_frame(wire: &Wire, recv: &mut RecvStream) -> Result<(Frame, u64), SyncError> {
+    let buf = wire.read(recv, MAX_FRAME).await?;
     Ok((Frame::decode(&buf)?, buf.len() as u64 + 4))
 }
 
@@ -296,22 +359,20 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 pub struct SyncHandler {
     store: Arc<Store>,
     members: Members,
-    served: Arc<std::sync::atomic::AtomicU64>,
+    served: Arc<AtomicU64>,
+    wire: Wire,
 }
 
 impl SyncHandler {
     async fn serve(&self, conn: &Connection) -> Result<(), SyncError> {
-        let (mut send, mut recv) = conn
-            .accept_bi()
-            .await
-            .map_err(|e| SyncError::Transport(e.to_string()))?;
+        let (mut send, mut recv) = self.wire.accept_bi(conn).await?;
         let store = self.store.as_ref();
         let mut responder = blocking(|| Responder::new(store))?;
         while !responder.is_done() {
-            let (frame, _) = read_frame(&mut recv).await?;
+            let (frame, _) = read_frame(&self.wire, &mut recv).await?;
             let out = blocking(|| responder.receive(frame))?;
             for f in &out {
-                write_frame(&mut send, f).await?;
+                write_frame(&self.wire, &mut send, f).await?;
             }
         }
         send.finish()
@@ -331,8 +392,7 @@ impl ProtocolHandler for SyncHandler {
         }
         match self.serve(&conn).await {
             Ok(()) => {
-                self.served
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.served.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(%peer, "sync session served");
                 conn.closed().await;
             }
@@ -353,7 +413,8 @@ pub struct Node {
     store: Arc<Store>,
     members: Members,
     invites: crate::pair::Invites,
-    served: Arc<std::sync::atomic::AtomicU64>,
+    served: Arc<AtomicU64>,
+    wire: Wire,
     watcher: tokio::task::JoinHandle<()>,
     push_slot: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     config: NetConfig,
@@ -455,7 +516,8 @@ impl Node {
             None
         };
         let invites = crate::pair::Invites::default();
-        let served = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let served = Arc::new(AtomicU64::new(0));
+        let wire = Wire::new(config.frame_timeout);
         let router = Router::builder(endpoint)
             .accept(
                 SYNC_ALPN,
@@ -463,6 +525,7 @@ impl Node {
                     store: store.clone(),
                     members: members.clone(),
                     served: served.clone(),
+                    wire: wire.clone(),
                 },
             )
             .accept(
@@ -471,6 +534,7 @@ impl Node {
                     store: store.clone(),
                     invites: invites.clone(),
                     members: members.clone(),
+                    wire: wire.clone(),
                 },
             )
             .spawn();
@@ -480,6 +544,7 @@ impl Node {
             members,
             invites,
             served,
+            wire,
             watcher: tokio::spawn(async {}),
             push_slot: std::sync::Mutex::new(None),
             config,
@@ -605,7 +670,16 @@ impl Node {
 
     /// How many sync sessions this node has served to peers.
     pub fn sessions_served(&self) -> u64 {
-        self.served.load(std::sync::atomic::Ordering::Relaxed)
+        self.served.load(Ordering::Relaxed)
+    }
+
+    /// Stream bytes this node has read from and written to peers, on every protocol and in
+    /// both roles (length prefixes included).
+    pub fn wire_bytes(&self) -> (u64, u64) {
+        (
+            self.wire.read.load(Ordering::Relaxed),
+            self.wire.written.load(Ordering::Relaxed),
+        )
     }
 
     /// Whether `peer` answers a connection within `timeout` (and admits this device).
@@ -631,7 +705,13 @@ impl Node {
     /// Joins the team of `invite`'s inviter: proves the secret, records the inviter, and runs
     /// a first sync. Returns the inviter's name and the sync's traffic.
     pub async fn join(&self, invite: &crate::pair::Invite) -> Result<(String, Traffic), SyncError> {
-        let name = crate::pair::join(self.endpoint(), invite, &self.store.device().name).await?;
+        let name = crate::pair::join(
+            self.endpoint(),
+            &self.wire,
+            invite,
+            &self.store.device().name,
+        )
+        .await?;
         let store = self.store.clone();
         let id = invite.inviter.id.to_string();
         let label = name.clone();
@@ -673,13 +753,13 @@ impl Node {
         let mut outgoing = initiator.start()?;
         loop {
             for f in &outgoing {
-                traffic.bytes_sent += write_frame(&mut send, f).await?;
+                traffic.bytes_sent += write_frame(&self.wire, &mut send, f).await?;
                 traffic.frames += 1;
             }
             if initiator.is_done() {
                 break;
             }
-            let (frame, n) = read_frame(&mut recv).await?;
+            let (frame, n) = read_frame(&self.wire, &mut recv).await?;
             traffic.bytes_received += n;
             traffic.frames += 1;
             outgoing = blocking(|| initiator.receive(frame))?;

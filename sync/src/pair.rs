@@ -24,7 +24,7 @@ use rapport_store::Store;
 use serde::{Deserialize, Serialize};
 
 use crate::SyncError;
-use crate::net::{Members, read_delimited, write_delimited};
+use crate::net::{CONNECT_TIMEOUT, Members, Wire};
 
 /// ALPN of the pairing protocol, version 1.
 pub const PAIR_ALPN: &[u8] = b"rapport/pair/1";
@@ -121,22 +121,38 @@ impl Invites {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-enum PairMsg {
+/// A `rapport/pair/1` message (postcard-encoded, length-delimited by the transport). Public so
+/// the decoder can be fuzzed (`sync/fuzz`); only this module sends and receives them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PairMsg {
     Join { secret: [u8; 16], name: String },
     Welcome { name: String },
     Refused { reason: String },
 }
 
-async fn send_msg(send: &mut iroh::endpoint::SendStream, msg: &PairMsg) -> Result<(), SyncError> {
-    let bytes = postcard::to_stdvec(msg).map_err(|e| SyncError::Protocol(e.to_string()))?;
-    write_delimited(send, &bytes).await.map(|_| ())
+impl PairMsg {
+    /// Decodes a message from a peer (what [`PAIR_ALPN`]'s reader does with every message).
+    pub fn decode(bytes: &[u8]) -> Result<PairMsg, SyncError> {
+        postcard::from_bytes(bytes)
+            .map_err(|e| SyncError::Protocol(format!("malformed pairing message: {e}")))
+    }
 }
 
-async fn read_msg(recv: &mut iroh::endpoint::RecvStream) -> Result<PairMsg, SyncError> {
-    let buf = read_delimited(recv, MAX_PAIR_MSG).await?;
-    postcard::from_bytes(&buf)
-        .map_err(|e| SyncError::Protocol(format!("malformed pairing message: {e}")))
+async fn send_msg(
+    wire: &Wire,
+    send: &mut iroh::endpoint::SendStream,
+    msg: &PairMsg,
+) -> Result<(), SyncError> {
+    let bytes = postcard::to_stdvec(msg).map_err(|e| SyncError::Protocol(e.to_string()))?;
+    wire.write(send, &bytes).await.map(|_| ())
+}
+
+async fn read_msg(
+    wire: &Wire,
+    recv: &mut iroh::endpoint::RecvStream,
+) -> Result<PairMsg, SyncError> {
+    let buf = wire.read(recv, MAX_PAIR_MSG).await?;
+    PairMsg::decode(&buf)
 }
 
 /// Serves `rapport/pair/1`.
@@ -145,15 +161,13 @@ pub struct PairHandler {
     pub(crate) store: Arc<Store>,
     pub(crate) invites: Invites,
     pub(crate) members: Members,
+    pub(crate) wire: Wire,
 }
 
 impl PairHandler {
     async fn serve(&self, conn: &Connection) -> Result<(), SyncError> {
-        let (mut send, mut recv) = conn
-            .accept_bi()
-            .await
-            .map_err(|e| SyncError::Transport(e.to_string()))?;
-        let PairMsg::Join { secret, name } = read_msg(&mut recv).await? else {
+        let (mut send, mut recv) = self.wire.accept_bi(conn).await?;
+        let PairMsg::Join { secret, name } = read_msg(&self.wire, &mut recv).await? else {
             return Err(SyncError::Protocol("expected a join request".into()));
         };
         let answer = match self.invites.redeem(&secret) {
@@ -175,7 +189,7 @@ impl PairHandler {
                 }
             }
         };
-        send_msg(&mut send, &answer).await?;
+        send_msg(&self.wire, &mut send, &answer).await?;
         send.finish()
             .map_err(|e| SyncError::Transport(e.to_string()))?;
         Ok(())
@@ -197,6 +211,7 @@ impl ProtocolHandler for PairHandler {
 /// The joining side: proves the invite's secret. Returns the inviter's name.
 pub(crate) async fn join(
     endpoint: &iroh::Endpoint,
+    wire: &Wire,
     invite: &Invite,
     my_name: &str,
 ) -> Result<String, SyncError> {
@@ -205,15 +220,19 @@ pub(crate) async fn join(
             "this invite has expired; ask for a new one".into(),
         ));
     }
-    let conn = endpoint
-        .connect(invite.inviter.clone(), PAIR_ALPN)
-        .await
-        .map_err(|e| SyncError::Transport(e.to_string()))?;
+    let conn = tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        endpoint.connect(invite.inviter.clone(), PAIR_ALPN),
+    )
+    .await
+    .map_err(|_| SyncError::Transport(format!("no connection within {CONNECT_TIMEOUT:?}")))?
+    .map_err(|e| SyncError::Transport(e.to_string()))?;
     let (mut send, mut recv) = conn
         .open_bi()
         .await
         .map_err(|e| SyncError::Transport(e.to_string()))?;
     send_msg(
+        wire,
         &mut send,
         &PairMsg::Join {
             secret: invite.secret,
@@ -222,7 +241,7 @@ pub(crate) async fn join(
     )
     .await?;
     let _ = send.finish();
-    let answer = read_msg(&mut recv).await?;
+    let answer = read_msg(wire, &mut recv).await?;
     conn.close(0u32.into(), b"paired");
     match answer {
         PairMsg::Welcome { name } => Ok(name),

@@ -41,6 +41,10 @@ pub const MAX_FRAME: usize = 16 << 20;
 pub const FRAME_BUDGET: usize = 1 << 20;
 /// Heads per document accepted from a peer.
 pub const MAX_HEADS: usize = 256;
+/// Rounds a session may take before it is cut off. An honest session descends at most
+/// `MAX_DEPTH` levels of the trie plus a round for the shared documents; a peer that keeps
+/// asking is cut off here rather than running forever.
+pub const MAX_ROUNDS: u32 = 2 * MAX_DEPTH as u32 + 8;
 const MAX_DEPTH: u8 = 32;
 
 /// A node of the id trie: the first `depth` hex digits of an id, right-aligned in `bits`.
@@ -191,8 +195,12 @@ impl Frame {
         let bad = |what: &str| Err(SyncError::Protocol(what.to_string()));
         let heads_ok = |h: &[Hash]| h.len() <= MAX_HEADS;
         let shared_ok = |s: &[SharedState]| {
-            s.iter()
-                .all(|x| SHARED_KINDS.contains(&x.kind) && x.heads.as_deref().is_none_or(heads_ok))
+            s.len() <= SHARED_KINDS.len()
+                && s.iter().enumerate().all(|(i, x)| {
+                    SHARED_KINDS.contains(&x.kind)
+                        && x.heads.as_deref().is_none_or(heads_ok)
+                        && s[..i].iter().all(|y| y.kind != x.kind)
+                })
         };
         match self {
             Frame::Request { shared, .. } | Frame::Reply { shared, .. } if !shared_ok(shared) => {
@@ -344,6 +352,7 @@ pub struct Initiator<'r, R: Replica> {
     reply: (Vec<Children>, Vec<Items>),
     shared_out: Vec<SharedState>,
     done: bool,
+    continuing: bool,
     pub stats: Stats,
 }
 
@@ -357,6 +366,7 @@ impl<'r, R: Replica> Initiator<'r, R> {
             reply: (Vec::new(), Vec::new()),
             shared_out: Vec::new(),
             done: false,
+            continuing: false,
             stats: Stats::default(),
         })
     }
@@ -420,6 +430,14 @@ impl<'r, R: Replica> Initiator<'r, R> {
                 ));
             }
         }
+        // Only documents may continue over several frames; what to compare comes in the first
+        // frame. This bounds what a peer can make us hold to one frame's worth.
+        if self.continuing && !(children.is_empty() && items.is_empty() && shared.is_empty()) {
+            return Err(SyncError::Protocol(
+                "a continuation frame carries more than documents".into(),
+            ));
+        }
+        self.continuing = more;
         self.stats.docs_received += docs.len() as u64;
         self.stats.docs_changed += self.replica.apply_many(&docs)?;
         for sh in shared {
@@ -515,6 +533,11 @@ impl<'r, R: Replica> Initiator<'r, R> {
             return Ok(vec![Frame::Done]);
         }
         self.stats.rounds += 1;
+        if self.stats.rounds > MAX_ROUNDS {
+            return Err(SyncError::Protocol(format!(
+                "the peer did not finish the session within {MAX_ROUNDS} rounds"
+            )));
+        }
         self.stats.docs_sent += push.len() as u64;
         let mut parts = pack(push);
         let last = parts.len() - 1;
@@ -557,6 +580,7 @@ pub struct Responder<'r, R: Replica> {
     request: (Vec<NodeSum>, Vec<Want>),
     shared_out: Vec<SharedState>,
     done: bool,
+    continuing: bool,
     pub stats: Stats,
 }
 
@@ -569,6 +593,7 @@ impl<'r, R: Replica> Responder<'r, R> {
             request: (Vec::new(), Vec::new()),
             shared_out: Vec::new(),
             done: false,
+            continuing: false,
             stats: Stats::default(),
         })
     }
@@ -593,6 +618,14 @@ impl<'r, R: Replica> Responder<'r, R> {
                 shared,
                 more,
             } => {
+                // Only documents may continue over several frames; what to compare comes in
+                // the first frame. This bounds what a peer can make us hold to one frame.
+                if self.continuing && !(nodes.is_empty() && want.is_empty() && shared.is_empty()) {
+                    return Err(SyncError::Protocol(
+                        "a continuation frame carries more than documents".into(),
+                    ));
+                }
+                self.continuing = more;
                 for sh in shared {
                     if !sh.changes.is_empty() {
                         self.replica.apply_shared(sh.kind, &sh.changes)?;
@@ -616,12 +649,25 @@ impl<'r, R: Replica> Responder<'r, R> {
             return Ok(Vec::new());
         }
         self.stats.rounds += 1;
-        let (nodes, want) = std::mem::take(&mut self.request);
+        if self.stats.rounds > MAX_ROUNDS {
+            return Err(SyncError::Protocol(format!(
+                "the peer did not finish the session within {MAX_ROUNDS} rounds"
+            )));
+        }
+        let (mut nodes, mut want) = std::mem::take(&mut self.request);
+        // A prefix or document asked about twice is answered once (no amplification).
+        nodes.sort_by_key(|n| n.prefix);
+        nodes.dedup_by_key(|n| n.prefix);
+        want.sort_by_key(|w| w.id);
+        want.dedup_by_key(|w| w.id);
         let mut docs = Vec::new();
+        // Every document goes out at most once per reply, however the request overlaps.
+        let mut sent = BTreeSet::new();
         for w in want {
             if let Some(bytes) = self.replica.changes_since(w.id, &w.have)?
                 && !bytes.is_empty()
             {
+                sent.insert(w.id);
                 docs.push(Doc { id: w.id, bytes });
             }
         }
@@ -634,7 +680,9 @@ impl<'r, R: Replica> Responder<'r, R> {
             }
             if n.count == 0 {
                 for id in self.index.ids_in(n.prefix) {
-                    if let Some(bytes) = self.replica.changes_since(*id, &[])? {
+                    if sent.insert(*id)
+                        && let Some(bytes) = self.replica.changes_since(*id, &[])?
+                    {
                         docs.push(Doc { id: *id, bytes });
                     }
                 }

@@ -370,6 +370,11 @@ async fn run(
             out.send(Update::Error(format!("demo data: {e}")));
         }
     }
+    // Demo stores are temporary: no backups of them.
+    let _backups = options
+        .demo
+        .is_none()
+        .then(|| crate::autobackup::spawn(&store));
     let mut feed = store.subscribe();
     let mut w = Worker {
         store,

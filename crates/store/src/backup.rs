@@ -45,10 +45,21 @@ struct SharedDocs {
     team: String,
 }
 
+/// The device's network identity, only in the automatic local backups (never in
+/// `export --format json`, which a user may hand around): with it, a device restored over its
+/// own damaged store is still the team member it was.
+#[derive(Serialize, Deserialize)]
+struct Identity {
+    secret: String,
+    name: String,
+}
+
 #[derive(Deserialize)]
 struct Backup {
     format: String,
     version: u32,
+    #[serde(default)]
+    identity: Option<Identity>,
     #[serde(default)]
     customers: Vec<Entry>,
     #[serde(default)]
@@ -60,24 +71,41 @@ struct Backup {
 pub struct BackupStats {
     pub customers: usize,
     pub bytes: u64,
+    /// The restore took over the backed-up device's identity.
+    pub identity: bool,
 }
 
 fn io(e: std::io::Error) -> StoreError {
-    StoreError::Decode(format!("writing the backup: {e}"))
+    StoreError::BadBackup(format!("writing the backup: {e}"))
 }
 
 impl Store {
     /// Writes the whole store as a JSON backup to `out`, one customer at a time.
     pub fn backup(&self, out: &mut impl Write) -> Result<BackupStats, StoreError> {
+        self.backup_inner(out, false)
+    }
+
+    /// [`Store::backup`], with the device's network identity when `identity` (local backups).
+    pub(crate) fn backup_inner(
+        &self,
+        out: &mut impl Write,
+        identity: bool,
+    ) -> Result<BackupStats, StoreError> {
         let mut counted = Counting { inner: out, n: 0 };
         let w = &mut counted;
-        let header = serde_json::json!({
+        let mut header = serde_json::json!({
             "format": FORMAT,
             "version": VERSION,
             "created_at": (self.clock)().to_rfc3339(),
             "device": self.device().name,
             "settings": self.settings()?,
         });
+        if identity {
+            header["identity"] = serde_json::to_value(Identity {
+                secret: BASE64.encode(&self.device_secret()),
+                name: self.device().name.clone(),
+            })?;
+        }
         let header = serde_json::to_string(&header)?;
         // The header object without its closing brace, then the customers array.
         let open = header.strip_suffix('}').unwrap_or(&header);
@@ -109,12 +137,38 @@ impl Store {
         Ok(BackupStats {
             customers: n,
             bytes: counted.n,
+            identity,
         })
     }
 
     /// Restores a JSON backup into this store, which must hold no customer yet. Every entry is
     /// checked before anything is written; then all of it is written in one transaction.
     pub fn restore(&self, input: impl Read) -> Result<BackupStats, StoreError> {
+        self.restore_inner(input).map(|(stats, _)| stats)
+    }
+
+    /// [`Store::restore`] into the store that replaces this device's damaged one: when the
+    /// backup holds the device's identity (the automatic local backups do), the store takes it
+    /// over, so the team still knows this device. Its automerge actor stays new, so changes
+    /// made after the restore never collide with changes the old store made after the backup.
+    pub fn restore_as_device(&mut self, input: impl Read) -> Result<BackupStats, StoreError> {
+        let (mut stats, identity) = self.restore_inner(input)?;
+        if let Some(id) = identity {
+            let secret: [u8; 32] = BASE64
+                .decode(id.secret.as_bytes())
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| StoreError::BadBackup("identity.secret is malformed".into()))?;
+            self.adopt_identity(secret, &id.name)?;
+            stats.identity = true;
+        }
+        Ok(stats)
+    }
+
+    fn restore_inner(
+        &self,
+        input: impl Read,
+    ) -> Result<(BackupStats, Option<Identity>), StoreError> {
         let bad = |what: String| StoreError::BadBackup(what);
         if self.count()? > 0 {
             return Err(bad(format!(
@@ -158,9 +212,9 @@ impl Store {
             }
             docs.push((id, bytes));
         }
-        let batch: Vec<(CustomerId, &[u8])> =
-            docs.iter().map(|(id, b)| (*id, b.as_slice())).collect();
-        self.apply_remote_many(&batch)?;
+        // The shared documents are checked before anything is written too: a bad one must not
+        // leave the customers restored while the error says nothing was.
+        let mut shared = Vec::new();
         for (kind, text) in [
             (Shared::Settings, &backup.shared.settings),
             (Shared::Team, &backup.shared.team),
@@ -171,14 +225,35 @@ impl Store {
             let bytes = BASE64
                 .decode(text.as_bytes())
                 .map_err(|_| bad(format!("shared.{} is not base64", kind.key())))?;
-            if !bytes.is_empty() {
-                self.apply_remote_shared(kind, &bytes)?;
+            if bytes.is_empty() {
+                continue;
             }
+            let mut doc = automerge::AutoCommit::new();
+            doc.load_incremental(&bytes).map_err(|e| {
+                bad(format!("shared.{}: the document does not load: {e}", kind.key()))
+            })?;
+            if !doc.get_missing_deps(&[]).is_empty() {
+                return Err(bad(format!(
+                    "shared.{}: the document is incomplete (changes whose dependencies are missing)",
+                    kind.key()
+                )));
+            }
+            shared.push((kind, bytes));
         }
-        Ok(BackupStats {
-            customers: docs.len(),
-            bytes: docs.iter().map(|(_, b)| b.len() as u64).sum(),
-        })
+        let batch: Vec<(CustomerId, &[u8])> =
+            docs.iter().map(|(id, b)| (*id, b.as_slice())).collect();
+        self.apply_remote_many(&batch)?;
+        for (kind, bytes) in shared {
+            self.apply_remote_shared(kind, &bytes)?;
+        }
+        Ok((
+            BackupStats {
+                customers: docs.len(),
+                bytes: docs.iter().map(|(_, b)| b.len() as u64).sum(),
+                identity: false,
+            },
+            backup.identity,
+        ))
     }
 }
 

@@ -19,10 +19,13 @@ pub enum StoreError {
         found: u64,
         supported: u64,
     },
-    #[error(
-        "the store file {path} is damaged ({detail}); restore it from a backup (`rapport restore`) or move it aside to start empty"
-    )]
-    Corrupt { path: PathBuf, detail: String },
+    #[error("the store file {path} is damaged ({detail}); {}", restore_hint(backup.as_deref()))]
+    Corrupt {
+        path: PathBuf,
+        detail: String,
+        /// The newest automatic backup beside the store, if any.
+        backup: Option<PathBuf>,
+    },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -46,6 +49,8 @@ pub enum StoreError {
     AlreadyExists(CustomerId),
     #[error("customer {0} is deleted; restore it first (`rapport customer restore {0}`)")]
     Deleted(CustomerId),
+    #[error("refused a peer's data: {0}")]
+    BadRemote(String),
     #[error("document of customer {id} is malformed: {reason}")]
     BadDocument { id: CustomerId, reason: String },
     #[error("document error: {0}")]
@@ -86,7 +91,44 @@ impl From<postcard::Error> for StoreError {
     }
 }
 
+/// What to do about a damaged store.
+pub fn restore_hint(backup: Option<&std::path::Path>) -> String {
+    match backup {
+        Some(b) => format!(
+            "restore the latest backup with `rapport restore --replace-damaged {}` (the damaged file is kept beside it), then sync with the team to get back what changed since",
+            b.display()
+        ),
+        None => "no backup was found beside it: restore one with `rapport restore --replace-damaged FILE`, or move the file aside and pair with the team again to get its customers back".to_string(),
+    }
+}
+
 impl StoreError {
+    /// Whether this error means the store's file is damaged (as opposed to refused input, a
+    /// busy store or a full disk).
+    pub fn is_damage(&self) -> bool {
+        match self {
+            StoreError::Corrupt { .. } | StoreError::Decode(_) => true,
+            StoreError::BadDocument { reason, .. } => reason.starts_with("stored"),
+            StoreError::Db(e) => matches!(e, redb::Error::Corrupted(_)),
+            _ => false,
+        }
+    }
+
+    /// Maps an out-of-space [`StoreError::Io`] to [`StoreError::DiskFull`].
+    pub(crate) fn full_disk(self, path: &std::path::Path) -> Self {
+        match &self {
+            StoreError::Io { source, .. }
+                if source.kind() == std::io::ErrorKind::StorageFull
+                    || source.raw_os_error() == Some(28) =>
+            {
+                StoreError::DiskFull {
+                    path: path.to_path_buf(),
+                }
+            }
+            _ => self,
+        }
+    }
+
     /// Maps an out-of-space IO failure anywhere in `e` to [`StoreError::DiskFull`].
     pub(crate) fn with_path(self, path: &std::path::Path) -> Self {
         let full = match &self {

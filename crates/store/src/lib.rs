@@ -26,6 +26,7 @@
 //! the fields touched, which is what [`Store::history`] reads back.
 
 pub mod backup;
+pub mod backups;
 pub mod doc;
 mod error;
 
@@ -45,7 +46,7 @@ use redb::{
 };
 use serde::{Deserialize, Serialize};
 
-pub use error::StoreError;
+pub use error::{StoreError, restore_hint};
 
 /// Result alias for store calls.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -304,6 +305,68 @@ fn decode_heads(bytes: &[u8]) -> Vec<ChangeHash> {
         .collect()
 }
 
+/// A peer's bytes merged into a document, checked, not yet written.
+struct Merged {
+    doc: AutoCommit,
+    chunks: u32,
+    old_heads: Vec<ChangeHash>,
+    is_new: bool,
+    /// New here and loaded strictly: store the peer's bytes as they are.
+    verbatim: bool,
+    customer: Customer,
+}
+
+/// Merges `bytes` from a peer into the `existing` document (or a new one) and hydrates the
+/// result, which is the check: a malformed document fails here, before any write. `None` if
+/// nothing changed.
+fn merge_remote(
+    existing: Option<(AutoCommit, u32)>,
+    id: CustomerId,
+    bytes: &[u8],
+) -> Result<Option<Merged>> {
+    // A document new here that loads strictly can be stored exactly as received (no re-save);
+    // anything else is merged incrementally and saved by us.
+    let mut verbatim = false;
+    let (mut doc, chunks, old_heads, is_new) = match existing {
+        Some((mut d, n)) => {
+            let h = d.get_heads();
+            (d, n, h, false)
+        }
+        None => match AutoCommit::load(bytes) {
+            Ok(d) => {
+                verbatim = true;
+                (d, 0, Vec::new(), true)
+            }
+            Err(_) => (AutoCommit::new(), 0, Vec::new(), true),
+        },
+    };
+    if !verbatim {
+        doc.load_incremental(bytes)
+            .map_err(|e| StoreError::BadDocument {
+                id,
+                reason: format!("peer data does not load: {e}"),
+            })?;
+    }
+    if doc.get_heads() == old_heads {
+        return Ok(None);
+    }
+    if !doc.get_missing_deps(&[]).is_empty() {
+        return Err(StoreError::BadDocument {
+            id,
+            reason: "peer sent changes whose dependencies are missing".into(),
+        });
+    }
+    let customer = doc::hydrate(&doc, id)?;
+    Ok(Some(Merged {
+        doc,
+        chunks,
+        old_heads,
+        is_new,
+        verbatim,
+        customer,
+    }))
+}
+
 /// Loads a document from its snapshot and change chunks. `None` if the store has no such
 /// document.
 fn load_doc(
@@ -341,7 +404,14 @@ impl Store {
             source,
         })?;
         let path = dir.join(DB_FILE);
-        let db = match Database::builder().create(&path) {
+        // redb can panic on a file whose structure is damaged; that is damage, not a crash.
+        let opened = std::panic::catch_unwind(|| Database::builder().create(&path))
+            .unwrap_or_else(|_| {
+                Err(redb::DatabaseError::Storage(redb::StorageError::Corrupted(
+                    "its internal structure is inconsistent".into(),
+                )))
+            });
+        let db = match opened {
             Ok(db) => db,
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
                 return Err(StoreError::InUse {
@@ -350,7 +420,11 @@ impl Store {
                 });
             }
             Err(redb::DatabaseError::Storage(redb::StorageError::Corrupted(detail))) => {
-                return Err(StoreError::Corrupt { path, detail });
+                return Err(StoreError::Corrupt {
+                    path,
+                    detail,
+                    backup: backups::latest(&dir),
+                });
             }
             Err(redb::DatabaseError::Storage(redb::StorageError::Io(e)))
                 if e.kind() == std::io::ErrorKind::InvalidData
@@ -359,15 +433,21 @@ impl Store {
                 return Err(StoreError::Corrupt {
                     path,
                     detail: e.to_string(),
+                    backup: backups::latest(&dir),
                 });
             }
             Err(e) => {
                 let err: redb::Error = e.into();
                 return Err(match err {
-                    redb::Error::Corrupted(detail) => StoreError::Corrupt { path, detail },
+                    redb::Error::Corrupted(detail) => StoreError::Corrupt {
+                        path,
+                        detail,
+                        backup: backups::latest(&dir),
+                    },
                     redb::Error::UpgradeRequired(v) => StoreError::Corrupt {
                         path,
                         detail: format!("unsupported redb file format {v}"),
+                        backup: backups::latest(&dir),
                     },
                     other => StoreError::Db(other).with_path(&dir),
                 });
@@ -507,7 +587,7 @@ impl Store {
 
     /// Renames this device (recorded in later changes).
     pub fn set_device_name(&mut self, name: &str) -> Result<()> {
-        rapport_model::Edit::Name(name.to_string()).validate(None)?;
+        check_device_name(name)?;
         let txn = self.begin_write()?;
         txn.open_table(META)?
             .insert("device_name", name.trim().as_bytes())?;
@@ -519,7 +599,7 @@ impl Store {
     /// Records a new name for this device without changing the open store's copy (a shared
     /// store cannot be borrowed mutably): later changes carry it after the next open.
     pub fn save_device_name(&self, name: &str) -> Result<()> {
-        rapport_model::Edit::Name(name.to_string()).validate(None)?;
+        check_device_name(name)?;
         let txn = self.begin_write()?;
         txn.open_table(META)?
             .insert("device_name", name.trim().as_bytes())?;
@@ -721,40 +801,28 @@ impl Store {
             for (id, bytes) in docs {
                 let id = *id;
                 let existing = load_doc(&w.docs, &w.changes, id)?;
-                // A document new here that loads strictly can be stored exactly as received
-                // (no re-save); anything else is merged incrementally and saved by us.
-                let mut verbatim = false;
-                let (mut doc, chunks, old_heads, is_new) = match existing {
-                    Some((mut d, n)) => {
-                        let h = d.get_heads();
-                        (d, n, h, false)
-                    }
-                    None => match AutoCommit::load(bytes) {
-                        Ok(d) => {
-                            verbatim = true;
-                            (d, 0, Vec::new(), true)
-                        }
-                        Err(_) => (AutoCommit::new(), 0, Vec::new(), true),
-                    },
-                };
-                if !verbatim {
-                    doc.load_incremental(bytes)
-                        .map_err(|e| StoreError::BadDocument {
-                            id,
-                            reason: format!("peer data does not load: {e}"),
-                        })?;
-                }
-                if doc.get_heads() == old_heads {
-                    continue;
-                }
-                if !doc.get_missing_deps(&[]).is_empty() {
-                    return Err(StoreError::BadDocument {
+                // Peer bytes go through automerge's decoder and our hydration: a panic in
+                // either on hostile input must refuse the data, not take the device down.
+                let merge = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    merge_remote(existing, id, bytes)
+                }))
+                .unwrap_or_else(|_| {
+                    Err(StoreError::BadDocument {
                         id,
-                        reason: "peer sent changes whose dependencies are missing".into(),
-                    });
-                }
-                // Hydrating is the check: a malformed document fails here, before any write.
-                let merged = doc::hydrate(&doc, id)?;
+                        reason: "peer data made the document decoder fail".into(),
+                    })
+                })?;
+                let Some(Merged {
+                    mut doc,
+                    chunks,
+                    old_heads,
+                    is_new,
+                    verbatim,
+                    customer: merged,
+                }) = merge
+                else {
+                    continue;
+                };
                 if verbatim {
                     w.docs.insert(id.as_u128(), *bytes)?;
                 } else if is_new {
@@ -1178,11 +1246,17 @@ impl Store {
             let mut t = txn.open_table(TEAM_DOCS)?;
             let mut doc = load_shared(&t, kind)?;
             let before = doc.get_heads();
-            doc.load_incremental(bytes).map_err(|e| {
-                StoreError::Decode(format!("peer {} document does not load: {e}", kind.key()))
+            let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                doc.load_incremental(bytes)
+                    .map_err(|e| e.to_string())
+                    .map(|_| doc)
+            }))
+            .unwrap_or_else(|_| Err("the document decoder failed".into()));
+            doc = loaded.map_err(|e| {
+                StoreError::BadRemote(format!("peer {} document does not load: {e}", kind.key()))
             })?;
             if !doc.get_missing_deps(&[]).is_empty() {
-                return Err(StoreError::Decode(format!(
+                return Err(StoreError::BadRemote(format!(
                     "peer sent {} changes whose dependencies are missing",
                     kind.key()
                 )));
@@ -1457,6 +1531,21 @@ impl Store {
         self.commit(txn)
     }
 
+    /// Takes over a device identity (its network secret and name) from a backup of this
+    /// device's earlier store. Only an empty store may do this.
+    pub(crate) fn adopt_identity(&mut self, secret: [u8; 32], name: &str) -> Result<()> {
+        let txn = self.begin_write()?;
+        {
+            let mut meta = txn.open_table(META)?;
+            meta.insert("device_secret", secret.as_slice())?;
+            meta.insert("device_name", name.as_bytes())?;
+        }
+        self.commit(txn)?;
+        self.secret = secret;
+        self.device.name = name.to_string();
+        Ok(())
+    }
+
     /// This device's 32-byte secret (for its network identity), created on first open.
     pub fn device_secret(&self) -> [u8; 32] {
         self.secret
@@ -1522,11 +1611,22 @@ impl Store {
         if !self.db.check_integrity().map_err(|e| StoreError::Corrupt {
             path: self.dir.join(DB_FILE),
             detail: e.to_string(),
+            backup: backups::latest(&self.dir),
         })? {
             problems.push("redb repaired the file on integrity check".to_string());
         }
-        for id in self.ids()? {
-            let c = match self.customer(id) {
+        let heads: BTreeMap<CustomerId, Vec<ChangeHash>> = self.heads()?.into_iter().collect();
+        let ids = self.ids()?;
+        for id in &ids {
+            let id = *id;
+            let c = match self.document(id).and_then(|mut d| {
+                let mut stored = d.get_heads();
+                stored.sort();
+                if heads.get(&id) != Some(&stored) {
+                    problems.push(format!("{id}: heads row differs from document"));
+                }
+                doc::hydrate(&d, id)
+            }) {
                 Ok(c) => c,
                 Err(e) => {
                     problems.push(format!("{id}: {e}"));
@@ -1534,10 +1634,30 @@ impl Store {
                 }
             };
             let want = CustomerSummary::of(&c);
-            match self.summary(id)? {
-                Some(s) if s == want => {}
-                Some(_) => problems.push(format!("{id}: summary differs from document")),
-                None => problems.push(format!("{id}: summary missing")),
+            match self.summary(id) {
+                Ok(Some(s)) if s == want => {}
+                Ok(Some(_)) => problems.push(format!("{id}: summary differs from document")),
+                Ok(None) => problems.push(format!("{id}: summary missing")),
+                Err(e) => problems.push(format!("{id}: summary: {e}")),
+            }
+        }
+        if heads.len() != ids.len() {
+            problems.push(format!(
+                "{} heads rows for {} documents",
+                heads.len(),
+                ids.len()
+            ));
+        }
+        let summaries = self.summaries().map(|s| s.len()).unwrap_or(usize::MAX);
+        if summaries != ids.len() {
+            problems.push(format!(
+                "{summaries} summary rows for {} documents",
+                ids.len()
+            ));
+        }
+        for kind in [Shared::Settings, Shared::Team] {
+            if let Err(e) = self.shared_document(kind) {
+                problems.push(format!("{}: {e}", kind.key()));
             }
         }
         Ok(problems)
@@ -1556,12 +1676,37 @@ fn load_shared(
 }
 
 fn check_shared_text(what: &'static str, text: &str) -> Result<()> {
-    if text.len() > MAX_SETTING_BYTES || text.chars().any(char::is_control) {
+    if text.len() > MAX_SETTING_BYTES {
         return Err(StoreError::Invalid(
             rapport_model::ValidationError::TooLong {
                 field: what,
                 len: text.len(),
                 max: MAX_SETTING_BYTES,
+            },
+        ));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(StoreError::Invalid(
+            rapport_model::ValidationError::ControlCharacter { field: what },
+        ));
+    }
+    Ok(())
+}
+
+/// The longest device name (bytes): the team document shows at most 200 characters of it, and
+/// a longer name would only be cut there.
+const MAX_DEVICE_NAME_BYTES: usize = 200;
+
+/// A device name: what a customer name may be, and at most [`MAX_DEVICE_NAME_BYTES`].
+fn check_device_name(name: &str) -> Result<()> {
+    rapport_model::Edit::Name(name.to_string()).validate(None)?;
+    let len = name.trim().len();
+    if len > MAX_DEVICE_NAME_BYTES {
+        return Err(StoreError::Invalid(
+            rapport_model::ValidationError::TooLong {
+                field: "device name",
+                len,
+                max: MAX_DEVICE_NAME_BYTES,
             },
         ));
     }
