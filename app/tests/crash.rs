@@ -182,7 +182,10 @@ fn sigkill_at_random_moments_loses_no_acknowledged_edit() {
                 let store = check_store(dir.path(), &ctx);
                 let n = store.count().unwrap() as usize;
                 assert!(n >= acked, "{ctx}: {n} customers < {acked} acknowledged");
-                assert!(n % 500 == 0, "{ctx}: a partial batch of {n} is visible");
+                assert!(
+                    n.is_multiple_of(500),
+                    "{ctx}: a partial batch of {n} is visible"
+                );
                 acked_total += acked;
             }
             "import" => {
