@@ -116,7 +116,7 @@ pub enum Command {
     Device {
         #[command(subcommand)]
         action: Option<DeviceCmd>,
-        #[arg(long)]
+        #[arg(long, global = true)]
         json: bool,
     },
     /// Run as an always-on peer (e.g. an office machine): serve sync and pairing, and sync
@@ -203,6 +203,19 @@ pub enum DeviceCmd {
     /// Revoke a device (id, id prefix or name) for the whole team; every device that learns it
     /// refuses the revoked one from then on.
     Revoke { device: String },
+    /// Undo every change a device made (since a time): the recovery for a paired device that
+    /// deleted or overwrote customers. Writes ordinary new changes that sync to the team;
+    /// fields someone changed after that device are left as they are. DEVICE is the name the
+    /// device signs its changes with (see `rapport history`) or its actor id.
+    Undo {
+        device: String,
+        /// Only changes made at or after this time ("YYYY-MM-DD HH:MM", local time, or RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Say what would change, and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Set a setting of this device only: `lan.discovery` (find team devices on the LAN by
     /// mDNS, default on), `lan.advertise` (announce this device on the LAN, default on),
     /// `net.relays` (public relays and DNS lookup, default off). Values: on, off.

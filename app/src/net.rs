@@ -338,10 +338,11 @@ pub fn revoke(store: Store, query: &str) -> Result<()> {
             m.id == q || (q.len() >= 4 && m.id.starts_with(&q)) || m.name.to_lowercase() == q
         })
         .collect();
+    let shown = rapport_model::excerpt(query);
     let m = match hits.as_slice() {
         [one] => *one,
-        [] => bail!("no team device matches `{query}` (see `rapport peers`)"),
-        _ => bail!("`{query}` matches several devices; give more of the id"),
+        [] => bail!("no team device matches `{shown}` (see `rapport peers`)"),
+        _ => bail!("`{shown}` matches several devices; give more of the id"),
     };
     if m.id == device_id(&store) {
         return Err(anyhow!(
@@ -362,12 +363,17 @@ pub fn set_device_setting(store: &Store, key: &str, value: &str) -> Result<()> {
     if !DEVICE_SETTINGS.iter().any(|(k, _, _)| *k == key) {
         let known: Vec<&str> = DEVICE_SETTINGS.iter().map(|(k, _, _)| *k).collect();
         bail!(
-            "unknown device setting `{key}` (known: {})",
+            "unknown device setting `{}` (known: {})",
+            rapport_model::excerpt(key),
             known.join(", ")
         );
     }
-    let on = parse_flag(value)
-        .ok_or_else(|| anyhow!("device setting `{key}`: `{value}` is not on or off"))?;
+    let on = parse_flag(value).ok_or_else(|| {
+        anyhow!(
+            "device setting `{key}`: `{}` is not on or off",
+            rapport_model::excerpt(value)
+        )
+    })?;
     store.set_device_setting(key, Some(if on { "on" } else { "off" }))?;
     Ok(())
 }

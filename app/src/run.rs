@@ -627,6 +627,33 @@ fn run_command(cli: &Cli) -> Result<()> {
                 Some(DeviceCmd::Set { key, value }) => {
                     crate::net::set_device_setting(&store, key, value)?
                 }
+                Some(DeviceCmd::Undo {
+                    device,
+                    since,
+                    dry_run,
+                }) => {
+                    let since = since.as_deref().map(parse_instant).transpose()?;
+                    let r = store.undo_device(device, since, *dry_run)?;
+                    if r.changes == 0 {
+                        bail!(
+                            "no change by `{}` found{} (device names as `rapport history` shows them)",
+                            rapport_model::excerpt(device),
+                            if since.is_some() { " since then" } else { "" }
+                        );
+                    }
+                    let verb = if *dry_run { "would undo" } else { "undid" };
+                    if *json {
+                        return output::json(&serde_json::json!({
+                            "dry_run": dry_run, "changes": r.changes, "customers": r.customers,
+                            "edits": r.edits, "kept": r.kept, "deleted": r.deleted,
+                        }));
+                    }
+                    println!(
+                        "{verb} {} changes by {device}: {} customers, {} edits ({} customers it created deleted); {} fields left as others changed them later",
+                        r.changes, r.customers, r.edits, r.deleted, r.kept
+                    );
+                    return Ok(());
+                }
                 None => {}
             }
             let d = store.device().clone();
@@ -674,7 +701,12 @@ fn parse_instant(s: &str) -> Result<chrono::DateTime<Utc>> {
     }
     let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M"))
-        .with_context(|| format!("at: `{s}` is not a time (expected \"YYYY-MM-DD HH:MM\")"))?;
+        .with_context(|| {
+            format!(
+                "at: `{}` is not a time (expected \"YYYY-MM-DD HH:MM\")",
+                rapport_model::excerpt(s)
+            )
+        })?;
     Local
         .from_local_datetime(&naive)
         .earliest()
@@ -824,7 +856,8 @@ fn settings(cli: &Cli, action: Option<&SettingsCmd>, json: bool) -> Result<()> {
         Some(SettingsCmd::Unset { key }) => {
             // An unknown key that is not set either is a typing mistake, not a no-op.
             if !ValueSettings::is_known_key(key) && !store.settings()?.contains_key(key) {
-                return Err(rapport_value::SettingsError::Unknown(key.clone()).into());
+                let key = rapport_model::excerpt(key);
+                return Err(rapport_value::SettingsError::Unknown(key).into());
             }
             store.set_setting(key, None)?
         }
@@ -911,7 +944,7 @@ fn id_matches(id: &ItemId, query: &str) -> bool {
 
 fn unique<T>(mut hits: Vec<T>, what: &str, query: &str) -> Result<T> {
     match hits.len() {
-        0 => bail!("no {what} matches `{query}`"),
+        0 => bail!("no {what} matches `{}`", rapport_model::excerpt(query)),
         1 => Ok(hits.remove(0)),
         n => bail!("`{query}` matches {n} {what}s; give more digits of the id"),
     }

@@ -91,7 +91,11 @@ fn a_truncated_store_names_the_file_and_restores_from_the_latest_backup() {
     let said = ok(d, &["restore", "--replace-damaged", backup.as_str()]);
     assert!(said.contains("restored 60 customers"), "{said}");
     assert_eq!(listing(d), before, "every customer is back");
-    assert_eq!(device_id(d), me, "the device keeps its identity in the team");
+    assert_eq!(
+        device_id(d),
+        me,
+        "the device keeps its identity in the team"
+    );
     assert!(ok(d, &["check"]).contains("0 problems"));
     let kept: Vec<_> = std::fs::read_dir(d)
         .unwrap()
@@ -133,7 +137,11 @@ fn bit_flips_are_reported_never_a_panic_or_silent_wrong_data() {
         );
         if code == Some(0) {
             // Nothing that matters was hit: what scripts read is exactly as before.
-            assert_eq!(listing(d), before, "flip {i}: check passed but data differs");
+            assert_eq!(
+                listing(d),
+                before,
+                "flip {i}: check passed but data differs"
+            );
             harmless += 1;
         } else {
             assert_damage_reported(&format!("flip {i}"), &check, d, &backup);
@@ -145,7 +153,10 @@ fn bit_flips_are_reported_never_a_panic_or_silent_wrong_data() {
                 if got != before {
                     // Damage that only `check` can see (a summary row): reads still return
                     // decodable rows, and check has already said the file is damaged.
-                    assert_eq!(got.as_array().map(Vec::len), before.as_array().map(Vec::len));
+                    assert_eq!(
+                        got.as_array().map(Vec::len),
+                        before.as_array().map(Vec::len)
+                    );
                 }
             }
             reported += 1;
@@ -249,7 +260,10 @@ echo "check exit $?"
     );
     // Once space is freed, edits work again and the store checks clean.
     assert!(freed.contains("add exit 0"), "{stdout} {stderr}");
-    assert!(freed.contains("0 problems") && freed.contains("check exit 0"), "{stdout}");
+    assert!(
+        freed.contains("0 problems") && freed.contains("check exit 0"),
+        "{stdout}"
+    );
     let count_after: usize = freed.lines().next_back_number();
     assert_eq!(count_after, count_full + 1, "{stdout}");
 }

@@ -151,3 +151,117 @@ fn a_peer_that_deletes_and_overwrites_everything_destroys_nothing() {
         bad.store.summaries().unwrap()
     );
 }
+
+#[test]
+fn undoing_a_device_restores_everything_it_destroyed_in_one_step() {
+    let good = device("Office");
+    let other = device("Li Na's laptop");
+    let bad = device("Wiped laptop");
+    good.store
+        .create_many(rapport_demo::generate(
+            30,
+            12,
+            NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
+        ))
+        .unwrap();
+    sync_local(&good.store, &bad.store).unwrap();
+    sync_local(&good.store, &other.store).unwrap();
+    let ids = good.store.ids().unwrap();
+    let original: Vec<Customer> = ids
+        .iter()
+        .map(|id| good.store.customer(*id).unwrap())
+        .collect();
+
+    // The bad device overwrites and deletes everything, and adds junk.
+    for c in &original {
+        bad.store
+            .edit(
+                c.id,
+                &[
+                    Edit::Name(format!("XXX {}", c.id)),
+                    Edit::Notes("gone".into()),
+                ],
+            )
+            .unwrap();
+        for d in c.deals.keys() {
+            bad.store.edit(c.id, &[Edit::RemoveDeal(*d)]).unwrap();
+        }
+        bad.store.edit(c.id, &[Edit::Delete]).unwrap();
+    }
+    let junk = bad
+        .store
+        .create_many(
+            (0..5)
+                .map(|i| {
+                    rapport_model::NewCustomer::new(
+                        format!("Junk {i}"),
+                        rapport_model::CustomerKind::Company,
+                    )
+                })
+                .collect(),
+        )
+        .unwrap();
+    sync_local(&bad.store, &good.store).unwrap();
+    sync_local(&bad.store, &other.store).unwrap();
+    // Meanwhile Li Na, who saw the damage, already fixed one name by hand.
+    let fixed = original[0].id;
+    other.store.edit(fixed, &[Edit::Restore]).unwrap();
+    other
+        .store
+        .edit(fixed, &[Edit::Name("Fixed by Li Na".into())])
+        .unwrap();
+    sync_local(&other.store, &good.store).unwrap();
+
+    // A dry run says what it would do and writes nothing.
+    let before = good.store.summaries().unwrap();
+    let dry = good.store.undo_device("Wiped laptop", None, true).unwrap();
+    assert_eq!(
+        good.store.summaries().unwrap(),
+        before,
+        "a dry run writes nothing"
+    );
+    assert_eq!(dry.customers, original.len() + junk.len());
+    assert_eq!(dry.deleted, junk.len());
+    // Undoing one's own device is refused.
+    assert!(good.store.undo_device("Office", None, false).is_err());
+
+    let report = good.store.undo_device("Wiped laptop", None, false).unwrap();
+    assert_eq!(report, dry, "the run does what the dry run said");
+    assert!(report.kept >= 1, "Li Na's fix is kept: {report:?}");
+    for c in &original {
+        let now = good.store.customer(c.id).unwrap();
+        assert!(now.deleted_at.is_none(), "{} is back", c.name);
+        assert_eq!(now.notes, c.notes);
+        assert_eq!(now.deals, c.deals, "{}: deals are back", c.name);
+        assert_eq!(now.contacts, c.contacts);
+        assert_eq!(now.followups, c.followups);
+        if c.id == fixed {
+            assert_eq!(
+                now.name, "Fixed by Li Na",
+                "a later fix by a person is kept"
+            );
+        } else {
+            assert_eq!(now.name, c.name);
+        }
+    }
+    for id in &junk {
+        assert!(
+            good.store.customer(*id).unwrap().deleted_at.is_some(),
+            "junk is a tombstone"
+        );
+    }
+    // The undo is an ordinary change: it reaches every device, the bad one too.
+    sync_local(&good.store, &other.store).unwrap();
+    sync_local(&good.store, &bad.store).unwrap();
+    assert_eq!(
+        good.store.summaries().unwrap(),
+        other.store.summaries().unwrap()
+    );
+    assert_eq!(
+        good.store.summaries().unwrap(),
+        bad.store.summaries().unwrap()
+    );
+    let mut g = good.store;
+    assert!(g.verify().unwrap().is_empty());
+    eprintln!("undo: {report:?}");
+}

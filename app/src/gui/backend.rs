@@ -65,6 +65,8 @@ pub enum Request {
     Invite,
     Join(String),
     Revoke(String),
+    /// Undo every change the device of this name made (a device that went bad).
+    UndoDevice(String),
     SyncNow,
 }
 
@@ -804,6 +806,18 @@ impl Worker {
                     Err(e) => self.out.send(Update::Error(e.to_string())),
                 }
                 self.send_sync();
+            }
+            Request::UndoDevice(name) => {
+                match blocking(|| self.store.undo_device(&name, None, false)) {
+                    Ok(r) if r.changes == 0 => self.out.send(Update::Notice(format!(
+                        "No change by {name} found on this device."
+                    ))),
+                    Ok(r) => self.out.send(Update::Notice(format!(
+                        "Undid {} changes by {name}: {} customers restored ({} it created now deleted); {} fields kept because others changed them later. The undo syncs to the team.",
+                        r.changes, r.customers, r.deleted, r.kept
+                    ))),
+                    Err(e) => self.out.send(Update::Error(e.to_string())),
+                }
             }
             Request::SyncNow => {
                 let Some(node) = self.node.clone() else {

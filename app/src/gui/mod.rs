@@ -113,6 +113,8 @@ pub struct RapportApp {
     pub sync: Option<SyncView>,
     pub ticket: Option<(String, Option<egui::TextureHandle>)>,
     pub join_text: String,
+    /// A team device whose changes the user asked to undo, awaiting confirmation.
+    pub confirm_undo: Option<String>,
     pub banners: Vec<Banner>,
     pub palette: Option<String>,
     pub new_customer: Option<(String, CustomerKind)>,
@@ -173,6 +175,7 @@ impl RapportApp {
             sync: None,
             ticket: None,
             join_text: String::new(),
+            confirm_undo: None,
             banners: Vec::new(),
             palette: None,
             new_customer: None,

@@ -1634,12 +1634,40 @@ pub fn sync(app: &mut RapportApp, ui: &mut egui::Ui) {
                     )
                     .on_hover_text(p.last_error.clone().unwrap_or_default());
                     ui.label(p.pending.to_string());
-                    if !p.revoked && ui.small_button("Revoke").clicked() {
-                        app.send(Request::Revoke(p.id.clone()));
-                    }
+                    ui.horizontal(|ui| {
+                        if !p.revoked && ui.small_button("Revoke").clicked() {
+                            app.send(Request::Revoke(p.id.clone()));
+                        }
+                        if ui
+                            .small_button("Undo its changes…")
+                            .on_hover_text(
+                                "Restore every customer this device deleted or overwrote",
+                            )
+                            .clicked()
+                        {
+                            app.confirm_undo = Some(p.name.clone());
+                        }
+                    });
                     ui.end_row();
                 }
             });
+        if let Some(name) = app.confirm_undo.clone() {
+            ui.horizontal_wrapped(|ui| {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!(
+                        "Undo every change {name} made? Deleted customers come back and overwritten fields get their earlier values; fields others changed since are kept. It is a new change, synced to the team, and history keeps both."
+                    ),
+                );
+                if ui.button("Undo them").clicked() {
+                    app.send(Request::UndoDevice(name.clone()));
+                    app.confirm_undo = None;
+                }
+                if ui.button("Cancel").clicked() {
+                    app.confirm_undo = None;
+                }
+            });
+        }
         ui.separator();
         ui.heading("Just arrived from peers");
         if s.arrivals.is_empty() {

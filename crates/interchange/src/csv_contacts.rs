@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use rapport_model::{check_email, check_phone};
+use rapport_model::{check_date, check_email, check_line, check_phone, check_text, excerpt};
 use serde::Serialize;
 
 /// A CSV layout we recognise.
@@ -103,16 +103,17 @@ pub(crate) fn display_name(given: &str, middle: &str, family: &str) -> String {
 }
 
 /// Dates as the exporters write them: `1985-03-12`, `--03-12` (no year: dropped), Outlook's
-/// `3/12/1985`; Outlook's `0/0/00` means none.
+/// `3/12/1985`; Outlook's `0/0/00` means none. The year must have four digits.
 fn parse_birthday(s: &str) -> Result<Option<NaiveDate>, String> {
     let s = s.trim();
     if s.is_empty() || s == "0/0/00" || s.starts_with("--") {
         return Ok(None);
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(s, "%m/%d/%Y"))
-        .map(Some)
-        .map_err(|_| format!("`{s}` is not a date (YYYY-MM-DD or M/D/YYYY)"))
+        .map_err(|_| format!("`{}` is not a date (YYYY-MM-DD or M/D/YYYY)", excerpt(s)))?;
+    check_date("birthday", d).map_err(|e| e.to_string())?;
+    Ok(Some(d))
 }
 
 fn layout_of(headers: &csv::StringRecord) -> Option<Layout> {
@@ -145,7 +146,7 @@ pub fn read_contacts_csv(bytes: &[u8]) -> Result<(Layout, Vec<Person>, Vec<RowEr
             headers
                 .iter()
                 .take(5)
-                .map(|h| format!("`{h}`"))
+                .map(|h| format!("`{}`", excerpt(h)))
                 .collect::<Vec<_>>()
                 .join(", "),
         )
@@ -176,14 +177,53 @@ pub(crate) fn each_record(
     mut each: impl FnMut(&csv::StringRecord, u64),
 ) -> Result<(), ReadError> {
     let mut lines = Lines::new(bytes);
+    let mut last_start = None;
     for row in reader.records() {
         let row = row.map_err(|e| csv_error(&e))?;
+        last_start = row.position().map(|p| p.byte() as usize);
         let line = lines.of(&row);
         if !row.iter().all(|f| f.trim().is_empty()) {
             each(&row, line);
         }
     }
+    // The csv crate takes a quote that is never closed to run to the end of the file, which
+    // silently turns the rest of the file into one field: refuse it, naming where it opens.
+    if let Some(open) = last_start.and_then(|s| unclosed_quote(bytes, s)) {
+        let line = 1 + bytes[..open].iter().filter(|b| **b == b'\n').count() as u64;
+        return Err(ReadError::Csv {
+            line,
+            reason: "a quoted field starts here and is never closed (a `\"` is missing)".into(),
+        });
+    }
     Ok(())
+}
+
+/// Where the quoted field that is still open at the end of `bytes` starts, reading the record
+/// that starts at `start` as the csv crate does (a quote opens a field only at its start; `""`
+/// inside quotes is a quote).
+fn unclosed_quote(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut open = None;
+    let mut field_start = true;
+    let mut i = start.min(bytes.len());
+    while i < bytes.len() {
+        let b = bytes[i];
+        if open.is_some() {
+            if b == b'"' {
+                if bytes.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    open = None;
+                }
+            }
+        } else if b == b'"' && field_start {
+            open = Some(i);
+            field_start = false;
+        } else {
+            field_start = matches!(b, b',' | b'\n' | b'\r');
+        }
+        i += 1;
+    }
+    open
 }
 
 /// Line numbers of records, from their byte offsets: with CRLF line ends the csv crate's own
@@ -222,7 +262,8 @@ impl<'a> Lines<'a> {
     }
 }
 
-/// Refuses values larger than the model stores (1 MiB), naming the field, before anything is
+/// Refuses values the model would refuse when the import is written (larger than it stores,
+/// control characters in notes, address or labels), naming the field, before anything is
 /// planned.
 pub(crate) fn check_sizes(p: &Person) -> Result<(), (&'static str, String)> {
     let max = rapport_model::MAX_FIELD_BYTES;
@@ -240,10 +281,16 @@ pub(crate) fn check_sizes(p: &Person) -> Result<(), (&'static str, String)> {
             ));
         }
     }
+    for (col, v) in [("notes", &p.notes), ("address", &p.address)] {
+        check_text(col, v).map_err(|e| (col, e.to_string()))?;
+    }
+    for l in &p.labels {
+        check_line("labels", l).map_err(|e| ("labels", e.to_string()))?;
+    }
     Ok(())
 }
 
-fn csv_error(e: &csv::Error) -> ReadError {
+pub(crate) fn csv_error(e: &csv::Error) -> ReadError {
     let line = e.position().map_or(0, |p| p.line());
     match e.kind() {
         csv::ErrorKind::Utf8 { .. } => ReadError::NotUtf8 { line },

@@ -11,7 +11,10 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use rapport_model::{Currency, CustomerId, CustomerSummary, Deal, DealStatus, Edit, ItemId, Money};
+use rapport_model::{
+    Currency, CustomerId, CustomerSummary, Deal, DealStatus, Edit, ItemId, Money, check_date,
+    check_line, excerpt,
+};
 
 use crate::csv_contacts::each_record;
 use crate::{ReadError, RowError, email_key, name_key};
@@ -46,10 +49,7 @@ pub fn read_orders_csv(bytes: &[u8]) -> Result<(Vec<Order>, Vec<RowError>), Read
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
     let headers = reader
         .headers()
-        .map_err(|e| ReadError::Csv {
-            line: 1,
-            reason: e.to_string(),
-        })?
+        .map_err(|e| crate::csv_contacts::csv_error(&e))?
         .clone();
     let col: HashMap<String, usize> = headers
         .iter()
@@ -85,12 +85,16 @@ pub fn read_orders_csv(bytes: &[u8]) -> Result<(Vec<Order>, Vec<RowError>), Read
             if customer.is_empty() {
                 return Err(err(customer_col, "empty".into()));
             }
+            // No customer has a name this long or with control characters: say so here
+            // rather than after matching (slowly) against every customer.
+            check_line(customer_col, customer).map_err(|e| err(customer_col, e.to_string()))?;
             let date = NaiveDate::parse_from_str(get("date"), "%Y-%m-%d").map_err(|_| {
                 err(
                     "date",
-                    format!("`{}` is not a date (YYYY-MM-DD)", get("date")),
+                    format!("`{}` is not a date (YYYY-MM-DD)", excerpt(get("date"))),
                 )
             })?;
+            check_date("date", date).map_err(|e| err("date", e.to_string()))?;
             let currency = Currency::parse(get("currency"), "currency")
                 .map_err(|e| err("currency", e.to_string()))?;
             let amount = Money::parse(get("amount"), currency, "amount")
@@ -99,23 +103,24 @@ pub fn read_orders_csv(bytes: &[u8]) -> Result<(Vec<Order>, Vec<RowError>), Read
                 "" => DealStatus::Won,
                 s => DealStatus::parse(s).map_err(|e| err("status", e.to_string()))?,
             };
-            let probability = match get("probability") {
-                "" => match status {
-                    DealStatus::Won => 100,
-                    DealStatus::Lost => 0,
-                    DealStatus::Open => 50,
-                },
-                p => p
-                    .parse::<u8>()
-                    .ok()
-                    .filter(|p| *p <= 100)
-                    .ok_or_else(|| err("probability", format!("`{p}` is not 0-100")))?,
-            };
+            let probability =
+                match get("probability") {
+                    "" => match status {
+                        DealStatus::Won => 100,
+                        DealStatus::Lost => 0,
+                        DealStatus::Open => 50,
+                    },
+                    p => p.parse::<u8>().ok().filter(|p| *p <= 100).ok_or_else(|| {
+                        err("probability", format!("`{}` is not 0-100", excerpt(p)))
+                    })?,
+                };
+            let title = get("title");
+            check_line("title", title).map_err(|e| err("title", e.to_string()))?;
             Ok(Order {
                 line,
                 customer: customer.to_string(),
                 deal: Deal {
-                    title: get("title").to_string(),
+                    title: title.to_string(),
                     amount,
                     status,
                     date,
@@ -189,9 +194,10 @@ pub fn plan_orders<S: std::borrow::Borrow<CustomerSummary>>(
             hits.dedup();
             match hits.as_slice() {
                 [one] => Ok(*one),
-                [] => Err(format!("no customer matches `{key}`")),
+                [] => Err(format!("no customer matches `{}`", excerpt(key))),
                 many => Err(format!(
-                    "`{key}` matches {} customers; use the customer's id",
+                    "`{}` matches {} customers; use the customer's id",
+                    excerpt(key),
                     many.len()
                 )),
             }

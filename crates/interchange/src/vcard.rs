@@ -5,7 +5,7 @@
 use calcard::vcard::{VCard, VCardKind, VCardProperty, VCardValue};
 use calcard::{Entry, Parser};
 use chrono::NaiveDate;
-use rapport_model::{check_email, check_phone};
+use rapport_model::{check_date, check_email, check_phone, excerpt};
 
 use crate::csv_contacts::display_name;
 use crate::{Person, ReadError, RowError};
@@ -50,19 +50,47 @@ fn first(v: &VCard, prop: &VCardProperty) -> String {
         .to_string()
 }
 
-fn birthday(v: &VCard) -> Option<NaiveDate> {
-    let val = v.property(&VCardProperty::Bday)?.values.first()?;
-    match val {
+/// The birthday: none when the card has none, or only a partial one (`--0312`) or free text
+/// (vCard 4 allows `BDAY;VALUE=text:circa 1800`); an error for a date that does not exist or
+/// whose year is out of range.
+fn birthday(v: &VCard) -> Result<Option<NaiveDate>, String> {
+    let Some(val) = v
+        .property(&VCardProperty::Bday)
+        .and_then(|e| e.values.first())
+    else {
+        return Ok(None);
+    };
+    let date = match val {
         VCardValue::PartialDateTime(d) => {
-            NaiveDate::from_ymd_opt(i32::from(d.year?), u32::from(d.month?), u32::from(d.day?))
+            let (Some(y), Some(m), Some(day)) = (d.year, d.month, d.day) else {
+                return Ok(None);
+            };
+            NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(day))
+                .ok_or_else(|| format!("`{y:04}-{m:02}-{day:02}` is not a date"))?
         }
         other => {
-            let t = other.as_text()?;
-            NaiveDate::parse_from_str(t, "%Y-%m-%d")
-                .or_else(|_| NaiveDate::parse_from_str(t, "%Y%m%d"))
-                .ok()
+            let Some(t) = other.as_text().map(str::trim) else {
+                return Ok(None);
+            };
+            let parsed = NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .or_else(|_| NaiveDate::parse_from_str(t, "%Y%m%d"));
+            let looks_like_a_date = t.chars().filter(char::is_ascii_digit).count() >= 8
+                && t.chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+'));
+            match parsed {
+                Ok(d) => d,
+                Err(_) if looks_like_a_date => {
+                    return Err(format!(
+                        "`{}` is not a date (YYYY-MM-DD or YYYYMMDD)",
+                        excerpt(t)
+                    ));
+                }
+                Err(_) => return Ok(None),
+            }
         }
-    }
+    };
+    check_date("birthday", date).map_err(|e| e.to_string())?;
+    Ok(Some(date))
 }
 
 /// Reads every card of a vCard file. Returns the people and the cards that could not be read
@@ -231,7 +259,7 @@ fn person(v: &VCard, line: u64) -> Result<Person, RowError> {
         .join("\n")
         .replace("\r\n", "\n");
     p.labels = texts(v, &VCardProperty::Categories);
-    p.birthday = birthday(v);
+    p.birthday = birthday(v).map_err(|r| err("BDAY", r))?;
     if p.name.is_empty() && p.organization.is_empty() {
         match p.emails.first() {
             Some(e) => p.name = e.clone(),

@@ -315,3 +315,62 @@ fn older_google_headers_and_vcard_2_1_read_too() {
     assert_eq!(m.emails, ["maria@sur.example"]);
     assert_eq!(m.notes, "Primera línea\nSegunda línea");
 }
+
+/// What the store would refuse at write time is a bad row here, with its line and column, and
+/// a quote that is never closed is a bad file, not one huge field.
+#[test]
+fn out_of_range_and_unclosed_input_is_refused_with_line_and_column() {
+    let csv = "First Name,Last Name,E-mail 1 - Value,Birthday,Labels,Address 1 - Formatted\n\
+               Year,Zero,y@example.com,0000-01-01,,\n\
+               Two,Digits,t@example.com,3/12/85,,\n\
+               Ctrl,Label,c@example.com,,\"a\u{1}b\",\n\
+               Ctrl,Address,a@example.com,,,\"x\u{7}y\"\n\
+               Good,Row,g@example.com,1985-03-12,VIP,\"Line 1\nLine 2\"\n";
+    let (_, people, bad) = read_contacts_csv(csv.as_bytes()).unwrap();
+    assert_eq!(people.len(), 1, "{bad:?}");
+    let at: Vec<(u64, &str)> = bad.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(
+        at,
+        [
+            (2, "Birthday"),
+            (3, "Birthday"),
+            (4, "labels"),
+            (5, "address")
+        ]
+    );
+    assert!(bad[0].reason.contains("out of range"), "{}", bad[0].reason);
+
+    let unclosed = "First Name,Last Name,E-mail 1 - Value\n\
+                    Good,Row,g@example.com\n\
+                    \"Open,Quote,o@example.com\n\
+                    Swallowed,Row,s@example.com\n";
+    match read_contacts_csv(unclosed.as_bytes()) {
+        Err(ReadError::Csv { line: 3, reason }) => assert!(reason.contains("never closed")),
+        other => panic!("{other:?}"),
+    }
+    let quoted = "First Name,Last Name,E-mail 1 - Value,Notes\n\
+                  \"Q\",\"R \"\"S\"\"\",q@example.com,\"multi\nline\"\n\
+                  5\" screen,T,t@example.com,\n";
+    let (_, people, bad) = read_contacts_csv(quoted.as_bytes()).unwrap();
+    assert_eq!((people.len(), bad.len()), (2, 0), "{bad:?}");
+
+    let orders = "customer,date,amount,currency,status,title\n\
+                  Acme,+99999-01-01,5,CNY,won,\n\
+                  Acme,2026-01-01,92233720368547758.07,CNY,won,\n\
+                  Acme,2026-01-01,5,CNY,won,\"a\u{1}b\"\n\
+                  Acme,2026-01-01,5,CNY,won,ok\n";
+    let (ok, bad) = rapport_interchange::read_orders_csv(orders.as_bytes()).unwrap();
+    assert_eq!(ok.len(), 1);
+    let at: Vec<(u64, &str)> = bad.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(at, [(2, "date"), (3, "amount"), (4, "title")]);
+
+    let vcf = "BEGIN:VCARD\nVERSION:3.0\nFN:Bad Day\nBDAY:2026-13-40\nEND:VCARD\n\
+               BEGIN:VCARD\nVERSION:4.0\nFN:Free Text\nBDAY;VALUE=text:circa 1980\nEND:VCARD\n";
+    let (people, bad) = rapport_interchange::read_vcards(vcf.as_bytes()).unwrap();
+    assert_eq!(people.len(), 1, "free text is dropped, not refused");
+    assert_eq!(
+        (bad[0].line, bad[0].column.as_str()),
+        (1, "BDAY"),
+        "{bad:?}"
+    );
+}

@@ -6,7 +6,7 @@ use std::fmt;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
 
-use crate::{CustomerId, ItemId, Money, Timestamp, ValidationError};
+use crate::{CustomerId, ItemId, Money, Timestamp, ValidationError, excerpt};
 
 /// Declares a closed enum with a stable lowercase text form (used in documents, CLI and JSON).
 macro_rules! text_enum {
@@ -34,7 +34,7 @@ macro_rules! text_enum {
                     $($text => Ok($name::$variant),)+
                     _ => Err(ValidationError::NotOneOf {
                         field: $field,
-                        value: s.to_string(),
+                        value: excerpt(s),
                         allowed: Self::ALLOWED.trim_ascii_end(),
                     }),
                 }
@@ -148,7 +148,7 @@ impl Due {
         let t = s.trim();
         let bad_date = || ValidationError::BadDate {
             field,
-            value: s.to_string(),
+            value: excerpt(s),
         };
         let (d, tm) = match t.split_once(['T', ' ']) {
             Some((d, tm)) => (d, Some(tm)),
@@ -162,7 +162,7 @@ impl Due {
                     .or_else(|_| NaiveTime::parse_from_str(tm, "%H:%M:%S"))
                     .map_err(|_| ValidationError::BadTime {
                         field,
-                        value: tm.to_string(),
+                        value: excerpt(tm),
                     })?,
             ),
         };

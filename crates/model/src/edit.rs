@@ -1,14 +1,31 @@
 //! Edits: the closed set of changes to a customer, validated before they are written.
 
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::{
     Contact, Customer, CustomerId, CustomerKind, Deal, FollowUp, Importance, Interaction, ItemId,
-    LifecycleStage, TierOverride, Timestamp, Urgency, ValidationError,
+    LifecycleStage, Money, TierOverride, Timestamp, Urgency, ValidationError, excerpt,
 };
 
 /// The longest single text field we store (1 MiB). Larger values are refused, not truncated.
 pub const MAX_FIELD_BYTES: usize = 1 << 20;
+
+/// The years a date may have: four digits, so that stored `YYYY-MM-DD` text reads back
+/// everywhere and sorts in time order (`+99999-01-01` and `0000-01-01` are typing mistakes).
+pub const YEARS: std::ops::RangeInclusive<i32> = 1000..=9999;
+
+/// Checks that a date's year is in [`YEARS`].
+pub fn check_date(field: &'static str, d: NaiveDate) -> Result<(), ValidationError> {
+    if YEARS.contains(&d.year()) {
+        Ok(())
+    } else {
+        Err(ValidationError::DateOutOfRange {
+            field,
+            value: d.format("%Y-%m-%d").to_string(),
+        })
+    }
+}
 
 /// One change to a customer. A list of edits is applied atomically (one document change, one
 /// store transaction).
@@ -55,7 +72,9 @@ pub enum Edit {
     RemoveDeal(ItemId),
 }
 
-fn check_text(field: &'static str, s: &str) -> Result<(), ValidationError> {
+/// Multi-line fields (notes, address, outcome): at most [`MAX_FIELD_BYTES`], and no control
+/// characters but line breaks and tabs.
+pub fn check_text(field: &'static str, s: &str) -> Result<(), ValidationError> {
     if s.len() > MAX_FIELD_BYTES {
         return Err(ValidationError::TooLong {
             field,
@@ -63,11 +82,16 @@ fn check_text(field: &'static str, s: &str) -> Result<(), ValidationError> {
             max: MAX_FIELD_BYTES,
         });
     }
+    if s.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(ValidationError::ControlCharacter { field });
+    }
     Ok(())
 }
 
 /// Single-line fields: no control characters.
-fn check_line(field: &'static str, s: &str) -> Result<(), ValidationError> {
+pub fn check_line(field: &'static str, s: &str) -> Result<(), ValidationError> {
     check_text(field, s)?;
     if s.chars().any(char::is_control) {
         return Err(ValidationError::ControlCharacter { field });
@@ -89,7 +113,7 @@ pub fn check_email(field: &'static str, s: &str) -> Result<(), ValidationError> 
     if !email_address::EmailAddress::is_valid(s.trim()) || !s.contains('@') {
         return Err(ValidationError::BadEmail {
             field,
-            value: s.to_string(),
+            value: excerpt(s),
         });
     }
     Ok(())
@@ -105,7 +129,7 @@ pub fn check_phone(field: &'static str, s: &str) -> Result<(), ValidationError> 
     if digits < 3 || !ok_chars {
         return Err(ValidationError::BadPhone {
             field,
-            value: s.to_string(),
+            value: excerpt(s),
         });
     }
     Ok(())
@@ -122,6 +146,9 @@ fn check_contact(c: &Contact) -> Result<(), ValidationError> {
     }
     for h in &c.handles {
         check_nonempty("contact.handle", h)?;
+    }
+    if let Some(b) = c.birthday {
+        check_date("contact.birthday", b)?;
     }
     check_text("contact.notes", &c.notes)
 }
@@ -161,11 +188,13 @@ impl Edit {
             Edit::TierOverride(Some(o)) => check_line("tier_reason", &o.reason),
             Edit::PutContact(_, c) => check_contact(c),
             Edit::PutFollowUp(_, f) => {
+                check_date("followup.due", f.due.date)?;
                 check_nonempty("followup.subject", &f.subject)?;
                 check_line("followup.assignee", &f.assignee)?;
                 check_text("followup.outcome", &f.outcome)
             }
-            Edit::CompleteFollowUp { id, outcome, .. } => {
+            Edit::CompleteFollowUp { id, at, outcome } => {
+                check_date("followup.done_at", at.date_naive())?;
                 check_text("followup.outcome", outcome)?;
                 need(
                     "followup",
@@ -193,14 +222,22 @@ impl Edit {
                 customer.is_some_and(|c| c.deals.contains_key(id)),
             ),
             Edit::LogInteraction(_, i) => {
+                check_date("interaction.at", i.at.date_naive())?;
                 check_nonempty("interaction.summary", &i.summary)?;
                 check_text("interaction.outcome", &i.outcome)?;
                 check_line("interaction.by", &i.by)
             }
             Edit::PutDeal(_, d) => {
                 check_line("deal.title", &d.title)?;
+                check_date("deal.date", d.date)?;
                 if d.amount.minor < 0 {
                     return Err(ValidationError::NegativeAmount {
+                        field: "deal.amount",
+                        value: d.amount.decimal(),
+                    });
+                }
+                if d.amount.minor > Money::MAX_MINOR {
+                    return Err(ValidationError::AmountTooLarge {
                         field: "deal.amount",
                         value: d.amount.decimal(),
                     });
@@ -392,6 +429,20 @@ mod tests {
             Edit::Name("a\u{0}b".into()).validate(None),
             Err(ValidationError::ControlCharacter { .. })
         ));
+        assert!(
+            Edit::Notes("line\nline\ttab\r\n".into())
+                .validate(None)
+                .is_ok()
+        );
+        assert!(matches!(
+            Edit::Address("a\u{1}b".into()).validate(None),
+            Err(ValidationError::ControlCharacter { .. })
+        ));
+        let e = Edit::AddEmail("x".repeat(500)).validate(None).unwrap_err();
+        assert!(
+            e.to_string().len() < 200,
+            "a long value is quoted in part: {e}"
+        );
     }
 
     #[test]
@@ -434,7 +485,22 @@ mod tests {
                 .is_err()
         );
         d.probability = 50;
-        assert!(Edit::PutDeal(ItemId::new(), d).validate(None).is_ok());
+        assert!(
+            Edit::PutDeal(ItemId::new(), d.clone())
+                .validate(None)
+                .is_ok()
+        );
+        d.date = chrono::NaiveDate::from_ymd_opt(99999, 1, 1).unwrap();
+        assert!(matches!(
+            Edit::PutDeal(ItemId::new(), d.clone()).validate(None),
+            Err(ValidationError::DateOutOfRange { .. })
+        ));
+        d.date = chrono::NaiveDate::from_ymd_opt(2026, 1, 31).unwrap();
+        d.amount.minor = Money::MAX_MINOR + 1;
+        assert!(matches!(
+            Edit::PutDeal(ItemId::new(), d).validate(None),
+            Err(ValidationError::AmountTooLarge { .. })
+        ));
     }
 
     #[test]

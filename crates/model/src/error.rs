@@ -26,6 +26,8 @@ pub enum ValidationError {
     UnknownCurrency { field: &'static str, value: String },
     #[error("{field}: `{value}` is not a date (expected YYYY-MM-DD)")]
     BadDate { field: &'static str, value: String },
+    #[error("{field}: `{value}` is out of range (the year must be 1000 to 9999)")]
+    DateOutOfRange { field: &'static str, value: String },
     #[error("{field}: `{value}` is not a time (expected HH:MM)")]
     BadTime { field: &'static str, value: String },
     #[error("{field}: `{value}` is not one of: {allowed}")]
@@ -52,4 +54,15 @@ pub enum ValidationError {
     },
     #[error("{field}: a customer cannot refer itself")]
     SelfReferral { field: &'static str },
+}
+
+/// A value as error messages quote it: whole when short, else its first 60 characters and its
+/// size, so that a 10 MB field does not become a 10 MB message.
+pub fn excerpt(value: &str) -> String {
+    const MAX: usize = 200;
+    if value.len() <= MAX {
+        return value.to_string();
+    }
+    let head: String = value.chars().take(60).collect();
+    format!("{head}... ({} bytes)", value.len())
 }

@@ -26,6 +26,7 @@ mod edit;
 mod error;
 mod ids;
 mod money;
+mod revert;
 mod summary;
 pub mod text;
 
@@ -33,10 +34,14 @@ pub use customer::{
     Contact, Customer, CustomerKind, Deal, DealStatus, Due, FollowUp, FollowUpKind, Importance,
     Interaction, InteractionKind, LifecycleStage, Tier, TierOverride, Urgency,
 };
-pub use edit::{Edit, MAX_FIELD_BYTES, NewCustomer, check_email, check_phone, normalize_tag};
-pub use error::ValidationError;
+pub use edit::{
+    Edit, MAX_FIELD_BYTES, NewCustomer, YEARS, check_date, check_email, check_line, check_phone,
+    check_text, normalize_tag,
+};
+pub use error::{ValidationError, excerpt};
 pub use ids::{CustomerId, IdParseError, ItemId};
 pub use money::{Currency, Money};
+pub use revert::edits_between;
 pub use summary::{CustomerSummary, DealFact, OpenFollowUp};
 
 /// A point in time, in UTC, with millisecond precision as stored in documents.

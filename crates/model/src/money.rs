@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::ValidationError;
+use crate::{ValidationError, excerpt};
 
 /// An ISO 4217 currency, e.g. CNY, EUR, JPY.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -18,7 +18,7 @@ impl Currency {
             .map(Currency)
             .ok_or_else(|| ValidationError::UnknownCurrency {
                 field,
-                value: code.to_string(),
+                value: excerpt(code),
             })
     }
 
@@ -74,9 +74,13 @@ pub struct Money {
 }
 
 impl Money {
+    /// The largest amount Rapport accepts, in minor units (10^15: ten trillion yuan, a
+    /// quadrillion yen). Larger ones are typing mistakes, and sums of them overflow.
+    pub const MAX_MINOR: i64 = 1_000_000_000_000_000;
+
     /// Parses decimal text such as `1234.50` or `1,234.5` exactly (no floating point) into
     /// minor units of `currency`. Rejects negatives, more decimals than the currency has, and
-    /// amounts that do not fit.
+    /// amounts above [`Money::MAX_MINOR`].
     pub fn parse(
         text: &str,
         currency: Currency,
@@ -85,12 +89,12 @@ impl Money {
         let raw = text.trim();
         let bad = || ValidationError::BadAmount {
             field,
-            value: text.to_string(),
+            value: excerpt(text),
         };
         if raw.starts_with('-') {
             return Err(ValidationError::NegativeAmount {
                 field,
-                value: text.to_string(),
+                value: excerpt(text),
             });
         }
         let cleaned: String = raw
@@ -113,14 +117,14 @@ impl Money {
         if frac_trimmed.len() > usize::from(exp) {
             return Err(ValidationError::TooPrecise {
                 field,
-                value: text.to_string(),
+                value: excerpt(text),
                 currency: currency.code().to_string(),
                 allowed: exp,
             });
         }
         let too_large = || ValidationError::AmountTooLarge {
             field,
-            value: text.to_string(),
+            value: excerpt(text),
         };
         let mut minor: i64 = 0;
         for c in int_part.chars() {
@@ -140,6 +144,9 @@ impl Money {
                 .checked_mul(10)
                 .and_then(|m| m.checked_add(d))
                 .ok_or_else(too_large)?;
+        }
+        if minor > Self::MAX_MINOR {
+            return Err(too_large());
         }
         Ok(Money { minor, currency })
     }
@@ -216,6 +223,14 @@ mod tests {
             Money::parse("99999999999999999999", cny(), "amount"),
             Err(ValidationError::AmountTooLarge { .. })
         ));
+        assert!(matches!(
+            Money::parse("92233720368547758.07", cny(), "amount"),
+            Err(ValidationError::AmountTooLarge { .. })
+        ));
+        assert_eq!(
+            Money::parse("10000000000000", cny(), "amount").map(|m| m.minor),
+            Ok(Money::MAX_MINOR)
+        );
         assert!(matches!(
             Currency::parse("XYZ", "currency"),
             Err(ValidationError::UnknownCurrency { .. })

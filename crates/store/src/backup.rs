@@ -195,7 +195,8 @@ impl Store {
         let mut seen = std::collections::HashSet::new();
         for (i, e) in backup.customers.iter().enumerate() {
             let id = e.customer.id;
-            let at = |why: &str| bad(format!("customers[{i}] ({id}, {}): {why}", e.customer.name));
+            let name = rapport_model::excerpt(&e.customer.name);
+            let at = |why: &str| bad(format!("customers[{i}] ({id}, {name}): {why}"));
             if !seen.insert(id) {
                 return Err(at("appears twice"));
             }
@@ -230,7 +231,10 @@ impl Store {
             }
             let mut doc = automerge::AutoCommit::new();
             doc.load_incremental(&bytes).map_err(|e| {
-                bad(format!("shared.{}: the document does not load: {e}", kind.key()))
+                bad(format!(
+                    "shared.{}: the document does not load: {e}",
+                    kind.key()
+                ))
             })?;
             if !doc.get_missing_deps(&[]).is_empty() {
                 return Err(bad(format!(

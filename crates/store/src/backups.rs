@@ -115,9 +115,7 @@ impl Store {
             let mut out = std::io::BufWriter::new(file);
             self.backup_inner(&mut out, true)?;
             out.flush().map_err(io(&tmp))?;
-            let file = out
-                .into_inner()
-                .map_err(|e| io(&tmp)(e.into_error()))?;
+            let file = out.into_inner().map_err(|e| io(&tmp)(e.into_error()))?;
             file.sync_all().map_err(io(&tmp))?;
             std::fs::rename(&tmp, &path).map_err(io(&path))?;
             Ok(())

@@ -27,6 +27,7 @@
 
 pub mod backup;
 pub mod backups;
+mod undo;
 pub mod doc;
 mod error;
 
@@ -47,6 +48,7 @@ use redb::{
 use serde::{Deserialize, Serialize};
 
 pub use error::{StoreError, restore_hint};
+pub use undo::UndoReport;
 
 /// Result alias for store calls.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -405,8 +407,8 @@ impl Store {
         })?;
         let path = dir.join(DB_FILE);
         // redb can panic on a file whose structure is damaged; that is damage, not a crash.
-        let opened = std::panic::catch_unwind(|| Database::builder().create(&path))
-            .unwrap_or_else(|_| {
+        let opened =
+            std::panic::catch_unwind(|| Database::builder().create(&path)).unwrap_or_else(|_| {
                 Err(redb::DatabaseError::Storage(redb::StorageError::Corrupted(
                     "its internal structure is inconsistent".into(),
                 )))
@@ -1080,7 +1082,7 @@ impl Store {
                     [] => {}
                     many => {
                         return Err(StoreError::Ambiguous {
-                            query: q.to_string(),
+                            query: rapport_model::excerpt(q),
                             candidates: many
                                 .iter()
                                 .map(|k| CustomerId::from_u128(*k).to_string())
@@ -1103,16 +1105,16 @@ impl Store {
         match (live.as_slice(), hits.as_slice()) {
             ([one], _) => Ok(one.id),
             ([], [one]) => Ok(one.id),
-            ([], []) => Err(StoreError::NotFound(q.to_string())),
+            ([], []) => Err(StoreError::NotFound(rapport_model::excerpt(q))),
             (many, _) if !many.is_empty() => Err(StoreError::Ambiguous {
-                query: q.to_string(),
+                query: rapport_model::excerpt(q),
                 candidates: many
                     .iter()
                     .map(|s| format!("{} ({})", s.id, s.name))
                     .collect(),
             }),
             (_, many) => Err(StoreError::Ambiguous {
-                query: q.to_string(),
+                query: rapport_model::excerpt(q),
                 candidates: many
                     .iter()
                     .map(|s| format!("{} ({})", s.id, s.name))

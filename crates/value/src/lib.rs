@@ -283,15 +283,18 @@ fn tier_order(t: Option<Tier>) -> u8 {
 }
 
 /// Converts `minor` units of `cur` into base minor units, or `None` without a rate.
+/// Results too large for an `i64` saturate (an absurd amount or rate must not overflow).
 fn to_base(minor: i64, cur: Currency, s: &ValueSettings) -> Option<i64> {
     if cur == s.base_currency {
         return Some(minor);
     }
     let rate = s.rates.get(&cur)?;
-    let num =
-        i128::from(minor) * i128::from(rate.0) * 10i128.pow(u32::from(s.base_currency.exponent()));
+    let num = i128::from(minor)
+        .saturating_mul(i128::from(rate.0))
+        .saturating_mul(10i128.pow(u32::from(s.base_currency.exponent())));
     let den = i128::from(Rate::SCALE) * 10i128.pow(u32::from(cur.exponent()));
-    i64::try_from((num + den / 2) / den).ok()
+    let v = num.saturating_add(den / 2) / den;
+    Some(i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX }))
 }
 
 /// Scores `values` 1–5 by quintile; `better_high` says whether larger is better.
@@ -432,7 +435,9 @@ pub fn analyse<S: std::borrow::Borrow<CustomerSummary>>(
             Tier::Minor
         });
     }
-    let total_revenue: i64 = order.iter().map(|i| work[*i].window_revenue).sum();
+    let total_revenue: i64 = order
+        .iter()
+        .fold(0i64, |t, i| t.saturating_add(work[*i].window_revenue));
 
     // Pareto curve.
     let mut pareto = vec![ParetoPoint {
@@ -583,7 +588,9 @@ pub fn analyse<S: std::borrow::Borrow<CustomerSummary>>(
         .map(|t| {
             let members: Vec<&CustomerValue> =
                 customers.iter().filter(|c| c.tier == Some(t)).collect();
-            let revenue: i64 = members.iter().map(|c| c.window_revenue).sum();
+            let revenue: i64 = members
+                .iter()
+                .fold(0i64, |t, c| t.saturating_add(c.window_revenue));
             TierStat {
                 tier: t,
                 customers: members.len() as u32,
@@ -682,7 +689,9 @@ pub fn pipeline_by_stage<S: std::borrow::Borrow<CustomerSummary>>(
         };
         for d in s.deals.iter().filter(|d| d.status == DealStatus::Open) {
             if let Some(b) = to_base(d.minor, d.currency, settings) {
-                slot.1 = slot.1.saturating_add(b * i64::from(d.probability) / 100);
+                slot.1 = slot
+                    .1
+                    .saturating_add(b.saturating_mul(i64::from(d.probability)) / 100);
             }
         }
     }

@@ -12,7 +12,7 @@ pub enum SettingsError {
     Bad {
         key: String,
         value: String,
-        expected: &'static str,
+        expected: String,
     },
     #[error("setting `{0}` is not a known setting (see `rapport settings`)")]
     Unknown(String),
@@ -30,8 +30,11 @@ pub struct Rate(pub i64);
 
 impl Rate {
     pub const SCALE: i64 = 1_000_000;
+    /// The largest rate accepted (10^9 units of the base currency per unit): larger ones are
+    /// typing mistakes.
+    pub const MAX: i64 = 1_000_000_000 * Self::SCALE;
 
-    /// Parses a positive decimal such as `7.1` or `0.138`.
+    /// Parses a positive decimal such as `7.1` or `0.138`, at most [`Rate::MAX`].
     pub fn parse(s: &str) -> Option<Rate> {
         let t = s.trim();
         let (int, frac) = t.split_once('.').unwrap_or((t, ""));
@@ -45,7 +48,7 @@ impl Rate {
         let int: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
         let frac_val: i64 = format!("{frac:0<6}").parse().ok()?;
         let v = int.checked_mul(Self::SCALE)?.checked_add(frac_val)?;
-        (v > 0).then_some(Rate(v))
+        (v > 0 && v <= Self::MAX).then_some(Rate(v))
     }
 }
 
@@ -133,16 +136,16 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
 ];
 
-fn number(key: &str, value: &str, max: u32) -> Result<u32, SettingsError> {
+fn number(key: &str, value: &str, min: u32, max: u32) -> Result<u32, SettingsError> {
     value
         .trim()
         .parse::<u32>()
         .ok()
-        .filter(|v| *v <= max)
+        .filter(|v| (min..=max).contains(v))
         .ok_or_else(|| SettingsError::Bad {
             key: key.to_string(),
-            value: value.to_string(),
-            expected: "a whole number in range",
+            value: rapport_model::excerpt(value),
+            expected: format!("a whole number from {min} to {max}"),
         })
 }
 
@@ -154,12 +157,10 @@ impl ValueSettings {
         for (key, value) in map {
             let k = key.as_str();
             match k {
-                "tier.vip_percent" => s.vip_percent = number(k, value, 100)?,
-                "tier.major_percent" => s.major_percent = number(k, value, 100)?,
-                "tier.common_percent" => s.common_percent = number(k, value, 100)?,
-                "value.window_months" => {
-                    s.window_months = number(k, value, 120)?.max(1);
-                }
+                "tier.vip_percent" => s.vip_percent = number(k, value, 0, 100)?,
+                "tier.major_percent" => s.major_percent = number(k, value, 0, 100)?,
+                "tier.common_percent" => s.common_percent = number(k, value, 0, 100)?,
+                "value.window_months" => s.window_months = number(k, value, 1, 120)?,
                 "cadence.vip_days"
                 | "cadence.major_days"
                 | "cadence.common_days"
@@ -170,33 +171,35 @@ impl ValueSettings {
                         "cadence.common_days" => Tier::Common,
                         _ => Tier::Minor,
                     };
-                    s.cadence_days.insert(tier, number(k, value, 3650)?.max(1));
+                    s.cadence_days.insert(tier, number(k, value, 1, 3650)?);
                 }
                 "currency.base" => {
                     s.base_currency = Currency::parse(value, "currency.base").map_err(|_| {
                         SettingsError::Bad {
                             key: key.clone(),
-                            value: value.clone(),
-                            expected: "an ISO 4217 currency code",
+                            value: rapport_model::excerpt(value),
+                            expected: "an ISO 4217 currency code".into(),
                         }
                     })?;
                 }
-                "clv.margin_percent" => s.margin_percent = number(k, value, 100)?,
-                "clv.lifetime_years" => s.lifetime_years = number(k, value, 50)?,
-                "clv.discount_percent" => s.discount_percent = number(k, value, 100)?,
+                "clv.margin_percent" => s.margin_percent = number(k, value, 0, 100)?,
+                "clv.lifetime_years" => s.lifetime_years = number(k, value, 0, 50)?,
+                "clv.discount_percent" => s.discount_percent = number(k, value, 0, 100)?,
                 _ => {
                     let Some(code) = k.strip_prefix("rate.") else {
-                        return Err(SettingsError::Unknown(key.clone()));
+                        return Err(SettingsError::Unknown(rapport_model::excerpt(key)));
                     };
                     let bad = || SettingsError::Bad {
                         key: key.clone(),
-                        value: value.clone(),
-                        expected: "a positive decimal rate with at most 6 decimals",
+                        value: rapport_model::excerpt(value),
+                        expected:
+                            "a positive decimal rate with at most 6 decimals, up to 1000000000"
+                                .into(),
                     };
                     let cur = Currency::parse(code, "rate").map_err(|_| SettingsError::Bad {
                         key: key.clone(),
-                        value: code.to_string(),
-                        expected: "an ISO 4217 currency code",
+                        value: rapport_model::excerpt(code),
+                        expected: "an ISO 4217 currency code".into(),
                     })?;
                     s.rates.insert(cur, Rate::parse(value).ok_or_else(bad)?);
                 }
@@ -210,6 +213,15 @@ impl ValueSettings {
             });
         }
         Ok(s)
+    }
+
+    /// Whether `key` is a setting [`ValueSettings::from_map`] knows (`rate.XXX` with an ISO
+    /// 4217 code), so that removing an unknown one can be refused as a typing mistake.
+    pub fn is_known_key(key: &str) -> bool {
+        match key.strip_prefix("rate.") {
+            Some(code) => Currency::parse(code, "rate").is_ok(),
+            None => KEYS.iter().any(|(k, _)| *k == key),
+        }
     }
 
     /// The effective settings as the key/value pairs `rapport settings` shows.
@@ -288,6 +300,17 @@ mod tests {
             Err(SettingsError::Unknown(_))
         ));
         assert_eq!(Rate::parse("0"), None);
+        assert_eq!(Rate::parse("1000000000.000001"), None);
+        assert_eq!(Rate::parse("1000000000"), Some(Rate(Rate::MAX)));
+        for (k, v) in [("value.window_months", "0"), ("cadence.vip_days", "0")] {
+            let m = BTreeMap::from([(k.to_string(), v.to_string())]);
+            let e = ValueSettings::from_map(&m).unwrap_err().to_string();
+            assert!(e.contains(k) && e.contains("from 1 to"), "{e}");
+        }
+        assert!(ValueSettings::is_known_key("rate.EUR"));
+        assert!(ValueSettings::is_known_key("tier.vip_percent"));
+        assert!(!ValueSettings::is_known_key("rate.XYZ"));
+        assert!(!ValueSettings::is_known_key("colour"));
         assert_eq!(Rate::parse("1.0000001"), None);
         assert_eq!(Rate::parse(".5"), Some(Rate(500_000)));
     }

@@ -492,3 +492,37 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 }
+
+/// Amounts and rates at the edge of what fits (documents synced from elsewhere may hold
+/// anything an `i64` can) saturate instead of overflowing: no panic, no wrap-around.
+#[test]
+fn huge_amounts_and_rates_saturate() {
+    let s: Vec<CustomerSummary> = (1..=3)
+        .map(|n| {
+            C::new(n)
+                .won(days_ago(3), i64::MAX)
+                .deal(days_ago(3), i64::MAX, "EUR", DealStatus::Won, 100)
+                .deal(days_ago(3), i64::MAX, "EUR", DealStatus::Open, 100)
+                .s()
+        })
+        .collect();
+    let mut m = BTreeMap::new();
+    m.insert("rate.EUR".to_string(), "1000000000".to_string());
+    let settings = ValueSettings::from_map(&m).unwrap();
+    let a = analyse(&s, &settings, today());
+    assert_eq!(a.total_revenue, i64::MAX);
+    assert!(a.tiers.iter().all(|t| t.revenue >= 0));
+    let v = a.get(CustomerId::from_u128(1)).unwrap();
+    assert_eq!(v.window_revenue, i64::MAX);
+    assert!(v.potential > 0);
+    assert!(
+        rapport_value::revenue_by_month(&s, &settings, today(), 3)
+            .iter()
+            .all(|(_, r)| *r >= 0)
+    );
+    assert!(
+        rapport_value::pipeline_by_stage(&s, &a)
+            .iter()
+            .all(|(_, r)| *r >= 0)
+    );
+}

@@ -1,0 +1,195 @@
+//! Undoing what one device did: the recovery for a paired device that went bad (wiped,
+//! confused, or malicious) and synced deletes and overwrites to the whole team.
+//!
+//! For every customer the device changed (since a given time), the store rebuilds the
+//! document without that device's changes — and without any change built on top of them — and
+//! writes, as an ordinary new change by this device, the edits that bring the fields the bad
+//! device touched back to those values ([`rapport_model::edits_between`]). Nothing is
+//! rewritten: the bad changes stay in history, the undo syncs like any edit, and it can itself
+//! be undone. A field that another device changed after the bad device did is left as it is
+//! (a person fixed it already) and counted in [`UndoReport::kept`].
+
+use std::collections::{BTreeSet, HashSet};
+
+use automerge::{AutoCommit, ChangeHash};
+use rapport_model::{CustomerId, Edit, Timestamp};
+use redb::ReadableTable;
+
+use crate::{ChangeMessage, DocRef, Origin, Result, Store, StoreError, Writer, doc, load_doc};
+
+/// What [`Store::undo_device`] did (or would do, on a dry run).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UndoReport {
+    /// Changes by the device that were found.
+    pub changes: usize,
+    /// Customers given an undo change.
+    pub customers: usize,
+    /// Edits written in all.
+    pub edits: usize,
+    /// Fields left alone because another device changed them after the bad one.
+    pub kept: usize,
+    /// Customers the device created, now deleted (tombstones, restorable).
+    pub deleted: usize,
+}
+
+/// Whether change `meta` was made by `who` (a device name as it signs its changes, or an
+/// actor id or a prefix of at least 8 hex digits) at or after `since` (Unix seconds).
+fn by(who: &str, since: i64, actor: &str, message: Option<&str>, time: i64) -> bool {
+    if time < since {
+        return false;
+    }
+    let who_lower = who.to_lowercase();
+    if who.len() >= 8 && actor.starts_with(&who_lower) {
+        return true;
+    }
+    message
+        .and_then(|m| serde_json::from_str::<ChangeMessage>(m).ok())
+        .is_some_and(|m| m.device == who)
+}
+
+fn fields_of(message: Option<&str>) -> Vec<String> {
+    message
+        .and_then(|m| serde_json::from_str::<ChangeMessage>(m).ok())
+        .map(|m| m.fields)
+        .unwrap_or_default()
+}
+
+/// How to undo one document: the bad changes found, the edits, the fields kept, and whether
+/// the bad device created the customer.
+type Plan = (usize, Vec<Edit>, usize, bool);
+
+/// The edits that undo `who`'s changes to one document (`None` if it has none).
+fn plan(doc: &mut AutoCommit, id: CustomerId, who: &str, since: i64) -> Result<Option<Plan>> {
+    let changes: Vec<automerge::Change> = doc.get_changes(&[]);
+    let mut excluded: HashSet<ChangeHash> = HashSet::new();
+    let mut bad = 0;
+    let mut first_bad = i64::MAX;
+    let mut bad_fields: BTreeSet<String> = BTreeSet::new();
+    // Changes come in causal order: a change built on an excluded one is excluded too.
+    for c in &changes {
+        let actor = c.actor_id().to_hex_string();
+        let msg = c.message();
+        if by(who, since, &actor, msg, c.timestamp()) {
+            bad += 1;
+            first_bad = first_bad.min(c.timestamp());
+            bad_fields.extend(fields_of(msg));
+            excluded.insert(c.hash());
+        } else if c.deps().iter().any(|d| excluded.contains(d)) {
+            excluded.insert(c.hash());
+        }
+    }
+    if bad == 0 {
+        return Ok(None);
+    }
+    // Fields someone else changed after the bad device did are theirs now.
+    let mut later: BTreeSet<String> = BTreeSet::new();
+    for c in &changes {
+        let actor = c.actor_id().to_hex_string();
+        let msg = c.message();
+        if c.timestamp() >= first_bad && !by(who, since, &actor, msg, c.timestamp()) {
+            later.extend(fields_of(msg));
+        }
+    }
+    let fields: BTreeSet<&str> = bad_fields
+        .iter()
+        .filter(|f| !later.contains(*f))
+        .map(String::as_str)
+        .collect();
+    let kept = bad_fields.len() - fields.len();
+    let now = doc::hydrate(doc, id)?;
+    let good: Vec<automerge::Change> = changes
+        .into_iter()
+        .filter(|c| !excluded.contains(&c.hash()))
+        .collect();
+    if good.is_empty() {
+        // The device created this customer: undoing it is deleting it (a tombstone).
+        let edits = if now.deleted_at.is_none() {
+            vec![Edit::Delete]
+        } else {
+            Vec::new()
+        };
+        return Ok(Some((bad, edits, kept, true)));
+    }
+    let mut without = AutoCommit::new();
+    without.apply_changes(good)?;
+    let before = doc::hydrate(&without, id)?;
+    Ok(Some((
+        bad,
+        rapport_model::edits_between(&now, &before, &fields),
+        kept,
+        false,
+    )))
+}
+
+impl Store {
+    /// Undoes every change that device `who` (its name as it signs its changes, or its actor
+    /// id or an 8+ digit prefix of it) made at or after `since`, in one durable transaction;
+    /// with `dry_run`, only reports what it would do. Loads every document once.
+    pub fn undo_device(
+        &self,
+        who: &str,
+        since: Option<Timestamp>,
+        dry_run: bool,
+    ) -> Result<UndoReport> {
+        if who.trim().is_empty() {
+            return Err(StoreError::NotFound("(no device given)".into()));
+        }
+        if who == self.device().name || self.device().actor.starts_with(&who.to_lowercase()) {
+            return Err(StoreError::BadRemote(format!(
+                "`{who}` is this device; undo another device's changes"
+            )));
+        }
+        let since = since.map_or(i64::MIN, |t| t.timestamp());
+        let now = self.now();
+        let mut report = UndoReport::default();
+        let txn = self.begin_write()?;
+        let mut events = Vec::new();
+        {
+            let mut w = Writer::open(&txn)?;
+            let ids: Vec<u128> = w
+                .docs
+                .iter()?
+                .map(|r| r.map(|(k, _)| k.value()))
+                .collect::<std::result::Result<_, _>>()?;
+            for key in ids {
+                let id = CustomerId::from_u128(key);
+                let Some((mut doc, _)) = load_doc(&w.docs, &w.changes, id)? else {
+                    continue;
+                };
+                let Some((changes, edits, kept, created)) = plan(&mut doc, id, who, since)? else {
+                    continue;
+                };
+                report.changes += changes;
+                report.kept += kept;
+                if edits.is_empty() {
+                    continue;
+                }
+                report.customers += 1;
+                report.edits += edits.len();
+                report.deleted += usize::from(created);
+                if dry_run {
+                    continue;
+                }
+                // Un-deleting is its own change: a deleted customer takes no other edit.
+                let (restore, rest): (Vec<Edit>, Vec<Edit>) =
+                    edits.into_iter().partition(|e| matches!(e, Edit::Restore));
+                for step in [restore, rest] {
+                    if step.is_empty() {
+                        continue;
+                    }
+                    if let (_, Some(heads)) = self.edit_in(&mut w, id, &step, now)? {
+                        events.push((id, heads));
+                    }
+                }
+            }
+        }
+        if dry_run || events.is_empty() {
+            return Ok(report);
+        }
+        self.commit(txn)?;
+        for (id, heads) in events {
+            self.notify(DocRef::Customer(id), heads, Origin::Local);
+        }
+        Ok(report)
+    }
+}
