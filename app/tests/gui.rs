@@ -313,3 +313,38 @@ fn the_command_palette_opens_a_customer_found_by_the_worker() {
     wait(&mut h, "the customer panel", |a| a.detail.is_some());
     assert!(h.state().palette.is_none(), "the palette closes");
 }
+
+/// A team device wiped its customers and synced; on the sync screen, "Undo its changes…" and
+/// the confirmation bring them back.
+#[test]
+fn undoing_a_wiped_device_from_the_sync_screen() {
+    let office_dir = tempfile::tempdir().unwrap();
+    let laptop_dir = tempfile::tempdir().unwrap();
+    let office = open_store(office_dir.path(), "Office");
+    let laptop = open_store(laptop_dir.path(), "Wiped laptop");
+    office
+        .create_many(rapport_demo::generate(
+            12,
+            5,
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+        ))
+        .unwrap();
+    rapport_sync::sync_local(office.as_ref(), laptop.as_ref()).unwrap();
+    let laptop_id = rapport_sync::net::device_id(&laptop).to_string();
+    office.team_add(&laptop_id, "Wiped laptop").unwrap();
+    for id in laptop.ids().unwrap() {
+        laptop.edit(id, &[rapport_model::Edit::Delete]).unwrap();
+    }
+    rapport_sync::sync_local(laptop.as_ref(), office.as_ref()).unwrap();
+
+    let mut h = harness(office.clone());
+    wait(&mut h, "the store read", |a| a.progress.is_none());
+    assert!(h.state().listed().is_empty(), "every customer was deleted");
+    h.state_mut().switch(View::Sync);
+    h.run_steps(2);
+    h.get_by_label("Undo its changes…").click();
+    h.run_steps(2);
+    h.get_by_label("Undo them").click();
+    wait(&mut h, "the customers back", |a| a.listed().len() == 12);
+    assert_eq!(office.list(&Default::default()).unwrap().len(), 12);
+}
