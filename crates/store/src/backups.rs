@@ -3,7 +3,7 @@
 //! crash of the file system) loses at most the time since the last one — and the team's other
 //! devices hold the rest, which a restored device gets back at its next sync.
 //!
-//! Backups live in `<store dir>/backups/` as `rapport-YYYYMMDD-HHMMSS.json`. Each is written to
+//! Backups live in `<store dir>/backups/` as `rapport-YYYYMMDD-HHMMSS-NN.json`. Each is written to
 //! a temporary name, flushed to disk, then renamed, so a crash never leaves a half backup under
 //! a real name.
 
@@ -103,11 +103,12 @@ impl Store {
         let folder = self.dir().join(BACKUP_DIR);
         std::fs::create_dir_all(&folder).map_err(io(&folder))?;
         let stamp = (self.clock)().format("%Y%m%d-%H%M%S");
-        let mut path = folder.join(format!("{PREFIX}{stamp}{SUFFIX}"));
-        let mut n = 1;
+        // Names of one length, so they sort by time: `rapport-YYYYMMDD-HHMMSS-NN.json`.
+        let mut n = 0u32;
+        let mut path = folder.join(format!("{PREFIX}{stamp}-{n:02}{SUFFIX}"));
         while path.exists() {
-            path = folder.join(format!("{PREFIX}{stamp}-{n}{SUFFIX}"));
             n += 1;
+            path = folder.join(format!("{PREFIX}{stamp}-{n:02}{SUFFIX}"));
         }
         let tmp = folder.join(format!(".writing-{}", std::process::id()));
         let result = (|| {

@@ -532,3 +532,71 @@ fn team_membership_merges_and_revocation_is_final() {
             .is_empty()
     );
 }
+
+#[test]
+fn automatic_backups_follow_their_policy_and_restore_the_device() {
+    use rapport_store::backups::{self, BackupPolicy};
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), opts("Laptop")).unwrap();
+    store
+        .create_many(
+            (0..20)
+                .map(|i| NewCustomer::new(format!("Customer {i}"), CustomerKind::Company))
+                .collect(),
+        )
+        .unwrap();
+    let daily = BackupPolicy::default();
+    assert_eq!(daily.keep, 7);
+    let first = store
+        .auto_backup(daily)
+        .unwrap()
+        .expect("no backup yet: one is written");
+    assert_eq!(
+        store.auto_backup(daily).unwrap(),
+        None,
+        "a fresh one is not repeated"
+    );
+    // Always due, keeping 3: the oldest go.
+    let always = BackupPolicy {
+        every: Duration::ZERO,
+        keep: 3,
+    };
+    let mut written = vec![first];
+    for _ in 0..4 {
+        written.push(store.auto_backup(always).unwrap().unwrap());
+    }
+    let kept = backups::list(dir.path());
+    assert_eq!(kept, written[2..].to_vec(), "the newest 3, oldest first");
+    assert_eq!(backups::latest(dir.path()).as_ref(), written.last());
+    assert!(
+        !std::fs::read_dir(dir.path().join("backups"))
+            .unwrap()
+            .any(|e| e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".writing"))
+    );
+
+    // A local backup restores as this device (same network identity), an export does not.
+    let secret = store.device_secret();
+    let summaries = store.summaries().unwrap();
+    let latest = backups::latest(dir.path()).unwrap();
+    drop(store);
+    let other = tempfile::tempdir().unwrap();
+    let mut restored = Store::open(other.path(), opts("New laptop")).unwrap();
+    let stats = restored
+        .restore_as_device(std::fs::File::open(&latest).unwrap())
+        .unwrap();
+    assert!(stats.identity);
+    assert_eq!(restored.device_secret(), secret);
+    assert_eq!(restored.device().name, "Laptop");
+    assert_eq!(restored.summaries().unwrap(), summaries);
+    let mut exported = Vec::new();
+    restored.backup(&mut exported).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&exported).contains("\"identity\""),
+        "an export never carries the device's secret"
+    );
+}
