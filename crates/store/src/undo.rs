@@ -30,6 +30,9 @@ pub struct UndoReport {
     pub kept: usize,
     /// Customers the device created, now deleted (tombstones, restorable).
     pub deleted: usize,
+    /// Customers left as they are: deleted by someone else after the device changed them, or
+    /// whose undo edits were refused (a value the rules no longer accept).
+    pub skipped: usize,
 }
 
 /// Whether change `meta` was made by `who` (a device name as it signs its changes, or an
@@ -54,9 +57,18 @@ fn fields_of(message: Option<&str>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// How to undo one document: the bad changes found, the edits, the fields kept, and whether
-/// the bad device created the customer.
-type Plan = (usize, Vec<Edit>, usize, bool);
+/// How to undo one document.
+struct Plan {
+    /// The device's changes found.
+    changes: usize,
+    edits: Vec<Edit>,
+    /// Fields left because others changed them later.
+    kept: usize,
+    /// The device created the customer.
+    created: bool,
+    /// Someone else deleted the customer later: it stays deleted.
+    stays_deleted: bool,
+}
 
 /// The edits that undo `who`'s changes to one document (`None` if it has none).
 fn plan(doc: &mut AutoCommit, id: CustomerId, who: &str, since: i64) -> Result<Option<Plan>> {
@@ -108,17 +120,36 @@ fn plan(doc: &mut AutoCommit, id: CustomerId, who: &str, since: i64) -> Result<O
         } else {
             Vec::new()
         };
-        return Ok(Some((bad, edits, kept, true)));
+        return Ok(Some(Plan {
+            changes: bad,
+            edits,
+            kept,
+            created: true,
+            stays_deleted: false,
+        }));
     }
     let mut without = AutoCommit::new();
     without.apply_changes(good)?;
     let before = doc::hydrate(&without, id)?;
-    Ok(Some((
-        bad,
-        rapport_model::edits_between(&now, &before, &fields),
+    let edits = rapport_model::edits_between(&now, &before, &fields);
+    // Deleted now, and not by the device being undone: someone decided that later; the
+    // customer stays deleted (it can be restored by hand, history intact).
+    if now.deleted_at.is_some() && !edits.iter().any(|e| matches!(e, Edit::Restore)) {
+        return Ok(Some(Plan {
+            changes: bad,
+            edits: Vec::new(),
+            kept,
+            created: false,
+            stays_deleted: true,
+        }));
+    }
+    Ok(Some(Plan {
+        changes: bad,
+        edits,
         kept,
-        false,
-    )))
+        created: false,
+        stays_deleted: false,
+    }))
 }
 
 impl Store {
@@ -156,11 +187,19 @@ impl Store {
                 let Some((mut doc, _)) = load_doc(&w.docs, &w.changes, id)? else {
                     continue;
                 };
-                let Some((changes, edits, kept, created)) = plan(&mut doc, id, who, since)? else {
+                let Some(Plan {
+                    changes,
+                    edits,
+                    kept,
+                    created,
+                    stays_deleted,
+                }) = plan(&mut doc, id, who, since)?
+                else {
                     continue;
                 };
                 report.changes += changes;
                 report.kept += kept;
+                report.skipped += usize::from(stays_deleted);
                 if edits.is_empty() {
                     continue;
                 }
@@ -177,8 +216,17 @@ impl Store {
                     if step.is_empty() {
                         continue;
                     }
-                    if let (_, Some(heads)) = self.edit_in(&mut w, id, &step, now)? {
-                        events.push((id, heads));
+                    // A refused edit is refused before anything of it is written: skip this
+                    // customer, undo the others.
+                    match self.edit_in(&mut w, id, &step, now) {
+                        Ok((_, Some(heads))) => events.push((id, heads)),
+                        Ok((_, None)) => {}
+                        Err(StoreError::Invalid(e)) => {
+                            tracing::warn!(%id, error = %e, "undo: edit refused, customer skipped");
+                            report.skipped += 1;
+                            break;
+                        }
+                        Err(e) => return Err(e),
                     }
                 }
             }
