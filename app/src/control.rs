@@ -70,6 +70,8 @@ pub fn control_socket(store: &Arc<Store>, node: Arc<Node>) -> Result<tokio::task
                 let Ok(Control::Invite { ttl }) = serde_json::from_str(line.trim()) else {
                     return;
                 };
+                // As `pair invite --wait` allows: a larger one would overflow the deadline.
+                let ttl = ttl.clamp(1, 86_400);
                 let known: std::collections::HashSet<String> = match store.team() {
                     Ok(t) => t.into_iter().map(|m| m.id).collect(),
                     Err(_) => return,

@@ -32,6 +32,12 @@ pub fn data_dir(cli: &Cli) -> Result<PathBuf> {
 
 fn open(cli: &Cli, holder: &str) -> Result<Store> {
     let dir = data_dir(cli)?;
+    if dir.exists() && !dir.is_dir() {
+        bail!(
+            "the data directory {} is a file, not a directory (give --data-dir a directory)",
+            dir.display()
+        );
+    }
     let opts = OpenOptions {
         holder: format!("rapport {holder}"),
         ..OpenOptions::default()
@@ -446,12 +452,11 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 fn run_command(cli: &Cli) -> Result<()> {
-    let cli = cli;
     let Some(command) = &cli.command else {
         return app(cli);
     };
     match command {
-        Command::Customer(c) => customer(&cli, c.as_ref()),
+        Command::Customer(c) => customer(cli, c.as_ref()),
         Command::Contact(ContactCmd::Add {
             customer,
             name,
@@ -474,11 +479,11 @@ fn run_command(cli: &Cli) -> Result<()> {
                     .transpose()?,
                 notes: notes.clone(),
             };
-            add_item(&cli, "contact add", customer, |id, _| {
+            add_item(cli, "contact add", customer, |id, _| {
                 Edit::PutContact(id, contact)
             })
         }
-        Command::FollowUp(f) => followup(&cli, f),
+        Command::FollowUp(f) => followup(cli, f),
         Command::Interaction(InteractionCmd::Log {
             customer,
             summary,
@@ -489,10 +494,10 @@ fn run_command(cli: &Cli) -> Result<()> {
         }) => {
             let at = match at {
                 None => Utc::now(),
-                Some(s) => parse_instant(s)?,
+                Some(s) => parse_instant("at", s)?,
             };
             let kind = InteractionKind::parse(kind)?;
-            add_item(&cli, "interaction log", customer, |id, store| {
+            add_item(cli, "interaction log", customer, |id, store| {
                 Edit::LogInteraction(
                     id,
                     Interaction {
@@ -505,9 +510,9 @@ fn run_command(cli: &Cli) -> Result<()> {
                 )
             })
         }
-        Command::Deal(d) => deal(&cli, d),
+        Command::Deal(d) => deal(cli, d),
         Command::History { customer, json } => {
-            let store = open(&cli, "history")?;
+            let store = open(cli, "history")?;
             let id = store.resolve(customer)?;
             let h = store.history(id)?;
             if *json {
@@ -516,9 +521,9 @@ fn run_command(cli: &Cli) -> Result<()> {
                 output::history(&h)
             }
         }
-        Command::Demo { customers, seed } => demo(&cli, *customers, *seed),
+        Command::Demo { customers, seed } => demo(cli, *customers, *seed),
         Command::Value { json } => {
-            let store = open(&cli, "value")?;
+            let store = open(cli, "value")?;
             let a = analysis(&store)?;
             let names: std::collections::HashMap<_, _> = store
                 .summaries()?
@@ -532,15 +537,15 @@ fn run_command(cli: &Cli) -> Result<()> {
                 output::value_report(&report)
             }
         }
-        Command::Settings { action, json } => settings(&cli, action.as_ref(), *json),
-        Command::Export { format, file } => export(&cli, *format, file),
+        Command::Settings { action, json } => settings(cli, action.as_ref(), *json),
+        Command::Export { format, file } => export(cli, *format, file),
         Command::Import {
             file,
             format,
             dry_run,
             skip_bad,
             json,
-        } => import(&cli, file, *format, *dry_run, *skip_bad, *json),
+        } => import(cli, file, *format, *dry_run, *skip_bad, *json),
         Command::Restore {
             file,
             replace_damaged,
@@ -548,9 +553,9 @@ fn run_command(cli: &Cli) -> Result<()> {
             let f = std::fs::File::open(file)
                 .with_context(|| format!("could not open {}", file.display()))?;
             if *replace_damaged {
-                set_aside_damaged(&cli)?;
+                set_aside_damaged(cli)?;
             }
-            let mut store = open(&cli, "restore")?;
+            let mut store = open(cli, "restore")?;
             let input = std::io::BufReader::new(f);
             let result = if *replace_damaged {
                 store.restore_as_device(input)
@@ -576,20 +581,20 @@ fn run_command(cli: &Cli) -> Result<()> {
         }
         Command::Backup { list } => {
             if *list {
-                let dir = data_dir(&cli)?;
+                let dir = data_dir(cli)?;
                 for b in rapport_store::backups::list(&dir) {
                     let size = std::fs::metadata(&b).map(|m| m.len()).unwrap_or(0);
                     println!("{}  {} KiB", b.display(), size / 1024);
                 }
                 return Ok(());
             }
-            let store = open(&cli, "backup")?;
+            let store = open(cli, "backup")?;
             let path = store.write_backup()?;
             println!("{}", path.display());
             Ok(())
         }
         Command::Check { json } => {
-            let mut store = open(&cli, "check")?;
+            let mut store = open(cli, "check")?;
             let problems = store.verify()?;
             if *json {
                 output::json(&serde_json::json!({
@@ -620,7 +625,7 @@ fn run_command(cli: &Cli) -> Result<()> {
             }
         }
         Command::Device { action, json } => {
-            let mut store = open(&cli, "device")?;
+            let mut store = open(cli, "device")?;
             match action {
                 Some(DeviceCmd::Rename { name }) => store.set_device_name(name)?,
                 Some(DeviceCmd::Revoke { device }) => return crate::net::revoke(store, device),
@@ -632,7 +637,10 @@ fn run_command(cli: &Cli) -> Result<()> {
                     since,
                     dry_run,
                 }) => {
-                    let since = since.as_deref().map(parse_instant).transpose()?;
+                    let since = since
+                        .as_deref()
+                        .map(|s| parse_instant("since", s))
+                        .transpose()?;
                     let r = store.undo_device(device, since, *dry_run)?;
                     if r.changes == 0 {
                         bail!(
@@ -672,30 +680,31 @@ fn run_command(cli: &Cli) -> Result<()> {
             }
         }
         Command::Serve { bind, interval } => {
-            crate::net::serve(open(&cli, "serve")?, *bind, *interval)
+            crate::net::serve(open(cli, "serve")?, *bind, *interval)
         }
-        Command::Pair(PairCmd::Invite { wait, bind }) => match open(&cli, "pair invite") {
+        Command::Pair(PairCmd::Invite { wait, bind }) => match open(cli, "pair invite") {
             Ok(store) => crate::net::invite(store, *bind, *wait),
             // A running `serve` holds the store: ask it to make the invite.
             Err(e)
                 if e.downcast_ref::<rapport_store::StoreError>()
                     .is_some_and(|e| matches!(e, rapport_store::StoreError::InUse { .. })) =>
             {
-                crate::net::invite_via_running_node(&data_dir(&cli)?, *wait)
+                crate::net::invite_via_running_node(&data_dir(cli)?, *wait)
             }
             Err(e) => Err(e),
         },
         Command::Pair(PairCmd::Join { ticket, bind }) => {
-            crate::net::join(open(&cli, "pair join")?, *bind, ticket)
+            crate::net::join(open(cli, "pair join")?, *bind, ticket)
         }
-        Command::Sync { bind, .. } => crate::net::sync_once(open(&cli, "sync")?, *bind),
+        Command::Sync { bind, .. } => crate::net::sync_once(open(cli, "sync")?, *bind),
         Command::Peers { json, no_probe } => {
-            crate::net::peers(open(&cli, "peers")?, *json, !*no_probe)
+            crate::net::peers(open(cli, "peers")?, *json, !*no_probe)
         }
     }
 }
 
-fn parse_instant(s: &str) -> Result<chrono::DateTime<Utc>> {
+/// A time given as RFC 3339 or "YYYY-MM-DD HH:MM" (local), for the option named `field`.
+fn parse_instant(field: &str, s: &str) -> Result<chrono::DateTime<Utc>> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -703,7 +712,7 @@ fn parse_instant(s: &str) -> Result<chrono::DateTime<Utc>> {
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M"))
         .with_context(|| {
             format!(
-                "at: `{}` is not a time (expected \"YYYY-MM-DD HH:MM\")",
+                "{field}: `{}` is not a time (expected \"YYYY-MM-DD HH:MM\")",
                 rapport_model::excerpt(s)
             )
         })?;
@@ -711,7 +720,7 @@ fn parse_instant(s: &str) -> Result<chrono::DateTime<Utc>> {
         .from_local_datetime(&naive)
         .earliest()
         .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| anyhow!("at: `{s}` does not exist in the local time zone"))
+        .ok_or_else(|| anyhow!("{field}: `{s}` does not exist in the local time zone"))
 }
 
 fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {

@@ -58,9 +58,12 @@ impl Invite {
     /// Parses ticket text (surrounding whitespace is ignored).
     pub fn decode(text: &str) -> Result<Invite, SyncError> {
         let bad = |why: &str| SyncError::Ticket(why.to_string());
+        // Case-insensitive throughout: a QR code's alphanumeric mode gives `RAPPORT1...`.
+        let text = text.trim();
         let body = text
-            .trim()
-            .strip_prefix(TICKET_PREFIX)
+            .get(..TICKET_PREFIX.len())
+            .filter(|p| p.eq_ignore_ascii_case(TICKET_PREFIX))
+            .and_then(|_| text.get(TICKET_PREFIX.len()..))
             .ok_or_else(|| bad("it does not start with `rapport1`"))?;
         let bytes = data_encoding::BASE32_NOPAD
             .decode(body.to_ascii_uppercase().as_bytes())

@@ -46,9 +46,12 @@ fn device(name: &str, customers: usize, seed: u64) -> Device {
     Device { store, _dir: dir }
 }
 
-/// The encoded frames of one real session: (initiator → responder, responder → initiator).
-fn recorded() -> &'static (Vec<Vec<u8>>, Vec<Vec<u8>>) {
-    static FRAMES: OnceLock<(Vec<Vec<u8>>, Vec<Vec<u8>>)> = OnceLock::new();
+/// Encoded frames: (initiator → responder, responder → initiator).
+type Recorded = (Vec<Vec<u8>>, Vec<Vec<u8>>);
+
+/// The encoded frames of one real session.
+fn recorded() -> &'static Recorded {
+    static FRAMES: OnceLock<Recorded> = OnceLock::new();
     FRAMES.get_or_init(|| {
         let a = device("A", 60, 1);
         let b = device("B", 40, 2);

@@ -203,6 +203,11 @@ async fn pairing_with_an_invite_then_refusing_reuse_expiry_and_strangers() {
     assert!(ticket.starts_with("rapport1"));
     let parsed = Invite::decode(&format!("  {ticket}\n")).unwrap();
     assert_eq!(parsed, invite);
+    // As a QR code's alphanumeric mode gives it back: all upper case.
+    assert_eq!(
+        Invite::decode(&ticket.to_ascii_uppercase()).unwrap(),
+        invite
+    );
     let (name, _) = b.node.join(&parsed).await.unwrap();
     assert_eq!(name, "A");
     // Both record each other, and the first sync brought everything.

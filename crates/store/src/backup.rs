@@ -191,6 +191,15 @@ impl Store {
                 backup.version
             )));
         }
+        // The identity is checked before anything is written too: a restore over a damaged
+        // store takes it over only after the customers are written.
+        if let Some(id) = &backup.identity {
+            let secret = BASE64.decode(id.secret.as_bytes()).ok();
+            if secret.is_none_or(|s| s.len() != 32) {
+                return Err(bad("identity.secret is malformed".into()));
+            }
+            crate::check_device_name(&id.name).map_err(|e| bad(format!("identity.name: {e}")))?;
+        }
         let mut docs: Vec<(CustomerId, Vec<u8>)> = Vec::with_capacity(backup.customers.len());
         let mut seen = std::collections::HashSet::new();
         for (i, e) in backup.customers.iter().enumerate() {

@@ -103,13 +103,23 @@ impl Store {
         let folder = self.dir().join(BACKUP_DIR);
         std::fs::create_dir_all(&folder).map_err(io(&folder))?;
         let stamp = (self.clock)().format("%Y%m%d-%H%M%S");
-        // Names of one length, so they sort by time: `rapport-YYYYMMDD-HHMMSS-NN.json`.
-        let mut n = 0u32;
-        let mut path = folder.join(format!("{PREFIX}{stamp}-{n:02}{SUFFIX}"));
-        while path.exists() {
-            n += 1;
-            path = folder.join(format!("{PREFIX}{stamp}-{n:02}{SUFFIX}"));
-        }
+        // Names of one length, so they sort by time: `rapport-YYYYMMDD-HHMMSS-NN.json`, NN
+        // after every backup of the same second (even one pruned meanwhile has no successor
+        // that sorts before it).
+        let same_second = format!("{PREFIX}{stamp}-");
+        let n = list(self.dir())
+            .iter()
+            .filter_map(|p| {
+                p.file_name()?
+                    .to_str()?
+                    .strip_prefix(&same_second)?
+                    .strip_suffix(SUFFIX)?
+                    .parse::<u32>()
+                    .ok()
+            })
+            .max()
+            .map_or(0, |m| m + 1);
+        let path = folder.join(format!("{PREFIX}{stamp}-{n:02}{SUFFIX}"));
         let tmp = folder.join(format!(".writing-{}", std::process::id()));
         let result = (|| {
             let file = std::fs::File::create(&tmp).map_err(io(&tmp))?;

@@ -49,6 +49,8 @@ pub enum StoreError {
     AlreadyExists(CustomerId),
     #[error("customer {0} is deleted; restore it first (`rapport customer restore {0}`)")]
     Deleted(CustomerId),
+    #[error("{0}")]
+    Refused(String),
     #[error("refused a peer's data: {0}")]
     BadRemote(String),
     #[error("document of customer {id} is malformed: {reason}")]

@@ -27,9 +27,9 @@
 
 pub mod backup;
 pub mod backups;
-mod undo;
 pub mod doc;
 mod error;
+mod undo;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

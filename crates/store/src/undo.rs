@@ -163,10 +163,12 @@ impl Store {
         dry_run: bool,
     ) -> Result<UndoReport> {
         if who.trim().is_empty() {
-            return Err(StoreError::NotFound("(no device given)".into()));
+            return Err(StoreError::Invalid(rapport_model::ValidationError::Empty {
+                field: "device",
+            }));
         }
         if who == self.device().name || self.device().actor.starts_with(&who.to_lowercase()) {
-            return Err(StoreError::BadRemote(format!(
+            return Err(StoreError::Refused(format!(
                 "`{who}` is this device; undo another device's changes"
             )));
         }
