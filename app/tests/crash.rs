@@ -316,6 +316,12 @@ done"#
             _ => unreachable!(),
         }
         *tally.entry(what).or_default() += 1;
+        if (round + 1) % 10 == 0 {
+            eprintln!(
+                "crash loop: {} kills so far, {acked_total} acknowledged edits present",
+                round + 1
+            );
+        }
     }
 
     // After all the kills, one complete session brings the client level with the server.
@@ -332,7 +338,19 @@ done"#
     BufReader::new(server.stdout.take().unwrap())
         .read_line(&mut banner)
         .unwrap();
-    ok(client.path(), &["sync", "--once", "--bind", "127.0.0.1:0"]);
+    // (The server's own first round may race with this session; try a few times.)
+    let caught_up = (0..5).any(|_| {
+        rapport_cmd(client.path(), &["sync", "--once", "--bind", "127.0.0.1:0"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+            || {
+                std::thread::sleep(Duration::from_secs(1));
+                false
+            }
+    });
+    assert!(caught_up, "the client could not sync after the kills");
     kill_group(&mut server);
     let server_ids = json(
         peer.serve_dir.path(),

@@ -370,7 +370,8 @@ fn merge_remote(
 }
 
 /// Loads a document from its snapshot and change chunks. `None` if the store has no such
-/// document.
+/// document. The chunks are concatenated and loaded in one go, which is several times faster
+/// than replaying each with `load_incremental`.
 fn load_doc(
     docs: &impl ReadableTable<u128, &'static [u8]>,
     changes: &impl ReadableTable<(u128, u32), &'static [u8]>,
@@ -380,20 +381,17 @@ fn load_doc(
     let Some(base) = docs.get(key)? else {
         return Ok(None);
     };
-    let mut doc = AutoCommit::load(base.value()).map_err(|e| StoreError::BadDocument {
-        id,
-        reason: format!("stored snapshot does not load: {e}"),
-    })?;
+    let mut bytes = base.value().to_vec();
     let mut chunks = 0u32;
     for row in changes.range((key, 0)..=(key, u32::MAX))? {
-        let (_, bytes) = row?;
-        doc.load_incremental(bytes.value())
-            .map_err(|e| StoreError::BadDocument {
-                id,
-                reason: format!("stored change does not load: {e}"),
-            })?;
+        let (_, chunk) = row?;
+        bytes.extend_from_slice(chunk.value());
         chunks += 1;
     }
+    let doc = AutoCommit::load(&bytes).map_err(|e| StoreError::BadDocument {
+        id,
+        reason: format!("stored document does not load: {e}"),
+    })?;
     Ok(Some((doc, chunks)))
 }
 

@@ -6,8 +6,8 @@
 //! writes, as an ordinary new change by this device, the edits that bring the fields the bad
 //! device touched back to those values ([`rapport_model::edits_between`]). Nothing is
 //! rewritten: the bad changes stay in history, the undo syncs like any edit, and it can itself
-//! be undone. A field that another device changed after the bad device did is left as it is
-//! (a person fixed it already) and counted in [`UndoReport::kept`].
+//! be undone. A field that another device changed after it had received the bad change is left
+//! as it is (a person fixed it already) and counted in [`UndoReport::kept`].
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -75,31 +75,34 @@ fn plan(doc: &mut AutoCommit, id: CustomerId, who: &str, since: i64) -> Result<O
     let changes: Vec<automerge::Change> = doc.get_changes(&[]);
     let mut excluded: HashSet<ChangeHash> = HashSet::new();
     let mut bad = 0;
-    let mut first_bad = i64::MAX;
     let mut bad_fields: BTreeSet<String> = BTreeSet::new();
-    // Changes come in causal order: a change built on an excluded one is excluded too.
     for c in &changes {
         let actor = c.actor_id().to_hex_string();
         let msg = c.message();
         if by(who, since, &actor, msg, c.timestamp()) {
             bad += 1;
-            first_bad = first_bad.min(c.timestamp());
             bad_fields.extend(fields_of(msg));
-            excluded.insert(c.hash());
-        } else if c.deps().iter().any(|d| excluded.contains(d)) {
             excluded.insert(c.hash());
         }
     }
     if bad == 0 {
         return Ok(None);
     }
-    // Fields someone else changed after the bad device did are theirs now.
+    // A change built on an excluded one (made by someone who had seen it) is excluded too;
+    // repeat until nothing more is, whatever order the changes come in.
     let mut later: BTreeSet<String> = BTreeSet::new();
-    for c in &changes {
-        let actor = c.actor_id().to_hex_string();
-        let msg = c.message();
-        if c.timestamp() >= first_bad && !by(who, since, &actor, msg, c.timestamp()) {
-            later.extend(fields_of(msg));
+    loop {
+        let mut grew = false;
+        for c in &changes {
+            if !excluded.contains(&c.hash()) && c.deps().iter().any(|d| excluded.contains(d)) {
+                excluded.insert(c.hash());
+                // Fields someone changed after seeing the bad change are theirs now.
+                later.extend(fields_of(c.message()));
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
         }
     }
     let fields: BTreeSet<&str> = bad_fields
