@@ -8,7 +8,7 @@
 //! after each case the victim's store must still check clean (`Store::verify`), and when no
 //! frame was accepted its customers must be exactly as before.
 //!
-//! `PROPTEST_CASES=N` sets the number of cases per test (default 120 in CI).
+//! `PROPTEST_CASES=N` sets the number of cases per test (default 250 in CI).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
@@ -190,7 +190,7 @@ fn victim() -> Device {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(
-        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(120)
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(250)
     ))]
 
     #[test]
