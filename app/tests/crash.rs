@@ -131,6 +131,24 @@ fn paired_pair() -> (Peer, tempfile::TempDir) {
     (Peer { serve_dir: a, bind }, b)
 }
 
+/// Starts the peer's `serve` in a process group of its own; returns once it is listening.
+fn start_server(peer: &Peer) -> Child {
+    let mut server = rapport_cmd(
+        peer.serve_dir.path(),
+        &["serve", "--bind", &peer.bind, "--interval", "3600"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .process_group(0)
+    .spawn()
+    .unwrap();
+    let mut banner = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    server
+}
+
 #[test]
 fn sigkill_at_random_moments_loses_no_acknowledged_edit() {
     let kills: usize = std::env::var("RAPPORT_KILLS")
@@ -272,19 +290,7 @@ done"#
             }
             "sync" | "serve" => {
                 // Start the peer, then a pull from it; kill one side mid-session.
-                let mut server = rapport_cmd(
-                    peer.serve_dir.path(),
-                    &["serve", "--bind", &peer.bind, "--interval", "3600"],
-                )
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .process_group(0)
-                .spawn()
-                .unwrap();
-                let mut banner = String::new();
-                BufReader::new(server.stdout.take().unwrap())
-                    .read_line(&mut banner)
-                    .unwrap();
+                let mut server = start_server(&peer);
                 // New customers on the server each round, so every session has work to do.
                 let mut client_proc =
                     rapport_cmd(client.path(), &["sync", "--once", "--bind", "127.0.0.1:0"])
@@ -325,19 +331,7 @@ done"#
     }
 
     // After all the kills, one complete session brings the client level with the server.
-    let mut server = rapport_cmd(
-        peer.serve_dir.path(),
-        &["serve", "--bind", &peer.bind, "--interval", "3600"],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null())
-    .process_group(0)
-    .spawn()
-    .unwrap();
-    let mut banner = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut banner)
-        .unwrap();
+    let mut server = start_server(&peer);
     // (The server's own first round may race with this session; try a few times.)
     let caught_up = (0..5).any(|_| {
         rapport_cmd(client.path(), &["sync", "--once", "--bind", "127.0.0.1:0"])

@@ -5,13 +5,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{json, ok, rapport};
+use common::{first_line, json, ok, rapport, spawn};
 
 /// A loopback port that is free right now (QUIC uses UDP; a TCP probe is a good enough hint).
 fn free_port() -> u16 {
@@ -20,29 +19,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-fn spawn(dir: &Path, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_rapport"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("RAPPORT_DATA_DIR")
-        .env("RAPPORT_LAN_DISCOVERY", "off")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn rapport")
-}
-
-/// The child's first stdout line; the rest is drained in the background so it never
-/// writes into a closed pipe.
-fn first_line(child: &mut Child) -> String {
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    line.trim().to_string()
 }
 
 fn names(dir: &Path) -> Vec<String> {

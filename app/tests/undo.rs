@@ -5,34 +5,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use common::{json, ok, rapport};
+use common::{first_line, json, ok, rapport, spawn};
 use serde_json::Value;
-
-fn spawn(dir: &Path, args: &[&str]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_rapport"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("RAPPORT_DATA_DIR")
-        .env("RAPPORT_LAN_DISCOVERY", "off")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-fn first_line(child: &mut std::process::Child) -> String {
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    line.trim().to_string()
-}
 
 /// Name, notes and deal count of every customer, deleted ones included, by id.
 fn everything(dir: &Path) -> Vec<(String, Value, Value, Value)> {

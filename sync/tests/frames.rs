@@ -188,6 +188,40 @@ fn victim() -> Device {
     Device { store, _dir: dir }
 }
 
+/// Feeds the frames that decode to one side until it refuses one (where a real node closes
+/// the connection); returns whether it accepted any.
+fn feed(
+    frames: &[Vec<u8>],
+    mut receive: impl FnMut(Frame) -> Result<Vec<Frame>, rapport_sync::SyncError>,
+) -> bool {
+    let mut accepted = false;
+    for bytes in frames {
+        let Ok(frame) = Frame::decode(bytes) else {
+            continue;
+        };
+        match receive(frame) {
+            Ok(_) => accepted = true,
+            Err(_) => break,
+        }
+    }
+    accepted
+}
+
+/// The victim's store checks clean, and is untouched if nothing was accepted.
+fn check(
+    v: Device,
+    before: &[rapport_model::CustomerSummary],
+    accepted: bool,
+) -> Result<(), TestCaseError> {
+    let mut store = v.store;
+    let problems = store.verify().unwrap();
+    prop_assert!(problems.is_empty(), "{problems:?}");
+    if !accepted {
+        prop_assert!(store.summaries().unwrap() == before, "untouched");
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(
         std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(250)
@@ -199,21 +233,9 @@ proptest! {
         let v = victim();
         let before = v.store.summaries().unwrap();
         let mut r = Responder::new(&v.store).unwrap();
-        let mut accepted = false;
-        for bytes in &frames {
-            let Ok(frame) = Frame::decode(bytes) else { continue };
-            match r.receive(frame) {
-                Ok(_) => accepted = true,
-                // A real node closes the connection here.
-                Err(_) => break,
-            }
-        }
-        let mut store = v.store;
-        let problems = store.verify().unwrap();
-        prop_assert!(problems.is_empty(), "{problems:?}");
-        if !accepted {
-            prop_assert!(store.summaries().unwrap() == before, "untouched");
-        }
+        let accepted = feed(&frames, |f| r.receive(f));
+        drop(r);
+        check(v, &before, accepted)?;
     }
 
     #[test]
@@ -223,20 +245,9 @@ proptest! {
         let before = v.store.summaries().unwrap();
         let mut i = Initiator::new(&v.store).unwrap();
         i.start().unwrap();
-        let mut accepted = false;
-        for bytes in &frames {
-            let Ok(frame) = Frame::decode(bytes) else { continue };
-            match i.receive(frame) {
-                Ok(_) => accepted = true,
-                Err(_) => break,
-            }
-        }
-        let mut store = v.store;
-        let problems = store.verify().unwrap();
-        prop_assert!(problems.is_empty(), "{problems:?}");
-        if !accepted {
-            prop_assert!(store.summaries().unwrap() == before, "untouched");
-        }
+        let accepted = feed(&frames, |f| i.receive(f));
+        drop(i);
+        check(v, &before, accepted)?;
     }
 
     #[test]

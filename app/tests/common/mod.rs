@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -34,4 +35,28 @@ pub fn ok(dir: &Path, args: &[&str]) -> String {
 /// Runs it and parses stdout as JSON.
 pub fn json(dir: &Path, args: &[&str]) -> Value {
     serde_json::from_str(&ok(dir, args)).expect("valid JSON")
+}
+
+/// Starts `rapport --data-dir DIR ARGS...` with stdout piped (for [`first_line`]).
+pub fn spawn(dir: &Path, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("RAPPORT_DATA_DIR")
+        .env("RAPPORT_LAN_DISCOVERY", "off")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn rapport")
+}
+
+/// The child's first stdout line; the rest is drained in the background so it never
+/// writes into a closed pipe.
+pub fn first_line(child: &mut std::process::Child) -> String {
+    let mut reader = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("read stdout");
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    line.trim().to_string()
 }
