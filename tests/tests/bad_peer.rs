@@ -8,27 +8,12 @@
 
 use chrono::NaiveDate;
 use rapport_model::{Customer, CustomerId, Edit};
-use rapport_store::{ListQuery, OpenOptions, Store, Visibility};
+use rapport_store::{ListQuery, Visibility};
 use rapport_sync::sync_local;
-use tempfile::TempDir;
 
-struct Device {
-    store: Store,
-    _dir: TempDir,
-}
+mod common;
 
-fn device(name: &str) -> Device {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(
-        dir.path(),
-        OpenOptions {
-            device_name: name.into(),
-            ..OpenOptions::default()
-        },
-    )
-    .unwrap();
-    Device { store, _dir: dir }
-}
+use common::device;
 
 /// The fields the bad peer overwrites, as they were.
 fn essentials(c: &Customer) -> (String, String, String, Vec<String>, Vec<String>, bool) {

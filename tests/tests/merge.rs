@@ -10,25 +10,10 @@ use rapport_model::{
     Money, NewCustomer, Urgency, timestamp_from_millis,
 };
 use rapport_store::{ListQuery, OpenOptions, Store, Visibility};
-use tempfile::TempDir;
 
-struct Device {
-    store: Store,
-    _dir: TempDir,
-}
+mod common;
 
-fn device(name: &str) -> Device {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(
-        dir.path(),
-        OpenOptions {
-            device_name: name.into(),
-            ..OpenOptions::default()
-        },
-    )
-    .unwrap();
-    Device { store, _dir: dir }
-}
+use common::device;
 
 /// Sends every document of `from` to `to` (what sync will do, minus the network).
 fn push(from: &Store, to: &Store) {
