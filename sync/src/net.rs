@@ -296,7 +296,7 @@ impl Wire {
 
 /// Writes one length-delimited message: a 4-byte big-endian length, then the bytes. Returns
 /// the bytes written.
-pub(crate) async fn write_delimited(send: &mut SendStream, bytes: &[u8]) -> Result<u64, SyncError> {
+async fn write_delimited(send: &mut SendStream, bytes: &[u8]) -> Result<u64, SyncError> {
     let len =
         u32::try_from(bytes.len()).map_err(|_| SyncError::Protocol("message too large".into()))?;
     send.write_all(&len.to_be_bytes())
@@ -311,7 +311,7 @@ pub(crate) async fn write_delimited(send: &mut SendStream, bytes: &[u8]) -> Resu
 /// Reads one length-delimited message of at most `max` bytes, within `timeout` for the whole
 /// message (a peer trickling bytes is cut off too). A larger announced length is refused
 /// before anything is allocated.
-pub(crate) async fn read_delimited(
+async fn read_delimited(
     recv: &mut RecvStream,
     max: usize,
     timeout: Duration,

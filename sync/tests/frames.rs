@@ -18,32 +18,23 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 use rapport_store::{OpenOptions, Store};
 use rapport_sync::protocol::{Frame, Initiator, Responder};
-use tempfile::TempDir;
 
-struct Device {
-    store: Store,
-    _dir: TempDir,
-}
+mod common;
 
+use common::Device;
+
+/// A device named `name` holding `customers` demo customers and one exchange rate.
 fn device(name: &str, customers: usize, seed: u64) -> Device {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(
-        dir.path(),
-        OpenOptions {
-            device_name: name.into(),
-            ..OpenOptions::default()
-        },
-    )
-    .unwrap();
-    store
+    let d = common::device(name);
+    d.store
         .create_many(rapport_demo::generate(
             customers,
             seed,
             NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
         ))
         .unwrap();
-    store.set_setting("rate.EUR", Some("7.85")).unwrap();
-    Device { store, _dir: dir }
+    d.store.set_setting("rate.EUR", Some("7.85")).unwrap();
+    d
 }
 
 /// Encoded frames: (initiator → responder, responder → initiator).

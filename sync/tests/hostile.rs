@@ -3,7 +3,7 @@
 //!
 //! - a stranger, a revoked device and a device speaking another protocol version are refused
 //!   at the handshake: they receive no stream byte, and the inviter's handlers read and write
-//!   nothing ([`Node::wire_bytes`]);
+//!   nothing (`Node::wire_bytes`);
 //! - a replayed invite ticket gets one short refusal and nothing else;
 //! - a member that goes silent mid-frame, or never opens a stream, is dropped after the
 //!   silence timeout, while an honest member syncs meanwhile without waiting;
@@ -12,49 +12,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use iroh::endpoint::Connection;
-use rapport_store::{OpenOptions, Store};
-use rapport_sync::net::{CLOSE_NOT_MEMBER, NetConfig, Node, SYNC_ALPN};
+use rapport_store::Store;
+use rapport_sync::net::{CLOSE_NOT_MEMBER, SYNC_ALPN};
 use rapport_sync::protocol::{Frame, MAX_ROUNDS, NodeSum, Prefix};
-use tempfile::TempDir;
 
-struct Peer {
-    node: Node,
-    store: Arc<Store>,
-    _dir: TempDir,
-}
+mod common;
 
-async fn peer_with(name: &str, frame_timeout: Duration) -> Peer {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(
-        Store::open(
-            dir.path(),
-            OpenOptions {
-                device_name: name.into(),
-                ..OpenOptions::default()
-            },
-        )
-        .unwrap(),
-    );
-    let config = NetConfig {
-        frame_timeout,
-        ..NetConfig::direct("127.0.0.1:0".parse().unwrap())
-    };
-    let node = Node::spawn_configured(store.clone(), config).await.unwrap();
-    Peer {
-        node,
-        store,
-        _dir: dir,
-    }
-}
-
-async fn peer(name: &str) -> Peer {
-    peer_with(name, Duration::from_secs(30)).await
-}
+use common::{Peer, peer, peer_with};
 
 async fn pair(a: &Peer, b: &Peer) {
     a.store

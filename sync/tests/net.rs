@@ -6,37 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use rapport_store::{OpenOptions, Store};
 use rapport_sync::net::{Node, SYNC_ALPN};
-use tempfile::TempDir;
 
-struct Peer {
-    node: Node,
-    store: Arc<Store>,
-    _dir: TempDir,
-}
+mod common;
 
-async fn peer(name: &str) -> Peer {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(
-        Store::open(
-            dir.path(),
-            OpenOptions {
-                device_name: name.into(),
-                ..OpenOptions::default()
-            },
-        )
-        .unwrap(),
-    );
-    let node = Node::spawn(store.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    Peer {
-        node,
-        store,
-        _dir: dir,
-    }
-}
+use common::{Peer, peer};
 
 /// Lets the nodes' team watchers see the latest team document.
 async fn settle() {

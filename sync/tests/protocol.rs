@@ -5,28 +5,13 @@
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use rapport_model::{CustomerKind, Edit, NewCustomer};
-use rapport_store::{OpenOptions, Store};
+use rapport_store::Store;
 use rapport_sync::protocol::{Children, Frame, Initiator, Items, Prefix};
 use rapport_sync::{Replica, SyncError, sync_local};
-use tempfile::TempDir;
 
-struct Device {
-    store: Store,
-    _dir: TempDir,
-}
+mod common;
 
-fn device(name: &str) -> Device {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(
-        dir.path(),
-        OpenOptions {
-            device_name: name.into(),
-            ..OpenOptions::default()
-        },
-    )
-    .unwrap();
-    Device { store, _dir: dir }
-}
+use common::device;
 
 fn demo(n: usize, seed: u64) -> Vec<NewCustomer> {
     rapport_demo::generate(n, seed, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap())
