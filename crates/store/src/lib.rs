@@ -1511,7 +1511,7 @@ impl Store {
     /// Sets (or with `None` removes) a setting of this device. The caller validates values.
     pub fn set_device_setting(&self, key: &str, value: Option<&str>) -> Result<()> {
         if key.len() > MAX_SETTING_BYTES || value.is_some_and(|v| v.len() > MAX_SETTING_BYTES) {
-            return Err(StoreError::Decode(format!(
+            return Err(StoreError::Refused(format!(
                 "device setting `{}` is longer than {MAX_SETTING_BYTES} bytes",
                 key.chars().take(40).collect::<String>()
             )));
