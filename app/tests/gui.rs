@@ -265,7 +265,7 @@ fn import_a_contacts_file_with_a_preview_first() {
     let mut h = harness(store.clone());
     wait(&mut h, "the first snapshot", |a| a.progress.is_none());
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/google-contacts.csv");
+        .join("../crates/interchange/tests/data/google-contacts.csv");
     h.get_by_role_and_label(Role::Button, "Import…").click();
     h.run_steps(2);
     fill(&mut h, "File to import", file.to_str().unwrap());
@@ -274,13 +274,13 @@ fn import_a_contacts_file_with_a_preview_first() {
     wait(&mut h, "the preview", |a| {
         a.import.as_ref().is_some_and(|d| d.preview.is_some())
     });
-    h.get_by_label_contains("4 to create, 0 to merge");
+    h.get_by_label_contains("5 to create, 0 to merge");
     h.get_by_label_contains("create company 华创商务有限公司 with 1 contact(s)");
     assert_eq!(store.count().unwrap(), 0, "a preview writes nothing");
     h.get_by_role_and_label(Role::Button, "Import now").click();
     h.step();
-    wait(&mut h, "the imported customers", |a| a.listed().len() == 4);
-    assert_eq!(store.count().unwrap(), 4);
+    wait(&mut h, "the imported customers", |a| a.listed().len() == 5);
+    assert_eq!(store.count().unwrap(), 5);
     assert!(h.state().import.is_none(), "the dialog closes");
 }
 

@@ -1,5 +1,5 @@
-//! The shared fixtures (Google and Outlook CSV exports) read and imported, duplicates merged,
-//! bad rows named by line and column.
+//! The contact fixtures in `tests/data/` (Google and Outlook CSV exports, vCard 3.0 and 4.0)
+//! read and imported, duplicates merged, bad rows named by line and column.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
@@ -10,7 +10,7 @@ use rapport_store::{OpenOptions, Store};
 
 fn fixture(name: &str) -> Vec<u8> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures")
+        .join("tests/data")
         .join(name);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
@@ -50,7 +50,10 @@ fn google_fixture_reads_every_person_with_names_intact() {
     assert_eq!(layout, Layout::Google);
     assert!(bad.is_empty(), "{bad:?}");
     let names: Vec<&str> = people.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(names, ["张伟", "Maria José García", "Tom O'Neil", ""]);
+    assert_eq!(
+        names,
+        ["张伟", "Maria José García", "Tom O'Neil", "", "山田花子"]
+    );
     let zhang = &people[0];
     assert_eq!(zhang.line, 2);
     assert_eq!(zhang.organization, "华创商务有限公司");
@@ -71,16 +74,23 @@ fn google_fixture_reads_every_person_with_names_intact() {
     assert_eq!(people[2].notes, "Quoted \"notes\", with a comma");
     assert_eq!(people[2].labels, ["Customers", "Prospects"]);
     assert_eq!(people[3].organization, "Northwind Traders");
+    let yamada = &people[4];
+    assert_eq!(yamada.organization, "株式会社ヤマダ商事");
+    assert_eq!(yamada.title, "営業部長");
+    assert_eq!(yamada.labels, ["Customers", "関西"]);
+    assert_eq!(yamada.phones, ["+81 6-6123-4567"]);
+    assert!(yamada.address.contains("大阪市北区"), "{}", yamada.address);
+    assert_eq!(yamada.birthday, chrono::NaiveDate::from_ymd_opt(1979, 11, 3));
 }
 
 #[test]
-fn outlook_fixture_with_a_bom_reads_both_people() {
+fn outlook_fixture_with_a_bom_reads_every_person() {
     let bytes = fixture("outlook-contacts.csv");
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "the fixture has a BOM");
     let (layout, people, bad) = read_contacts_csv(&bytes).unwrap();
     assert_eq!(layout, Layout::Outlook);
     assert!(bad.is_empty(), "{bad:?}");
-    assert_eq!(people.len(), 2);
+    assert_eq!(people.len(), 3);
     assert_eq!(people[0].name, "Anna Schmidt");
     assert_eq!(people[0].organization, "Brauhaus Schmidt GmbH");
     assert_eq!(people[0].title, "Geschäftsführerin");
@@ -89,6 +99,15 @@ fn outlook_fixture_with_a_bom_reads_both_people() {
     assert_eq!(people[1].name, "李娜");
     assert_eq!(people[1].organization, "上海贸易公司");
     assert_eq!(people[1].notes, "长期客户");
+    let lucia = &people[2];
+    assert_eq!(lucia.name, "Lucía Fernández Ruiz");
+    assert_eq!(lucia.organization, "Aceites del Sur S.A.");
+    assert_eq!(
+        lucia.notes,
+        "Distribuidora para Andalucía; pide presupuesto en euros."
+    );
+    assert!(lucia.address.contains("Sevilla"), "{}", lucia.address);
+    assert_eq!(lucia.labels, ["Customers", "Andalucía"]);
 }
 
 #[test]
@@ -96,7 +115,7 @@ fn import_creates_companies_with_contacts_and_a_reimport_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), OpenOptions::default()).unwrap();
     let first = import(&store, &fixture("google-contacts.csv"));
-    assert_eq!(first.len(), 4);
+    assert_eq!(first.len(), 5);
     assert!(first.iter().all(|a| matches!(a, Action::Create { .. })));
     assert_eq!(
         contacts_of(&store, "华创商务有限公司"),
@@ -113,18 +132,18 @@ fn import_creates_companies_with_contacts_and_a_reimport_changes_nothing() {
         .unwrap();
     assert!(northwind.contacts.is_empty());
     assert_eq!(northwind.emails, ["orders@northwind.example"]);
-    assert_eq!(store.count().unwrap(), 4);
+    assert_eq!(store.count().unwrap(), 5);
 
     let again = import(&store, &fixture("google-contacts.csv"));
     assert!(
         again.iter().all(|a| matches!(a, Action::Unchanged { .. })),
         "{again:?}"
     );
-    assert_eq!(store.count().unwrap(), 4);
+    assert_eq!(store.count().unwrap(), 5);
 
-    // Outlook adds two more companies; the same person with a new phone is merged.
+    // Outlook adds three more companies; the same person with a new phone is merged.
     import(&store, &fixture("outlook-contacts.csv"));
-    assert_eq!(store.count().unwrap(), 6);
+    assert_eq!(store.count().unwrap(), 8);
     let text = String::from_utf8(fixture("google-contacts.csv")).unwrap();
     let changed = text.replacen("028-8512 3456", "028-8512 9999", 1);
     let merged = import(&store, changed.as_bytes());
@@ -133,7 +152,7 @@ fn import_creates_companies_with_contacts_and_a_reimport_changes_nothing() {
         .filter(|a| matches!(a, Action::Merge { .. }))
         .collect();
     assert_eq!(adds.len(), 1, "{merged:?}");
-    assert_eq!(store.count().unwrap(), 6);
+    assert_eq!(store.count().unwrap(), 8);
     let zhang = &contacts_of(&store, "华创商务有限公司")[0];
     assert_eq!(
         zhang.3.len(),
@@ -177,7 +196,7 @@ fn bad_rows_and_bad_files_say_where() {
 fn vcard_3_and_4_fixtures_read_every_card() {
     let (people, bad) = rapport_interchange::read_vcards(&fixture("contacts-v3.vcf")).unwrap();
     assert!(bad.is_empty(), "{bad:?}");
-    assert_eq!(people.len(), 2);
+    assert_eq!(people.len(), 4);
     let zhang = &people[0];
     assert_eq!((zhang.line, zhang.name.as_str()), (1, "张伟"));
     assert_eq!(zhang.organization, "华创商务有限公司");
@@ -197,6 +216,16 @@ fn vcard_3_and_4_fixtures_read_every_card() {
         juergen.birthday,
         chrono::NaiveDate::from_ymd_opt(1970, 1, 31)
     );
+    let carmen = &people[2];
+    assert_eq!(carmen.line, 24, "CRLF lines counted once");
+    assert_eq!(carmen.name, "Carmen Núñez Ibáñez");
+    assert_eq!(carmen.organization, "Bodegas Peñalba S.L.");
+    assert!(carmen.address.contains("Logroño"), "{}", carmen.address);
+    let sato = &people[3];
+    assert_eq!(sato.name, "佐藤健");
+    assert_eq!(sato.organization, "株式会社サトウ精機");
+    assert_eq!(sato.emails, ["k.sato@sato-seiki.example"]);
+    assert_eq!(sato.notes, "見積もりは月末までに送付。");
 
     let (people, bad) = rapport_interchange::read_vcards(&fixture("contacts-v4.vcf")).unwrap();
     assert!(bad.is_empty(), "{bad:?}");
@@ -210,6 +239,22 @@ fn vcard_3_and_4_fixtures_read_every_card() {
     // KIND:org describes the organisation itself.
     assert_eq!(people[1].name, "");
     assert_eq!(people[1].organization, "Northwind Traders");
+    assert_eq!(people.len(), 5);
+    assert_eq!(people[2].name, "王芳");
+    assert_eq!(people[2].organization, "深圳市星河电子有限公司");
+    assert_eq!(people[2].phones, ["+86-135-0000-1234"]);
+    assert_eq!(people[2].labels, ["Customers", "华南"]);
+    assert_eq!(people[3].name, "Björn Weißmann");
+    assert_eq!(
+        people[3].birthday,
+        chrono::NaiveDate::from_ymd_opt(1975, 8, 22),
+        "a basic-format BDAY"
+    );
+    assert_eq!(people[4].name, "José Luis Peña Ortega");
+    assert_eq!(
+        people[4].notes,
+        "Llamar por la mañana, habla también inglés."
+    );
 }
 
 #[test]
