@@ -119,6 +119,14 @@ pub enum Command {
         #[arg(long, global = true)]
         json: bool,
     },
+    /// The team: its devices with their roles (owner, admin, member), who added them and
+    /// whether they were revoked; give a team an owner, set roles, reinstate, recover.
+    Team {
+        #[command(subcommand)]
+        action: Option<TeamCmd>,
+        #[arg(long, global = true)]
+        json: bool,
+    },
     /// Run as an always-on peer (e.g. an office machine): serve sync and pairing, and sync
     /// with every team device at an interval, until interrupted.
     Serve {
@@ -223,6 +231,24 @@ pub enum DeviceCmd {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum TeamCmd {
+    /// Make this device the owner of a new team, or of this device's team if it has no owner
+    /// yet (a team from Rapport 0.1: its devices and revocations carry over). Prints the
+    /// recovery code once. The first `pair invite` does this by itself for a new device.
+    Create {
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Make a device (id, id prefix or name) an admin or a member again (owner only).
+    Role { device: String, role: String },
+    /// Undo a revocation, e.g. one a rogue admin made (owner only).
+    Reinstate { device: String },
+    /// Make this device the owner with the team's recovery code (the lost owner device is
+    /// revoked).
+    Recover { code: String },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum PairCmd {
     /// Print an invite ticket (alone on the first line of stdout) and wait for the new device.
     Invite {
@@ -237,6 +263,10 @@ pub enum PairCmd {
         ticket: String,
         #[arg(long, default_value = "0.0.0.0:0")]
         bind: std::net::SocketAddr,
+        /// Join even though this device already belongs to another team: its customers go
+        /// to the new team too.
+        #[arg(long)]
+        merge_teams: bool,
     },
 }
 

@@ -25,6 +25,10 @@ pub enum Control {
     Paired { id: String, name: String },
     /// Node → client: nobody joined in time.
     Expired,
+    /// Node → client: this device may not invite (the reason names the admins).
+    Refused { reason: String },
+    /// Node → client: the invite created the team; its recovery code, shown once.
+    Recovery { code: String },
 }
 
 /// Waits until a device not in `known` appears in the team, or `ttl` passes.
@@ -76,10 +80,29 @@ pub fn control_socket(store: &Arc<Store>, node: Arc<Node>) -> Result<tokio::task
                     Ok(t) => t.into_iter().map(|m| m.id).collect(),
                     Err(_) => return,
                 };
-                let Ok(ticket) = node.invite(Duration::from_secs(ttl)).encode() else {
+                let send = |c: &Control| serde_json::to_string(c).map(|s| s + "\n");
+                let (invite, code) = match node.open_invite(Duration::from_secs(ttl)) {
+                    Ok(x) => x,
+                    Err(e) => {
+                        if let Ok(msg) = send(&Control::Refused {
+                            reason: e.to_string(),
+                        }) {
+                            let _ = write.write_all(msg.as_bytes()).await;
+                        }
+                        return;
+                    }
+                };
+                if let Some(code) = code
+                    && let Ok(msg) = send(&Control::Recovery {
+                        code: code.to_text(),
+                    })
+                    && write.write_all(msg.as_bytes()).await.is_err()
+                {
+                    return;
+                }
+                let Ok(ticket) = invite.encode() else {
                     return;
                 };
-                let send = |c: &Control| serde_json::to_string(c).map(|s| s + "\n");
                 if let Ok(msg) = send(&Control::Ticket { ticket })
                     && write.write_all(msg.as_bytes()).await.is_err()
                 {

@@ -14,6 +14,7 @@ mod cli;
 mod net;
 mod output;
 mod run;
+mod team;
 
 use std::process::ExitCode;
 

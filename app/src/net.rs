@@ -109,6 +109,8 @@ pub fn invite_via_running_node(dir: &std::path::Path, wait: u64) -> Result<()> {
                     return Ok(());
                 }
                 Control::Expired => bail!("nobody joined within {wait} s; the ticket has expired"),
+                Control::Refused { reason } => bail!("{reason}"),
+                Control::Recovery { code } => print_recovery_code(&code),
                 Control::Invite { .. } => {}
             }
         }
@@ -132,7 +134,16 @@ pub fn invite(store: Store, bind: SocketAddr, wait: u64) -> Result<()> {
         node.announce()?;
         let known: std::collections::HashSet<String> =
             store.team()?.into_iter().map(|m| m.id).collect();
-        let invite = node.invite(Duration::from_secs(wait));
+        let (invite, code) = match node.open_invite(Duration::from_secs(wait)) {
+            Ok(x) => x,
+            Err(e) => {
+                node.shutdown().await;
+                return Err(e.into());
+            }
+        };
+        if let Some(code) = code {
+            print_recovery_code(&code.to_text());
+        }
         println!("{}", invite.encode()?);
         let _ = std::io::stdout().flush();
         eprintln!("waiting up to {wait} s: on the new device run `rapport pair join <ticket>`");
@@ -174,14 +185,22 @@ pub fn invite(store: Store, bind: SocketAddr, wait: u64) -> Result<()> {
     })
 }
 
+/// Tells the person who just became a team's owner its recovery code (on stderr: stdout's
+/// first line is the ticket, which scripts read).
+pub fn print_recovery_code(code: &str) {
+    eprintln!(
+        "This device now owns a new team. Its recovery code (write it down and keep it away from this laptop; it is shown only now):\n\n    {code}\n\nIf this device is lost, `rapport team recover CODE` on another team device makes that one the owner."
+    );
+}
+
 /// `rapport pair join TICKET`.
-pub fn join(store: Store, bind: SocketAddr, ticket: &str) -> Result<()> {
+pub fn join(store: Store, bind: SocketAddr, ticket: &str, merge_teams: bool) -> Result<()> {
     let invite = Invite::decode(ticket)?;
     let store = Arc::new(store);
     runtime()?.block_on(async move {
         let node = spawn_node(&store, bind).await?;
         // Shut the node down on failure too (a dropped endpoint logs an error of its own).
-        let joined = node.join(&invite).await;
+        let joined = node.join_team(&invite, merge_teams).await;
         node.shutdown().await;
         let (name, traffic) = joined?;
         println!(
@@ -330,20 +349,8 @@ pub fn peers(store: Store, json: bool, probe: bool) -> Result<()> {
 
 /// `rapport device revoke DEVICE`.
 pub fn revoke(store: Store, query: &str) -> Result<()> {
-    let q = query.trim().to_lowercase();
     let team = store.team()?;
-    let hits: Vec<_> = team
-        .iter()
-        .filter(|m| {
-            m.id == q || (q.len() >= 4 && m.id.starts_with(&q)) || m.name.to_lowercase() == q
-        })
-        .collect();
-    let shown = rapport_model::excerpt(query);
-    let m = match hits.as_slice() {
-        [one] => *one,
-        [] => bail!("no team device matches `{shown}` (see `rapport peers`)"),
-        _ => bail!("`{shown}` matches several devices; give more of the id"),
-    };
+    let m = find_device(&team, query)?;
     if m.id == device_id(&store) {
         return Err(anyhow!(
             "this is this device; revoke it from another team device"
@@ -355,6 +362,26 @@ pub fn revoke(store: Store, query: &str) -> Result<()> {
         m.name, m.id
     );
     Ok(())
+}
+
+/// The team device `query` names: its id, a unique id prefix (4+ digits) or its name.
+pub fn find_device<'a>(
+    team: &'a [rapport_store::TeamMember],
+    query: &str,
+) -> Result<&'a rapport_store::TeamMember> {
+    let q = query.trim().to_lowercase();
+    let hits: Vec<_> = team
+        .iter()
+        .filter(|m| {
+            m.id == q || (q.len() >= 4 && m.id.starts_with(&q)) || m.name.to_lowercase() == q
+        })
+        .collect();
+    let shown = rapport_model::excerpt(query);
+    match hits.as_slice() {
+        [one] => Ok(*one),
+        [] => bail!("no team device matches `{shown}` (see `rapport team`)"),
+        _ => bail!("`{shown}` matches several devices; give more of the id"),
+    }
 }
 
 /// `rapport device set KEY VALUE`: a network setting of this device.

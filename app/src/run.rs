@@ -693,8 +693,13 @@ fn run_command(cli: &Cli) -> Result<()> {
             }
             Err(e) => Err(e),
         },
-        Command::Pair(PairCmd::Join { ticket, bind }) => {
-            crate::net::join(open(cli, "pair join")?, *bind, ticket)
+        Command::Pair(PairCmd::Join {
+            ticket,
+            bind,
+            merge_teams,
+        }) => crate::net::join(open(cli, "pair join")?, *bind, ticket, *merge_teams),
+        Command::Team { action, json } => {
+            crate::team::run(&open(cli, "team")?, action.as_ref(), *json)
         }
         Command::Sync { bind, .. } => crate::net::sync_once(open(cli, "sync")?, *bind),
         Command::Peers { json, no_probe } => {

@@ -696,15 +696,77 @@ impl Node {
         }
     }
 
-    /// Makes a one-time invite to this device, valid for `ttl`.
+    /// Makes a one-time invite to this device, valid for `ttl` (at most
+    /// [`crate::pair::INVITE_TTL_MAX`]), for the team this device belongs to. Only admins and
+    /// the owner should hand these out: front ends use [`Node::open_invite`], which checks.
     pub fn invite(&self, ttl: Duration) -> crate::pair::Invite {
+        let team = self.store.team_id().ok().flatten();
         self.invites
-            .create(self.addr(), &self.store.device().name, ttl)
+            .create(self.addr(), &self.store.device().name, ttl, team)
+    }
+
+    /// What the front ends call to invite: a device in no team yet first creates one and
+    /// becomes its owner (the recovery code is returned, once, for the person to write down);
+    /// a plain member is refused with the names of the admins. A device of a version-1 team
+    /// without an owner invites as before (`rapport team create` gives the team an owner).
+    pub fn open_invite(
+        &self,
+        ttl: Duration,
+    ) -> Result<(crate::pair::Invite, Option<rapport_team::RecoveryCode>), SyncError> {
+        let store = self.store.clone();
+        let code = blocking(|| -> Result<_, SyncError> {
+            let mut code = None;
+            if store.team_id()?.is_none() {
+                let me = store.device_id();
+                let others = store
+                    .legacy_team()?
+                    .iter()
+                    .any(|m| m.id != me && !m.revoked);
+                if !others {
+                    code = Some(store.team_create(&store.device().name)?);
+                }
+            }
+            store.may_invite()?;
+            Ok(code)
+        })?;
+        Ok((self.invite(ttl), code))
     }
 
     /// Joins the team of `invite`'s inviter: proves the secret, records the inviter, and runs
     /// a first sync. Returns the inviter's name and the sync's traffic.
     pub async fn join(&self, invite: &crate::pair::Invite) -> Result<(String, Traffic), SyncError> {
+        self.join_team(invite, false).await
+    }
+
+    /// [`Node::join`]; a device that already belongs to another team is refused before
+    /// anything is sent, unless `merge_teams` (its customers would go to the new team).
+    pub async fn join_team(
+        &self,
+        invite: &crate::pair::Invite,
+        merge_teams: bool,
+    ) -> Result<(String, Traffic), SyncError> {
+        let store = self.store.clone();
+        let inviter = invite.inviter.id.to_string();
+        blocking(|| -> Result<(), SyncError> {
+            let current = store.team_id()?;
+            let me = store.device_id();
+            let in_legacy_team = current.is_none()
+                && store
+                    .legacy_team()?
+                    .iter()
+                    .any(|m| m.id != me && m.id != inviter && !m.revoked);
+            let other_team = match (current, invite.team) {
+                (Some(a), Some(b)) => a != b,
+                (Some(_), None) => true,
+                (None, _) => in_legacy_team,
+            };
+            if other_team && !merge_teams {
+                return Err(SyncError::Ticket(
+                    "this device already belongs to a team; joining this one would send it every customer here (pass --merge-teams to merge the two teams)".into(),
+                ));
+            }
+            Ok(())
+        })?;
         let name = crate::pair::join(
             self.endpoint(),
             &self.wire,
@@ -716,7 +778,11 @@ impl Node {
         let id = invite.inviter.id.to_string();
         let label = name.clone();
         let inviter_addrs: Vec<String> = invite.inviter.ip_addrs().map(|a| a.to_string()).collect();
+        let team = invite.team;
         blocking(|| {
+            if let Some(team) = team {
+                store.team_join(team, true)?;
+            }
             store.team_add(&id, &label)?;
             store.team_set_addrs(&id, &inviter_addrs)
         })?;

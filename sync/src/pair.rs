@@ -30,6 +30,8 @@ use crate::net::{CONNECT_TIMEOUT, Members, Wire};
 pub const PAIR_ALPN: &[u8] = b"rapport/pair/1";
 /// Default lifetime of an invite.
 pub const INVITE_TTL: Duration = Duration::from_secs(600);
+/// The longest an invite lasts, whatever was asked.
+pub const INVITE_TTL_MAX: Duration = Duration::from_secs(3600);
 const TICKET_PREFIX: &str = "rapport1";
 const MAX_PAIR_MSG: usize = 4096;
 
@@ -41,6 +43,9 @@ pub struct Invite {
     pub secret: [u8; 16],
     /// Unix seconds after which the inviter refuses it.
     pub expires: i64,
+    /// The signed team the inviter belongs to (its genesis hash), which the joiner then
+    /// trusts; `None` for a version-1 team without an owner.
+    pub team: Option<[u8; 32]>,
 }
 
 impl Invite {
@@ -87,12 +92,20 @@ struct Pending {
 pub struct Invites(Arc<Mutex<HashMap<[u8; 16], Pending>>>);
 
 impl Invites {
-    /// A new invite from `inviter`, valid for `ttl`.
-    pub fn create(&self, inviter: EndpointAddr, inviter_name: &str, ttl: Duration) -> Invite {
+    /// A new invite from `inviter`, valid for `ttl` (at most [`INVITE_TTL_MAX`]). Only one
+    /// invite is open at a time: a new one cancels the others.
+    pub fn create(
+        &self,
+        inviter: EndpointAddr,
+        inviter_name: &str,
+        ttl: Duration,
+        team: Option<[u8; 32]>,
+    ) -> Invite {
         let secret: [u8; 16] = rand::random();
+        let ttl = ttl.min(INVITE_TTL_MAX);
         let expires = now_secs() + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
         if let Ok(mut m) = self.0.lock() {
-            m.retain(|_, p| p.expires > now_secs() && !p.used);
+            m.clear();
             m.insert(
                 secret,
                 Pending {
@@ -106,6 +119,7 @@ impl Invites {
             inviter_name: inviter_name.to_string(),
             secret,
             expires,
+            team,
         }
     }
 

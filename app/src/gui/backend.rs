@@ -756,9 +756,20 @@ impl Worker {
                 }
             }
             Request::Invite => match &self.node {
-                Some(node) => match node.invite(rapport_sync::pair::INVITE_TTL).encode() {
-                    Ok(t) => self.out.send(Update::Ticket(t)),
-                    Err(e) => self.out.send(Update::Error(e.to_string())),
+                Some(node) => match node
+                    .open_invite(rapport_sync::pair::INVITE_TTL)
+                    .and_then(|(invite, code)| Ok((invite.encode()?, code)))
+                {
+                    Ok((t, code)) => {
+                        if let Some(code) = code {
+                            self.out.send(Update::Notice(format!(
+                                "This device now owns a new team. Write down its recovery code and keep it away from this laptop (shown only now): {}",
+                                code.to_text()
+                            )));
+                        }
+                        self.out.send(Update::Ticket(t))
+                    }
+                    Err(e) => self.out.send(Update::Error(format!("cannot invite: {e}"))),
                 },
                 None => self.out.send(Update::Error(format!(
                     "cannot invite: {}",

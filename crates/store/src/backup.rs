@@ -160,6 +160,7 @@ impl Store {
                 .and_then(|b| b.try_into().ok())
                 .ok_or_else(|| StoreError::BadBackup("identity.secret is malformed".into()))?;
             self.adopt_identity(secret, &id.name)?;
+            self.team_settle_after_restore()?;
             stats.identity = true;
         }
         Ok(stats)

@@ -29,6 +29,7 @@ pub mod backup;
 pub mod backups;
 pub mod doc;
 mod error;
+mod team;
 mod undo;
 
 use std::collections::BTreeMap;
@@ -36,7 +37,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use automerge::{
-    ActorId, AutoCommit, ChangeHash, ObjType, ROOT, ReadDoc,
+    ActorId, AutoCommit, ChangeHash, ROOT, ReadDoc,
     transaction::{CommitOptions, Transactable},
 };
 pub use rapport_model::NewCustomer;
@@ -131,8 +132,15 @@ pub struct TeamMember {
     pub name: String,
     pub added_at: Option<Timestamp>,
     pub revoked: bool,
-    /// Last known direct addresses (`ip:port`), as last recorded by any device.
+    /// Last known direct addresses (`ip:port`): in a signed team as the device itself last
+    /// described them; in a version-1 team as last recorded by any device.
     pub addrs: Vec<String>,
+    /// Its role in a signed team (`None` in a version-1 team, which has no roles).
+    #[serde(default)]
+    pub role: Option<rapport_team::Role>,
+    /// The device that added it (signed teams; `None` for the owner).
+    #[serde(default)]
+    pub added_by: Option<String>,
 }
 
 /// What this device knows locally about syncing with a peer (not synced).
@@ -271,6 +279,7 @@ pub struct Store {
     secret: [u8; 32],
     clock: Clock,
     feed: tokio::sync::broadcast::Sender<ChangeEvent>,
+    team_cache: std::sync::Mutex<team::TeamCache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -472,6 +481,7 @@ impl Store {
             secret,
             clock: opts.clock,
             feed,
+            team_cache: Default::default(),
         };
         if rebuild {
             tracing::info!("summary format changed: rebuilding summaries from documents");
@@ -570,6 +580,9 @@ impl Store {
             txn.open_table(SEQ_OF)?;
             txn.open_table(BY_SEQ)?;
             txn.open_table(DEVICE_SETTINGS)?;
+            // Signed team entries (schema 1 stores gain the table here; it starts empty and
+            // fills from the team document at the next merge or write).
+            txn.open_table(team::TEAM_LOG)?;
         }
         txn.commit()?;
         Ok(out)
@@ -1261,14 +1274,18 @@ impl Store {
                     kind.key()
                 )));
             }
+            let grew = kind == Shared::Team && self.absorb_team_log(&txn, &mut doc)?;
             let after = doc.get_heads();
-            if after == before {
+            if after == before && !grew {
                 return Ok(false);
             }
             t.insert(kind.key(), doc.save().as_slice())?;
             after
         };
         self.commit(txn)?;
+        if kind == Shared::Team {
+            self.team_changed();
+        }
         self.notify(DocRef::Shared(kind), heads, Origin::Remote);
         Ok(true)
     }
@@ -1296,128 +1313,6 @@ impl Store {
                     doc.delete(ROOT, key)?;
                 }
             }
-            Ok(true)
-        })?;
-        Ok(())
-    }
-
-    /// The team: every device ever added, with whether it was revoked.
-    ///
-    /// Layout: root keys `member/<id>` (a map with `name` and `added_at`) and `revoked/<id>`
-    /// (a timestamp). Flat keys, because maps that two devices create independently under the
-    /// same key conflict and only one survives a merge.
-    pub fn team(&self) -> Result<Vec<TeamMember>> {
-        let doc = self.shared_document(Shared::Team)?;
-        let scalar = |obj: &automerge::ObjId, key: &str| -> Option<automerge::ScalarValue> {
-            match doc.get(obj, key) {
-                Ok(Some((automerge::Value::Scalar(v), _))) => Some(v.into_owned()),
-                _ => None,
-            }
-        };
-        let keys: Vec<String> = doc
-            .keys(ROOT)
-            .filter(|k| k.len() <= MAX_SETTING_BYTES)
-            .collect();
-        let revoked: std::collections::BTreeSet<&str> = keys
-            .iter()
-            .filter_map(|k| k.strip_prefix("revoked/"))
-            .collect();
-        let mut out = Vec::new();
-        for id in keys.iter().filter_map(|k| k.strip_prefix("member/")) {
-            let (name, added_at) = match doc.get(ROOT, format!("member/{id}")) {
-                Ok(Some((automerge::Value::Object(ObjType::Map), m))) => (
-                    match scalar(&m, "name") {
-                        Some(automerge::ScalarValue::Str(s)) => s.chars().take(200).collect(),
-                        _ => String::new(),
-                    },
-                    match scalar(&m, "added_at") {
-                        Some(automerge::ScalarValue::Timestamp(t)) => {
-                            Some(rapport_model::timestamp_from_millis(t))
-                        }
-                        _ => None,
-                    },
-                ),
-                _ => (String::new(), None),
-            };
-            let addrs = match scalar(&ROOT, &format!("addrs/{id}")) {
-                Some(automerge::ScalarValue::Str(s)) => s
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|a| !a.is_empty())
-                    .take(16)
-                    .map(str::to_string)
-                    .collect(),
-                _ => Vec::new(),
-            };
-            out.push(TeamMember {
-                revoked: revoked.contains(id),
-                id: id.to_string(),
-                name,
-                added_at,
-                addrs,
-            });
-        }
-        Ok(out)
-    }
-
-    /// Adds a device to the team (no effect on a revoked one: revocation is final).
-    pub fn team_add(&self, id: &str, name: &str) -> Result<()> {
-        check_shared_text("device id", id)?;
-        check_shared_text("device name", name)?;
-        let now = self.now();
-        let key = format!("member/{id}");
-        self.update_shared(Shared::Team, &["members"], |doc| {
-            if doc.get(ROOT, key.as_str())?.is_some() {
-                return Ok(false);
-            }
-            let m = doc.put_object(ROOT, key.as_str(), ObjType::Map)?;
-            doc.put(&m, "name", name)?;
-            doc.put(
-                &m,
-                "added_at",
-                automerge::ScalarValue::Timestamp(now.timestamp_millis()),
-            )?;
-            Ok(true)
-        })?;
-        Ok(())
-    }
-
-    /// Revokes a device for the whole team. A revoked id stays revoked on every device that
-    /// has seen the revocation, even if another device adds it again concurrently.
-    pub fn team_revoke(&self, id: &str) -> Result<()> {
-        check_shared_text("device id", id)?;
-        let now = self.now();
-        let key = format!("revoked/{id}");
-        self.update_shared(Shared::Team, &["revoked"], |doc| {
-            if doc.get(ROOT, key.as_str())?.is_some() {
-                return Ok(false);
-            }
-            doc.put(
-                ROOT,
-                key.as_str(),
-                automerge::ScalarValue::Timestamp(now.timestamp_millis()),
-            )?;
-            Ok(true)
-        })?;
-        Ok(())
-    }
-
-    /// Records the direct addresses (`ip:port`) at which device `id` was last reachable.
-    pub fn team_set_addrs(&self, id: &str, addrs: &[String]) -> Result<()> {
-        let joined = addrs.join(",");
-        check_shared_text("device id", id)?;
-        check_shared_text("addresses", &joined)?;
-        let key = format!("addrs/{id}");
-        self.update_shared(Shared::Team, &["addrs"], |doc| {
-            let same = matches!(
-                doc.get(ROOT, key.as_str())?,
-                Some((automerge::Value::Scalar(v), _))
-                    if matches!(v.as_ref(), automerge::ScalarValue::Str(s) if s.as_str() == joined)
-            );
-            if same {
-                return Ok(false);
-            }
-            doc.put(ROOT, key.as_str(), joined.as_str())?;
             Ok(true)
         })?;
         Ok(())

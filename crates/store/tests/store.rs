@@ -600,3 +600,147 @@ fn automatic_backups_follow_their_policy_and_restore_the_device() {
         "an export never carries the device's secret"
     );
 }
+
+/// Merges `from`'s team document into `to` (what a sync session does with it).
+fn team_sync(from: &Store, to: &Store) {
+    to.apply_remote_shared(
+        Shared::Team,
+        &from.shared_document(Shared::Team).unwrap().save(),
+    )
+    .unwrap();
+}
+
+/// A signed team: A creates it (owner), adds B; B learns the team id (as from its ticket) and
+/// receives the team document.
+fn signed_pair() -> (tempfile::TempDir, Store, tempfile::TempDir, Store) {
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = Store::open(da.path(), opts("Office")).unwrap();
+    let b = Store::open(db.path(), opts("Laptop B")).unwrap();
+    let code = a.team_create("Sales").unwrap();
+    assert_eq!(code.to_text().len(), 39);
+    a.team_add(&b.device_id(), "Laptop B").unwrap();
+    b.team_join(a.team_id().unwrap().unwrap(), false).unwrap();
+    team_sync(&a, &b);
+    (da, a, db, b)
+}
+
+#[test]
+fn a_signed_team_has_roles_and_a_member_cannot_revoke_or_invite() {
+    let (_da, a, _db, b) = signed_pair();
+    let team = b.team().unwrap();
+    assert_eq!(team, a.team().unwrap());
+    let role = |id: &str| team.iter().find(|m| m.id == id).unwrap().role;
+    assert_eq!(role(&a.device_id()), Some(rapport_team::Role::Owner));
+    assert_eq!(role(&b.device_id()), Some(rapport_team::Role::Member));
+    let err = b.team_revoke(&a.device_id()).unwrap_err().to_string();
+    assert!(
+        err.contains("only an admin or the owner") && err.contains("Office"),
+        "{err}"
+    );
+    let err = b.may_invite().unwrap_err().to_string();
+    assert!(err.contains("ask Office"), "{err}");
+    assert!(
+        b.team_set_role(&b.device_id(), rapport_team::Role::Admin)
+            .is_err()
+    );
+    // Nothing was written: A still sees B as a member, B's view is unchanged.
+    team_sync(&b, &a);
+    assert!(a.team().unwrap().iter().all(|m| !m.revoked));
+    // The owner makes B an admin; B may invite now.
+    a.team_set_role(&b.device_id(), rapport_team::Role::Admin)
+        .unwrap();
+    team_sync(&a, &b);
+    b.may_invite().unwrap();
+}
+
+#[test]
+fn raw_edits_of_the_team_document_change_nothing_in_a_signed_team() {
+    use automerge::{ReadDoc, transaction::Transactable};
+    let (_da, a, _db, b) = signed_pair();
+    let before = a.team().unwrap();
+    // A member with a modified client edits the team document directly: it admits a
+    // stranger the version-1 way, "un-revokes", and deletes every signed entry.
+    let mut doc = b.shared_document(Shared::Team).unwrap();
+    let stranger = "ab".repeat(32);
+    let m = doc
+        .put_object(
+            automerge::ROOT,
+            format!("member/{stranger}"),
+            automerge::ObjType::Map,
+        )
+        .unwrap();
+    doc.put(&m, "name", "Stranger").unwrap();
+    let logs: Vec<String> = doc
+        .keys(automerge::ROOT)
+        .filter(|k| k.starts_with("log/"))
+        .collect();
+    assert!(logs.len() >= 3, "{logs:?}");
+    for k in &logs {
+        doc.delete(automerge::ROOT, k.as_str()).unwrap();
+    }
+    doc.commit();
+    a.apply_remote_shared(Shared::Team, &doc.save()).unwrap();
+    assert_eq!(
+        a.team().unwrap(),
+        before,
+        "the stranger is not admitted; nothing is lost"
+    );
+    // The deleted entries are put back into the document, so others get them again.
+    let back = a.shared_document(Shared::Team).unwrap();
+    for k in &logs {
+        assert!(
+            back.get(automerge::ROOT, k.as_str()).unwrap().is_some(),
+            "{k}"
+        );
+    }
+    // A device that only ever saw the damaged document, then A's, has the whole team.
+    let dc = tempfile::tempdir().unwrap();
+    let c = Store::open(dc.path(), opts("C")).unwrap();
+    c.team_join(a.team_id().unwrap().unwrap(), false).unwrap();
+    c.apply_remote_shared(Shared::Team, &doc.save()).unwrap();
+    team_sync(&a, &c);
+    assert_eq!(c.team().unwrap(), before);
+}
+
+#[test]
+fn a_version_1_team_is_adopted_by_its_owner_and_an_old_store_opens() {
+    // Two stores paired the version-1 way (unsigned entries), one device revoked.
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = Store::open(da.path(), opts("Office")).unwrap();
+    let b = Store::open(db.path(), opts("Laptop B")).unwrap();
+    let lost = "cd".repeat(32);
+    a.team_add(&a.device_id(), "Office").unwrap();
+    a.team_add(&b.device_id(), "Laptop B").unwrap();
+    a.team_add(&lost, "Lost phone").unwrap();
+    a.team_revoke(&lost).unwrap();
+    team_sync(&a, &b);
+    assert!(
+        b.team().unwrap().iter().all(|m| m.role.is_none()),
+        "no roles yet"
+    );
+    drop(b);
+    // Simulate a store from before signed teams: no team_log table.
+    {
+        let db = redb::Database::create(db.path().join(rapport_store::DB_FILE)).unwrap();
+        let txn = db.begin_write().unwrap();
+        let t: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("team_log");
+        assert!(txn.delete_table(t).unwrap());
+        txn.commit().unwrap();
+    }
+    let b = Store::open(db.path(), opts("Laptop B")).unwrap();
+    assert_eq!(b.team().unwrap().len(), 3, "the old membership still reads");
+    // The office adopts the team: it becomes the owner; members and revocations carry over.
+    a.team_create("Sales").unwrap();
+    b.team_join(a.team_id().unwrap().unwrap(), false).unwrap();
+    team_sync(&a, &b);
+    let team = b.team().unwrap();
+    assert_eq!(team, a.team().unwrap());
+    let get = |id: &str| team.iter().find(|m| m.id == id).unwrap().clone();
+    assert_eq!(get(&a.device_id()).role, Some(rapport_team::Role::Owner));
+    assert_eq!(get(&b.device_id()).role, Some(rapport_team::Role::Member));
+    assert!(get(&lost).revoked);
+    // Joining a second team is refused unless asked for.
+    let err = b.team_join([7; 32], false).unwrap_err().to_string();
+    assert!(err.contains("--merge-teams"), "{err}");
+    assert!(a.team_create("Again").is_err(), "one team per device");
+}

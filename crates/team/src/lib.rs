@@ -99,7 +99,7 @@ pub enum Op {
         name: String,
         recovery: [u8; 32],
         members: Vec<([u8; 32], String)>,
-        revoked: Vec<[u8; 32]>,
+        revoked: Vec<([u8; 32], String)>,
     },
     /// Adds a device as member or admin.
     Add {
@@ -714,8 +714,18 @@ impl Log {
                     addrs: Vec::new(),
                 });
             }
-            for id in revoked.iter().take(10_000) {
-                if let Some(d) = st.devices.get_mut(id).filter(|d| d.role != Role::Owner) {
+            for (id, n) in revoked.iter().take(10_000) {
+                let d = st.devices.entry(*id).or_insert(DeviceRecord {
+                    id: *id,
+                    name: clean_name(n),
+                    role: Role::Member,
+                    revoked: false,
+                    added_by: Some(genesis.author),
+                    revoked_by: None,
+                    added_at: genesis.at,
+                    addrs: Vec::new(),
+                });
+                if d.role != Role::Owner {
                     d.revoked = true;
                     d.revoked_by = Some(genesis.author);
                 }
@@ -864,7 +874,7 @@ pub fn genesis(
     name: &str,
     recovery: &RecoveryCode,
     members: Vec<([u8; 32], String)>,
-    revoked: Vec<[u8; 32]>,
+    revoked: Vec<([u8; 32], String)>,
     at: i64,
 ) -> Result<(Hash, Vec<u8>), EntryError> {
     Entry {

@@ -531,7 +531,11 @@ fn an_adopted_legacy_team_keeps_its_members_and_revocations() {
             (id(3), "C".into()),
             (id(1), "A".into()),
         ],
-        vec![id(3), id(1)],
+        vec![
+            (id(3), "C".into()),
+            (id(1), "A".into()),
+            (id(4), "D".into()),
+        ],
         T0,
     )
     .unwrap();
@@ -545,6 +549,10 @@ fn an_adopted_legacy_team_keeps_its_members_and_revocations() {
     );
     assert_eq!(st.role(&id(2)), Some(Role::Member));
     assert!(!st.is_member(&id(3)));
+    assert!(
+        st.devices[&id(4)].revoked,
+        "a device only ever seen revoked is listed as such"
+    );
     assert!(log.state(&[7; 32]).is_none(), "an unknown team");
 }
 

@@ -1,0 +1,126 @@
+//! `rapport team`: the team's devices with their roles, and the owner's commands (create or
+//! adopt a team, roles, reinstate, recover). The rules themselves live in `rapport-team`; the
+//! store signs and checks; this module only parses and prints.
+
+use anyhow::{Result, anyhow};
+use rapport_store::Store;
+use rapport_team::{RecoveryCode, Role};
+
+use crate::cli::TeamCmd;
+use crate::output;
+
+/// Runs `rapport team [ACTION] [--json]`.
+pub fn run(store: &Store, action: Option<&TeamCmd>, json: bool) -> Result<()> {
+    match action {
+        None => list(store, json),
+        Some(TeamCmd::Create { name }) => {
+            let name = name.clone().unwrap_or_else(|| store.device().name.clone());
+            let code = store.team_create(&name)?;
+            crate::net::print_recovery_code(&code.to_text());
+            println!("this device ({}) is the team's owner", store.device().name);
+            Ok(())
+        }
+        Some(TeamCmd::Role { device, role }) => {
+            let role = Role::parse_assignable(role).ok_or_else(|| {
+                anyhow!(
+                    "`{}` is not a role: admin or member",
+                    rapport_model::excerpt(role)
+                )
+            })?;
+            let team = store.team()?;
+            let m = crate::net::find_device(&team, device)?;
+            store.team_set_role(&m.id, role)?;
+            println!("{} ({}) is now {role}", m.name, m.id);
+            Ok(())
+        }
+        Some(TeamCmd::Reinstate { device }) => {
+            let team = store.team()?;
+            let m = crate::net::find_device(&team, device)?;
+            store.team_reinstate(&m.id)?;
+            println!("reinstated {} ({}) as a member", m.name, m.id);
+            Ok(())
+        }
+        Some(TeamCmd::Recover { code }) => {
+            let code = RecoveryCode::parse(code).ok_or_else(|| {
+                anyhow!("that is not a recovery code (8 groups of 4 letters and digits)")
+            })?;
+            store.team_recover(&code)?;
+            println!(
+                "this device ({}) is now the team's owner; the old owner device is revoked",
+                store.device().name
+            );
+            Ok(())
+        }
+    }
+}
+
+fn list(store: &Store, json: bool) -> Result<()> {
+    let team = store.team()?;
+    let signed = store.team_state()?;
+    let me = store.device_id();
+    let role = |m: &rapport_store::TeamMember| m.role.map(|r| r.as_str()).unwrap_or("unverified");
+    if json {
+        let devices: Vec<serde_json::Value> = team
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "id": m.id, "name": m.name, "role": m.role.map(|r| r.as_str()),
+                    "revoked": m.revoked, "added_by": m.added_by, "this_device": m.id == me,
+                })
+            })
+            .collect();
+        return output::json(&serde_json::json!({
+            "team": signed.as_ref().map(|s| data_encoding::HEXLOWER.encode(&s.team)),
+            "name": signed.as_ref().map(|s| s.name.clone()),
+            "devices": devices,
+            "ignored": signed.as_ref().map(|s| s.ignored.len()).unwrap_or(0),
+        }));
+    }
+    match &signed {
+        Some(s) => println!(
+            "team {} ({}): {} devices",
+            rapport_team::clean_name(&s.name),
+            &data_encoding::HEXLOWER.encode(&s.team)[..12],
+            team.iter().filter(|m| !m.revoked).count()
+        ),
+        None => println!(
+            "this team has no owner yet (a team from Rapport 0.1, or none): run `rapport team create` on the device that should own it, e.g. the office machine"
+        ),
+    }
+    let name_of = |id: &str| {
+        team.iter()
+            .find(|m| m.id == id)
+            .map(|m| rapport_team::clean_name(&m.name))
+            .unwrap_or_else(|| id.chars().take(8).collect())
+    };
+    println!(
+        "{:<10} {:<8} {:<24} {:<8} ADDED BY",
+        "ID", "ROLE", "NAME", "STATE"
+    );
+    for m in &team {
+        println!(
+            "{:<10} {:<8} {:<24} {:<8} {}",
+            m.id.chars().take(8).collect::<String>(),
+            role(m),
+            format!(
+                "{}{}",
+                rapport_team::clean_name(&m.name),
+                if m.id == me { " (this device)" } else { "" }
+            ),
+            if m.revoked { "revoked" } else { "active" },
+            m.added_by.as_deref().map(name_of).unwrap_or_default()
+        );
+    }
+    if let Some(s) = &signed
+        && !s.ignored.is_empty()
+    {
+        println!(
+            "{} team entries were ignored (not allowed for their author, or not verifying)",
+            s.ignored.len()
+        );
+    }
+    if signed.is_none() && team.iter().all(|m| m.id == me) {
+        println!("this device is in no team yet: `rapport pair invite` starts one");
+    }
+    Ok(())
+}
