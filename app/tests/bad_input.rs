@@ -2031,7 +2031,8 @@ fn pairing_cases(files: &Path) -> (Vec<Case>, std::process::Child, Case) {
 }
 
 /// The ticket with one byte of its invite secret changed (the secret is the 16 bytes before
-/// the 5-byte expiry varint at the end of the postcard encoding).
+/// the 5-byte expiry varint and the team id, `Some` and 32 bytes, at the end of the postcard
+/// encoding: the inviting store made a team at its first invite).
 fn forge_secret(ticket: &str) -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
     let body = ticket.strip_prefix("rapport1").unwrap().as_bytes();
@@ -2048,7 +2049,7 @@ fn forge_secret(ticket: &str) -> String {
             bits &= (1 << nbits) - 1;
         }
     }
-    let at = bytes.len() - 5 - 8;
+    let at = bytes.len() - 33 - 5 - 8;
     bytes[at] ^= 0x5a;
     let mut out = String::from("rapport1");
     let (mut bits, mut nbits) = (0u64, 0);

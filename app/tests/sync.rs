@@ -1,5 +1,6 @@
 //! Sync between separate `rapport` processes on loopback: `pair invite` / `pair join`,
-//! `serve`, `sync --once`, `peers --json` and `device revoke`, as scripts use them.
+//! `serve`, `sync --once`, `peers --json`, `device revoke` and `team` (roles), as scripts use
+//! them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
@@ -99,6 +100,98 @@ fn two_processes_pair_serve_sync_and_revoke() {
     server.kill().unwrap();
     server.wait().unwrap();
     assert!(!names(b).contains(&"After Revocation".to_string()));
+}
+
+/// Pairs B into A's team (A's first invite makes A the owner); returns A's bind address.
+fn pair(a: &Path, b: &Path) -> String {
+    let bind_a = format!("127.0.0.1:{}", free_port());
+    let mut inviter = spawn(a, &["pair", "invite", "--wait", "60", "--bind", &bind_a]);
+    let ticket = first_line(&mut inviter);
+    ok(b, &["pair", "join", &ticket, "--bind", "127.0.0.1:0"]);
+    assert!(inviter.wait().unwrap().success());
+    bind_a
+}
+
+#[test]
+fn roles_a_member_cannot_revoke_or_invite_and_the_owner_appoints_admins() {
+    let (a, b, c) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let (a, b, c) = (a.path(), b.path(), c.path());
+    ok(a, &["device", "rename", "Office"]);
+    ok(b, &["device", "rename", "Departing laptop"]);
+    // The first invite makes the office the owner, and tells its person the recovery code.
+    let bind_a = format!("127.0.0.1:{}", free_port());
+    let mut inviter = Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .arg("--data-dir")
+        .arg(a)
+        .args(["pair", "invite", "--wait", "60", "--bind", &bind_a])
+        .env("RAPPORT_LAN_DISCOVERY", "off")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ticket = first_line(&mut inviter);
+    ok(b, &["pair", "join", &ticket, "--bind", "127.0.0.1:0"]);
+    let out = inviter.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("recovery code"), "{err}");
+    let team = json(b, &["team", "--json"]);
+    let devices = team["devices"].as_array().unwrap();
+    let role_of = |name: &str| {
+        devices
+            .iter()
+            .find(|d| d["name"] == name)
+            .map(|d| d["role"].clone())
+    };
+    assert_eq!(role_of("Office"), Some("owner".into()), "{team}");
+    assert_eq!(role_of("Departing laptop"), Some("member".into()), "{team}");
+    assert_eq!(team, {
+        let mut t = json(a, &["team", "--json"]);
+        // `this_device` differs by device; everything else is the same team.
+        for (x, y) in t["devices"].as_array_mut().unwrap().iter_mut().zip(devices) {
+            x["this_device"] = y["this_device"].clone();
+        }
+        t
+    });
+
+    // The departing member tries to revoke the office and to invite someone: refused, exit
+    // 1, naming who can.
+    let out = rapport(b, &["device", "revoke", "Office"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("only an admin or the owner") && err.contains("Office"),
+        "{err}"
+    );
+    let out = rapport(
+        b,
+        &["pair", "invite", "--wait", "5", "--bind", "127.0.0.1:0"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("ask Office"), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).is_empty(), "no ticket");
+    let out = rapport(b, &["team", "role", "Departing laptop", "admin"]);
+    assert_eq!(out.status.code(), Some(1));
+
+    // The owner appoints it admin; after a sync, it may invite: C joins through it.
+    ok(a, &["team", "role", "Departing laptop", "admin"]);
+    let mut server = spawn(a, &["serve", "--bind", &bind_a, "--interval", "3600"]);
+    first_line(&mut server);
+    ok(b, &["sync", "--once", "--bind", "127.0.0.1:0"]);
+    let bind_b = pair(b, c);
+    let team = json(c, &["team", "--json"]);
+    let added_by_b =
+        team["devices"].as_array().unwrap().iter().any(|d| {
+            d["role"] == "member" && d["added_by"] == json(b, &["device", "--json"])["id"]
+        });
+    assert!(added_by_b, "{team}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let _ = bind_b;
 }
 
 #[test]
