@@ -257,6 +257,10 @@ pub enum PairCmd {
         wait: u64,
         #[arg(long, default_value = "0.0.0.0:47810")]
         bind: std::net::SocketAddr,
+        /// Admit the device that presents the ticket without asking (scripts and tests);
+        /// otherwise this terminal shows its name and confirmation code and asks.
+        #[arg(long)]
+        yes: bool,
     },
     /// Join the team of the device that printed TICKET, and sync with it.
     Join {

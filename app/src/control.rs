@@ -17,8 +17,20 @@ pub const CONTROL_SOCKET: &str = "rapport.sock";
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Control {
-    /// Client → node: make an invite valid for this many seconds.
-    Invite { ttl: u64 },
+    /// Client → node: make an invite valid for this many seconds; `yes` admits without asking.
+    Invite {
+        ttl: u64,
+        #[serde(default)]
+        yes: bool,
+    },
+    /// Node → client: a device presented the ticket; ask the person.
+    Confirm {
+        id: String,
+        name: String,
+        code: String,
+    },
+    /// Client → node: the person's answer.
+    Answer { admit: bool },
     /// Node → client: the ticket to print.
     Ticket { ticket: String },
     /// Node → client: a new device joined.
@@ -67,12 +79,19 @@ pub fn control_socket(store: &Arc<Store>, node: Arc<Node>) -> Result<tokio::task
             let node = node.clone();
             tokio::spawn(async move {
                 let (read, mut write) = stream.into_split();
+                let mut reader = BufReader::new(read);
                 let mut line = String::new();
-                if BufReader::new(read).read_line(&mut line).await.is_err() {
+                if reader.read_line(&mut line).await.is_err() {
                     return;
                 }
-                let Ok(Control::Invite { ttl }) = serde_json::from_str(line.trim()) else {
+                let Ok(Control::Invite { ttl, yes }) = serde_json::from_str(line.trim()) else {
                     return;
+                };
+                let (admit, mut asks) = if yes {
+                    (rapport_sync::pair::Admit::Auto, None)
+                } else {
+                    let (tx, rx) = tokio::sync::mpsc::channel(4);
+                    (rapport_sync::pair::Admit::Ask(tx), Some(rx))
                 };
                 // As `pair invite --wait` allows: a larger one would overflow the deadline.
                 let ttl = ttl.clamp(1, 86_400);
@@ -81,7 +100,7 @@ pub fn control_socket(store: &Arc<Store>, node: Arc<Node>) -> Result<tokio::task
                     Err(_) => return,
                 };
                 let send = |c: &Control| serde_json::to_string(c).map(|s| s + "\n");
-                let (invite, code) = match node.open_invite(Duration::from_secs(ttl)) {
+                let (invite, code) = match node.open_invite(Duration::from_secs(ttl), admit) {
                     Ok(x) => x,
                     Err(e) => {
                         if let Ok(msg) = send(&Control::Refused {
@@ -108,14 +127,41 @@ pub fn control_socket(store: &Arc<Store>, node: Arc<Node>) -> Result<tokio::task
                 {
                     return;
                 }
-                let answer =
-                    match wait_for_new_member(&store, &known, Duration::from_secs(ttl)).await {
-                        Ok(Some(m)) => Control::Paired {
-                            id: m.id,
-                            name: m.name,
-                        },
-                        _ => Control::Expired,
+                let joined = wait_for_new_member(&store, &known, Duration::from_secs(ttl));
+                tokio::pin!(joined);
+                let answer = loop {
+                    let ask = async {
+                        match asks.as_mut() {
+                            Some(rx) => rx.recv().await,
+                            None => std::future::pending().await,
+                        }
                     };
+                    tokio::select! {
+                        m = &mut joined => break match m {
+                            Ok(Some(m)) => Control::Paired { id: m.id, name: m.name },
+                            _ => Control::Expired,
+                        },
+                        Some(request) = ask => {
+                            // The person at the client's terminal decides.
+                            let confirm = Control::Confirm {
+                                id: request.id.clone(),
+                                name: request.name.clone(),
+                                code: request.code.clone(),
+                            };
+                            let Ok(msg) = send(&confirm) else { return };
+                            if write.write_all(msg.as_bytes()).await.is_err() {
+                                return;
+                            }
+                            let mut line = String::new();
+                            let admit = reader.read_line(&mut line).await.is_ok()
+                                && matches!(
+                                    serde_json::from_str(line.trim()),
+                                    Ok(Control::Answer { admit: true })
+                                );
+                            let _ = request.answer.send(admit);
+                        }
+                    }
+                };
                 if let Ok(msg) = send(&answer) {
                     let _ = write.write_all(msg.as_bytes()).await;
                 }

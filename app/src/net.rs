@@ -84,15 +84,16 @@ pub fn serve(store: Store, bind: SocketAddr, interval: u64) -> Result<()> {
 
 /// `rapport pair invite` while `serve` holds the store: asks it through its control socket.
 #[cfg(unix)]
-pub fn invite_via_running_node(dir: &std::path::Path, wait: u64) -> Result<()> {
+pub fn invite_via_running_node(dir: &std::path::Path, wait: u64, yes: bool) -> Result<()> {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let path = dir.join(CONTROL_SOCKET);
+    need_a_person(yes)?;
     runtime()?.block_on(async move {
         let stream = tokio::net::UnixStream::connect(&path)
             .await
             .with_context(|| format!("the store is in use and {} does not answer", path.display()))?;
         let (read, mut write) = stream.into_split();
-        let req = serde_json::to_string(&Control::Invite { ttl: wait })? + "\n";
+        let req = serde_json::to_string(&Control::Invite { ttl: wait, yes })? + "\n";
         write.write_all(req.as_bytes()).await?;
         let mut lines = BufReader::new(read).lines();
         let mut ticket_seen = false;
@@ -111,7 +112,14 @@ pub fn invite_via_running_node(dir: &std::path::Path, wait: u64) -> Result<()> {
                 Control::Expired => bail!("nobody joined within {wait} s; the ticket has expired"),
                 Control::Refused { reason } => bail!("{reason}"),
                 Control::Recovery { code } => print_recovery_code(&code),
-                Control::Invite { .. } => {}
+                Control::Confirm { id, name, code } => {
+                    let admit = tokio::task::spawn_blocking(move || ask_to_admit(&name, &id, &code))
+                        .await
+                        .unwrap_or(false);
+                    let msg = serde_json::to_string(&Control::Answer { admit })? + "\n";
+                    write.write_all(msg.as_bytes()).await?;
+                }
+                Control::Invite { .. } | Control::Answer { .. } => {}
             }
         }
         if ticket_seen {
@@ -122,19 +130,68 @@ pub fn invite_via_running_node(dir: &std::path::Path, wait: u64) -> Result<()> {
 }
 
 #[cfg(not(unix))]
-pub fn invite_via_running_node(_: &std::path::Path, _: u64) -> Result<()> {
+pub fn invite_via_running_node(_: &std::path::Path, _: u64, _: bool) -> Result<()> {
     bail!("the store is in use; stop the running Rapport first")
 }
 
+/// Without `--yes`, a person at this terminal admits the new device.
+fn need_a_person(yes: bool) -> Result<()> {
+    use std::io::IsTerminal;
+    if !yes && !std::io::stdin().is_terminal() {
+        bail!(
+            "`pair invite` asks a person to admit the new device; run it in a terminal, or pass --yes in a script"
+        );
+    }
+    Ok(())
+}
+
+/// Asks the person at this terminal whether to admit a device (stdin, `y` or `yes`).
+pub fn ask_to_admit(name: &str, id: &str, code: &str) -> bool {
+    use std::io::BufRead;
+    let name = rapport_team::clean_name(name);
+    eprint!(
+        "\n{name} ({}) wants to join the team.\nIts screen shows the confirmation code {code}. Admit it? [y/N] ",
+        id.chars().take(8).collect::<String>()
+    );
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    if std::io::stdin().lock().read_line(&mut line).is_err() {
+        return false;
+    }
+    matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
+/// `--yes` admits at once; otherwise each join request is asked at this terminal.
+fn admission(yes: bool) -> Result<rapport_sync::pair::Admit> {
+    need_a_person(yes)?;
+    if yes {
+        return Ok(rapport_sync::pair::Admit::Auto);
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<rapport_sync::pair::JoinRequest>(4);
+    tokio::spawn(async move {
+        while let Some(r) = rx.recv().await {
+            let (name, id, code) = (r.name.clone(), r.id.clone(), r.code.clone());
+            let admit = tokio::task::spawn_blocking(move || ask_to_admit(&name, &id, &code))
+                .await
+                .unwrap_or(false);
+            let _ = r.answer.send(admit);
+        }
+    });
+    Ok(rapport_sync::pair::Admit::Ask(tx))
+}
+
 /// `rapport pair invite`.
-pub fn invite(store: Store, bind: SocketAddr, wait: u64) -> Result<()> {
+pub fn invite(store: Store, bind: SocketAddr, wait: u64, yes: bool) -> Result<()> {
+    need_a_person(yes)?;
     let store = Arc::new(store);
     runtime()?.block_on(async move {
         let node = spawn_node(&store, bind).await?;
         node.announce()?;
         let known: std::collections::HashSet<String> =
             store.team()?.into_iter().map(|m| m.id).collect();
-        let (invite, code) = match node.open_invite(Duration::from_secs(wait)) {
+        let (invite, code) = match admission(yes)
+            .and_then(|admit| Ok(node.open_invite(Duration::from_secs(wait), admit)?))
+        {
             Ok(x) => x,
             Err(e) => {
                 node.shutdown().await;
@@ -199,6 +256,10 @@ pub fn join(store: Store, bind: SocketAddr, ticket: &str, merge_teams: bool) -> 
     let store = Arc::new(store);
     runtime()?.block_on(async move {
         let node = spawn_node(&store, bind).await?;
+        eprintln!(
+            "confirmation code {}: the inviting device shows the same code if this is the device its person admits",
+            invite.confirmation_code(&node.endpoint().id())
+        );
         // Shut the node down on failure too (a dropped endpoint logs an error of its own).
         let joined = node.join_team(&invite, merge_teams).await;
         node.shutdown().await;

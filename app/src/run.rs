@@ -682,14 +682,14 @@ fn run_command(cli: &Cli) -> Result<()> {
         Command::Serve { bind, interval } => {
             crate::net::serve(open(cli, "serve")?, *bind, *interval)
         }
-        Command::Pair(PairCmd::Invite { wait, bind }) => match open(cli, "pair invite") {
-            Ok(store) => crate::net::invite(store, *bind, *wait),
+        Command::Pair(PairCmd::Invite { wait, bind, yes }) => match open(cli, "pair invite") {
+            Ok(store) => crate::net::invite(store, *bind, *wait, *yes),
             // A running `serve` holds the store: ask it to make the invite.
             Err(e)
                 if e.downcast_ref::<rapport_store::StoreError>()
                     .is_some_and(|e| matches!(e, rapport_store::StoreError::InUse { .. })) =>
             {
-                crate::net::invite_via_running_node(&data_dir(cli)?, *wait)
+                crate::net::invite_via_running_node(&data_dir(cli)?, *wait, *yes)
             }
             Err(e) => Err(e),
         },

@@ -1153,17 +1153,28 @@ fn argument_cases(s: &Seeded, files: &Path) -> Vec<Case> {
             "invite",
         ),
         Case::new(&["pair", "join"], "<TICKET>"),
-        Case::new(&["pair", "invite", "--wait", "0"], "--wait"),
-        Case::new(&["pair", "invite", "--wait", "-1"], "-1"),
-        Case::new(&["pair", "invite", "--wait", "99999999999"], "--wait"),
+        Case::new(&["pair", "invite", "--yes", "--wait", "0"], "--wait"),
+        Case::new(&["pair", "invite", "--yes", "--wait", "-1"], "-1"),
         Case::new(
-            &["pair", "invite", "--wait", "18446744073709551615"],
+            &["pair", "invite", "--yes", "--wait", "99999999999"],
+            "--wait",
+        ),
+        Case::new(
+            &["pair", "invite", "--yes", "--wait", "18446744073709551615"],
             "--wait",
         ),
         Case::new(&["pair", "invite", "--bind", "999.1.1.1:1"], "--bind"),
         Case::new(&["pair", "invite", "--bind", "localhost:0"], "--bind"),
         Case::new(
-            &["pair", "invite", "--bind", "192.0.2.1:0", "--wait", "5"],
+            &[
+                "pair",
+                "invite",
+                "--yes",
+                "--bind",
+                "192.0.2.1:0",
+                "--wait",
+                "5",
+            ],
             "could not listen on 192.0.2.1:0",
         ),
         // sync and serve: bad --bind values (clap, or a local bind failure; no traffic)
@@ -1982,7 +1993,15 @@ fn pairing_cases(files: &Path) -> (Vec<Case>, std::process::Child, Case) {
         Command::new(env!("CARGO_BIN_EXE_rapport"))
             .arg("--data-dir")
             .arg(&inviter)
-            .args(["pair", "invite", "--wait", wait, "--bind", "127.0.0.1:0"])
+            .args([
+                "pair",
+                "invite",
+                "--yes",
+                "--wait",
+                wait,
+                "--bind",
+                "127.0.0.1:0",
+            ])
             .env_remove("RAPPORT_DATA_DIR")
             .env("RAPPORT_LAN_DISCOVERY", "off")
             .stdin(Stdio::null())

@@ -110,7 +110,7 @@ fn paired_pair() -> (Peer, tempfile::TempDir) {
     let bind = format!("127.0.0.1:{}", free_port());
     let mut inviter = rapport_cmd(
         a.path(),
-        &["pair", "invite", "--wait", "60", "--bind", &bind],
+        &["pair", "invite", "--yes", "--wait", "60", "--bind", &bind],
     )
     .stdout(Stdio::piped())
     .stderr(Stdio::null())

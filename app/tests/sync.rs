@@ -48,7 +48,10 @@ fn two_processes_pair_serve_sync_and_revoke() {
     // Pairing: the ticket alone on the first line, then the joiner pairs and syncs.
     let port_a = free_port();
     let bind_a = format!("127.0.0.1:{port_a}");
-    let mut inviter = spawn(a, &["pair", "invite", "--wait", "60", "--bind", &bind_a]);
+    let mut inviter = spawn(
+        a,
+        &["pair", "invite", "--yes", "--wait", "60", "--bind", &bind_a],
+    );
     let ticket = first_line(&mut inviter);
     assert!(ticket.starts_with("rapport1"), "{ticket}");
     let out = ok(b, &["pair", "join", &ticket, "--bind", "127.0.0.1:0"]);
@@ -105,7 +108,10 @@ fn two_processes_pair_serve_sync_and_revoke() {
 /// Pairs B into A's team (A's first invite makes A the owner); returns A's bind address.
 fn pair(a: &Path, b: &Path) -> String {
     let bind_a = format!("127.0.0.1:{}", free_port());
-    let mut inviter = spawn(a, &["pair", "invite", "--wait", "60", "--bind", &bind_a]);
+    let mut inviter = spawn(
+        a,
+        &["pair", "invite", "--yes", "--wait", "60", "--bind", &bind_a],
+    );
     let ticket = first_line(&mut inviter);
     ok(b, &["pair", "join", &ticket, "--bind", "127.0.0.1:0"]);
     assert!(inviter.wait().unwrap().success());
@@ -127,7 +133,7 @@ fn roles_a_member_cannot_revoke_or_invite_and_the_owner_appoints_admins() {
     let mut inviter = Command::new(env!("CARGO_BIN_EXE_rapport"))
         .arg("--data-dir")
         .arg(a)
-        .args(["pair", "invite", "--wait", "60", "--bind", &bind_a])
+        .args(["pair", "invite", "--yes", "--wait", "60", "--bind", &bind_a])
         .env("RAPPORT_LAN_DISCOVERY", "off")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -168,7 +174,15 @@ fn roles_a_member_cannot_revoke_or_invite_and_the_owner_appoints_admins() {
     );
     let out = rapport(
         b,
-        &["pair", "invite", "--wait", "5", "--bind", "127.0.0.1:0"],
+        &[
+            "pair",
+            "invite",
+            "--yes",
+            "--wait",
+            "5",
+            "--bind",
+            "127.0.0.1:0",
+        ],
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -201,7 +215,10 @@ fn a_peer_killed_mid_sync_leaves_both_stores_consistent() {
     let (a, b) = (a.path(), b.path());
     ok(a, &["demo", "--customers", "3000"]);
     let bind_a = format!("127.0.0.1:{}", free_port());
-    let mut inviter = spawn(a, &["pair", "invite", "--wait", "60", "--bind", &bind_a]);
+    let mut inviter = spawn(
+        a,
+        &["pair", "invite", "--yes", "--wait", "60", "--bind", &bind_a],
+    );
     let ticket = first_line(&mut inviter);
     // B pairs, and its first sync (3000 customers) is cut short: A's process is killed while
     // B is receiving.
@@ -265,7 +282,7 @@ fn pair_invite_goes_through_a_running_serve() {
     let mut server = spawn(a, &["serve", "--bind", &bind_a, "--interval", "3600"]);
     assert!(first_line(&mut server).starts_with("serving as"));
     // The store is held by `serve`; `pair invite` asks it for the ticket instead.
-    let mut inviter = spawn(a, &["pair", "invite", "--wait", "60"]);
+    let mut inviter = spawn(a, &["pair", "invite", "--yes", "--wait", "60"]);
     let ticket = first_line(&mut inviter);
     assert!(ticket.starts_with("rapport1"), "{ticket}");
     ok(b, &["pair", "join", &ticket, "--bind", "127.0.0.1:0"]);
@@ -308,7 +325,10 @@ fn three_serve_processes_converge_through_the_office() {
     let bind_a = format!("127.0.0.1:{}", free_port());
     // B and C each pair with the office only.
     for joiner in [b, c] {
-        let mut inviter = spawn(a, &["pair", "invite", "--wait", "60", "--bind", &bind_a]);
+        let mut inviter = spawn(
+            a,
+            &["pair", "invite", "--yes", "--wait", "60", "--bind", &bind_a],
+        );
         let ticket = first_line(&mut inviter);
         ok(joiner, &["pair", "join", &ticket, "--bind", "127.0.0.1:0"]);
         assert!(inviter.wait().unwrap().success());
@@ -414,7 +434,10 @@ fn lan_discovery_finds_a_moved_team_device_by_mdns() {
     ok(a, &["device", "rename", "Office"]);
     ok(a, &["customer", "add", "--name", "Found By mDNS"]);
     let bind_a = format!("127.0.0.1:{}", free_port());
-    let mut inviter = spawn(a, &["pair", "invite", "--wait", "60", "--bind", &bind_a]);
+    let mut inviter = spawn(
+        a,
+        &["pair", "invite", "--yes", "--wait", "60", "--bind", &bind_a],
+    );
     let ticket = first_line(&mut inviter);
     ok(b, &["pair", "join", &ticket, "--bind", "127.0.0.1:0"]);
     assert!(inviter.wait().unwrap().success());

@@ -48,7 +48,10 @@ fn the_office_undoes_a_wiped_laptop_in_one_command() {
         .unwrap()
         .port();
     let bind = format!("127.0.0.1:{port}");
-    let mut inviter = spawn(o, &["pair", "invite", "--wait", "60", "--bind", &bind]);
+    let mut inviter = spawn(
+        o,
+        &["pair", "invite", "--yes", "--wait", "60", "--bind", &bind],
+    );
     let ticket = first_line(&mut inviter);
     ok(l, &["pair", "join", &ticket, "--bind", "127.0.0.1:0"]);
     inviter.wait().unwrap();

@@ -288,7 +288,17 @@ impl Wire {
         recv: &mut RecvStream,
         max: usize,
     ) -> Result<Vec<u8>, SyncError> {
-        let buf = read_delimited(recv, max, self.timeout).await?;
+        self.read_within(recv, max, self.timeout).await
+    }
+
+    /// [`Wire::read`] with another silence timeout (a pairing waits for a person).
+    pub(crate) async fn read_within(
+        &self,
+        recv: &mut RecvStream,
+        max: usize,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, SyncError> {
+        let buf = read_delimited(recv, max, timeout).await?;
         self.read.fetch_add(buf.len() as u64 + 4, Ordering::Relaxed);
         Ok(buf)
     }
@@ -699,10 +709,15 @@ impl Node {
     /// Makes a one-time invite to this device, valid for `ttl` (at most
     /// [`crate::pair::INVITE_TTL_MAX`]), for the team this device belongs to. Only admins and
     /// the owner should hand these out: front ends use [`Node::open_invite`], which checks.
-    pub fn invite(&self, ttl: Duration) -> crate::pair::Invite {
+    pub fn invite(&self, ttl: Duration, admit: crate::pair::Admit) -> crate::pair::Invite {
         let team = self.store.team_id().ok().flatten();
         self.invites
-            .create(self.addr(), &self.store.device().name, ttl, team)
+            .create(self.addr(), &self.store.device().name, ttl, team, admit)
+    }
+
+    /// Cancels the open invite, if any: its ticket is refused from now on.
+    pub fn cancel_invite(&self) {
+        self.invites.cancel();
     }
 
     /// What the front ends call to invite: a device in no team yet first creates one and
@@ -712,6 +727,7 @@ impl Node {
     pub fn open_invite(
         &self,
         ttl: Duration,
+        admit: crate::pair::Admit,
     ) -> Result<(crate::pair::Invite, Option<rapport_team::RecoveryCode>), SyncError> {
         let store = self.store.clone();
         let code = blocking(|| -> Result<_, SyncError> {
@@ -729,7 +745,7 @@ impl Node {
             store.may_invite()?;
             Ok(code)
         })?;
-        Ok((self.invite(ttl), code))
+        Ok((self.invite(ttl, admit), code))
     }
 
     /// Joins the team of `invite`'s inviter: proves the secret, records the inviter, and runs

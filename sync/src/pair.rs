@@ -1,13 +1,20 @@
-//! Pairing: how a new device joins the team (`rapport/pair/1`).
+//! Pairing: how a new device joins the team (`rapport/pair/2`).
 //!
-//! 1. A team device makes an [`Invite`]: its endpoint id and direct addresses, a one-time
-//!    16-byte secret and an expiry (default 10 minutes), printed as text (`rapport1...`).
-//! 2. The new device dials the inviter on [`PAIR_ALPN`] (the one protocol a non-member may
-//!    reach) and sends the secret with its name.
-//! 3. The inviter accepts a secret once, before it expires: it adds the joiner to the team
-//!    document and answers with its own name; the joiner adds the inviter. The joiner then runs
-//!    a first sync, which brings it the whole team document (so every other member becomes
-//!    known to it) and every customer.
+//! 1. An admin or the owner makes an [`Invite`]: its endpoint id and direct addresses, a
+//!    one-time 16-byte secret, an expiry (default 10 minutes, at most an hour) and the team's
+//!    id, printed as text (`rapport1...`). One invite is open at a time; a new one, or
+//!    [`Invites::cancel`], ends the last.
+//! 2. The new device dials the inviter on [`PAIR_ALPN`] and sends the secret with its name.
+//!    The pairing protocol answers only while an invite is open: otherwise the connection is
+//!    closed before any stream.
+//! 3. Both sides show the same **confirmation code** ([`confirmation_code`], six digits
+//!    derived from the secret and both devices' keys). The inviter's person admits the device
+//!    ([`Admit::Ask`]: a terminal prompt, a button in the app) or scripts pass `--yes`
+//!    ([`Admit::Auto`]). Whoever steals a ticket and presents it first is not admitted
+//!    unless a person, seeing an unknown name and a code that does not match the joiner's
+//!    screen, says yes.
+//! 4. Admitted: the inviter adds the joiner to the team and answers with its own name; the
+//!    joiner then runs a first sync, which brings it the signed team and every customer.
 //!
 //! The secret travels inside the encrypted QUIC connection; the ALPN (clear text) carries only
 //! the protocol version. A wrong, reused or expired secret gets a `Refused` answer with the
@@ -26,13 +33,17 @@ use serde::{Deserialize, Serialize};
 use crate::SyncError;
 use crate::net::{CONNECT_TIMEOUT, Members, Wire};
 
-/// ALPN of the pairing protocol, version 1.
-pub const PAIR_ALPN: &[u8] = b"rapport/pair/1";
+/// ALPN of the pairing protocol, version 2 (version 1 admitted without confirmation).
+pub const PAIR_ALPN: &[u8] = b"rapport/pair/2";
+/// How long the joiner waits for the inviter's person to admit it.
+pub const ADMIT_TIMEOUT: Duration = Duration::from_secs(300);
 /// Default lifetime of an invite.
 pub const INVITE_TTL: Duration = Duration::from_secs(600);
 /// The longest an invite lasts, whatever was asked.
 pub const INVITE_TTL_MAX: Duration = Duration::from_secs(3600);
 const TICKET_PREFIX: &str = "rapport1";
+/// QUIC close code when pairing is dialled with no invite open.
+pub const CLOSE_NO_INVITE: u32 = 404;
 const MAX_PAIR_MSG: usize = 4096;
 
 /// An invitation to join the team.
@@ -81,10 +92,62 @@ fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// The code both sides show: six digits from the invite's secret and both devices' keys, so
+/// a device that presents a stolen secret shows a different code than the joiner the person
+/// is talking to (whose key differs).
+pub fn confirmation_code(
+    secret: &[u8; 16],
+    inviter: &iroh::EndpointId,
+    joiner: &iroh::EndpointId,
+) -> String {
+    let mut h = blake3::Hasher::new_derive_key("rapport pairing confirmation code v1");
+    h.update(secret);
+    h.update(inviter.as_bytes());
+    h.update(joiner.as_bytes());
+    let bytes = h.finalize();
+    let n = u32::from_le_bytes([
+        bytes.as_bytes()[0],
+        bytes.as_bytes()[1],
+        bytes.as_bytes()[2],
+        bytes.as_bytes()[3],
+    ]) % 1_000_000;
+    format!("{:03} {:03}", n / 1000, n % 1000)
+}
+
+impl Invite {
+    /// The confirmation code this invite gives for joiner `joiner` (what the joiner shows).
+    pub fn confirmation_code(&self, joiner: &iroh::EndpointId) -> String {
+        confirmation_code(&self.secret, &self.inviter.id, joiner)
+    }
+}
+
+/// How the inviter admits the device that presents an invite's secret.
+#[derive(Clone, Debug)]
+pub enum Admit {
+    /// At once: `--yes`, for scripts and tests.
+    Auto,
+    /// Ask a person: each request arrives here; its answer admits (`true`) or refuses.
+    Ask(tokio::sync::mpsc::Sender<JoinRequest>),
+}
+
+/// A device asking to join, waiting for a person's answer.
+#[derive(Debug)]
+pub struct JoinRequest {
+    /// The joiner's endpoint id.
+    pub id: String,
+    /// The name it gave (control characters removed).
+    pub name: String,
+    /// The confirmation code both screens must show.
+    pub code: String,
+    /// Send `true` to admit, `false` (or drop it) to refuse.
+    pub answer: tokio::sync::oneshot::Sender<bool>,
+}
+
 #[derive(Debug)]
 struct Pending {
     expires: i64,
     used: bool,
+    admit: Admit,
 }
 
 /// The invites a device has handed out and not yet seen used.
@@ -100,6 +163,7 @@ impl Invites {
         inviter_name: &str,
         ttl: Duration,
         team: Option<[u8; 32]>,
+        admit: Admit,
     ) -> Invite {
         let secret: [u8; 16] = rand::random();
         let ttl = ttl.min(INVITE_TTL_MAX);
@@ -111,6 +175,7 @@ impl Invites {
                 Pending {
                     expires,
                     used: false,
+                    admit,
                 },
             );
         }
@@ -123,8 +188,8 @@ impl Invites {
         }
     }
 
-    /// Accepts `secret` once, before it expires.
-    fn redeem(&self, secret: &[u8; 16]) -> Result<(), &'static str> {
+    /// Accepts `secret` once, before it expires; returns how to admit its device.
+    fn redeem(&self, secret: &[u8; 16]) -> Result<Admit, &'static str> {
         let mut m = self.0.lock().map_err(|_| "internal error")?;
         let p = m.get_mut(secret).ok_or("unknown invite")?;
         if p.used {
@@ -134,7 +199,22 @@ impl Invites {
             return Err("this invite has expired");
         }
         p.used = true;
-        Ok(())
+        Ok(p.admit.clone())
+    }
+
+    /// Whether an invite is open (not used, not expired): only then does pairing answer.
+    pub fn any_open(&self) -> bool {
+        self.0
+            .lock()
+            .map(|m| m.values().any(|p| !p.used && p.expires > now_secs()))
+            .unwrap_or(false)
+    }
+
+    /// Cancels every open invite.
+    pub fn cancel(&self) {
+        if let Ok(mut m) = self.0.lock() {
+            m.clear();
+        }
     }
 }
 
@@ -142,9 +222,18 @@ impl Invites {
 /// the decoder can be fuzzed (`sync/fuzz`); only this module sends and receives them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PairMsg {
-    Join { secret: [u8; 16], name: String },
-    Welcome { name: String },
-    Refused { reason: String },
+    Join {
+        secret: [u8; 16],
+        name: String,
+    },
+    Welcome {
+        name: String,
+    },
+    Refused {
+        reason: String,
+    },
+    /// The inviter's person is being asked to admit the joiner.
+    Pending,
 }
 
 impl PairMsg {
@@ -194,8 +283,37 @@ impl PairHandler {
                     reason: reason.to_string(),
                 }
             }
-            Ok(()) => {
-                let name: String = name.chars().filter(|c| !c.is_control()).take(100).collect();
+            Ok(admit) => {
+                let name = rapport_team::clean_name(&name);
+                let admitted = match admit {
+                    Admit::Auto => true,
+                    Admit::Ask(ask) => {
+                        send_msg(&self.wire, &mut send, &PairMsg::Pending).await?;
+                        let (tx, rx) = tokio::sync::oneshot::channel();
+                        let request = JoinRequest {
+                            id: conn.remote_id().to_string(),
+                            name: name.clone(),
+                            code: confirmation_code(&secret, &self.store_id(), &conn.remote_id()),
+                            answer: tx,
+                        };
+                        ask.send(request).await.is_ok()
+                            && matches!(tokio::time::timeout(ADMIT_TIMEOUT, rx).await, Ok(Ok(true)))
+                    }
+                };
+                if !admitted {
+                    tracing::warn!(peer = %conn.remote_id(), %name, "the device was not admitted");
+                    send_msg(
+                        &self.wire,
+                        &mut send,
+                        &PairMsg::Refused {
+                            reason: "the inviting device did not admit this one".into(),
+                        },
+                    )
+                    .await?;
+                    send.finish()
+                        .map_err(|e| SyncError::Transport(e.to_string()))?;
+                    return Ok(());
+                }
                 let store = self.store.clone();
                 let id = conn.remote_id().to_string();
                 tokio::task::block_in_place(|| store.team_add(&id, &name))?;
@@ -213,8 +331,19 @@ impl PairHandler {
     }
 }
 
+impl PairHandler {
+    fn store_id(&self) -> iroh::EndpointId {
+        crate::net::device_id(&self.store)
+    }
+}
+
 impl ProtocolHandler for PairHandler {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        if !self.invites.any_open() {
+            // No invite open: nothing to pair with; close before any stream.
+            conn.close(CLOSE_NO_INVITE.into(), b"no invite is open");
+            return Ok(());
+        }
         if let Err(e) = self.serve(&conn).await {
             tracing::warn!(peer = %conn.remote_id(), error = %e, "pairing failed");
             conn.close(1u32.into(), e.to_string().as_bytes());
@@ -244,27 +373,51 @@ pub(crate) async fn join(
     .await
     .map_err(|_| SyncError::Transport(format!("no connection within {CONNECT_TIMEOUT:?}")))?
     .map_err(|e| SyncError::Transport(e.to_string()))?;
-    let (mut send, mut recv) = conn
-        .open_bi()
-        .await
-        .map_err(|e| SyncError::Transport(e.to_string()))?;
-    send_msg(
-        wire,
-        &mut send,
-        &PairMsg::Join {
-            secret: invite.secret,
-            name: my_name.to_string(),
-        },
-    )
-    .await?;
-    let _ = send.finish();
-    let answer = read_msg(wire, &mut recv).await?;
+    let exchange = async {
+        let (mut send, mut recv) = conn
+            .open_bi()
+            .await
+            .map_err(|e| SyncError::Transport(e.to_string()))?;
+        send_msg(
+            wire,
+            &mut send,
+            &PairMsg::Join {
+                secret: invite.secret,
+                name: my_name.to_string(),
+            },
+        )
+        .await?;
+        let _ = send.finish();
+        let mut answer = read_msg(wire, &mut recv).await?;
+        if answer == PairMsg::Pending {
+            // A person on the inviting device is deciding; wait for them.
+            let buf = wire
+                .read_within(&mut recv, MAX_PAIR_MSG, ADMIT_TIMEOUT)
+                .await?;
+            answer = PairMsg::decode(&buf)?;
+        }
+        Ok(answer)
+    };
+    let answer = match exchange.await {
+        Ok(a) => a,
+        // The inviter closed the connection (no invite open): say why, not "connection lost".
+        Err(SyncError::Transport(e)) => {
+            let why = match tokio::time::timeout(Duration::from_secs(2), conn.closed()).await {
+                Ok(reason) => reason.to_string(),
+                Err(_) => e,
+            };
+            return Err(SyncError::Transport(why));
+        }
+        Err(e) => return Err(e),
+    };
     conn.close(0u32.into(), b"paired");
     match answer {
         PairMsg::Welcome { name } => Ok(name),
         PairMsg::Refused { reason } => {
             Err(SyncError::Ticket(format!("the inviter refused: {reason}")))
         }
-        PairMsg::Join { .. } => Err(SyncError::Protocol("unexpected join request".into())),
+        PairMsg::Join { .. } | PairMsg::Pending => {
+            Err(SyncError::Protocol("unexpected pairing message".into()))
+        }
     }
 }

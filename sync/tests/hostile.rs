@@ -18,6 +18,7 @@ use chrono::NaiveDate;
 use iroh::endpoint::Connection;
 use rapport_store::Store;
 use rapport_sync::net::{CLOSE_NOT_MEMBER, SYNC_ALPN};
+use rapport_sync::pair::Admit;
 use rapport_sync::protocol::{Frame, MAX_ROUNDS, NodeSum, Prefix};
 
 mod common;
@@ -159,19 +160,30 @@ async fn refused_devices_exchange_no_stream_byte() {
 async fn a_replayed_ticket_gets_one_short_refusal_and_nothing_else() {
     let a = peer("A").await;
     a.store.create_many(demo(10, 3)).unwrap();
-    let invite = a.node.invite(Duration::from_secs(600));
+    let invite = a.node.invite(Duration::from_secs(600), Admit::Auto);
     let b = peer("B").await;
     b.node.join(&invite).await.unwrap();
     let team_after_join = a.store.team().unwrap();
     let bytes_after_join = a.node.wire_bytes();
 
-    // C replays B's ticket.
+    // C replays B's ticket. No invite is open any more, so pairing closes the connection
+    // before any stream: A reads and writes nothing.
     let c = peer("C").await;
     let err = c.node.join(&invite).await.unwrap_err().to_string();
-    assert!(err.contains("already used"), "{err}");
+    assert!(err.contains("no invite is open"), "{err}");
     let (read, written) = a.node.wire_bytes();
     let (read, written) = (read - bytes_after_join.0, written - bytes_after_join.1);
-    // A read C's join request (a secret and a name) and wrote only the refusal.
+    assert_eq!(
+        (read, written),
+        (0, 0),
+        "A read {read} and wrote {written} bytes"
+    );
+    // With another invite open, the used secret gets one short refusal.
+    let _open = a.node.invite(Duration::from_secs(600), Admit::Auto);
+    let err = c.node.join(&invite).await.unwrap_err().to_string();
+    assert!(err.contains("unknown invite"), "{err}");
+    let (read, written) = a.node.wire_bytes();
+    let (read, written) = (read - bytes_after_join.0, written - bytes_after_join.1);
     assert!(read > 0 && read < 200, "A read {read} bytes");
     assert!(written > 0 && written < 64, "A wrote {written} bytes");
     assert_eq!(a.store.team().unwrap(), team_after_join, "C was not added");
@@ -290,4 +302,82 @@ async fn a_session_that_never_ends_is_cut_off() {
     // An honest session works afterwards.
     b.node.sync_with(a.node.addr()).await.unwrap();
     assert_eq!(b.store.count().unwrap(), 30);
+}
+
+/// A ticket that leaked (a photo of the screen, a forwarded chat) is presented by a stranger
+/// first. The inviter's person sees a name and a confirmation code that the device they are
+/// talking to does not show, and refuses: the stranger gets no customer byte and is no
+/// member. The honest device, with a fresh invite and matching codes, is admitted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leaked_ticket_that_the_inviter_does_not_admit_gets_nothing() {
+    let a = peer("Office").await;
+    a.store.create_many(demo(20, 5)).unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+    let invite = a
+        .node
+        .invite(Duration::from_secs(600), Admit::Ask(tx.clone()));
+    let thief = peer("Laptop B").await;
+    let before = a.node.wire_bytes();
+    let thief_id = thief.node.endpoint().id();
+    let (joined, ()) = tokio::join!(thief.node.join(&invite), async {
+        let r = rx.recv().await.unwrap();
+        assert_eq!(r.name, "Laptop B", "the name is whatever the stranger says");
+        assert_eq!(r.code, invite.confirmation_code(&thief_id));
+        r.answer.send(false).unwrap();
+    });
+    let err = joined.unwrap_err().to_string();
+    assert!(err.contains("did not admit"), "{err}");
+    let written = a.node.wire_bytes().1 - before.1;
+    assert!(
+        written < 128,
+        "A wrote {written} bytes: the pending note and the refusal"
+    );
+    assert_eq!(thief.store.count().unwrap(), 0, "no customer reached it");
+    assert!(
+        !a.store
+            .team()
+            .unwrap()
+            .iter()
+            .any(|m| m.id == thief_id.to_string())
+    );
+    assert!(thief.node.sync_with(a.node.addr()).await.is_err());
+    assert_eq!(thief.store.count().unwrap(), 0);
+
+    // The honest device: another invite, codes compared, admitted.
+    let honest = peer("Laptop B (real)").await;
+    let invite = a.node.invite(Duration::from_secs(600), Admit::Ask(tx));
+    let shown = invite.confirmation_code(&honest.node.endpoint().id());
+    assert_ne!(
+        shown,
+        invite.confirmation_code(&thief_id),
+        "codes differ per device"
+    );
+    let (joined, ()) = tokio::join!(honest.node.join(&invite), async {
+        let r = rx.recv().await.unwrap();
+        r.answer.send(r.code == shown).unwrap();
+    });
+    joined.unwrap();
+    assert_eq!(honest.store.count().unwrap(), 20);
+}
+
+/// With no invite open, the pairing protocol closes every connection before any stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pairing_answers_only_while_an_invite_is_open() {
+    let a = peer("Office").await;
+    let stranger = peer("Stranger").await;
+    let conn = stranger
+        .node
+        .endpoint()
+        .connect(a.node.addr(), rapport_sync::pair::PAIR_ALPN)
+        .await
+        .unwrap();
+    let err = conn.closed().await;
+    assert!(err.to_string().contains("no invite is open"), "{err}");
+    assert_eq!(a.node.wire_bytes(), (0, 0));
+    // Once an invite is open and then cancelled, the same.
+    let invite = a.node.invite(Duration::from_secs(600), Admit::Auto);
+    a.node.cancel_invite();
+    let e = stranger.node.join(&invite).await.unwrap_err().to_string();
+    assert!(e.contains("no invite is open"), "{e}");
+    assert_eq!(a.node.wire_bytes(), (0, 0));
 }

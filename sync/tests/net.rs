@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use rapport_sync::net::{Node, SYNC_ALPN};
+use rapport_sync::pair::Admit;
 
 mod common;
 
@@ -172,7 +173,7 @@ async fn pairing_with_an_invite_then_refusing_reuse_expiry_and_strangers() {
     a.store.create_many(demo(12, 9)).unwrap();
     a.store.set_setting("rate.EUR", Some("7.85")).unwrap();
 
-    let invite = a.node.invite(Duration::from_secs(600));
+    let invite = a.node.invite(Duration::from_secs(600), Admit::Auto);
     let ticket = invite.encode().unwrap();
     assert!(ticket.starts_with("rapport1"));
     let parsed = Invite::decode(&format!("  {ticket}\n")).unwrap();
@@ -211,7 +212,7 @@ async fn pairing_with_an_invite_then_refusing_reuse_expiry_and_strangers() {
     // The same ticket a second time: refused, and the third device stays a stranger.
     let c = peer("C").await;
     let err = c.node.join(&parsed).await.unwrap_err().to_string();
-    assert!(err.contains("already used"), "{err}");
+    assert!(err.contains("no invite is open"), "{err}");
     assert_eq!(c.store.count().unwrap(), 0);
     assert!(
         !a.store
@@ -222,11 +223,11 @@ async fn pairing_with_an_invite_then_refusing_reuse_expiry_and_strangers() {
     );
 
     // An expired ticket: refused by the joiner before dialling, and by the inviter if forced.
-    let expired = a.node.invite(Duration::from_secs(0));
+    let expired = a.node.invite(Duration::from_secs(0), Admit::Auto);
     let err = c.node.join(&expired).await.unwrap_err().to_string();
     assert!(err.contains("expired"), "{err}");
     // A made-up secret.
-    let mut forged = a.node.invite(Duration::from_secs(600));
+    let mut forged = a.node.invite(Duration::from_secs(600), Admit::Auto);
     forged.secret = [7; 16];
     let err = c.node.join(&forged).await.unwrap_err().to_string();
     assert!(err.contains("unknown invite"), "{err}");

@@ -63,6 +63,8 @@ pub enum Request {
     /// The command palette's customer search (the first 8 matches by name).
     PaletteSearch(String),
     Invite,
+    /// The person's answer to the pending [`Update::JoinRequest`].
+    Admit(bool),
     Join(String),
     Revoke(String),
     /// Undo every change the device of this name made (a device that went bad).
@@ -117,6 +119,8 @@ pub struct Detail {
 pub struct PeerView {
     pub id: String,
     pub name: String,
+    /// `owner`, `admin` or `member` in a signed team.
+    pub role: Option<rapport_team::Role>,
     pub revoked: bool,
     pub online: bool,
     pub address_kind: String,
@@ -139,6 +143,8 @@ pub struct Arrival {
 pub struct SyncView {
     pub device_id: String,
     pub device_name: String,
+    /// This device's role in its signed team (`None`: a team without an owner yet).
+    pub role: Option<rapport_team::Role>,
     /// How this device listens, or why it does not.
     pub status: String,
     pub listening: Vec<String>,
@@ -183,6 +189,12 @@ pub enum Update {
     Created(CustomerId),
     Sync(Box<SyncView>),
     Ticket(String),
+    /// A device presented the invite's secret: admit it? (id, name, confirmation code)
+    JoinRequest {
+        id: String,
+        name: String,
+        code: String,
+    },
     ImportPreview(Box<ImportPreview>),
     /// The command palette's matches for a text: (id, name), at most 8.
     PaletteResults(String, Vec<(CustomerId, String)>),
@@ -332,6 +344,8 @@ struct Worker {
     open: Option<CustomerId>,
     node: Option<Arc<Node>>,
     node_status: String,
+    /// The answer channel of the join request the person is looking at.
+    pending_join: Arc<std::sync::Mutex<Option<tokio::sync::oneshot::Sender<bool>>>>,
     arrivals: Vec<Arrival>,
     last_due_check: NaiveDateTime,
     clock: Clock,
@@ -390,6 +404,7 @@ async fn run(
         open: None,
         node: None,
         node_status: "sync is off".into(),
+        pending_join: Default::default(),
         arrivals: Vec::new(),
         last_due_check: options.clock.local(),
         clock: options.clock,
@@ -755,9 +770,14 @@ impl Worker {
                         .send(Update::Error(format!("nothing imported: {e}"))),
                 }
             }
+            Request::Admit(yes) => {
+                if let Some(answer) = self.pending_join.lock().ok().and_then(|mut s| s.take()) {
+                    let _ = answer.send(yes);
+                }
+            }
             Request::Invite => match &self.node {
                 Some(node) => match node
-                    .open_invite(rapport_sync::pair::INVITE_TTL)
+                    .open_invite(rapport_sync::pair::INVITE_TTL, self.ask_person())
                     .and_then(|(invite, code)| Ok((invite.encode()?, code)))
                 {
                     Ok((t, code)) => {
@@ -1000,6 +1020,26 @@ impl Worker {
         }
     }
 
+    /// Join requests go to the window, whose person admits or refuses ([`Request::Admit`]).
+    fn ask_person(&self) -> rapport_sync::pair::Admit {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<rapport_sync::pair::JoinRequest>(4);
+        let out = self.out.clone();
+        let slot = self.pending_join.clone();
+        tokio::spawn(async move {
+            while let Some(r) = rx.recv().await {
+                if let Ok(mut s) = slot.lock() {
+                    *s = Some(r.answer);
+                }
+                out.send(Update::JoinRequest {
+                    id: r.id,
+                    name: r.name,
+                    code: r.code,
+                });
+            }
+        });
+        rapport_sync::pair::Admit::Ask(tx)
+    }
+
     fn send_sync(&self) {
         let store = &self.store;
         let me = rapport_sync::net::device_id(store).to_string();
@@ -1027,6 +1067,7 @@ impl Worker {
                         address_kind: st.address_kind.clone().unwrap_or_else(|| "direct".into()),
                         id: m.id,
                         name: m.name,
+                        role: m.role,
                         revoked: m.revoked,
                         addrs: m.addrs,
                         last_synced: st.last_synced,
@@ -1053,9 +1094,11 @@ impl Worker {
             .as_ref()
             .map(|n| n.addr().ip_addrs().map(|a| a.to_string()).collect())
             .unwrap_or_default();
+        let role = blocking(|| store.my_role()).ok().flatten();
         self.out.send(Update::Sync(Box::new(SyncView {
             device_id: me,
             device_name: name,
+            role,
             status: self.node_status.clone(),
             listening,
             peers,

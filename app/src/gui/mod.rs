@@ -112,6 +112,8 @@ pub struct RapportApp {
     pub selected: Option<CustomerId>,
     pub sync: Option<SyncView>,
     pub ticket: Option<(String, Option<egui::TextureHandle>)>,
+    /// A device asking to join: (id, name, confirmation code), until the person answers.
+    pub join_request: Option<(String, String, String)>,
     pub join_text: String,
     /// A team device whose changes the user asked to undo, awaiting confirmation.
     pub confirm_undo: Option<String>,
@@ -174,6 +176,7 @@ impl RapportApp {
             selected: None,
             sync: None,
             ticket: None,
+            join_request: None,
             join_text: String::new(),
             confirm_undo: None,
             banners: Vec::new(),
@@ -292,6 +295,10 @@ impl RapportApp {
                 Update::Ticket(t) => {
                     let tex = screens::qr_texture(ctx, &t);
                     self.ticket = Some((t, tex));
+                }
+                Update::JoinRequest { id, name, code } => {
+                    self.join_request = Some((id, name, code));
+                    self.persisted.view = View::Sync;
                 }
                 Update::PaletteResults(text, hits) => {
                     if self.palette_results.0 == text {

@@ -11,6 +11,7 @@ use rapport_model::{
     TierOverride, Urgency,
 };
 use rapport_query::Column;
+use rapport_team::Role;
 use rapport_value::Segment;
 
 use super::backend::{Detail, Request};
@@ -1562,15 +1563,39 @@ pub fn sync(app: &mut RapportApp, ui: &mut egui::Ui) {
     egui::ScrollArea::vertical().id_salt("sync").show(ui, |ui| {
         ui.heading("This device");
         ui.label(format!("{} — {}", s.device_name, s.device_id));
+        match s.role {
+            Some(role) => ui.label(format!("Role in the team: {role}")),
+            None => ui.weak("The team has no owner yet (`rapport team create` on the device that should own it)."),
+        };
         ui.weak(&s.status);
+        let may_admin = s.role.is_none_or(|r| r >= Role::Admin);
         ui.horizontal(|ui| {
             if ui.button("Sync now").clicked() {
                 app.send(Request::SyncNow);
             }
-            if ui.button("Invite a device").clicked() {
+            if may_admin && ui.button("Invite a device").clicked() {
                 app.send(Request::Invite);
             }
         });
+        if let Some((id, name, code)) = app.join_request.clone() {
+            ui.group(|ui| {
+                ui.strong(format!("{name} wants to join the team"));
+                ui.label(format!(
+                    "Admit it only if its screen shows the confirmation code {code} (device {}).",
+                    id.chars().take(8).collect::<String>()
+                ));
+                ui.horizontal(|ui| {
+                    if ui.button("Admit").clicked() {
+                        app.send(Request::Admit(true));
+                        app.join_request = None;
+                    }
+                    if ui.button("Refuse").clicked() {
+                        app.send(Request::Admit(false));
+                        app.join_request = None;
+                    }
+                });
+            });
+        }
         if let Some((ticket, tex)) = &app.ticket {
             ui.group(|ui| {
                 ui.label(
@@ -1611,14 +1636,23 @@ pub fn sync(app: &mut RapportApp, ui: &mut egui::Ui) {
         }
         egui::Grid::new("peers")
             .striped(true)
-            .num_columns(6)
+            .num_columns(7)
             .show(ui, |ui| {
-                for h in ["Device", "State", "Reached by", "Last sync", "Pending", ""] {
+                for h in ["Device", "Role", "State", "Reached by", "Last sync", "Pending", ""] {
                     ui.strong(h);
                 }
                 ui.end_row();
                 for p in &s.peers {
                     ui.label(&p.name).on_hover_text(&p.id);
+                    ui.label(p.role.map(|r| r.as_str()).unwrap_or("—"));
+                    // Only what this device's role allows: the owner revokes anyone, an admin
+                    // members, a member nobody (a team without an owner: as version 1 did).
+                    let may_revoke = match (s.role, p.role) {
+                        (None, _) => true,
+                        (Some(Role::Owner), _) => p.role != Some(Role::Owner),
+                        (Some(Role::Admin), Some(Role::Member)) => true,
+                        _ => false,
+                    };
                     ui.label(if p.revoked {
                         "revoked"
                     } else if p.online {
@@ -1635,7 +1669,7 @@ pub fn sync(app: &mut RapportApp, ui: &mut egui::Ui) {
                     .on_hover_text(p.last_error.clone().unwrap_or_default());
                     ui.label(p.pending.to_string());
                     ui.horizontal(|ui| {
-                        if !p.revoked && ui.small_button("Revoke").clicked() {
+                        if !p.revoked && may_revoke && ui.small_button("Revoke").clicked() {
                             app.send(Request::Revoke(p.id.clone()));
                         }
                         if ui
