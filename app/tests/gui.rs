@@ -341,6 +341,9 @@ fn undoing_a_wiped_device_from_the_sync_screen() {
     wait(&mut h, "the store read", |a| a.progress.is_none());
     assert!(h.state().listed().is_empty(), "every customer was deleted");
     h.state_mut().switch(View::Sync);
+    wait(&mut h, "the team's devices", |a| {
+        a.sync.as_ref().is_some_and(|s| !s.peers.is_empty())
+    });
     h.run_steps(2);
     h.get_by_label("Undo its changes…").click();
     h.run_steps(2);

@@ -228,8 +228,11 @@ pub struct TeamHook {
 impl EndpointHooks for TeamHook {
     async fn after_handshake<'a>(&'a self, conn: &'a Connection) -> AfterHandshakeOutcome {
         let id = conn.remote_id();
-        // Pairing is the one protocol a stranger may speak; it reads nothing but an invite.
-        if self.members.contains(&id) || conn.alpn() == crate::pair::PAIR_ALPN {
+        // Pairing is the one protocol a stranger may speak; it reads nothing but an invite
+        // (version 1's is answered only with "update Rapport").
+        let pairing =
+            conn.alpn() == crate::pair::PAIR_ALPN || conn.alpn() == crate::pair::PAIR_ALPN_V1;
+        if self.members.contains(&id) || pairing {
             AfterHandshakeOutcome::accept()
         } else {
             tracing::warn!(peer = %id, "refused a device that is not a team member");
@@ -537,6 +540,10 @@ impl Node {
                     served: served.clone(),
                     wire: wire.clone(),
                 },
+            )
+            .accept(
+                crate::pair::PAIR_ALPN_V1,
+                crate::pair::LegacyPairHandler { wire: wire.clone() },
             )
             .accept(
                 crate::pair::PAIR_ALPN,

@@ -331,6 +331,41 @@ impl PairHandler {
     }
 }
 
+/// Answers version-1 joiners (`rapport/pair/1`, which admitted without confirmation) with a
+/// refusal they can read: version 1's `Refused` is encoded as this version's.
+#[derive(Debug, Clone)]
+pub struct LegacyPairHandler {
+    pub(crate) wire: Wire,
+}
+
+/// What a version-1 device is told.
+pub const UPDATE_NEEDED: &str =
+    "update Rapport on this device: the team uses a newer pairing (confirmation codes)";
+
+impl ProtocolHandler for LegacyPairHandler {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        tracing::warn!(peer = %conn.remote_id(), "a device running an older Rapport tried to pair; it is told to update");
+        if let Ok((mut send, mut recv)) = self.wire.accept_bi(&conn).await
+            && read_msg(&self.wire, &mut recv).await.is_ok()
+        {
+            let _ = send_msg(
+                &self.wire,
+                &mut send,
+                &PairMsg::Refused {
+                    reason: UPDATE_NEEDED.into(),
+                },
+            )
+            .await;
+            let _ = send.finish();
+            let _ = tokio::time::timeout(Duration::from_secs(5), conn.closed()).await;
+        }
+        Ok(())
+    }
+}
+
+/// ALPN of the first pairing protocol, answered only to say "update".
+pub const PAIR_ALPN_V1: &[u8] = b"rapport/pair/1";
+
 impl PairHandler {
     fn store_id(&self) -> iroh::EndpointId {
         crate::net::device_id(&self.store)

@@ -1565,7 +1565,12 @@ pub fn sync(app: &mut RapportApp, ui: &mut egui::Ui) {
         ui.label(format!("{} — {}", s.device_name, s.device_id));
         match s.role {
             Some(role) => ui.label(format!("Role in the team: {role}")),
-            None => ui.weak("The team has no owner yet (`rapport team create` on the device that should own it)."),
+            None if s.peers.is_empty() => ui.weak(
+                "Not in a team yet: “Invite a device” starts one, with this device as its owner.",
+            ),
+            None => ui.weak(
+                "The team has no owner yet (`rapport team create` on the device that should own it).",
+            ),
         };
         ui.weak(&s.status);
         let may_admin = s.role.is_none_or(|r| r >= Role::Admin);

@@ -1299,6 +1299,7 @@ impl Store {
 
     /// Sets (or with `None` removes) one team setting, durably, as one change.
     pub fn set_setting(&self, key: &str, value: Option<&str>) -> Result<()> {
+        self.may_change_settings()?;
         check_shared_text("setting key", key)?;
         check_shared_text("setting value", value.unwrap_or(""))?;
         self.update_shared(Shared::Settings, &[key], |doc| {
@@ -1555,6 +1556,7 @@ impl Store {
                 problems.push(format!("{}: {e}", kind.key()));
             }
         }
+        problems.extend(self.verify_team_log()?);
         Ok(problems)
     }
 }

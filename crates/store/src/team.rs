@@ -203,6 +203,34 @@ impl Store {
         Ok(out)
     }
 
+    /// `rapport check`: every stored team entry still verifies under its hash, and this
+    /// device's team (if any) has its genesis.
+    pub(crate) fn verify_team_log(&self) -> Result<Vec<String>> {
+        let txn = self.db.begin_read()?;
+        let mut problems = Vec::new();
+        let Ok(t) = txn.open_table(TEAM_LOG) else {
+            return Ok(problems);
+        };
+        for row in t.iter()? {
+            let (k, v) = row?;
+            match rapport_team::Entry::verify(v.value()) {
+                Ok((h, _)) if h.as_slice() == k.value() => {}
+                Ok(_) => problems.push(format!(
+                    "team entry {} is stored under the wrong hash",
+                    hex(k.value())
+                )),
+                Err(e) => problems.push(format!("team entry {}: {e}", hex(k.value()))),
+            }
+        }
+        if let Some(team) = self.team_id()?
+            && t.get(team.as_slice())?.is_none()
+        {
+            // A joiner before its first sync has no genesis yet: not damage, but say it.
+            tracing::info!("this device has not received its team's genesis yet");
+        }
+        Ok(problems)
+    }
+
     /// This device's role in its signed team (`None`: no signed team yet).
     pub fn my_role(&self) -> Result<Option<Role>> {
         let me = self.team_key().public();
@@ -223,6 +251,18 @@ impl Store {
                 st.admins_text()
             ))),
             None => Err(denied(Denied::NotMember)),
+        }
+    }
+
+    /// Whether this device may change the team settings: admins and the owner of a signed
+    /// team (members see them read-only); anyone in a team without an owner yet.
+    pub fn may_change_settings(&self) -> Result<()> {
+        match (self.team_state()?, self.my_role()?) {
+            (Some(st), Some(Role::Member) | None) => Err(StoreError::Refused(format!(
+                "only an admin or the owner can change the team settings; ask {}",
+                st.admins_text()
+            ))),
+            _ => Ok(()),
         }
     }
 
