@@ -68,7 +68,9 @@ pub trait Replica {
     fn shared_changes_since(&self, kind: u8, have: &[Hash]) -> Result<Vec<u8>, SyncError>;
     /// Merges a peer's changes to shared document `kind`.
     fn apply_shared(&self, kind: u8, bytes: &[u8]) -> Result<bool, SyncError>;
-    /// Merges a frame's worth of documents at once (all or nothing); returns how many changed.
+    /// Merges a frame's worth of documents at once; returns how many changed. A store refuses
+    /// (and quarantines) a bad document alone and applies the rest; an error here means the
+    /// store itself failed, and ends the session.
     fn apply_many(&self, docs: &[protocol::Doc]) -> Result<u64, SyncError> {
         let mut n = 0;
         for d in docs {
@@ -140,15 +142,66 @@ impl Replica for Store {
     }
 
     fn apply_shared(&self, kind: u8, bytes: &[u8]) -> Result<bool, SyncError> {
-        Ok(self.apply_remote_shared(shared_kind(kind)?, bytes)?)
+        Ok(self.apply_remote_shared_from(None, shared_kind(kind)?, bytes)?)
     }
 
     fn apply_many(&self, docs: &[protocol::Doc]) -> Result<u64, SyncError> {
-        let batch: Vec<(CustomerId, &[u8])> = docs
-            .iter()
-            .map(|d| (CustomerId::from_u128(d.id), d.bytes.as_slice()))
-            .collect();
-        Ok(self.apply_remote_many(&batch)? as u64)
+        apply_from(self, None, docs)
+    }
+}
+
+fn apply_from(store: &Store, peer: Option<&str>, docs: &[protocol::Doc]) -> Result<u64, SyncError> {
+    let batch: Vec<(CustomerId, &[u8])> = docs
+        .iter()
+        .map(|d| (CustomerId::from_u128(d.id), d.bytes.as_slice()))
+        .collect();
+    Ok(store.apply_remote_from(peer, &batch)?.changed as u64)
+}
+
+/// A store in a session with one peer: what it refuses is quarantined under the peer's id.
+pub struct FromPeer<'s> {
+    pub store: &'s Store,
+    /// The peer's network id.
+    pub peer: String,
+}
+
+impl Replica for FromPeer<'_> {
+    fn entries(&self) -> Result<Vec<protocol::Item>, SyncError> {
+        Replica::entries(self.store)
+    }
+
+    fn changes_since(&self, id: u128, have: &[Hash]) -> Result<Option<Vec<u8>>, SyncError> {
+        Replica::changes_since(self.store, id, have)
+    }
+
+    fn knows(&self, id: u128, heads: &[Hash]) -> Result<bool, SyncError> {
+        Replica::knows(self.store, id, heads)
+    }
+
+    fn apply(&self, id: u128, bytes: &[u8]) -> Result<bool, SyncError> {
+        let doc = [protocol::Doc {
+            id,
+            bytes: bytes.to_vec(),
+        }];
+        Ok(self.apply_many(&doc)? > 0)
+    }
+
+    fn shared_heads(&self, kind: u8) -> Result<Vec<Hash>, SyncError> {
+        Replica::shared_heads(self.store, kind)
+    }
+
+    fn shared_changes_since(&self, kind: u8, have: &[Hash]) -> Result<Vec<u8>, SyncError> {
+        Replica::shared_changes_since(self.store, kind, have)
+    }
+
+    fn apply_shared(&self, kind: u8, bytes: &[u8]) -> Result<bool, SyncError> {
+        Ok(self
+            .store
+            .apply_remote_shared_from(Some(&self.peer), shared_kind(kind)?, bytes)?)
+    }
+
+    fn apply_many(&self, docs: &[protocol::Doc]) -> Result<u64, SyncError> {
+        apply_from(self.store, Some(&self.peer), docs)
     }
 }
 

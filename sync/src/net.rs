@@ -366,8 +366,11 @@ pub struct SyncHandler {
 impl SyncHandler {
     async fn serve(&self, conn: &Connection) -> Result<(), SyncError> {
         let (mut send, mut recv) = self.wire.accept_bi(conn).await?;
-        let store = self.store.as_ref();
-        let mut responder = blocking(|| Responder::new(store))?;
+        let store = crate::FromPeer {
+            store: self.store.as_ref(),
+            peer: conn.remote_id().to_string(),
+        };
+        let mut responder = blocking(|| Responder::new(&store))?;
         while !responder.is_done() {
             let (frame, _) = read_frame(&self.wire, &mut recv).await?;
             let out = blocking(|| responder.receive(frame))?;
@@ -747,8 +750,11 @@ impl Node {
             .open_bi()
             .await
             .map_err(|e| SyncError::Transport(e.to_string()))?;
-        let store = self.store.as_ref();
-        let mut initiator = blocking(|| Initiator::new(store))?;
+        let store = crate::FromPeer {
+            store: self.store.as_ref(),
+            peer: peer_id.to_string(),
+        };
+        let mut initiator = blocking(|| Initiator::new(&store))?;
         let mut traffic = Traffic::default();
         let mut outgoing = initiator.start()?;
         loop {
