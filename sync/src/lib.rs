@@ -30,7 +30,7 @@ pub mod protocol;
 
 use automerge::ChangeHash;
 use rapport_model::CustomerId;
-use rapport_store::{Shared, Store, StoreError};
+use rapport_store::{Quota, Shared, Store, StoreError};
 
 pub use protocol::{Frame, Initiator, Responder, Stats};
 
@@ -158,11 +158,43 @@ fn apply_from(store: &Store, peer: Option<&str>, docs: &[protocol::Doc]) -> Resu
     Ok(store.apply_remote_from(peer, &batch)?.changed as u64)
 }
 
-/// A store in a session with one peer: what it refuses is quarantined under the peer's id.
+/// A store in a session with one peer: what it refuses is quarantined under the peer's id,
+/// and what the peer sends is charged to one [`Quota`] for the session (new documents and
+/// bytes, shared documents' bytes included); beyond it, documents are refused and quarantined.
 pub struct FromPeer<'s> {
     pub store: &'s Store,
     /// The peer's network id.
     pub peer: String,
+    quota: std::sync::Mutex<Quota>,
+}
+
+impl<'s> FromPeer<'s> {
+    /// `store` in a session with `peer`, with one session's [`Quota::SESSION`].
+    pub fn new(store: &'s Store, peer: String) -> Self {
+        Self::with_quota(store, peer, Quota::SESSION)
+    }
+
+    pub fn with_quota(store: &'s Store, peer: String, quota: Quota) -> Self {
+        FromPeer {
+            store,
+            peer,
+            quota: std::sync::Mutex::new(quota),
+        }
+    }
+
+    /// What the peer may still send in this session.
+    pub fn quota_left(&self) -> Quota {
+        self.quota.lock().map(|q| *q).unwrap_or(Quota {
+            new_docs: 0,
+            bytes: 0,
+        })
+    }
+
+    fn quota(&self) -> Result<std::sync::MutexGuard<'_, Quota>, SyncError> {
+        self.quota
+            .lock()
+            .map_err(|_| SyncError::Protocol("session quota lock poisoned".into()))
+    }
 }
 
 impl Replica for FromPeer<'_> {
@@ -195,13 +227,26 @@ impl Replica for FromPeer<'_> {
     }
 
     fn apply_shared(&self, kind: u8, bytes: &[u8]) -> Result<bool, SyncError> {
+        let kind = shared_kind(kind)?;
+        if let Err(why) = self.quota()?.charge(false, bytes.len()) {
+            tracing::warn!(peer = %self.peer, doc = ?kind, "refused a shared document: {why}");
+            return Ok(false);
+        }
         Ok(self
             .store
-            .apply_remote_shared_from(Some(&self.peer), shared_kind(kind)?, bytes)?)
+            .apply_remote_shared_from(Some(&self.peer), kind, bytes)?)
     }
 
     fn apply_many(&self, docs: &[protocol::Doc]) -> Result<u64, SyncError> {
-        apply_from(self.store, Some(&self.peer), docs)
+        let batch: Vec<(CustomerId, &[u8])> = docs
+            .iter()
+            .map(|d| (CustomerId::from_u128(d.id), d.bytes.as_slice()))
+            .collect();
+        let mut quota = self.quota()?;
+        Ok(self
+            .store
+            .apply_remote_within(Some(&self.peer), &batch, &mut quota)?
+            .changed as u64)
     }
 }
 

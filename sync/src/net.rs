@@ -436,10 +436,7 @@ pub struct SyncHandler {
 impl SyncHandler {
     async fn serve(&self, conn: &Connection) -> Result<(), SyncError> {
         let (mut send, mut recv) = self.wire.accept_bi(conn).await?;
-        let store = crate::FromPeer {
-            store: self.store.as_ref(),
-            peer: conn.remote_id().to_string(),
-        };
+        let store = crate::FromPeer::new(self.store.as_ref(), conn.remote_id().to_string());
         let mut responder = blocking(|| Responder::new(&store))?;
         while !responder.is_done() {
             let (frame, _) = read_frame(&self.wire, &mut recv).await?;
@@ -851,10 +848,7 @@ impl Node {
             .open_bi()
             .await
             .map_err(|e| SyncError::Transport(e.to_string()))?;
-        let store = crate::FromPeer {
-            store: self.store.as_ref(),
-            peer: peer_id.to_string(),
-        };
+        let store = crate::FromPeer::new(self.store.as_ref(), peer_id.to_string());
         let mut initiator = blocking(|| Initiator::new(&store))?;
         let mut traffic = Traffic::default();
         let mut outgoing = initiator.start()?;

@@ -12,7 +12,8 @@
 //!   honest session works afterwards;
 //! - a frame with one forged document (a real author's actor and sequence number) and two
 //!   honest ones: the honest ones land, the forged one is quarantined under the sender's id,
-//!   and the author's later edit still reaches the receiver in a later session.
+//!   and the author's later edit still reaches the receiver in a later session;
+//! - a peer is held to its session quota of new documents; the rest arrive in a later session.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
@@ -471,4 +472,36 @@ async fn a_forged_document_is_quarantined_and_later_sessions_keep_working() {
     b.node.sync_with(a.node.addr()).await.unwrap();
     assert_eq!(a.store.customer(x).unwrap(), m.store.customer(x).unwrap());
     assert_eq!(a.store.customer(v).unwrap(), b.store.customer(v).unwrap());
+}
+
+#[test]
+fn a_peer_is_held_to_its_session_quota() {
+    let a = device("A");
+    let b = device("B");
+    let ids = a.store.create_many(demo(5, 6)).unwrap();
+    let push: Vec<Doc> = ids
+        .iter()
+        .map(|id| Doc {
+            id: id.as_u128(),
+            bytes: a.store.document_bytes(*id).unwrap().unwrap(),
+        })
+        .collect();
+    let quota = rapport_store::Quota {
+        new_docs: 3,
+        bytes: u64::MAX,
+    };
+    let session = rapport_sync::FromPeer::with_quota(&b.store, "peer-a".into(), quota);
+    let mut r = Responder::new(&session).unwrap();
+    // One frame with five new documents: three land, two are refused, the session goes on.
+    assert!(r.receive(request(Vec::new(), push, false)).is_ok());
+    assert_eq!(r.stats.docs_changed, 3);
+    assert_eq!(b.store.count().unwrap(), 3);
+    assert_eq!(session.quota_left().new_docs, 0);
+    let q = b.store.quarantined().unwrap();
+    assert_eq!(q.len(), 2);
+    assert!(q.iter().all(|q| q.peer.as_deref() == Some("peer-a")));
+    assert!(q[0].reason.contains("quota"), "{}", q[0].reason);
+    // A later session (a fresh quota) brings the rest.
+    rapport_sync::sync_local(&b.store, &a.store).unwrap();
+    assert_eq!(b.store.count().unwrap(), 5);
 }

@@ -327,6 +327,51 @@ fn decode_heads(bytes: &[u8]) -> Vec<ChangeHash> {
         .collect()
 }
 
+/// New documents one peer may bring in one sync session. An honest first sync of a very large
+/// team brings more and simply takes several sessions (what is refused is asked for again).
+pub const MAX_NEW_DOCS_PER_SESSION: u64 = 50_000;
+/// Document bytes one peer may send in one sync session (same remark).
+pub const MAX_BYTES_PER_SESSION: u64 = 512 << 20;
+
+/// What a peer may still send ([`Store::apply_remote_within`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    /// Documents new to this store.
+    pub new_docs: u64,
+    /// Bytes, over all documents.
+    pub bytes: u64,
+}
+
+impl Quota {
+    /// One sync session's worth: [`MAX_NEW_DOCS_PER_SESSION`], [`MAX_BYTES_PER_SESSION`].
+    pub const SESSION: Quota = Quota {
+        new_docs: MAX_NEW_DOCS_PER_SESSION,
+        bytes: MAX_BYTES_PER_SESSION,
+    };
+    /// No limit.
+    pub const UNLIMITED: Quota = Quota {
+        new_docs: u64::MAX,
+        bytes: u64::MAX,
+    };
+
+    /// Charges one document of `len` bytes (new here if `is_new`), or says why it is over.
+    pub fn charge(&mut self, is_new: bool, len: usize) -> std::result::Result<(), String> {
+        let len = len as u64;
+        if len > self.bytes {
+            self.bytes = 0;
+            return Err("over the peer's byte quota for this session".into());
+        }
+        if is_new && self.new_docs == 0 {
+            return Err("over the peer's quota of new documents for this session".into());
+        }
+        self.bytes -= len;
+        if is_new {
+            self.new_docs -= 1;
+        }
+        Ok(())
+    }
+}
+
 /// What [`Store::apply_remote_from`] did with a batch of peer documents.
 #[derive(Debug, Default)]
 pub struct Applied {
@@ -933,13 +978,30 @@ impl Store {
         peer: Option<&str>,
         docs: &[(CustomerId, &[u8])],
     ) -> Result<Applied> {
-        self.apply_remote_batch(peer, docs, false)
+        let mut unlimited = Quota::UNLIMITED;
+        self.apply_remote_batch(peer, docs, false, &mut unlimited)
+    }
+
+    /// [`Store::apply_remote_from`] within what `quota` has left (what sync does: one quota
+    /// per session). A document that is new here when no new document is left, or whose bytes
+    /// exceed the bytes left, is refused and quarantined like a bad one; `quota` is charged
+    /// for every document tried.
+    pub fn apply_remote_within(
+        &self,
+        peer: Option<&str>,
+        docs: &[(CustomerId, &[u8])],
+        quota: &mut Quota,
+    ) -> Result<Applied> {
+        self.apply_remote_batch(peer, docs, false, quota)
     }
 
     /// All of `docs` or none (restoring a backup): the first bad document fails the call and
     /// nothing is written or quarantined.
     pub(crate) fn apply_remote_all(&self, docs: &[(CustomerId, &[u8])]) -> Result<usize> {
-        Ok(self.apply_remote_batch(None, docs, true)?.changed)
+        let mut unlimited = Quota::UNLIMITED;
+        Ok(self
+            .apply_remote_batch(None, docs, true, &mut unlimited)?
+            .changed)
     }
 
     fn apply_remote_batch(
@@ -947,6 +1009,7 @@ impl Store {
         peer: Option<&str>,
         docs: &[(CustomerId, &[u8])],
         strict: bool,
+        quota: &mut Quota,
     ) -> Result<Applied> {
         let now = self.now();
         let txn = self.begin_write()?;
@@ -957,17 +1020,20 @@ impl Store {
             for (id, bytes) in docs {
                 let id = *id;
                 let existing = load_doc(&w.docs, &w.changes, id)?;
-                // Peer bytes go through automerge's decoder and our hydration: a panic in
-                // either on hostile input must refuse the data, not take the device down.
-                let merge = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    merge_remote(existing, id, bytes)
-                }))
-                .unwrap_or_else(|_| {
-                    Err(StoreError::BadDocument {
-                        id,
-                        reason: "peer data made the document decoder fail".into(),
-                    })
-                });
+                let merge = match quota.charge(existing.is_none(), bytes.len()) {
+                    Err(reason) => Err(StoreError::BadDocument { id, reason }),
+                    // Peer bytes go through automerge's decoder and our hydration: a panic in
+                    // either on hostile input must refuse the data, not take the device down.
+                    Ok(()) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        merge_remote(existing, id, bytes)
+                    }))
+                    .unwrap_or_else(|_| {
+                        Err(StoreError::BadDocument {
+                            id,
+                            reason: "peer data made the document decoder fail".into(),
+                        })
+                    }),
+                };
                 let merge = match merge {
                     Ok(m) => m,
                     Err(e) if strict => return Err(e),

@@ -47,6 +47,9 @@ const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 const CHUNK_DOCUMENT: u8 = 0;
 const CHUNK_CHANGE: u8 = 1;
 const CHUNK_COMPRESSED: u8 = 2;
+/// Columns per set (change columns, op columns) in a document chunk: automerge writes about
+/// a dozen of each; more is refused before they are listed.
+const MAX_COLUMNS: u64 = 64;
 /// Bit of a column spec that says the column is DEFLATE-compressed.
 const COLUMN_DEFLATE: u64 = 0b1000;
 
@@ -110,6 +113,9 @@ fn document_size(data: &[u8], budget: usize) -> Result<usize, String> {
     let mut columns = Vec::new();
     for _ in 0..2 {
         let n = r.uleb()?;
+        if n > MAX_COLUMNS {
+            return Err(format!("a document chunk with {n} columns"));
+        }
         for _ in 0..n {
             let spec = r.uleb()?;
             let len = usize::try_from(r.uleb()?).map_err(|_| "column length overflows")?;

@@ -9,6 +9,7 @@
 //! - one bad document in a batch (a forged change reusing the author's actor and sequence
 //!   number) is refused alone and quarantined, the honest ones land, and the author's later
 //!   change still applies; quarantine is not damage;
+//! - a session quota: new documents and bytes beyond it are refused and quarantined;
 //! - a store written with the schema-1 layout (no quarantine table) opens, migrates and keeps
 //!   working.
 
@@ -18,7 +19,7 @@
 
 use automerge::{AutoCommit, ROOT, ReadDoc, transaction::Transactable};
 use rapport_model::{CustomerId, CustomerKind, Edit, NewCustomer};
-use rapport_store::{DocRef, OpenOptions, Shared, Store, StoreError, limits};
+use rapport_store::{DocRef, OpenOptions, Quota, Shared, Store, StoreError, limits};
 
 fn opts(name: &str) -> OpenOptions {
     OpenOptions {
@@ -438,4 +439,69 @@ fn a_schema_1_store_opens_migrates_and_keeps_working() {
         .unwrap();
     assert_eq!(schema.value(), rapport_store::SCHEMA_VERSION.to_le_bytes());
     assert_eq!(rapport_store::SCHEMA_VERSION, 2);
+}
+
+#[test]
+fn a_session_quota_refuses_new_documents_and_bytes_beyond_it() {
+    let (a, _da) = store("A");
+    let (b, _db) = store("B");
+    let ids: Vec<CustomerId> = (0..3)
+        .map(|n| {
+            a.create(NewCustomer::new(format!("C{n}"), CustomerKind::Company))
+                .unwrap()
+        })
+        .collect();
+    let bytes: Vec<Vec<u8>> = ids
+        .iter()
+        .map(|id| a.document_bytes(*id).unwrap().unwrap())
+        .collect();
+    let batch: Vec<(CustomerId, &[u8])> = ids
+        .iter()
+        .zip(&bytes)
+        .map(|(id, b)| (*id, b.as_slice()))
+        .collect();
+
+    // Two new documents allowed: the third is refused and quarantined.
+    let mut quota = Quota {
+        new_docs: 2,
+        bytes: u64::MAX,
+    };
+    let applied = b
+        .apply_remote_within(Some("p"), &batch, &mut quota)
+        .unwrap();
+    assert_eq!(applied.changed, 2);
+    assert_eq!(applied.refused.len(), 1);
+    assert_eq!(applied.refused[0].0, ids[2]);
+    assert!(applied.refused[0].1.to_string().contains("quota"));
+    assert_eq!(quota.new_docs, 0);
+    assert_eq!(b.count().unwrap(), 2);
+    assert_eq!(b.quarantined().unwrap()[0].doc, DocRef::Customer(ids[2]));
+
+    // Changes to a document already here are not new documents.
+    let heads = a.document(ids[0]).unwrap().get_heads();
+    a.edit(ids[0], &[Edit::Name("C0 renamed".into())]).unwrap();
+    let change = a.changes_since(ids[0], &heads).unwrap().unwrap();
+    let applied = b
+        .apply_remote_within(Some("p"), &[(ids[0], change.as_slice())], &mut quota)
+        .unwrap();
+    assert_eq!(applied.changed, 1);
+    assert_eq!(b.customer(ids[0]).unwrap().name, "C0 renamed");
+
+    // A byte quota: a document larger than what is left is refused.
+    let mut small = Quota {
+        new_docs: 10,
+        bytes: bytes[2].len() as u64 - 1,
+    };
+    let applied = b
+        .apply_remote_within(Some("p"), &batch[2..], &mut small)
+        .unwrap();
+    assert_eq!(applied.changed, 0);
+    assert!(applied.refused[0].1.to_string().contains("byte quota"));
+    // The next session's quota lets it in.
+    let mut next = Quota::SESSION;
+    let applied = b
+        .apply_remote_within(Some("p"), &batch[2..], &mut next)
+        .unwrap();
+    assert_eq!(applied.changed, 1);
+    assert_eq!(b.count().unwrap(), 3);
 }
