@@ -26,6 +26,9 @@
 //!   in the `quarantine` table ([`Store::quarantined`]): why, from which peer, when, its size,
 //!   hash and first [`MAX_QUARANTINE_BYTES`] bytes. Quarantine is neither damage nor a block:
 //!   later changes to the same document are checked afresh and land if they are good.
+//! - **A peer's session is held to a [`Quota`]** ([`Store::apply_remote_within`]): at most
+//!   [`MAX_NEW_DOCS_PER_SESSION`] new documents and [`MAX_BYTES_PER_SESSION`] bytes; beyond it
+//!   documents are refused and quarantined, and an honest peer's next session brings the rest.
 //! - **One process at a time.** redb's exclusive lock guards the file; a second process gets
 //!   [`StoreError::InUse`] naming the holder (from the `rapport.lock` note beside the file).
 //!

@@ -1,11 +1,14 @@
 //! What a peer's document may cost the device, and what happens to one that is refused:
 //!
-//! - a document of 500 nested maps (under a few KB) is refused on a thread with a 256 KiB
-//!   stack, where hydrating it recursively would overflow; the store is unchanged and an
+//! - a document of 500 nested maps (under 4 KB) is refused on a thread with a 1 MiB stack
+//!   (half a tokio worker's), where hydrating it recursively overflows; the store is unchanged and an
 //!   honest document applies afterwards (customer and shared documents);
+//! - chunk kinds and layouts peers may not send (bundles, unknown types, truncated chunks, too
+//!   many columns, a document chunk whose compressed column inflates to 1 GiB) are refused
+//!   before automerge decodes them;
 //! - a compressed change that inflates from about 1 MiB to 1 GiB is refused, in a child
-//!   process whose address space is limited to less than the inflated size (and a second child
-//!   shows that decoding it without the check does die under that limit);
+//!   process whose address space is limited to 384 MiB (a second child shows that automerge
+//!   alone tries to inflate all of it and runs out of memory under that limit);
 //! - one bad document in a batch (a forged change reusing the author's actor and sequence
 //!   number) is refused alone and quarantined, the honest ones land, and the author's later
 //!   change still applies; quarantine is not damage;
@@ -134,10 +137,10 @@ fn a_deeply_nested_document_is_refused_without_recursing() {
     });
 }
 
-/// A compressed change chunk (automerge chunk type 2) whose DEFLATE stream inflates to
-/// `total` zero bytes: one compressed MiB of zeros repeated (each flushed block refers only to
-/// the zeros before it), so the stream is about `total / 1000` bytes.
-fn inflation_bomb(total: usize) -> Vec<u8> {
+/// A raw DEFLATE stream that inflates to `total` zero bytes: one compressed MiB of zeros
+/// repeated (each flushed block refers only to the zeros before it), so the stream is about
+/// `total / 1000` bytes.
+fn deflate_bomb(total: usize) -> Vec<u8> {
     use flate2::{Compress, Compression, FlushCompress};
     let mib = vec![0u8; 1 << 20];
     let mut c = Compress::new(Compression::best(), false);
@@ -154,19 +157,71 @@ fn inflation_bomb(total: usize) -> Vec<u8> {
         data.extend_from_slice(&next);
     }
     data.extend_from_slice(&last);
-    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 2];
-    let mut len = data.len() as u64;
+    data
+}
+
+fn uleb(mut n: u64, out: &mut Vec<u8>) {
     loop {
-        let b = (len & 0x7f) as u8;
-        len >>= 7;
-        if len == 0 {
-            chunk.push(b);
-            break;
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(b);
+            return;
         }
-        chunk.push(b | 0x80);
+        out.push(b | 0x80);
     }
-    chunk.extend(data);
-    chunk
+}
+
+/// An automerge chunk of type `kind` around `data` (checksum left zero: the checks here come
+/// before automerge's checksum, as automerge's own inflation does).
+fn chunk(kind: u8, data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, kind];
+    uleb(data.len() as u64, &mut out);
+    out.extend_from_slice(data);
+    out
+}
+
+/// A compressed change chunk (type 2) inflating to `total` bytes.
+fn inflation_bomb(total: usize) -> Vec<u8> {
+    chunk(2, &deflate_bomb(total))
+}
+
+/// A document chunk (type 0) with one DEFLATE-compressed column inflating to `total` bytes.
+fn document_bomb(total: usize) -> Vec<u8> {
+    let column = deflate_bomb(total);
+    let mut data = Vec::new();
+    uleb(0, &mut data); // actors
+    uleb(0, &mut data); // heads
+    uleb(1, &mut data); // change columns: one, deflated
+    uleb(0b1000 | (1 << 4), &mut data);
+    uleb(column.len() as u64, &mut data);
+    uleb(0, &mut data); // op columns
+    data.extend(column);
+    chunk(0, &data)
+}
+
+#[test]
+fn chunks_peers_may_not_send_are_refused_before_decoding() {
+    let refused = |bytes: &[u8], why: &str| {
+        let e = limits::check_bytes(bytes).unwrap_err();
+        assert!(e.contains(why), "{e}");
+    };
+    refused(&document_bomb(1 << 30), "inflates to more than");
+    refused(&chunk(3, &[0; 16]), "chunk type 3");
+    refused(&chunk(7, &[0; 16]), "chunk type 7");
+    let mut columns = Vec::new();
+    uleb(0, &mut columns);
+    uleb(0, &mut columns);
+    uleb(65, &mut columns);
+    refused(&chunk(0, &columns), "65 columns");
+    let whole = chunk(1, &[0; 100]);
+    refused(&whole[..50], "truncated");
+    refused(b"not a document", "magic");
+    // A document chunk's bomb is caught within the budget, not after a gigabyte.
+    let (s, _d) = store("S");
+    let id = CustomerId::new();
+    let err = s.apply_remote(id, &document_bomb(1 << 30)).unwrap_err();
+    assert!(err.to_string().contains("inflates to more than"), "{err}");
 }
 
 const CHILD: &str = "RAPPORT_BOUNDS_CHILD";
