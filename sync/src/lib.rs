@@ -30,7 +30,7 @@ pub mod protocol;
 
 use automerge::ChangeHash;
 use rapport_model::CustomerId;
-use rapport_store::{Shared, Store, StoreError};
+use rapport_store::{Quota, Shared, Store, StoreError};
 
 pub use protocol::{Frame, Initiator, Responder, Stats};
 
@@ -68,7 +68,9 @@ pub trait Replica {
     fn shared_changes_since(&self, kind: u8, have: &[Hash]) -> Result<Vec<u8>, SyncError>;
     /// Merges a peer's changes to shared document `kind`.
     fn apply_shared(&self, kind: u8, bytes: &[u8]) -> Result<bool, SyncError>;
-    /// Merges a frame's worth of documents at once (all or nothing); returns how many changed.
+    /// Merges a frame's worth of documents at once; returns how many changed. A store refuses
+    /// (and quarantines) a bad document alone and applies the rest; an error here means the
+    /// store itself failed, and ends the session.
     fn apply_many(&self, docs: &[protocol::Doc]) -> Result<u64, SyncError> {
         let mut n = 0;
         for d in docs {
@@ -140,7 +142,99 @@ impl Replica for Store {
     }
 
     fn apply_shared(&self, kind: u8, bytes: &[u8]) -> Result<bool, SyncError> {
-        Ok(self.apply_remote_shared(shared_kind(kind)?, bytes)?)
+        Ok(self.apply_remote_shared_from(None, shared_kind(kind)?, bytes)?)
+    }
+
+    fn apply_many(&self, docs: &[protocol::Doc]) -> Result<u64, SyncError> {
+        apply_from(self, None, docs)
+    }
+}
+
+fn apply_from(store: &Store, peer: Option<&str>, docs: &[protocol::Doc]) -> Result<u64, SyncError> {
+    let batch: Vec<(CustomerId, &[u8])> = docs
+        .iter()
+        .map(|d| (CustomerId::from_u128(d.id), d.bytes.as_slice()))
+        .collect();
+    Ok(store.apply_remote_from(peer, &batch)?.changed as u64)
+}
+
+/// A store in a session with one peer: what it refuses is quarantined under the peer's id,
+/// and what the peer sends is charged to one [`Quota`] for the session (new documents and
+/// bytes, shared documents' bytes included); beyond it, documents are refused and quarantined.
+pub struct FromPeer<'s> {
+    pub store: &'s Store,
+    /// The peer's network id.
+    pub peer: String,
+    quota: std::sync::Mutex<Quota>,
+}
+
+impl<'s> FromPeer<'s> {
+    /// `store` in a session with `peer`, with one session's [`Quota::SESSION`].
+    pub fn new(store: &'s Store, peer: String) -> Self {
+        Self::with_quota(store, peer, Quota::SESSION)
+    }
+
+    pub fn with_quota(store: &'s Store, peer: String, quota: Quota) -> Self {
+        FromPeer {
+            store,
+            peer,
+            quota: std::sync::Mutex::new(quota),
+        }
+    }
+
+    /// What the peer may still send in this session.
+    pub fn quota_left(&self) -> Quota {
+        self.quota.lock().map(|q| *q).unwrap_or(Quota {
+            new_docs: 0,
+            bytes: 0,
+        })
+    }
+
+    fn quota(&self) -> Result<std::sync::MutexGuard<'_, Quota>, SyncError> {
+        self.quota
+            .lock()
+            .map_err(|_| SyncError::Protocol("session quota lock poisoned".into()))
+    }
+}
+
+impl Replica for FromPeer<'_> {
+    fn entries(&self) -> Result<Vec<protocol::Item>, SyncError> {
+        Replica::entries(self.store)
+    }
+
+    fn changes_since(&self, id: u128, have: &[Hash]) -> Result<Option<Vec<u8>>, SyncError> {
+        Replica::changes_since(self.store, id, have)
+    }
+
+    fn knows(&self, id: u128, heads: &[Hash]) -> Result<bool, SyncError> {
+        Replica::knows(self.store, id, heads)
+    }
+
+    fn apply(&self, id: u128, bytes: &[u8]) -> Result<bool, SyncError> {
+        let doc = [protocol::Doc {
+            id,
+            bytes: bytes.to_vec(),
+        }];
+        Ok(self.apply_many(&doc)? > 0)
+    }
+
+    fn shared_heads(&self, kind: u8) -> Result<Vec<Hash>, SyncError> {
+        Replica::shared_heads(self.store, kind)
+    }
+
+    fn shared_changes_since(&self, kind: u8, have: &[Hash]) -> Result<Vec<u8>, SyncError> {
+        Replica::shared_changes_since(self.store, kind, have)
+    }
+
+    fn apply_shared(&self, kind: u8, bytes: &[u8]) -> Result<bool, SyncError> {
+        let kind = shared_kind(kind)?;
+        if let Err(why) = self.quota()?.charge(false, bytes.len()) {
+            tracing::warn!(peer = %self.peer, doc = ?kind, "refused a shared document: {why}");
+            return Ok(false);
+        }
+        Ok(self
+            .store
+            .apply_remote_shared_from(Some(&self.peer), kind, bytes)?)
     }
 
     fn apply_many(&self, docs: &[protocol::Doc]) -> Result<u64, SyncError> {
@@ -148,7 +242,11 @@ impl Replica for Store {
             .iter()
             .map(|d| (CustomerId::from_u128(d.id), d.bytes.as_slice()))
             .collect();
-        Ok(self.apply_remote_many(&batch)? as u64)
+        let mut quota = self.quota()?;
+        Ok(self
+            .store
+            .apply_remote_within(Some(&self.peer), &batch, &mut quota)?
+            .changed as u64)
     }
 }
 

@@ -41,6 +41,17 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const FRAME_TIMEOUT: Duration = Duration::from_secs(30);
 /// QUIC close code for a device that is not (or no longer) a team member.
 pub const CLOSE_NOT_MEMBER: u32 = 403;
+/// QUIC close code for a session refused because the peer (or everyone together) already has
+/// as many sessions open as [`NetConfig::max_sessions_per_peer`] ([`NetConfig::max_sessions`]).
+pub const CLOSE_BUSY: u32 = 429;
+/// A whole session, either side, is cut off after this long. An honest session of a big
+/// initial sync moves tens of MiB in seconds on a LAN; a relay is slower, but not minutes.
+pub const SESSION_TIMEOUT: Duration = Duration::from_secs(300);
+/// Sessions one peer may have open at once on this device (its push and a manual sync).
+pub const MAX_SESSIONS_PER_PEER: usize = 2;
+/// Sessions all peers together may have open at once on this device (each holds a store
+/// snapshot of `(id, heads)` and up to a frame of documents).
+pub const MAX_SESSIONS: usize = 16;
 /// mDNS service name: `_rapport-v1._udp.local`.
 pub const MDNS_SERVICE: &str = "rapport-v1";
 /// First retry delay after a failed session; doubles per failure up to [`BACKOFF_MAX`].
@@ -87,6 +98,13 @@ pub struct NetConfig {
     /// A peer that sends nothing for this long (no stream opened, or a frame not finished)
     /// is dropped ([`FRAME_TIMEOUT`] by default).
     pub frame_timeout: Duration,
+    /// A whole session is cut off after this long ([`SESSION_TIMEOUT`] by default).
+    pub session_timeout: Duration,
+    /// Sessions one peer may have open at once here ([`MAX_SESSIONS_PER_PEER`]); more are
+    /// closed at once with [`CLOSE_BUSY`].
+    pub max_sessions_per_peer: usize,
+    /// Sessions all peers together may have open at once here ([`MAX_SESSIONS`]).
+    pub max_sessions: usize,
 }
 
 impl NetConfig {
@@ -98,6 +116,9 @@ impl NetConfig {
             lan_advertise: false,
             internet: false,
             frame_timeout: FRAME_TIMEOUT,
+            session_timeout: SESSION_TIMEOUT,
+            max_sessions_per_peer: MAX_SESSIONS_PER_PEER,
+            max_sessions: MAX_SESSIONS,
         }
     }
 
@@ -123,6 +144,9 @@ impl NetConfig {
             lan_advertise: flag(SETTING_LAN_ADVERTISE, true)?,
             internet: flag(SETTING_INTERNET, false)?,
             frame_timeout: FRAME_TIMEOUT,
+            session_timeout: SESSION_TIMEOUT,
+            max_sessions_per_peer: MAX_SESSIONS_PER_PEER,
+            max_sessions: MAX_SESSIONS,
         })
     }
 }
@@ -367,6 +391,50 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(f)
 }
 
+/// The sessions open on the responder side: per peer and in total, capped.
+#[derive(Debug, Clone)]
+struct Sessions {
+    open: Arc<Mutex<HashMap<EndpointId, usize>>>,
+    per_peer: usize,
+    total: usize,
+}
+
+/// A session slot; given back when dropped.
+struct Slot {
+    open: Arc<Mutex<HashMap<EndpointId, usize>>>,
+    peer: EndpointId,
+}
+
+impl Sessions {
+    /// A slot for `peer`, or `None` when it or everyone together is at the cap.
+    fn acquire(&self, peer: EndpointId) -> Option<Slot> {
+        let mut open = self.open.lock().ok()?;
+        let total: usize = open.values().sum();
+        let mine = open.get(&peer).copied().unwrap_or(0);
+        if mine >= self.per_peer || total >= self.total {
+            return None;
+        }
+        open.insert(peer, mine + 1);
+        Some(Slot {
+            open: self.open.clone(),
+            peer,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.open.lock()
+            && let Some(n) = open.get_mut(&self.peer)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.peer);
+            }
+        }
+    }
+}
+
 /// Serves `rapport/sync/1`: runs a [`Responder`] for each incoming stream.
 #[derive(Debug, Clone)]
 pub struct SyncHandler {
@@ -374,13 +442,15 @@ pub struct SyncHandler {
     members: Members,
     served: Arc<AtomicU64>,
     wire: Wire,
+    sessions: Sessions,
+    session_timeout: Duration,
 }
 
 impl SyncHandler {
     async fn serve(&self, conn: &Connection) -> Result<(), SyncError> {
         let (mut send, mut recv) = self.wire.accept_bi(conn).await?;
-        let store = self.store.as_ref();
-        let mut responder = blocking(|| Responder::new(store))?;
+        let store = crate::FromPeer::new(self.store.as_ref(), conn.remote_id().to_string());
+        let mut responder = blocking(|| Responder::new(&store))?;
         while !responder.is_done() {
             let (frame, _) = read_frame(&self.wire, &mut recv).await?;
             let out = blocking(|| responder.receive(frame))?;
@@ -403,7 +473,21 @@ impl ProtocolHandler for SyncHandler {
             conn.close(CLOSE_NOT_MEMBER.into(), b"not a team member");
             return Ok(());
         }
-        match self.serve(&conn).await {
+        let Some(slot) = self.sessions.acquire(peer) else {
+            tracing::warn!(%peer, "refused a sync session: too many open");
+            conn.close(CLOSE_BUSY.into(), b"too many sync sessions open");
+            return Ok(());
+        };
+        let served = tokio::time::timeout(self.session_timeout, self.serve(&conn))
+            .await
+            .unwrap_or_else(|_| {
+                Err(SyncError::Transport(format!(
+                    "the session did not finish within {:?}",
+                    self.session_timeout
+                )))
+            });
+        drop(slot);
+        match served {
             Ok(()) => {
                 self.served.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(%peer, "sync session served");
@@ -539,6 +623,12 @@ impl Node {
                     members: members.clone(),
                     served: served.clone(),
                     wire: wire.clone(),
+                    sessions: Sessions {
+                        open: Arc::default(),
+                        per_peer: config.max_sessions_per_peer,
+                        total: config.max_sessions,
+                    },
+                    session_timeout: config.session_timeout,
                 },
             )
             .accept(
@@ -818,8 +908,19 @@ impl Node {
         Ok((name, traffic))
     }
 
-    /// Runs one session with `peer` as the initiator.
+    /// Runs one session with `peer` as the initiator, within [`NetConfig::session_timeout`].
     pub async fn sync_with(&self, peer: EndpointAddr) -> Result<Traffic, SyncError> {
+        let limit = self.config.session_timeout;
+        tokio::time::timeout(limit, self.sync_session(peer))
+            .await
+            .unwrap_or_else(|_| {
+                Err(SyncError::Transport(format!(
+                    "the session did not finish within {limit:?}"
+                )))
+            })
+    }
+
+    async fn sync_session(&self, peer: EndpointAddr) -> Result<Traffic, SyncError> {
         if !self.members.contains(&peer.id) {
             return Err(SyncError::Transport(format!(
                 "{} is not a team member",
@@ -836,8 +937,8 @@ impl Node {
             .open_bi()
             .await
             .map_err(|e| SyncError::Transport(e.to_string()))?;
-        let store = self.store.as_ref();
-        let mut initiator = blocking(|| Initiator::new(store))?;
+        let store = crate::FromPeer::new(self.store.as_ref(), peer_id.to_string());
+        let mut initiator = blocking(|| Initiator::new(&store))?;
         let mut traffic = Traffic::default();
         let mut outgoing = initiator.start()?;
         loop {

@@ -22,7 +22,9 @@
 //! Every frame is length-checked ([`MAX_FRAME`]) and validated on decode (prefix depth, 16
 //! children, bounded heads); replies may only answer prefixes that were asked about. Large
 //! batches of documents are split over several frames (`more: true`), each under
-//! [`FRAME_BUDGET`].
+//! [`FRAME_BUDGET`]. Every frame received counts toward the session's limit, continuation
+//! frames included ([`frame_allowance`]): [`MAX_ROUNDS`] plus two per [`FRAME_BUDGET`] of
+//! documents received.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -44,8 +46,39 @@ pub const MAX_HEADS: usize = 256;
 /// Rounds a session may take before it is cut off. An honest session descends at most
 /// `MAX_DEPTH` levels of the trie plus a round for the shared documents; a peer that keeps
 /// asking is cut off here rather than running forever.
+///
+/// Continuation frames (`more: true`) count too: each side accepts at most
+/// [`frame_allowance`] frames, `MAX_ROUNDS` plus two per [`FRAME_BUDGET`] of documents received,
+/// so a peer cannot keep a session going with empty or nearly empty continuation frames.
 pub const MAX_ROUNDS: u32 = 2 * MAX_DEPTH as u32 + 8;
 const MAX_DEPTH: u8 = 32;
+
+/// Frames a side accepts in one session after receiving `doc_bytes` of documents (each
+/// document's bytes plus 24, as frames are packed): [`MAX_ROUNDS`] plus two per [`FRAME_BUDGET`]. An honest sender never
+/// needs more: it closes a frame only when the next document would overflow the budget, so
+/// any two consecutive frames of one batch carry more than [`FRAME_BUDGET`].
+pub fn frame_allowance(doc_bytes: u64) -> u64 {
+    u64::from(MAX_ROUNDS).saturating_add(doc_bytes.saturating_mul(2) / FRAME_BUDGET as u64)
+}
+
+/// Bytes of `docs` as [`pack`] counts them.
+fn doc_bytes(docs: &[Doc]) -> u64 {
+    docs.iter().map(|d| d.bytes.len() as u64 + 24).sum()
+}
+
+/// Counts one more frame received, with its documents; refuses it beyond [`frame_allowance`].
+fn count_frame(frames: &mut u64, bytes: &mut u64, docs: &[Doc]) -> Result<(), SyncError> {
+    *frames += 1;
+    *bytes = bytes.saturating_add(doc_bytes(docs));
+    if *frames > frame_allowance(*bytes) {
+        return Err(SyncError::Protocol(format!(
+            "the peer sent more than {} frames in one session ({MAX_ROUNDS} rounds and its \
+             documents' worth of continuation frames)",
+            frame_allowance(*bytes)
+        )));
+    }
+    Ok(())
+}
 
 /// A node of the id trie: the first `depth` hex digits of an id, right-aligned in `bits`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -353,6 +386,9 @@ pub struct Initiator<'r, R: Replica> {
     shared_out: Vec<SharedState>,
     done: bool,
     continuing: bool,
+    /// Frames and document bytes received (see [`frame_allowance`]).
+    frames: u64,
+    bytes: u64,
     pub stats: Stats,
 }
 
@@ -367,6 +403,8 @@ impl<'r, R: Replica> Initiator<'r, R> {
             shared_out: Vec::new(),
             done: false,
             continuing: false,
+            frames: 0,
+            bytes: 0,
             stats: Stats::default(),
         })
     }
@@ -416,6 +454,7 @@ impl<'r, R: Replica> Initiator<'r, R> {
         else {
             return Err(SyncError::Protocol("expected a reply".into()));
         };
+        count_frame(&mut self.frames, &mut self.bytes, &docs)?;
         for c in &children {
             if !self.asked.contains(&c.prefix) {
                 return Err(SyncError::Protocol(
@@ -581,6 +620,9 @@ pub struct Responder<'r, R: Replica> {
     shared_out: Vec<SharedState>,
     done: bool,
     continuing: bool,
+    /// Frames and document bytes received (see [`frame_allowance`]).
+    frames: u64,
+    bytes: u64,
     pub stats: Stats,
 }
 
@@ -594,6 +636,8 @@ impl<'r, R: Replica> Responder<'r, R> {
             shared_out: Vec::new(),
             done: false,
             continuing: false,
+            frames: 0,
+            bytes: 0,
             stats: Stats::default(),
         })
     }
@@ -618,6 +662,7 @@ impl<'r, R: Replica> Responder<'r, R> {
                 shared,
                 more,
             } => {
+                count_frame(&mut self.frames, &mut self.bytes, &push)?;
                 // Only documents may continue over several frames; what to compare comes in
                 // the first frame. This bounds what a peer can make us hold to one frame.
                 if self.continuing && !(nodes.is_empty() && want.is_empty() && shared.is_empty()) {

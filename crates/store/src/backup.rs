@@ -256,7 +256,7 @@ impl Store {
         }
         let batch: Vec<(CustomerId, &[u8])> =
             docs.iter().map(|(id, b)| (*id, b.as_slice())).collect();
-        self.apply_remote_many(&batch)?;
+        self.apply_remote_all(&batch)?;
         for (kind, bytes) in shared {
             self.apply_remote_shared(kind, &bytes)?;
         }

@@ -618,9 +618,13 @@ fn h_items<T>(
 
 /// Reads the customer out of the document. Tolerant: a field of the wrong type reads as its
 /// default and a malformed item is skipped (with a warning), so a broken or hostile peer's
-/// document can never crash the reader. Only a missing or mismatched `id` is an error.
+/// document can never crash the reader. A missing or mismatched `id` is an error, and so is
+/// nesting or an object count beyond [`crate::limits`] (checked first, without recursion).
 pub fn hydrate(doc: &AutoCommit, expect: CustomerId) -> Result<Customer, StoreError> {
     let bad = |reason: String| StoreError::BadDocument { id: expect, reason };
+    // automerge's hydrate recurses once per level of nesting: bound the nesting first, with a
+    // walk that does not recurse, so no document can overflow the stack.
+    crate::limits::check_shape(doc).map_err(|e| bad(format!("refused: {e}")))?;
     let root = match doc.hydrate(&ROOT, None) {
         Ok(HValue::Map(m)) => m,
         Ok(_) => return Err(bad("root is not a map".into())),

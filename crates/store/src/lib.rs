@@ -16,9 +16,19 @@
 //!   devices holding the same merged document hold the same summary.
 //! - **Documents are append-only on disk**: a base snapshot (`docs`) plus incremental change
 //!   chunks (`changes`), folded into a new snapshot every [`COMPACT_AFTER`] chunks.
-//! - **Remote data is checked before it lands**: [`Store::apply_remote`] merges into a copy and
-//!   hydrates it; a malformed document or one that claims another id is refused and the store
-//!   is untouched.
+//! - **Remote data is checked before it lands**: [`Store::apply_remote`] bounds the peer's
+//!   bytes and their inflated size before decoding ([`limits::check_bytes`]), merges into a
+//!   copy, bounds its operations, changes, nesting and objects without recursing
+//!   ([`limits::check_loaded`]), and hydrates it; a malformed document or one that claims
+//!   another id is refused and the store is untouched.
+//! - **A bad peer document is refused alone**: in a batch ([`Store::apply_remote_from`], what
+//!   sync does with a frame) the other documents still land, and the refused one is recorded
+//!   in the `quarantine` table ([`Store::quarantined`]): why, from which peer, when, its size,
+//!   hash and first [`MAX_QUARANTINE_BYTES`] bytes. Quarantine is neither damage nor a block:
+//!   later changes to the same document are checked afresh and land if they are good.
+//! - **A peer's session is held to a [`Quota`]** ([`Store::apply_remote_within`]): at most
+//!   [`MAX_NEW_DOCS_PER_SESSION`] new documents and [`MAX_BYTES_PER_SESSION`] bytes; beyond it
+//!   documents are refused and quarantined, and an honest peer's next session brings the rest.
 //! - **One process at a time.** redb's exclusive lock guards the file; a second process gets
 //!   [`StoreError::InUse`] naming the holder (from the `rapport.lock` note beside the file).
 //!
@@ -29,6 +39,7 @@ pub mod backup;
 pub mod backups;
 pub mod doc;
 mod error;
+pub mod limits;
 mod team;
 mod undo;
 
@@ -55,7 +66,10 @@ pub use undo::UndoReport;
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// On-disk layout version of the redb tables. Bump it with a migration in [`Store::open`].
-pub const SCHEMA_VERSION: u64 = 1;
+///
+/// - 1: the first released layout.
+/// - 2: adds the `quarantine` table (created empty when a schema-1 store is opened).
+pub const SCHEMA_VERSION: u64 = 2;
 /// Version of the summary encoding; a mismatch rebuilds summaries from the documents.
 pub const SUMMARY_VERSION: u64 = 2;
 /// Change chunks kept per document before they are folded into a new snapshot.
@@ -87,6 +101,15 @@ const BY_SEQ: TableDefinition<u64, u128> = TableDefinition::new("by_seq");
 const DEVICE_SETTINGS: TableDefinition<&str, &str> = TableDefinition::new("device_settings");
 /// Longest setting key and value accepted (local or from a peer).
 const MAX_SETTING_BYTES: usize = 4096;
+/// Peer documents this device refused: document key (a customer id in hex, or
+/// `shared/settings`, `shared/team`) → postcard `QuarantineRow`. Not synced; not damage.
+const QUARANTINE: TableDefinition<&str, &[u8]> = TableDefinition::new("quarantine");
+/// Refused bytes kept per quarantined document (enough to read the change headers: actor,
+/// sequence number, dependencies); the whole length and a BLAKE3 hash are kept too.
+pub const MAX_QUARANTINE_BYTES: usize = 4096;
+/// Quarantined documents kept at most; later refusals of other documents are only logged, so
+/// a peer sending endless bad ids cannot fill the disk (worst case about 4,096 × 4.2 KB).
+pub const MAX_QUARANTINE_ROWS: u64 = 4096;
 
 /// This device, as recorded in the store.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -316,6 +339,142 @@ fn decode_heads(bytes: &[u8]) -> Vec<ChangeHash> {
         .collect()
 }
 
+/// New documents one peer may bring in one sync session. An honest first sync of a very large
+/// team brings more and simply takes several sessions (what is refused is asked for again).
+pub const MAX_NEW_DOCS_PER_SESSION: u64 = 50_000;
+/// Document bytes one peer may send in one sync session (same remark).
+pub const MAX_BYTES_PER_SESSION: u64 = 512 << 20;
+
+/// What a peer may still send ([`Store::apply_remote_within`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    /// Documents new to this store.
+    pub new_docs: u64,
+    /// Bytes, over all documents.
+    pub bytes: u64,
+}
+
+impl Quota {
+    /// One sync session's worth: [`MAX_NEW_DOCS_PER_SESSION`], [`MAX_BYTES_PER_SESSION`].
+    pub const SESSION: Quota = Quota {
+        new_docs: MAX_NEW_DOCS_PER_SESSION,
+        bytes: MAX_BYTES_PER_SESSION,
+    };
+    /// No limit.
+    pub const UNLIMITED: Quota = Quota {
+        new_docs: u64::MAX,
+        bytes: u64::MAX,
+    };
+
+    /// Charges one document of `len` bytes (new here if `is_new`), or says why it is over.
+    pub fn charge(&mut self, is_new: bool, len: usize) -> std::result::Result<(), String> {
+        let len = len as u64;
+        if len > self.bytes {
+            self.bytes = 0;
+            return Err("over the peer's byte quota for this session".into());
+        }
+        if is_new && self.new_docs == 0 {
+            return Err("over the peer's quota of new documents for this session".into());
+        }
+        self.bytes -= len;
+        if is_new {
+            self.new_docs -= 1;
+        }
+        Ok(())
+    }
+}
+
+/// What [`Store::apply_remote_from`] did with a batch of peer documents.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// Documents that changed.
+    pub changed: usize,
+    /// Documents refused (and quarantined), with why.
+    pub refused: Vec<(CustomerId, StoreError)>,
+}
+
+/// A peer document this store refused (see [`Store::quarantined`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Quarantined {
+    pub doc: DocRef,
+    /// Why it was refused (the latest time).
+    pub reason: String,
+    /// The peer that sent it (its network id), when known.
+    pub peer: Option<String>,
+    /// When it was last refused.
+    pub at: Timestamp,
+    /// How many times it was refused.
+    pub refusals: u64,
+    /// Length of the refused bytes.
+    pub len: u64,
+    /// BLAKE3 of the refused bytes (hex).
+    pub hash: String,
+    /// The first [`MAX_QUARANTINE_BYTES`] of them.
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct QuarantineRow {
+    reason: String,
+    peer: Option<String>,
+    at_ms: i64,
+    refusals: u64,
+    len: u64,
+    hash: String,
+    bytes: Vec<u8>,
+}
+
+fn quarantine_key(doc: DocRef) -> String {
+    match doc {
+        DocRef::Customer(id) => id.to_string(),
+        DocRef::Shared(kind) => format!("shared/{}", kind.key()),
+    }
+}
+
+fn quarantine_doc(key: &str) -> Option<DocRef> {
+    match key.strip_prefix("shared/") {
+        Some(k) => Shared::ALL
+            .into_iter()
+            .find(|s| s.key() == k)
+            .map(DocRef::Shared),
+        None => key.parse().ok().map(DocRef::Customer),
+    }
+}
+
+/// Records in `txn` that `doc`'s `bytes` from `peer` were refused for `why`, replacing an
+/// earlier record of the same document. Beyond [`MAX_QUARANTINE_ROWS`] documents the refusal
+/// is only logged.
+fn quarantine_in(
+    txn: &WriteTransaction,
+    doc: DocRef,
+    peer: Option<&str>,
+    why: &StoreError,
+    bytes: &[u8],
+    now: Timestamp,
+) -> Result<()> {
+    let mut t = txn.open_table(QUARANTINE)?;
+    let key = quarantine_key(doc);
+    let old: Option<QuarantineRow> = match t.get(key.as_str())? {
+        Some(g) => postcard::from_bytes(g.value()).ok(),
+        None => None,
+    };
+    if old.is_none() && t.len()? >= MAX_QUARANTINE_ROWS {
+        tracing::warn!(doc = %key, "quarantine is full; the refusal is not recorded");
+        return Ok(());
+    }
+    let row = QuarantineRow {
+        reason: why.to_string().chars().take(1000).collect(),
+        peer: peer.map(|p| p.chars().take(200).collect()),
+        at_ms: now.timestamp_millis(),
+        refusals: old.map_or(0, |o| o.refusals).saturating_add(1),
+        len: bytes.len() as u64,
+        hash: blake3::hash(bytes).to_hex().to_string(),
+        bytes: bytes[..bytes.len().min(MAX_QUARANTINE_BYTES)].to_vec(),
+    };
+    t.insert(key.as_str(), postcard::to_stdvec(&row)?.as_slice())?;
+    Ok(())
+}
+
 /// A peer's bytes merged into a document, checked, not yet written.
 struct Merged {
     doc: AutoCommit,
@@ -328,13 +487,19 @@ struct Merged {
 }
 
 /// Merges `bytes` from a peer into the `existing` document (or a new one) and hydrates the
-/// result, which is the check: a malformed document fails here, before any write. `None` if
-/// nothing changed.
+/// result, which is the check: bytes over the [`limits`] are refused before automerge decodes
+/// them, a merged document over them before it is hydrated, and a malformed document fails
+/// hydration, all before any write. `None` if nothing changed.
 fn merge_remote(
     existing: Option<(AutoCommit, u32)>,
     id: CustomerId,
     bytes: &[u8],
 ) -> Result<Option<Merged>> {
+    let refuse = |reason: String| StoreError::BadDocument {
+        id,
+        reason: format!("peer data refused: {reason}"),
+    };
+    limits::check_bytes(bytes).map_err(refuse)?;
     // A document new here that loads strictly can be stored exactly as received (no re-save);
     // anything else is merged incrementally and saved by us.
     let mut verbatim = false;
@@ -367,6 +532,7 @@ fn merge_remote(
             reason: "peer sent changes whose dependencies are missing".into(),
         });
     }
+    limits::check_loaded(&doc).map_err(refuse)?;
     let customer = doc::hydrate(&doc, id)?;
     Ok(Some(Merged {
         doc,
@@ -517,8 +683,13 @@ impl Store {
                     });
                 }
                 Some(v) if v < SCHEMA_VERSION => {
-                    // Migrations from older layouts go here, in order. There is none yet:
-                    // schema 1 is the first released layout.
+                    // Migrations from older layouts, in order. 1 → 2: the `quarantine` table,
+                    // created (empty) below with every other table.
+                    tracing::info!(
+                        from = v,
+                        to = SCHEMA_VERSION,
+                        "migrating the store's layout"
+                    );
                     meta.insert("schema", SCHEMA_VERSION.to_le_bytes().as_slice())?;
                 }
                 Some(_) => {}
@@ -580,7 +751,8 @@ impl Store {
             txn.open_table(SEQ_OF)?;
             txn.open_table(BY_SEQ)?;
             txn.open_table(DEVICE_SETTINGS)?;
-            // Signed team entries (schema 1 stores gain the table here; it starts empty and
+            txn.open_table(QUARANTINE)?;
+            // Signed team entries (older stores gain the table here; it starts empty and
             // fills from the team document at the next merge or write).
             txn.open_table(team::TEAM_LOG)?;
         }
@@ -797,34 +969,98 @@ impl Store {
 
     /// Merges bytes from a peer (a whole saved document or incremental changes) into customer
     /// `id`, creating it if unknown. Returns whether anything changed. The merged document is
-    /// hydrated before it is written: a malformed one, or one that claims another id, is
-    /// refused and the store is left as it was.
+    /// checked before it is written: one over the [`limits`], a malformed one, or one that
+    /// claims another id, is refused (and quarantined, see [`Store::quarantined`]) and the
+    /// store's documents are left as they were.
     pub fn apply_remote(&self, id: CustomerId, bytes: &[u8]) -> Result<bool> {
-        Ok(self.apply_remote_many(&[(id, bytes)])? > 0)
+        let mut applied = self.apply_remote_from(None, &[(id, bytes)])?;
+        match applied.refused.pop() {
+            Some((_, e)) => Err(e),
+            None => Ok(applied.changed > 0),
+        }
     }
 
-    /// [`Store::apply_remote`] for many documents in one durable transaction (what sync does
-    /// with each frame it receives): all of them are checked and written, or none. Returns how
-    /// many documents changed.
+    /// [`Store::apply_remote_from`] with no peer named: returns how many documents changed.
     pub fn apply_remote_many(&self, docs: &[(CustomerId, &[u8])]) -> Result<usize> {
+        Ok(self.apply_remote_from(None, docs)?.changed)
+    }
+
+    /// Merges many peer documents in one durable transaction (what sync does with each frame
+    /// it receives). Each document is checked on its own: a bad one is refused alone and
+    /// recorded in the quarantine (with `peer`, when known), the others land. Only a failure of
+    /// the store itself (disk, damage) fails the call, and then nothing is written.
+    pub fn apply_remote_from(
+        &self,
+        peer: Option<&str>,
+        docs: &[(CustomerId, &[u8])],
+    ) -> Result<Applied> {
+        let mut unlimited = Quota::UNLIMITED;
+        self.apply_remote_batch(peer, docs, false, &mut unlimited)
+    }
+
+    /// [`Store::apply_remote_from`] within what `quota` has left (what sync does: one quota
+    /// per session). A document that is new here when no new document is left, or whose bytes
+    /// exceed the bytes left, is refused and quarantined like a bad one; `quota` is charged
+    /// for every document tried.
+    pub fn apply_remote_within(
+        &self,
+        peer: Option<&str>,
+        docs: &[(CustomerId, &[u8])],
+        quota: &mut Quota,
+    ) -> Result<Applied> {
+        self.apply_remote_batch(peer, docs, false, quota)
+    }
+
+    /// All of `docs` or none (restoring a backup): the first bad document fails the call and
+    /// nothing is written or quarantined.
+    pub(crate) fn apply_remote_all(&self, docs: &[(CustomerId, &[u8])]) -> Result<usize> {
+        let mut unlimited = Quota::UNLIMITED;
+        Ok(self
+            .apply_remote_batch(None, docs, true, &mut unlimited)?
+            .changed)
+    }
+
+    fn apply_remote_batch(
+        &self,
+        peer: Option<&str>,
+        docs: &[(CustomerId, &[u8])],
+        strict: bool,
+        quota: &mut Quota,
+    ) -> Result<Applied> {
+        let now = self.now();
         let txn = self.begin_write()?;
         let mut events = Vec::new();
+        let mut refused = Vec::new();
         {
             let mut w = Writer::open(&txn)?;
             for (id, bytes) in docs {
                 let id = *id;
                 let existing = load_doc(&w.docs, &w.changes, id)?;
-                // Peer bytes go through automerge's decoder and our hydration: a panic in
-                // either on hostile input must refuse the data, not take the device down.
-                let merge = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    merge_remote(existing, id, bytes)
-                }))
-                .unwrap_or_else(|_| {
-                    Err(StoreError::BadDocument {
-                        id,
-                        reason: "peer data made the document decoder fail".into(),
-                    })
-                })?;
+                let merge = match quota.charge(existing.is_none(), bytes.len()) {
+                    Err(reason) => Err(StoreError::BadDocument { id, reason }),
+                    // Peer bytes go through automerge's decoder and our hydration: a panic in
+                    // either on hostile input must refuse the data, not take the device down.
+                    Ok(()) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        merge_remote(existing, id, bytes)
+                    }))
+                    .unwrap_or_else(|_| {
+                        Err(StoreError::BadDocument {
+                            id,
+                            reason: "peer data made the document decoder fail".into(),
+                        })
+                    }),
+                };
+                let merge = match merge {
+                    Ok(m) => m,
+                    Err(e) if strict => return Err(e),
+                    Err(e) => {
+                        tracing::warn!(customer = %id, peer = peer.unwrap_or("?"), error = %e,
+                            "refused a peer's document; quarantined it");
+                        quarantine_in(&txn, DocRef::Customer(id), peer, &e, bytes, now)?;
+                        refused.push((id, e));
+                        continue;
+                    }
+                };
                 let Some(Merged {
                     mut doc,
                     chunks,
@@ -849,15 +1085,55 @@ impl Store {
                 events.push((id, heads));
             }
         }
-        if events.is_empty() {
-            return Ok(0);
+        if events.is_empty() && refused.is_empty() {
+            return Ok(Applied::default());
         }
         self.commit(txn)?;
-        let n = events.len();
+        let changed = events.len();
         for (id, heads) in events {
             self.notify(DocRef::Customer(id), heads, Origin::Remote);
         }
-        Ok(n)
+        Ok(Applied { changed, refused })
+    }
+
+    /// The peer documents this store refused, newest refusal last. Quarantine is a record, not
+    /// a block and not damage: [`Store::verify`] ignores it, and later changes to the same
+    /// document are checked afresh.
+    pub fn quarantined(&self) -> Result<Vec<Quarantined>> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(QUARANTINE)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            let Some(doc) = quarantine_doc(k.value()) else {
+                continue;
+            };
+            let r: QuarantineRow = postcard::from_bytes(v.value())?;
+            out.push(Quarantined {
+                doc,
+                reason: r.reason,
+                peer: r.peer,
+                at: rapport_model::timestamp_from_millis(r.at_ms),
+                refusals: r.refusals,
+                len: r.len,
+                hash: r.hash,
+                bytes: r.bytes,
+            });
+        }
+        out.sort_by_key(|q| q.at);
+        Ok(out)
+    }
+
+    /// Forgets the quarantine record of `doc` (after someone looked at it). Returns whether
+    /// there was one.
+    pub fn release_quarantined(&self, doc: DocRef) -> Result<bool> {
+        let txn = self.begin_write()?;
+        let had = txn
+            .open_table(QUARANTINE)?
+            .remove(quarantine_key(doc).as_str())?
+            .is_some();
+        self.commit(txn)?;
+        Ok(had)
     }
 
     /// The stored bytes of customer `id` (snapshot followed by change chunks), which
@@ -1252,35 +1528,58 @@ impl Store {
     }
 
     /// Merges a peer's shared document (or changes to it). Returns whether anything changed.
-    /// Entries of the wrong type or size from a peer are ignored when read.
+    /// Entries of the wrong type or size from a peer are ignored when read; bytes or a merged
+    /// document over the [`limits`], or that do not load, are refused with
+    /// [`StoreError::BadRemote`] and nothing is written.
     pub fn apply_remote_shared(&self, kind: Shared, bytes: &[u8]) -> Result<bool> {
+        self.apply_remote_shared_in(kind, bytes, None)
+    }
+
+    /// [`Store::apply_remote_shared`] for sync: a refused document is quarantined (with
+    /// `peer`) and reported as `Ok(false)`, so one bad shared document does not end the session.
+    pub fn apply_remote_shared_from(
+        &self,
+        peer: Option<&str>,
+        kind: Shared,
+        bytes: &[u8],
+    ) -> Result<bool> {
+        self.apply_remote_shared_in(kind, bytes, Some(peer))
+    }
+
+    /// `quarantine`: `None` to fail on a bad document, `Some(peer)` to quarantine it.
+    fn apply_remote_shared_in(
+        &self,
+        kind: Shared,
+        bytes: &[u8],
+        quarantine: Option<Option<&str>>,
+    ) -> Result<bool> {
+        let now = self.now();
         let txn = self.begin_write()?;
-        let heads = {
+        let merged = {
             let mut t = txn.open_table(TEAM_DOCS)?;
-            let mut doc = load_shared(&t, kind)?;
-            let before = doc.get_heads();
-            let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                doc.load_incremental(bytes)
-                    .map_err(|e| e.to_string())
-                    .map(|_| doc)
-            }))
-            .unwrap_or_else(|_| Err("the document decoder failed".into()));
-            doc = loaded.map_err(|e| {
-                StoreError::BadRemote(format!("peer {} document does not load: {e}", kind.key()))
-            })?;
-            if !doc.get_missing_deps(&[]).is_empty() {
-                return Err(StoreError::BadRemote(format!(
-                    "peer sent {} changes whose dependencies are missing",
-                    kind.key()
-                )));
+            let doc = load_shared(&t, kind)?;
+            match merge_shared(doc, kind, bytes) {
+                Ok(None) => return Ok(false),
+                Ok(Some(mut doc)) => {
+                    if kind == Shared::Team {
+                        self.absorb_team_log(&txn, &mut doc)?;
+                    }
+                    t.insert(kind.key(), doc.save().as_slice())?;
+                    Ok(doc.get_heads())
+                }
+                Err(e) => Err(e),
             }
-            let grew = kind == Shared::Team && self.absorb_team_log(&txn, &mut doc)?;
-            let after = doc.get_heads();
-            if after == before && !grew {
+        };
+        let heads = match (merged, quarantine) {
+            (Ok(heads), _) => heads,
+            (Err(e), None) => return Err(e),
+            (Err(e), Some(peer)) => {
+                tracing::warn!(doc = kind.key(), peer = peer.unwrap_or("?"), error = %e,
+                    "refused a peer's shared document; quarantined it");
+                quarantine_in(&txn, DocRef::Shared(kind), peer, &e, bytes, now)?;
+                self.commit(txn)?;
                 return Ok(false);
             }
-            t.insert(kind.key(), doc.save().as_slice())?;
-            after
         };
         self.commit(txn)?;
         if kind == Shared::Team {
@@ -1570,6 +1869,35 @@ fn load_shared(
         Some(g) => AutoCommit::load(g.value())
             .map_err(|e| StoreError::Decode(format!("{} document does not load: {e}", kind.key()))),
     }
+}
+
+/// Merges a peer's bytes into shared document `doc` within the [`limits`]; `None` if nothing
+/// changed.
+fn merge_shared(mut doc: AutoCommit, kind: Shared, bytes: &[u8]) -> Result<Option<AutoCommit>> {
+    let refuse =
+        |e: String| StoreError::BadRemote(format!("peer {} document refused: {e}", kind.key()));
+    limits::check_bytes(bytes).map_err(refuse)?;
+    let before = doc.get_heads();
+    let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        doc.load_incremental(bytes)
+            .map_err(|e| e.to_string())
+            .map(|_| doc)
+    }))
+    .unwrap_or_else(|_| Err("the document decoder failed".into()));
+    let mut doc = loaded.map_err(|e| {
+        StoreError::BadRemote(format!("peer {} document does not load: {e}", kind.key()))
+    })?;
+    if !doc.get_missing_deps(&[]).is_empty() {
+        return Err(StoreError::BadRemote(format!(
+            "peer sent {} changes whose dependencies are missing",
+            kind.key()
+        )));
+    }
+    if doc.get_heads() == before {
+        return Ok(None);
+    }
+    limits::check_loaded(&doc).map_err(refuse)?;
+    Ok(Some(doc))
 }
 
 fn check_shared_text(what: &'static str, text: &str) -> Result<()> {
