@@ -195,7 +195,7 @@ pub fn invite(store: Store, bind: SocketAddr, wait: u64, yes: bool) -> Result<()
             Ok(x) => x,
             Err(e) => {
                 node.shutdown().await;
-                return Err(e.into());
+                return Err(e);
             }
         };
         if let Some(code) = code {
