@@ -330,6 +330,12 @@ struct PeerRow {
     last_error: Option<String>,
     /// Customer documents written here since the last session with this device.
     pending_changes: u64,
+    /// `owner`, `admin` or `member` in a signed team.
+    role: Option<&'static str>,
+    /// Documents it sent that were refused and are in quarantine here.
+    refused: u64,
+    /// Why the latest of them was refused.
+    refused_reason: Option<String>,
 }
 
 /// `rapport peers`.
@@ -355,10 +361,16 @@ pub fn peers(store: Store, json: bool, probe: bool) -> Result<()> {
     } else {
         vec![None; team.len()]
     };
+    let quarantined = store.quarantined()?;
     let rows: Vec<PeerRow> = team
         .iter()
         .zip(online)
         .map(|(m, online)| {
+            let mut refused: Vec<_> = quarantined
+                .iter()
+                .filter(|q| q.peer.as_deref() == Some(m.id.as_str()))
+                .collect();
+            refused.sort_by_key(|q| q.at);
             let state = store.peer_state(&m.id).unwrap_or_default();
             let address_kind = match state.address_kind.as_deref() {
                 Some("lan") => "lan",
@@ -375,6 +387,9 @@ pub fn peers(store: Store, json: bool, probe: bool) -> Result<()> {
                 online,
                 last_synced: state.last_synced.map(|t| t.to_rfc3339()),
                 last_error: state.last_error,
+                role: m.role.map(|r| r.as_str()),
+                refused: refused.len() as u64,
+                refused_reason: refused.last().map(|q| q.reason.clone()),
             }
         })
         .collect();
@@ -404,6 +419,18 @@ pub fn peers(store: Store, json: bool, probe: bool) -> Result<()> {
             r.last_synced.as_deref().unwrap_or("never"),
             r.pending_changes
         );
+        if r.refused > 0 {
+            println!(
+                "  {} sent data that was refused ({} documents kept aside; last: {}); ask its person, or revoke it: `rapport device revoke {}`",
+                rapport_team::clean_name(&r.name),
+                r.refused,
+                r.refused_reason
+                    .as_deref()
+                    .map(rapport_team::clean_name)
+                    .unwrap_or_default(),
+                &r.id[..12.min(r.id.len())]
+            );
+        }
     }
     Ok(())
 }

@@ -541,3 +541,32 @@ fn value_settings_and_revisits_from_the_cli() {
     assert!(!due_names.contains(&"Customer 10"));
     assert_eq!(due[0]["effective_tier"], "vip");
 }
+
+/// A team device that sent a document this one refused is named in `peers`, with why and how
+/// to revoke it (the refusal itself is tested in `crates/store/tests/bounds.rs`).
+#[test]
+fn peers_names_a_device_whose_data_was_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let peer_id = "ab".repeat(32);
+    {
+        let store = Store::open(d.path(), OpenOptions::default()).unwrap();
+        store.team_add(&peer_id, "Broken laptop").unwrap();
+        let id = rapport_model::CustomerId::new();
+        let applied = store
+            .apply_remote_from(
+                Some(&peer_id),
+                &[(id, b"not an automerge document".as_slice())],
+            )
+            .unwrap();
+        assert_eq!(store.quarantined().unwrap().len(), 1, "{applied:?}");
+    }
+    let peers = json(d.path(), &["peers", "--no-probe", "--json"]);
+    assert_eq!(peers[0]["refused"], 1, "{peers}");
+    assert!(peers[0]["refused_reason"].is_string(), "{peers}");
+    let out = ok(d.path(), &["peers", "--no-probe"]);
+    assert!(
+        out.contains("Broken laptop sent data that was refused")
+            && out.contains("rapport device revoke abababababab"),
+        "{out}"
+    );
+}

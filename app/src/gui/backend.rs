@@ -121,6 +121,8 @@ pub struct PeerView {
     pub name: String,
     /// `owner`, `admin` or `member` in a signed team.
     pub role: Option<rapport_team::Role>,
+    /// Documents it sent that were refused here, and why the latest was.
+    pub refused: Option<(usize, String)>,
     pub revoked: bool,
     pub online: bool,
     pub address_kind: String,
@@ -1049,6 +1051,7 @@ impl Worker {
             .map(|n| n.lan_peers().iter().map(|p| p.to_string()).collect())
             .unwrap_or_default();
         let now = self.clock.utc();
+        let quarantined = blocking(|| store.quarantined()).unwrap_or_default();
         let peers = blocking(|| {
             store
                 .team()
@@ -1057,6 +1060,14 @@ impl Worker {
                 .filter(|m| m.id != me)
                 .map(|m| {
                     let st = store.peer_state(&m.id).unwrap_or_default();
+                    let refused = {
+                        let mut q: Vec<_> = quarantined
+                            .iter()
+                            .filter(|q| q.peer.as_deref() == Some(m.id.as_str()))
+                            .collect();
+                        q.sort_by_key(|q| q.at);
+                        q.last().map(|last| (q.len(), last.reason.clone()))
+                    };
                     let recent = st.last_synced.is_some_and(|t| {
                         now.signed_duration_since(t) < chrono::Duration::seconds(90)
                             && st.last_error.is_none()
@@ -1068,6 +1079,7 @@ impl Worker {
                         id: m.id,
                         name: m.name,
                         role: m.role,
+                        refused,
                         revoked: m.revoked,
                         addrs: m.addrs,
                         last_synced: st.last_synced,

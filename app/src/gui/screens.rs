@@ -1690,6 +1690,17 @@ pub fn sync(app: &mut RapportApp, ui: &mut egui::Ui) {
                     ui.end_row();
                 }
             });
+        for p in s.peers.iter().filter(|p| !p.revoked) {
+            if let Some((n, reason)) = &p.refused {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!(
+                        "{} sent data that was refused ({n} documents kept aside; last: {reason}). Ask its person; if it is not theirs, revoke it.",
+                        p.name
+                    ),
+                );
+            }
+        }
         if let Some(name) = app.confirm_undo.clone() {
             ui.horizontal_wrapped(|ui| {
                 ui.colored_label(
