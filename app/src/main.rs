@@ -15,6 +15,8 @@ mod net;
 mod output;
 mod run;
 
+use output::say_err;
+
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -40,7 +42,7 @@ fn main() -> ExitCode {
                     .as_ref()
                     .map_or("the store file".to_string(), |f| f.display().to_string());
                 let dir = store_file.as_ref().and_then(|f| f.parent());
-                eprintln!(
+                say_err!(
                     "error: the store file {file} is damaged (the storage engine failed reading it: {what}); {}",
                     rapport_store::restore_hint(
                         dir.and_then(rapport_store::backups::latest).as_deref()
@@ -62,7 +64,7 @@ fn main() -> ExitCode {
             if broken_pipe {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {}", one_line(&e));
+            say_err!("error: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }

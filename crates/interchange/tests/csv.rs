@@ -80,7 +80,10 @@ fn google_fixture_reads_every_person_with_names_intact() {
     assert_eq!(yamada.labels, ["Customers", "関西"]);
     assert_eq!(yamada.phones, ["+81 6-6123-4567"]);
     assert!(yamada.address.contains("大阪市北区"), "{}", yamada.address);
-    assert_eq!(yamada.birthday, chrono::NaiveDate::from_ymd_opt(1979, 11, 3));
+    assert_eq!(
+        yamada.birthday,
+        chrono::NaiveDate::from_ymd_opt(1979, 11, 3)
+    );
 }
 
 #[test]

@@ -29,6 +29,7 @@ pub mod backup;
 pub mod backups;
 pub mod doc;
 mod error;
+pub mod private;
 mod undo;
 
 use std::collections::BTreeMap;
@@ -63,6 +64,8 @@ pub const COMPACT_AFTER: u32 = 32;
 pub const DB_FILE: &str = "rapport.redb";
 /// File name of the note that says which process holds the store.
 pub const LOCK_NOTE: &str = "rapport.lock";
+/// File name of the key that seals the device secret when no OS keyring is available.
+pub const KEY_FILE: &str = "device.key";
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const DOCS: TableDefinition<u128, &[u8]> = TableDefinition::new("docs");
@@ -399,10 +402,12 @@ impl Store {
     /// Opens (creating if needed) the store in `dir`.
     pub fn open(dir: impl AsRef<Path>, opts: OpenOptions) -> Result<Store> {
         let dir = dir.as_ref().to_path_buf();
-        std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
+        private::create_dir(&dir).map_err(|source| StoreError::Io {
             path: dir.clone(),
             source,
         })?;
+        // Stores written before modes were set have default ones: make them owner-only.
+        private::tighten_dir(&dir);
         let path = dir.join(DB_FILE);
         // redb can panic on a file whose structure is damaged; that is damage, not a crash.
         let opened =
@@ -459,7 +464,11 @@ impl Store {
             since: chrono::Local::now().format("%Y-%m-%d %H:%M").to_string(),
         };
         if let Ok(json) = serde_json::to_vec(&note) {
-            let _ = std::fs::write(dir.join(LOCK_NOTE), json);
+            let _ = private::write_file(&dir.join(LOCK_NOTE), &json);
+        }
+        // redb created a new file with the default mode.
+        if let Err(e) = private::restrict(&path, private::FILE_MODE) {
+            tracing::warn!(path = %path.display(), error = %e, "could not make owner-only");
         }
 
         let (device, actor, secret, rebuild) = Self::init_meta(&db, &dir, &opts)?;
