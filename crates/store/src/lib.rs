@@ -30,6 +30,7 @@ pub mod backups;
 pub mod doc;
 mod error;
 pub mod private;
+pub mod seal;
 mod undo;
 
 use std::collections::BTreeMap;
@@ -224,6 +225,12 @@ pub struct OpenOptions {
     /// What this process is, for the "in use by" message other processes see.
     pub holder: String,
     pub clock: Clock,
+    /// Where the device key that seals the identity in local backups is kept when it can be
+    /// (the OS keyring, which the application supplies); see [`seal`].
+    pub vault: Option<Arc<dyn seal::KeyVault>>,
+    /// The device key file when the vault is absent or fails (default
+    /// [`seal::Keys::default_file`]).
+    pub key_file: Option<PathBuf>,
 }
 
 impl Default for OpenOptions {
@@ -232,6 +239,8 @@ impl Default for OpenOptions {
             device_name: default_device_name(),
             holder: "rapport".to_string(),
             clock: Arc::new(chrono::Utc::now),
+            vault: None,
+            key_file: None,
         }
     }
 }
@@ -272,6 +281,8 @@ pub struct Store {
     device: Device,
     actor: ActorId,
     secret: [u8; 32],
+    /// The device keys local backups seal the identity with.
+    keys: seal::Keys,
     clock: Clock,
     feed: tokio::sync::broadcast::Sender<ChangeEvent>,
 }
@@ -473,12 +484,17 @@ impl Store {
 
         let (device, actor, secret, rebuild) = Self::init_meta(&db, &dir, &opts)?;
         let (feed, _) = tokio::sync::broadcast::channel(1024);
+        let key_file = opts
+            .key_file
+            .clone()
+            .unwrap_or_else(|| seal::Keys::default_file(&dir));
         let store = Store {
             db,
             dir,
             device,
             actor,
             secret,
+            keys: seal::Keys::new(opts.vault.clone(), key_file),
             clock: opts.clock,
             feed,
         };
@@ -1558,6 +1574,11 @@ impl Store {
     /// This device's 32-byte secret (for its network identity), created on first open.
     pub fn device_secret(&self) -> [u8; 32] {
         self.secret
+    }
+
+    /// The device keys local backups seal the identity with (and restores open it with).
+    pub fn keys(&self) -> &seal::Keys {
+        &self.keys
     }
 
     /// Recomputes every summary and index row from the documents (the migration path when the
