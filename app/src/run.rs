@@ -40,6 +40,7 @@ fn open(cli: &Cli, holder: &str) -> Result<Store> {
     }
     let opts = OpenOptions {
         holder: format!("rapport {holder}"),
+        vault: rapport::vault::os_keyring(),
         ..OpenOptions::default()
     };
     Ok(Store::open(&dir, opts)?)

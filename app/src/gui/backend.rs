@@ -354,6 +354,7 @@ async fn run(
                     &dir,
                     rapport_store::OpenOptions {
                         holder: "rapport (app)".into(),
+                        vault: crate::vault::os_keyring(),
                         ..Default::default()
                     },
                 )
