@@ -1,7 +1,9 @@
 //! The running node's control socket: lets `rapport pair invite` work while `rapport serve`
 //! or the app holds the store (redb allows one process per store). One JSON line in
 //! (`{"invite":{"ttl":600}}`), the ticket out, then `paired` or `expired`. The socket is
-//! `rapport.sock` in the data directory, so only the store's owner can reach it.
+//! `rapport.sock` in the data directory (0700), itself 0600, and every caller's uid is checked
+//! with `SO_PEERCRED` (tokio's `peer_cred`): a caller that is not the user running the node is
+//! refused before it says anything, even where the modes were loosened by hand.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,19 +64,43 @@ pub async fn wait_for_new_member(
     }
 }
 
+/// Whether a caller with uid `caller` may use the socket of a node run by `owner`: only the
+/// same user (root included: root running the node does not open it to everyone, and another
+/// user's node is not root's to drive through this socket).
+pub fn caller_allowed(caller: Option<u32>, owner: u32) -> bool {
+    caller == Some(owner)
+}
+
 /// Lets `rapport pair invite` work while `serve` holds the store: one JSON line in
 /// (`{"invite":{"ttl":600}}`), the ticket out, then `paired` or `expired`. The socket lives in
-/// the data directory, so only the store's owner can reach it.
+/// the data directory, is 0600, and refuses callers of another uid.
 #[cfg(unix)]
 pub fn control_socket(store: &Arc<Store>, node: Arc<Node>) -> Result<tokio::task::JoinHandle<()>> {
+    use std::os::unix::fs::MetadataExt;
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let path = store.dir().join(CONTROL_SOCKET);
     let _ = std::fs::remove_file(&path);
     let listener = tokio::net::UnixListener::bind(&path)
         .with_context(|| format!("could not create {}", path.display()))?;
+    rapport_store::private::restrict(&path, rapport_store::private::FILE_MODE)
+        .with_context(|| format!("could not make {} owner-only", path.display()))?;
+    // The socket file was just created by this process: its owner is our effective uid.
+    let owner = std::fs::metadata(&path)
+        .with_context(|| format!("could not read {}", path.display()))?
+        .uid();
     let store = store.clone();
     Ok(tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
+            let caller = stream.peer_cred().ok().map(|c| c.uid());
+            if !caller_allowed(caller, owner) {
+                tracing::warn!(
+                    ?caller,
+                    owner,
+                    "refused a control socket caller of another user"
+                );
+                drop(stream);
+                continue;
+            }
             let store = store.clone();
             let node = node.clone();
             tokio::spawn(async move {

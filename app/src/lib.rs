@@ -11,3 +11,4 @@
 pub mod autobackup;
 pub mod control;
 pub mod gui;
+pub mod vault;

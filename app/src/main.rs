@@ -16,6 +16,8 @@ mod output;
 mod run;
 mod team;
 
+use output::say_err;
+
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -41,7 +43,7 @@ fn main() -> ExitCode {
                     .as_ref()
                     .map_or("the store file".to_string(), |f| f.display().to_string());
                 let dir = store_file.as_ref().and_then(|f| f.parent());
-                eprintln!(
+                say_err!(
                     "error: the store file {file} is damaged (the storage engine failed reading it: {what}); {}",
                     rapport_store::restore_hint(
                         dir.and_then(rapport_store::backups::latest).as_deref()
@@ -63,7 +65,7 @@ fn main() -> ExitCode {
             if broken_pipe {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {}", one_line(&e));
+            say_err!("error: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }

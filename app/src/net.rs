@@ -12,7 +12,7 @@ use rapport_sync::net::{NetConfig, Node, member_addr};
 use rapport_sync::pair::Invite;
 use serde::Serialize;
 
-use crate::output;
+use crate::output::{self, say, say_err};
 use rapport::control::{CONTROL_SOCKET, Control, control_socket};
 
 /// Per-peer timeout of one sync session started from the CLI.
@@ -48,7 +48,7 @@ pub fn serve(store: Store, bind: SocketAddr, interval: u64) -> Result<()> {
         // Whatever arrives from one peer is passed on to the others right away.
         node.enable_push(Duration::from_millis(250));
         let addrs: Vec<String> = node.addr().ip_addrs().map(|a| a.to_string()).collect();
-        println!(
+        say!(
             "serving as {} ({}) on {}",
             node.endpoint().id(),
             store.device().name,
@@ -71,7 +71,7 @@ pub fn serve(store: Store, bind: SocketAddr, interval: u64) -> Result<()> {
                 }
             }
         }
-        eprintln!("stopping");
+        say_err!("stopping");
         control.abort();
         backups.abort();
         let _ = std::fs::remove_file(store.dir().join(CONTROL_SOCKET));
@@ -100,13 +100,13 @@ pub fn invite_via_running_node(dir: &std::path::Path, wait: u64, yes: bool) -> R
         while let Some(line) = lines.next_line().await? {
             match serde_json::from_str::<Control>(&line)? {
                 Control::Ticket { ticket } => {
-                    println!("{ticket}");
+                    say!("{ticket}");
                     let _ = std::io::stdout().flush();
-                    eprintln!("waiting up to {wait} s (through the running `rapport serve`): on the new device run `rapport pair join <ticket>`");
+                    say_err!("waiting up to {wait} s (through the running `rapport serve`): on the new device run `rapport pair join <ticket>`");
                     ticket_seen = true;
                 }
                 Control::Paired { id, name } => {
-                    let _ = writeln!(std::io::stdout(), "paired with {name} ({id})");
+                    say!("paired with {name} ({id})");
                     return Ok(());
                 }
                 Control::Expired => bail!("nobody joined within {wait} s; the ticket has expired"),
@@ -201,9 +201,9 @@ pub fn invite(store: Store, bind: SocketAddr, wait: u64, yes: bool) -> Result<()
         if let Some(code) = code {
             print_recovery_code(&code.to_text());
         }
-        println!("{}", invite.encode()?);
+        say!("{}", invite.encode()?);
         let _ = std::io::stdout().flush();
-        eprintln!("waiting up to {wait} s: on the new device run `rapport pair join <ticket>`");
+        say_err!("waiting up to {wait} s: on the new device run `rapport pair join <ticket>`");
         let mut feed = store.subscribe();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
         let joined = loop {
@@ -236,7 +236,7 @@ pub fn invite(store: Store, bind: SocketAddr, wait: u64, yes: bool) -> Result<()
             .map(|m| m.name)
             .unwrap_or(member.name);
         // stdout may be gone by now (a script read the ticket and left): never panic on it.
-        let _ = writeln!(std::io::stdout(), "paired with {name} ({})", member.id);
+        say!("paired with {name} ({})", member.id);
         node.shutdown().await;
         Ok(())
     })
@@ -245,7 +245,7 @@ pub fn invite(store: Store, bind: SocketAddr, wait: u64, yes: bool) -> Result<()
 /// Tells the person who just became a team's owner its recovery code (on stderr: stdout's
 /// first line is the ticket, which scripts read).
 pub fn print_recovery_code(code: &str) {
-    eprintln!(
+    say_err!(
         "This device now owns a new team. Its recovery code (write it down and keep it away from this laptop; it is shown only now):\n\n    {code}\n\nIf this device is lost, `rapport team recover CODE` on another team device makes that one the owner."
     );
 }
@@ -256,7 +256,7 @@ pub fn join(store: Store, bind: SocketAddr, ticket: &str, merge_teams: bool) -> 
     let store = Arc::new(store);
     runtime()?.block_on(async move {
         let node = spawn_node(&store, bind).await?;
-        eprintln!(
+        say_err!(
             "confirmation code {}: the inviting device shows the same code if this is the device its person admits",
             invite.confirmation_code(&node.endpoint().id())
         );
@@ -264,7 +264,7 @@ pub fn join(store: Store, bind: SocketAddr, ticket: &str, merge_teams: bool) -> 
         let joined = node.join_team(&invite, merge_teams).await;
         node.shutdown().await;
         let (name, traffic) = joined?;
-        println!(
+        say!(
             "paired with {name}; first sync brought {} documents",
             traffic.initiator.docs_changed
         );
@@ -293,21 +293,21 @@ pub fn sync_once(store: Store, bind: SocketAddr) -> Result<()> {
         }
         let results = node.sync_all(SESSION_TIMEOUT).await;
         if results.is_empty() {
-            eprintln!(
-                "no team device with a known address: pair one first (`rapport pair invite`)"
-            );
+            say_err!("no team device with a known address: pair one first (`rapport pair invite`)");
         }
         let mut ok = 0;
         for (m, r) in &results {
             match r {
                 Ok(t) => {
                     ok += 1;
-                    println!(
+                    say!(
                         "synced with {}: received {} documents, sent {}",
-                        m.name, t.initiator.docs_changed, t.initiator.docs_sent
+                        m.name,
+                        t.initiator.docs_changed,
+                        t.initiator.docs_sent
                     );
                 }
-                Err(e) => eprintln!("warning: {} not reachable: {e}", m.name),
+                Err(e) => say_err!("warning: {} not reachable: {e}", m.name),
             }
         }
         node.shutdown().await;
@@ -397,7 +397,7 @@ pub fn peers(store: Store, json: bool, probe: bool) -> Result<()> {
         return output::json(&rows);
     }
     if rows.is_empty() {
-        println!("no other devices in the team yet (`rapport pair invite`)");
+        say!("no other devices in the team yet (`rapport pair invite`)");
     }
     for r in &rows {
         let state = if r.revoked {
@@ -409,7 +409,7 @@ pub fn peers(store: Store, json: bool, probe: bool) -> Result<()> {
                 None => "-",
             }
         };
-        println!(
+        say!(
             "{}  {:<20} {:<8} {:<6} {:<24} last synced {}, {} pending",
             &r.id[..12.min(r.id.len())],
             r.name,
@@ -420,7 +420,7 @@ pub fn peers(store: Store, json: bool, probe: bool) -> Result<()> {
             r.pending_changes
         );
         if r.refused > 0 {
-            println!(
+            say!(
                 "  {} sent data that was refused ({} documents kept aside; last: {}); ask its person, or revoke it: `rapport device revoke {}`",
                 rapport_team::clean_name(&r.name),
                 r.refused,
@@ -445,9 +445,10 @@ pub fn revoke(store: Store, query: &str) -> Result<()> {
         ));
     }
     store.team_revoke(&m.id)?;
-    println!(
+    say!(
         "revoked {} ({}); team devices refuse it once they have synced with this one",
-        m.name, m.id
+        m.name,
+        m.id
     );
     Ok(())
 }

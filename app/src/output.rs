@@ -1,4 +1,12 @@
 //! Output: stable JSON shapes (documented in README) and aligned text tables (CJK-width aware).
+//!
+//! Human output goes through [`Terminal`] (via [`stdout`], [`stderr`], `say!` and `say_err!`):
+//! customer fields, device names and messages may come from a peer or an imported file, and
+//! a terminal obeys escape sequences in what it prints. `Terminal` drops C0 controls (but
+//! newline and tab), DEL, C1 controls, whole ESC/CSI/OSC/DCS sequences and the bidirectional
+//! overrides and isolates (U+202A..U+202E, U+2066..U+2069, U+200E/F, U+061C) that can make a
+//! line read differently from what it holds. JSON output ([`json`]) is written as is: serde
+//! escapes every control character, and scripts get the exact values.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -10,6 +18,187 @@ use rapport_store::{AgendaItem, HistoryEntry};
 use rapport_value::{Analysis, CustomerValue, Influence, ParetoPoint, Rfm, Segment, TierStat};
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
+
+/// Where [`Terminal`] is inside an escape sequence.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Seq {
+    #[default]
+    Text,
+    /// After ESC.
+    Esc,
+    /// Inside a CSI sequence (`ESC [` or U+009B): parameters until a final byte.
+    Csi,
+    /// Inside a string sequence (OSC, DCS, SOS, PM, APC): until BEL or ST.
+    Str,
+    /// ESC inside a string sequence (ST is `ESC \`).
+    StrEsc,
+}
+
+/// Bidirectional formatting characters: embeddings, overrides, isolates and marks.
+fn is_bidi(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+    )
+}
+
+/// A writer that passes text on without what a terminal would act on (see the module
+/// documentation). Stateful, so a sequence split across writes is still removed; a newline
+/// ends any unfinished sequence, so one bad value cannot swallow the lines after it.
+pub struct Terminal<W: Write> {
+    inner: W,
+    state: Seq,
+    /// Bytes of a UTF-8 character split across writes.
+    partial: Vec<u8>,
+}
+
+impl<W: Write> Terminal<W> {
+    pub fn new(inner: W) -> Self {
+        Terminal {
+            inner,
+            state: Seq::Text,
+            partial: Vec::new(),
+        }
+    }
+
+    fn step(&mut self, c: char, out: &mut String) {
+        // A newline always shows and always ends a sequence.
+        if c == '\n' {
+            out.push('\n');
+            self.state = Seq::Text;
+            return;
+        }
+        self.state = match self.state {
+            Seq::Text => match c {
+                '\x1b' => Seq::Esc,
+                '\u{9b}' => Seq::Csi,
+                '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => Seq::Str,
+                c => {
+                    if c == '\t' || !(c.is_control() || is_bidi(c)) {
+                        out.push(c);
+                    }
+                    Seq::Text
+                }
+            },
+            Seq::Esc => match c {
+                '[' => Seq::Csi,
+                ']' | 'P' | 'X' | '^' | '_' => Seq::Str,
+                '\x1b' => Seq::Esc,
+                // A two-character sequence (ESC c, ESC 7, ...).
+                '\x20'..='\x7e' => Seq::Text,
+                c => {
+                    // Not a sequence: ESC is dropped and `c` is text.
+                    self.state = Seq::Text;
+                    return self.step(c, out);
+                }
+            },
+            Seq::Csi => match c {
+                // Parameter and intermediate bytes.
+                '\x20'..='\x3f' => Seq::Csi,
+                // The final byte.
+                '\x40'..='\x7e' => Seq::Text,
+                c => {
+                    self.state = Seq::Text;
+                    return self.step(c, out);
+                }
+            },
+            Seq::Str => match c {
+                '\x07' | '\u{9c}' => Seq::Text,
+                '\x1b' => Seq::StrEsc,
+                _ => Seq::Str,
+            },
+            Seq::StrEsc => match c {
+                '\\' => Seq::Text,
+                '\x1b' => Seq::StrEsc,
+                _ => Seq::Str,
+            },
+        };
+    }
+
+    /// `s` as [`Terminal`] would print it.
+    #[cfg(test)]
+    pub fn clean(s: &str) -> String {
+        let mut t = Terminal::new(std::io::sink());
+        let mut out = String::with_capacity(s.len());
+        for c in s.chars() {
+            t.step(c, &mut out);
+        }
+        out
+    }
+}
+
+impl<W: Write> Write for Terminal<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.partial.extend_from_slice(buf);
+        let bytes = std::mem::take(&mut self.partial);
+        let mut out = String::with_capacity(bytes.len());
+        let mut rest: &[u8] = &bytes;
+        loop {
+            match std::str::from_utf8(rest) {
+                Ok(text) => {
+                    for c in text.chars() {
+                        self.step(c, &mut out);
+                    }
+                    break;
+                }
+                Err(e) => {
+                    let (good, after) = rest.split_at(e.valid_up_to());
+                    for c in String::from_utf8_lossy(good).chars() {
+                        self.step(c, &mut out);
+                    }
+                    match e.error_len() {
+                        // Invalid bytes: dropped.
+                        Some(n) => rest = &after[n.min(after.len())..],
+                        // A character cut by the end of this write: wait for the rest.
+                        None => {
+                            self.partial = after.to_vec();
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        self.inner.write_all(out.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Human output on stdout, through [`Terminal`].
+pub fn stdout() -> Terminal<std::io::StdoutLock<'static>> {
+    Terminal::new(std::io::stdout().lock())
+}
+
+/// Messages on stderr, through [`Terminal`].
+pub fn stderr() -> Terminal<std::io::StderrLock<'static>> {
+    Terminal::new(std::io::stderr().lock())
+}
+
+/// `println!` through [`Terminal`]: for every line of human output. A closed stdout is
+/// ignored (the line is lost, the command goes on), as `rapport ... | head` expects.
+macro_rules! say {
+    () => {{
+        use std::io::Write as _;
+        let _ = writeln!($crate::output::stdout());
+    }};
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!($crate::output::stdout(), $($arg)*);
+    }};
+}
+pub(crate) use say;
+
+/// `eprintln!` through [`Terminal`].
+macro_rules! say_err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!($crate::output::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use say_err;
 
 /// Prints `v` as pretty JSON on stdout.
 pub fn json<T: Serialize + ?Sized>(v: &T) -> Result<()> {
@@ -251,7 +440,7 @@ fn pct(x: f64) -> String {
 }
 
 pub fn value_report(r: &ValueReport) -> Result<()> {
-    let mut o = std::io::stdout().lock();
+    let mut o = stdout();
     writeln!(
         o,
         "Value as of {} (won revenue {} ..= {}, in {})",
@@ -282,7 +471,7 @@ pub fn value_report(r: &ValueReport) -> Result<()> {
             })
             .collect(),
     )?;
-    let mut o = std::io::stdout().lock();
+    let mut o = stdout();
     let at = |share: f64| {
         r.pareto
             .iter()
@@ -392,7 +581,7 @@ fn table(header: &[&str], rows: Vec<Vec<String>>) -> Result<()> {
             }
         }
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = stdout();
     let line = |cells: Vec<String>| -> String {
         cells
             .iter()
@@ -476,7 +665,7 @@ pub fn customer_detail(
     conflicts: &BTreeMap<String, Vec<String>>,
     value: Option<&ValueView>,
 ) -> Result<()> {
-    let mut o = std::io::stdout().lock();
+    let mut o = stdout();
     let state = if c.is_deleted() {
         " (deleted)"
     } else if c.archived {
@@ -659,7 +848,7 @@ pub fn customer_detail(
 }
 
 pub fn history(h: &[HistoryEntry]) -> Result<()> {
-    let mut o = std::io::stdout().lock();
+    let mut o = stdout();
     for e in h {
         let vals: Vec<String> = e
             .values
@@ -676,4 +865,35 @@ pub fn history(h: &[HistoryEntry]) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_drops_what_a_terminal_would_obey() {
+        let clean = Terminal::<std::io::Sink>::clean;
+        assert_eq!(clean("Acme\x1b[2J Corp"), "Acme Corp");
+        assert_eq!(clean("\u{202e}gpj.exe"), "gpj.exe");
+        assert_eq!(clean("a\x1b]0;title\x07b"), "ab");
+        assert_eq!(
+            clean("a\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\b"),
+            "alinkb"
+        );
+        assert_eq!(clean("a\u{9b}31mb\u{85}c\x7fd\re\x08f"), "abcdef");
+        assert_eq!(clean("x\x1bcy"), "xy");
+        assert_eq!(clean("line 1\n\tline 2"), "line 1\n\tline 2");
+        // An unfinished sequence ends at the newline: the next line shows.
+        assert_eq!(clean("a\x1b]0;never ended\nnext"), "a\nnext");
+        assert_eq!(clean("李娜 Müller \u{1f600}"), "李娜 Müller \u{1f600}");
+
+        // Split across writes, inside a sequence and inside a UTF-8 character.
+        let mut t = Terminal::new(Vec::new());
+        let bytes = "ok\x1b[2J李\x1b]0;t\x07!".as_bytes();
+        for chunk in bytes.chunks(1) {
+            t.write_all(chunk).unwrap();
+        }
+        assert_eq!(String::from_utf8(t.inner).unwrap(), "ok李!");
+    }
 }

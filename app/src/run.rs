@@ -18,7 +18,7 @@ use crate::cli::{
     Cli, Command, ContactCmd, CustomerCmd, CustomerEdit, DealCmd, DeviceCmd, FollowUpCmd,
     InteractionCmd, PairCmd, SettingsCmd,
 };
-use crate::output;
+use crate::output::{self, say, say_err};
 
 /// The data directory: `--data-dir`, `RAPPORT_DATA_DIR`, or the platform's data dir.
 pub fn data_dir(cli: &Cli) -> Result<PathBuf> {
@@ -40,6 +40,7 @@ fn open(cli: &Cli, holder: &str) -> Result<Store> {
     }
     let opts = OpenOptions {
         holder: format!("rapport {holder}"),
+        vault: rapport::vault::os_keyring(),
         ..OpenOptions::default()
     };
     Ok(Store::open(&dir, opts)?)
@@ -77,7 +78,7 @@ fn set_aside_damaged(cli: &Cli) -> Result<()> {
         ));
         std::fs::rename(&file, &aside)
             .with_context(|| format!("could not move {} aside", file.display()))?;
-        eprintln!("moved the damaged store file to {}", aside.display());
+        say_err!("moved the damaged store file to {}", aside.display());
     }
     Ok(())
 }
@@ -86,9 +87,27 @@ fn today() -> chrono::NaiveDate {
     Local::now().date_naive()
 }
 
-/// The team's value settings, as the synced settings document says.
+/// The team's value settings, as the synced settings document says. A bad value merged from
+/// a peer never fails the command: it is left at its default with one `warning:` line per
+/// key on stderr (once per run) and a log entry.
 fn value_settings(store: &Store) -> Result<ValueSettings> {
-    Ok(ValueSettings::from_map(&store.settings()?)?)
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let (settings, problems) = ValueSettings::from_map_tolerant(&store.settings()?);
+    let first = !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed);
+    for p in &problems {
+        let key = ValueSettings::problem_key(p);
+        tracing::warn!(key, problem = %p, "ignored a team setting");
+        if first {
+            let fix = match p {
+                rapport_value::SettingsError::TierOrder { .. } => {
+                    "each raised to at least the one before"
+                }
+                _ => "using the default",
+            };
+            say_err!("warning: team setting `{key}`: {p}; {fix}");
+        }
+    }
+    Ok(settings)
 }
 
 /// Value analysis of every customer as of today, from the summary table.
@@ -112,7 +131,7 @@ fn add_item(
     let id = store.resolve(customer)?;
     let item = ItemId::new();
     store.edit(id, &[make(item, &store)])?;
-    println!("{item}");
+    say!("{item}");
     Ok(())
 }
 
@@ -132,7 +151,7 @@ fn app(cli: &Cli) -> Result<()> {
             .tempdir()
             .context("could not create a temporary demo store")?;
         let path = tmp.path().to_path_buf();
-        eprintln!(
+        say_err!(
             "demo store in {} (deleted when the app closes)",
             path.display()
         );
@@ -256,7 +275,7 @@ fn import(
                 lines: l,
                 contacts,
                 ..
-            } => println!(
+            } => say!(
                 "create  {kind:<7} {name} (line {}{})",
                 lines(l),
                 if *contacts > 0 {
@@ -270,20 +289,20 @@ fn import(
                 lines: l,
                 adds,
                 ..
-            } => println!(
+            } => say!(
                 "merge   {name} (line {}): adds {}",
                 lines(l),
                 adds.join(", ")
             ),
             Action::Unchanged { name, lines: l, .. } => {
-                println!("same    {name} (line {}): already here", lines(l))
+                say!("same    {name} (line {}): already here", lines(l))
             }
         }
     }
     for e in &bad {
-        println!("skipped {shown}:{e}");
+        say!("skipped {shown}:{e}");
     }
-    println!(
+    say!(
         "{}{} created, {} merged, {unchanged} unchanged, {} skipped ({} layout){}",
         if dry_run { "dry run: " } else { "" },
         plan.created(),
@@ -361,9 +380,9 @@ fn import_orders(
         }));
     }
     for e in &bad {
-        println!("skipped {shown}:{e}");
+        say!("skipped {shown}:{e}");
     }
-    println!(
+    say!(
         "{}{added} deals added or updated, {same} already there, for {} customers; {} skipped{}",
         if dry_run { "dry run: " } else { "" },
         edits.len(),
@@ -424,7 +443,7 @@ fn export(cli: &Cli, format: crate::cli::ExportFormat, file: &std::path::Path) -
     tmp.as_file().sync_all()?;
     tmp.persist(file)
         .with_context(|| format!("could not write {}", file.display()))?;
-    println!(
+    say!(
         "wrote {customers} customers ({bytes} bytes) to {}",
         file.display()
     );
@@ -566,12 +585,12 @@ fn run_command(cli: &Cli) -> Result<()> {
                 format!("{} was not restored (nothing was written)", file.display())
             })?;
             if stats.identity {
-                println!(
+                say!(
                     "this device is again `{}` to its team: sync to get back what changed since the backup",
                     store.device().name
                 );
             }
-            println!(
+            say!(
                 "restored {} customers from {} into {}",
                 stats.customers,
                 file.display(),
@@ -584,13 +603,13 @@ fn run_command(cli: &Cli) -> Result<()> {
                 let dir = data_dir(cli)?;
                 for b in rapport_store::backups::list(&dir) {
                     let size = std::fs::metadata(&b).map(|m| m.len()).unwrap_or(0);
-                    println!("{}  {} KiB", b.display(), size / 1024);
+                    say!("{}  {} KiB", b.display(), size / 1024);
                 }
                 return Ok(());
             }
             let store = open(cli, "backup")?;
             let path = store.write_backup()?;
-            println!("{}", path.display());
+            say!("{}", path.display());
             Ok(())
         }
         Command::Check { json } => {
@@ -603,9 +622,9 @@ fn run_command(cli: &Cli) -> Result<()> {
                 }))?;
             } else {
                 for p in &problems {
-                    println!("{p}");
+                    say!("{p}");
                 }
-                println!(
+                say!(
                     "{} customers checked, {} problems",
                     store.count()?,
                     problems.len()
@@ -656,9 +675,13 @@ fn run_command(cli: &Cli) -> Result<()> {
                             "edits": r.edits, "kept": r.kept, "deleted": r.deleted,
                         }));
                     }
-                    println!(
+                    say!(
                         "{verb} {} changes by {device}: {} customers, {} edits ({} customers it created deleted); {} fields left as others changed them later",
-                        r.changes, r.customers, r.edits, r.deleted, r.kept
+                        r.changes,
+                        r.customers,
+                        r.edits,
+                        r.deleted,
+                        r.kept
                     );
                     return Ok(());
                 }
@@ -672,9 +695,9 @@ fn run_command(cli: &Cli) -> Result<()> {
                     "id": id, "name": d.name, "actor": d.actor, "settings": settings,
                 }))
             } else {
-                println!("{id}  {}", d.name);
+                say!("{id}  {}", d.name);
                 for (k, v) in &settings {
-                    println!("  {k:<14} {v}");
+                    say!("  {k:<14} {v}");
                 }
                 Ok(())
             }
@@ -756,7 +779,7 @@ fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
                     a.settings.base_currency,
                 ))
             } else {
-                println!("{id}");
+                say!("{id}");
                 Ok(())
             }
         }
@@ -861,10 +884,8 @@ fn settings(cli: &Cli, action: Option<&SettingsCmd>, json: bool) -> Result<()> {
     let store = open(cli, "settings")?;
     match action {
         Some(SettingsCmd::Set { key, value }) => {
-            // Validate the whole resulting set before writing the one key.
-            let mut map = store.settings()?;
-            map.insert(key.clone(), value.clone());
-            ValueSettings::from_map(&map)?;
+            // The new value is checked strictly, with the settings in effect.
+            ValueSettings::check_change(&store.settings()?, key, Some(value))?;
             store.set_setting(key, Some(value))?;
         }
         Some(SettingsCmd::Unset { key }) => {
@@ -890,11 +911,11 @@ fn settings(cli: &Cli, action: Option<&SettingsCmd>, json: bool) -> Result<()> {
             } else {
                 "  (default)"
             };
-            println!("{k} = {v}{note}");
+            say!("{k} = {v}{note}");
         }
-        println!();
+        say!();
         for (k, help) in rapport_value::KEYS {
-            println!("  {k:<22} {help}");
+            say!("  {k:<22} {help}");
         }
         Ok(())
     } else {
@@ -1167,6 +1188,6 @@ fn demo(cli: &Cli, n: usize, seed: u64) -> Result<()> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    println!("created {done} demo customers in {}", store.dir().display());
+    say!("created {done} demo customers in {}", store.dir().display());
     Ok(())
 }

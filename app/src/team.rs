@@ -7,7 +7,7 @@ use rapport_store::Store;
 use rapport_team::{RecoveryCode, Role};
 
 use crate::cli::TeamCmd;
-use crate::output;
+use crate::output::{self, say};
 
 /// Runs `rapport team [ACTION] [--json]`.
 pub fn run(store: &Store, action: Option<&TeamCmd>, json: bool) -> Result<()> {
@@ -17,7 +17,7 @@ pub fn run(store: &Store, action: Option<&TeamCmd>, json: bool) -> Result<()> {
             let name = name.clone().unwrap_or_else(|| store.device().name.clone());
             let code = store.team_create(&name)?;
             crate::net::print_recovery_code(&code.to_text());
-            println!("this device ({}) is the team's owner", store.device().name);
+            say!("this device ({}) is the team's owner", store.device().name);
             Ok(())
         }
         Some(TeamCmd::Role { device, role }) => {
@@ -30,14 +30,14 @@ pub fn run(store: &Store, action: Option<&TeamCmd>, json: bool) -> Result<()> {
             let team = store.team()?;
             let m = crate::net::find_device(&team, device)?;
             store.team_set_role(&m.id, role)?;
-            println!("{} ({}) is now {role}", m.name, m.id);
+            say!("{} ({}) is now {role}", m.name, m.id);
             Ok(())
         }
         Some(TeamCmd::Reinstate { device }) => {
             let team = store.team()?;
             let m = crate::net::find_device(&team, device)?;
             store.team_reinstate(&m.id)?;
-            println!("reinstated {} ({}) as a member", m.name, m.id);
+            say!("reinstated {} ({}) as a member", m.name, m.id);
             Ok(())
         }
         Some(TeamCmd::Recover { code }) => {
@@ -45,7 +45,7 @@ pub fn run(store: &Store, action: Option<&TeamCmd>, json: bool) -> Result<()> {
                 anyhow!("that is not a recovery code (8 groups of 4 letters and digits)")
             })?;
             store.team_recover(&code)?;
-            println!(
+            say!(
                 "this device ({}) is now the team's owner; the old owner device is revoked",
                 store.device().name
             );
@@ -77,13 +77,13 @@ fn list(store: &Store, json: bool) -> Result<()> {
         }));
     }
     match &signed {
-        Some(s) => println!(
+        Some(s) => say!(
             "team {} ({}): {} devices",
             rapport_team::clean_name(&s.name),
             &data_encoding::HEXLOWER.encode(&s.team)[..12],
             team.iter().filter(|m| !m.revoked).count()
         ),
-        None => println!(
+        None => say!(
             "this team has no owner yet (a team from Rapport 0.1, or none): run `rapport team create` on the device that should own it, e.g. the office machine"
         ),
     }
@@ -93,12 +93,15 @@ fn list(store: &Store, json: bool) -> Result<()> {
             .map(|m| rapport_team::clean_name(&m.name))
             .unwrap_or_else(|| id.chars().take(8).collect())
     };
-    println!(
+    say!(
         "{:<10} {:<8} {:<24} {:<8} ADDED BY",
-        "ID", "ROLE", "NAME", "STATE"
+        "ID",
+        "ROLE",
+        "NAME",
+        "STATE"
     );
     for m in &team {
-        println!(
+        say!(
             "{:<10} {:<8} {:<24} {:<8} {}",
             m.id.chars().take(8).collect::<String>(),
             role(m),
@@ -114,13 +117,13 @@ fn list(store: &Store, json: bool) -> Result<()> {
     if let Some(s) = &signed
         && !s.ignored.is_empty()
     {
-        println!(
+        say!(
             "{} team entries were ignored (not allowed for their author, or not verifying)",
             s.ignored.len()
         );
     }
     if signed.is_none() && team.iter().all(|m| m.id == me) {
-        println!("this device is in no team yet: `rapport pair invite` starts one");
+        say!("this device is in no team yet: `rapport pair invite` starts one");
     }
     Ok(())
 }

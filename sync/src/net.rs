@@ -14,8 +14,14 @@
 //!   DNS lookup only when the device opts in (they are central services). A team device seen
 //!   on the LAN is synced with at once, so devices resync when they meet again.
 //! - A peer that did not answer is retried with exponential backoff ([`BACKOFF_MAX`]), so an
-//!   absent laptop costs nothing and a returning one is picked up within minutes (at once on
-//!   the LAN).
+//!   absent laptop costs nothing and a returning one is picked up within minutes (soon on the
+//!   LAN).
+//! - mDNS is unauthenticated (anyone on the LAN can announce any endpoint id at any address),
+//!   so an announcement is only a hint: its addresses are added as candidates beside the
+//!   recorded ones (at most [`MAX_LAN_ADDRS`] per device, never replacing any), and it never
+//!   resets a peer's backoff. A peer whose last session worked is not in backoff at all; one
+//!   that is gets at most one early retry per failure ([`Backoff::hint`]). A spoofed address
+//!   can only fail the handshake (the endpoint id is the peer's key), never impersonate.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -160,33 +166,87 @@ pub fn parse_flag(v: &str) -> Option<bool> {
     }
 }
 
-/// Retry state of peers that did not answer.
+/// Most LAN addresses kept per device (the newest; mDNS announcements are unauthenticated).
+pub const MAX_LAN_ADDRS: usize = 8;
+
+/// Retry state of one peer that did not answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Retry {
+    /// Failed sessions in a row.
+    failures: u32,
+    /// Not dialled again before this.
+    next: Instant,
+    /// An mDNS hint already moved `next` forward during this wait.
+    hinted: bool,
+}
+
+/// Retry state of peers that did not answer. Only a session's outcome changes the failure
+/// count: a successful one clears it ([`Backoff::reset`]), a failed one doubles the wait.
 #[derive(Debug, Default)]
-struct Backoff(Mutex<HashMap<EndpointId, (u32, Instant)>>);
+struct Backoff(Mutex<HashMap<EndpointId, Retry>>);
 
 impl Backoff {
     fn due(&self, id: &EndpointId) -> bool {
         self.0
             .lock()
-            .map(|m| m.get(id).is_none_or(|(_, next)| Instant::now() >= *next))
+            .map(|m| m.get(id).is_none_or(|r| Instant::now() >= r.next))
             .unwrap_or(true)
     }
 
     fn failed(&self, id: EndpointId) {
         if let Ok(mut m) = self.0.lock() {
-            let n = m.get(&id).map_or(0, |(n, _)| *n);
+            let n = m.get(&id).map_or(0, |r| r.failures);
             let wait = BACKOFF_START
                 .saturating_mul(1u32 << n.min(16))
                 .min(BACKOFF_MAX);
-            m.insert(id, (n + 1, Instant::now() + wait));
+            m.insert(
+                id,
+                Retry {
+                    failures: n.saturating_add(1),
+                    next: Instant::now() + wait,
+                    hinted: false,
+                },
+            );
         }
     }
 
+    /// A session with the peer worked.
     fn reset(&self, id: &EndpointId) {
         if let Ok(mut m) = self.0.lock() {
             m.remove(id);
         }
     }
+
+    /// The peer was announced on the LAN (an unauthenticated hint). A peer not in backoff
+    /// (its last session worked, or none was tried) is untouched. One in backoff may be tried
+    /// once early, at the next round, without its failure count being cleared: a failed
+    /// early try backs off further, and announcements repeated meanwhile do nothing more.
+    /// Returns whether the retry moved forward.
+    fn hint(&self, id: &EndpointId) -> bool {
+        let Ok(mut m) = self.0.lock() else {
+            return false;
+        };
+        match m.get_mut(id) {
+            Some(r) if !r.hinted => {
+                r.hinted = true;
+                r.next = r.next.min(Instant::now());
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The addresses to dial a member at: the recorded ones (team document) first, then LAN
+/// hints not among them.
+fn candidates(recorded: &[String], lan: &[SocketAddr]) -> Vec<SocketAddr> {
+    let mut addrs: Vec<SocketAddr> = recorded.iter().filter_map(|a| a.parse().ok()).collect();
+    for a in lan {
+        if !addrs.contains(a) {
+            addrs.push(*a);
+        }
+    }
+    addrs
 }
 
 /// Team devices currently seen on the LAN, with the addresses they announced.
@@ -200,6 +260,24 @@ impl LanPeers {
             .ok()
             .and_then(|m| m.get(id).cloned())
             .unwrap_or_default()
+    }
+
+    /// Adds announced addresses as candidates for `id` (none is replaced; beyond
+    /// [`MAX_LAN_ADDRS`] the oldest go). Returns whether `id` was not seen before.
+    fn add(&self, id: EndpointId, addrs: &[SocketAddr]) -> bool {
+        let Ok(mut m) = self.0.write() else {
+            return false;
+        };
+        let new = !m.contains_key(&id);
+        let known = m.entry(id).or_default();
+        for a in addrs {
+            if !known.contains(a) {
+                known.push(*a);
+            }
+        }
+        let excess = known.len().saturating_sub(MAX_LAN_ADDRS);
+        known.drain(..excess);
+        new
     }
 }
 
@@ -676,13 +754,12 @@ impl Node {
             .unwrap_or_default()
     }
 
-    /// Where to dial team member `m`: the addresses in the team document plus any seen on
-    /// the LAN; with only an id when an address lookup (mDNS, DNS) may find it.
+    /// Where to dial team member `m`: the addresses in the team document, then any seen on
+    /// the LAN (candidates only); with only an id when an address lookup (mDNS, DNS) may find
+    /// it.
     pub fn dial_addr(&self, m: &TeamMember) -> Option<EndpointAddr> {
         let id: EndpointId = m.id.parse().ok()?;
-        let mut addrs: Vec<SocketAddr> = self.lan.get(&id);
-        addrs.extend(m.addrs.iter().filter_map(|a| a.parse::<SocketAddr>().ok()));
-        addrs.dedup();
+        let addrs = candidates(&m.addrs, &self.lan.get(&id));
         let lookup = self.lan_task.is_some() || self.config.internet;
         if addrs.is_empty() && !lookup {
             return None;
@@ -990,7 +1067,8 @@ impl Node {
     /// reachable team device. Sessions that bring nothing new raise no further event, so this
     /// settles once the team has converged.
     ///
-    /// A team device newly seen on the LAN is synced with at once, whatever its backoff.
+    /// A team device newly seen on the LAN triggers a round at once; one in backoff is tried
+    /// early at most once per failure ([`Backoff::hint`]), its backoff is never reset.
     pub fn enable_push(self: &Arc<Self>, debounce: Duration) {
         let mut feed = self.store.subscribe();
         let mut met = self.met.lock().ok().and_then(|mut m| m.take());
@@ -1012,7 +1090,7 @@ impl Node {
                     id = lan_meet => match id {
                         Some(id) => {
                             if let Some(node) = node.upgrade() {
-                                node.backoff.reset(&id);
+                                node.backoff.hint(&id);
                             }
                         }
                         None => met = None,
@@ -1097,12 +1175,7 @@ async fn watch_lan(
                     continue;
                 }
                 let addrs: Vec<SocketAddr> = endpoint_info.ip_addrs().copied().collect();
-                let new = lan
-                    .0
-                    .write()
-                    .map(|mut m| m.insert(id, addrs).is_none())
-                    .unwrap_or(false);
-                if new {
+                if lan.add(id, &addrs) {
                     tracing::info!(peer = %id, "team device seen on the LAN");
                     let _ = met.send(id);
                 }
@@ -1114,5 +1187,82 @@ async fn watch_lan(
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn peer(n: u8) -> EndpointId {
+        SecretKey::from_bytes(&[n; 32]).public()
+    }
+
+    fn failures(b: &Backoff, id: &EndpointId) -> u32 {
+        b.0.lock().unwrap().get(id).map_or(0, |r| r.failures)
+    }
+
+    #[test]
+    fn an_announcement_never_resets_backoff() {
+        let b = Backoff::default();
+        let working = peer(1);
+        // A device whose last session worked (or none was tried) is untouched by any number
+        // of announcements: no retry state is made for it, it stays due.
+        b.failed(working);
+        b.reset(&working);
+        for _ in 0..100 {
+            assert!(!b.hint(&working));
+        }
+        assert!(b.0.lock().unwrap().get(&working).is_none());
+        assert!(b.due(&working));
+
+        // A device in backoff: one early try per failure, the count is kept.
+        let away = peer(2);
+        b.failed(away);
+        b.failed(away);
+        assert!(!b.due(&away));
+        assert!(b.hint(&away));
+        assert!(b.due(&away));
+        assert_eq!(failures(&b, &away), 2);
+        // Spam changes nothing more; the early try failing backs off further.
+        for _ in 0..100 {
+            assert!(!b.hint(&away));
+        }
+        b.failed(away);
+        assert_eq!(failures(&b, &away), 3);
+        assert!(!b.due(&away));
+        // Only a working session clears it.
+        b.reset(&away);
+        assert!(b.due(&away) && failures(&b, &away) == 0);
+    }
+
+    #[test]
+    fn announced_addresses_are_only_added_as_candidates() {
+        let lan = LanPeers::default();
+        let id = peer(3);
+        let real: SocketAddr = "192.168.1.20:47810".parse().unwrap();
+        let spoofed: SocketAddr = "192.168.1.66:47810".parse().unwrap();
+        assert!(lan.add(id, &[real]));
+        // A second announcement (a spoofer's) adds, never replaces.
+        assert!(!lan.add(id, &[spoofed]));
+        assert_eq!(lan.get(&id), vec![real, spoofed]);
+        // Bounded: a flood keeps only the newest few.
+        for port in 1..=50u16 {
+            lan.add(id, &[SocketAddr::from(([10, 0, 0, 1], port))]);
+        }
+        assert_eq!(lan.get(&id).len(), MAX_LAN_ADDRS);
+
+        // The recorded address is dialled first, hints after it, without duplicates.
+        let recorded = vec!["203.0.113.5:47810".to_string(), "not an address".into()];
+        let dial = candidates(
+            &recorded,
+            &[real, spoofed, "203.0.113.5:47810".parse().unwrap()],
+        );
+        assert_eq!(
+            dial,
+            vec!["203.0.113.5:47810".parse().unwrap(), real, spoofed]
+        );
     }
 }

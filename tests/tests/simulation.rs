@@ -375,6 +375,7 @@ impl Dev {
             device_name: self.name.clone(),
             holder: "simulation".into(),
             clock: self.clock.clone(),
+            ..OpenOptions::default()
         };
         self.store = Some(Store::open(self.dir.path(), opts).unwrap());
     }

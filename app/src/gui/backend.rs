@@ -370,6 +370,7 @@ async fn run(
                     &dir,
                     rapport_store::OpenOptions {
                         holder: "rapport (app)".into(),
+                        vault: crate::vault::os_keyring(),
                         ..Default::default()
                     },
                 )
@@ -548,10 +549,15 @@ impl Worker {
     /// Recomputes the derived data and re-runs the current query.
     fn recompute(&mut self) {
         let settings_map = blocking(|| self.store.settings()).unwrap_or_default();
-        let (settings, settings_error) = match ValueSettings::from_map(&settings_map) {
-            Ok(s) => (s, None),
-            Err(e) => (ValueSettings::default(), Some(e.to_string())),
-        };
+        // A bad value merged from a peer is left at its default, not the whole set.
+        let (settings, problems) = ValueSettings::from_map_tolerant(&settings_map);
+        for p in &problems {
+            tracing::warn!(key = ValueSettings::problem_key(p), problem = %p, "ignored a team setting");
+        }
+        let settings_error = (!problems.is_empty()).then(|| {
+            let p: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+            format!("ignored (using defaults): {}", p.join("; "))
+        });
         let today = self.clock.today();
         let analysis = rapport_value::analyse(&self.summaries, &settings, today);
         let agenda = rapport_query::agenda(&self.summaries, self.clock.local());
@@ -676,12 +682,8 @@ impl Worker {
                 }
             }
             Request::SetSetting { key, value } => {
-                let mut map = blocking(|| self.store.settings()).unwrap_or_default();
-                match &value {
-                    Some(v) => map.insert(key.clone(), v.clone()),
-                    None => map.remove(&key),
-                };
-                if let Err(e) = ValueSettings::from_map(&map) {
+                let map = blocking(|| self.store.settings()).unwrap_or_default();
+                if let Err(e) = ValueSettings::check_change(&map, &key, value.as_deref()) {
                     self.out.send(Update::Error(e.to_string()));
                     return;
                 }

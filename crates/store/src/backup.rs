@@ -11,6 +11,12 @@
 //! }
 //! ```
 //!
+//! The automatic local backups also hold the device's identity, `"identity": {"sealed":
+//! "<base64>", "name": "..."}`: its network secret sealed with the device key (see
+//! [`crate::seal`]), so the file alone does not reveal it. Those are version 2; exports, which
+//! never hold it, stay version 1. Backups written before sealing (`"identity": {"secret":
+//! "<base64>"}`, version 1) still restore.
+//!
 //! Each customer is there twice: readable (`customer`, the model's serde form, for people and
 //! other tools) and as its automerge document (`automerge`), which is what a restore loads, so
 //! the restored store keeps every change, its history and its conflicts, and syncs with the
@@ -28,8 +34,10 @@ use crate::{Shared, Store, StoreError};
 
 /// The `format` field of a backup.
 pub const FORMAT: &str = "rapport-backup";
-/// The newest backup version this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The newest backup version this build writes and reads: 2 has the sealed identity.
+pub const VERSION: u32 = 2;
+/// The version of backups without an identity (exports), readable by every Rapport.
+const VERSION_PLAIN: u32 = 1;
 
 #[derive(Serialize, Deserialize)]
 struct Entry {
@@ -47,12 +55,19 @@ struct SharedDocs {
 
 /// The device's network identity, only in the automatic local backups (never in
 /// `export --format json`, which a user may hand around): with it, a device restored over its
-/// own damaged store is still the team member it was.
+/// own damaged store is still the team member it was. The secret is `sealed` with the device
+/// key; backups written before sealing hold it as plain base64 in `secret`.
 #[derive(Serialize, Deserialize)]
 struct Identity {
-    secret: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sealed: Option<String>,
     name: String,
 }
+
+/// A backup's identity, opened: the device secret and name.
+type OpenedIdentity = ([u8; 32], String);
 
 #[derive(Deserialize)]
 struct Backup {
@@ -95,14 +110,17 @@ impl Store {
         let w = &mut counted;
         let mut header = serde_json::json!({
             "format": FORMAT,
-            "version": VERSION,
+            "version": if identity { VERSION } else { VERSION_PLAIN },
             "created_at": (self.clock)().to_rfc3339(),
             "device": self.device().name,
             "settings": self.settings()?,
         });
         if identity {
+            let key = self.keys().sealing_key()?;
+            let sealed = crate::seal::seal(&key, &self.device_secret())?;
             header["identity"] = serde_json::to_value(Identity {
-                secret: BASE64.encode(&self.device_secret()),
+                secret: None,
+                sealed: Some(BASE64.encode(&sealed)),
                 name: self.device().name.clone(),
             })?;
         }
@@ -144,32 +162,69 @@ impl Store {
     /// Restores a JSON backup into this store, which must hold no customer yet. Every entry is
     /// checked before anything is written; then all of it is written in one transaction.
     pub fn restore(&self, input: impl Read) -> Result<BackupStats, StoreError> {
-        self.restore_inner(input).map(|(stats, _)| stats)
+        self.restore_inner(input, false).map(|(stats, _)| stats)
     }
 
     /// [`Store::restore`] into the store that replaces this device's damaged one: when the
     /// backup holds the device's identity (the automatic local backups do), the store takes it
     /// over, so the team still knows this device. Its automerge actor stays new, so changes
     /// made after the restore never collide with changes the old store made after the backup.
+    ///
+    /// A sealed identity is opened with the device keys of this machine (user account); one
+    /// sealed with a key this machine lacks is refused before anything is written.
     pub fn restore_as_device(&mut self, input: impl Read) -> Result<BackupStats, StoreError> {
-        let (mut stats, identity) = self.restore_inner(input)?;
-        if let Some(id) = identity {
-            let secret: [u8; 32] = BASE64
-                .decode(id.secret.as_bytes())
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| StoreError::BadBackup("identity.secret is malformed".into()))?;
-            self.adopt_identity(secret, &id.name)?;
+        let (mut stats, identity) = self.restore_inner(input, true)?;
+        if let Some((secret, name)) = identity {
+            self.adopt_identity(secret, &name)?;
             self.team_settle_after_restore()?;
             stats.identity = true;
         }
         Ok(stats)
     }
 
+    /// The identity's secret: sealed (opened with this machine's device keys when `open`) or,
+    /// in backups written before sealing, plain. `Ok(None)` when it need not be opened.
+    fn identity_secret(&self, id: &Identity, open: bool) -> Result<Option<[u8; 32]>, StoreError> {
+        let bad = |what: &str| StoreError::BadBackup(what.to_string());
+        let decode = |text: &str, what: &str| {
+            BASE64
+                .decode(text.as_bytes())
+                .map_err(|_| bad(&format!("{what} is malformed")))
+        };
+        match (&id.sealed, &id.secret) {
+            (Some(sealed), _) => {
+                let blob = decode(sealed, "identity.sealed")?;
+                if !crate::seal::well_formed(&blob) {
+                    return Err(bad("identity.sealed is malformed"));
+                }
+                if !open {
+                    return Ok(None);
+                }
+                crate::seal::unseal(&self.keys().available()?, &blob)
+                    .map(Some)
+                    .ok_or_else(|| {
+                        bad(&format!(
+                            "the device identity in it is sealed with a device key this machine does not have (looked in {}); copy that key back to restore this device's identity, or restore without --replace-damaged into a new --data-dir and pair the device again",
+                            self.keys().describe()
+                        ))
+                    })
+            }
+            (None, Some(plain)) => {
+                let secret = <[u8; 32]>::try_from(decode(plain, "identity.secret")?)
+                    .map_err(|_| bad("identity.secret is malformed"))?;
+                Ok(open.then_some(secret))
+            }
+            (None, None) => Err(bad("identity has neither `sealed` nor `secret`")),
+        }
+    }
+
+    /// Checks and writes a backup; with `as_device`, also opens its identity (before anything
+    /// is written) and returns it.
     fn restore_inner(
         &self,
         input: impl Read,
-    ) -> Result<(BackupStats, Option<Identity>), StoreError> {
+        as_device: bool,
+    ) -> Result<(BackupStats, Option<OpenedIdentity>), StoreError> {
         let bad = |what: String| StoreError::BadBackup(what);
         if self.count()? > 0 {
             return Err(bad(format!(
@@ -194,12 +249,12 @@ impl Store {
         }
         // The identity is checked before anything is written too: a restore over a damaged
         // store takes it over only after the customers are written.
+        let mut identity = None;
         if let Some(id) = &backup.identity {
-            let secret = BASE64.decode(id.secret.as_bytes()).ok();
-            if secret.is_none_or(|s| s.len() != 32) {
-                return Err(bad("identity.secret is malformed".into()));
-            }
             crate::check_device_name(&id.name).map_err(|e| bad(format!("identity.name: {e}")))?;
+            if let Some(secret) = self.identity_secret(id, as_device)? {
+                identity = Some((secret, id.name.clone()));
+            }
         }
         let mut docs: Vec<(CustomerId, Vec<u8>)> = Vec::with_capacity(backup.customers.len());
         let mut seen = std::collections::HashSet::new();
@@ -266,7 +321,7 @@ impl Store {
                 bytes: docs.iter().map(|(_, b)| b.len() as u64).sum(),
                 identity: false,
             },
-            backup.identity,
+            identity,
         ))
     }
 }

@@ -101,7 +101,7 @@ impl Store {
     /// Writes a backup into the backup folder now; returns its path.
     pub fn write_backup(&self) -> Result<PathBuf, StoreError> {
         let folder = self.dir().join(BACKUP_DIR);
-        std::fs::create_dir_all(&folder).map_err(io(&folder))?;
+        crate::private::create_dir(&folder).map_err(io(&folder))?;
         let stamp = (self.clock)().format("%Y%m%d-%H%M%S");
         // Names of one length, so they sort by time: `rapport-YYYYMMDD-HHMMSS-NN.json`, NN
         // after every backup of the same second (even one pruned meanwhile has no successor
@@ -122,7 +122,7 @@ impl Store {
         let path = folder.join(format!("{PREFIX}{stamp}-{n:02}{SUFFIX}"));
         let tmp = folder.join(format!(".writing-{}", std::process::id()));
         let result = (|| {
-            let file = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+            let file = crate::private::create_file(&tmp).map_err(io(&tmp))?;
             let mut out = std::io::BufWriter::new(file);
             self.backup_inner(&mut out, true)?;
             out.flush().map_err(io(&tmp))?;

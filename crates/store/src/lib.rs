@@ -40,6 +40,8 @@ pub mod backups;
 pub mod doc;
 mod error;
 pub mod limits;
+pub mod private;
+pub mod seal;
 mod team;
 mod undo;
 
@@ -78,6 +80,8 @@ pub const COMPACT_AFTER: u32 = 32;
 pub const DB_FILE: &str = "rapport.redb";
 /// File name of the note that says which process holds the store.
 pub const LOCK_NOTE: &str = "rapport.lock";
+/// File name of the key that seals the device secret when no OS keyring is available.
+pub const KEY_FILE: &str = "device.key";
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const DOCS: TableDefinition<u128, &[u8]> = TableDefinition::new("docs");
@@ -252,6 +256,12 @@ pub struct OpenOptions {
     /// What this process is, for the "in use by" message other processes see.
     pub holder: String,
     pub clock: Clock,
+    /// Where the device key that seals the identity in local backups is kept when it can be
+    /// (the OS keyring, which the application supplies); see [`seal`].
+    pub vault: Option<Arc<dyn seal::KeyVault>>,
+    /// The device key file when the vault is absent or fails (default
+    /// [`seal::Keys::default_file`]).
+    pub key_file: Option<PathBuf>,
 }
 
 impl Default for OpenOptions {
@@ -260,6 +270,8 @@ impl Default for OpenOptions {
             device_name: default_device_name(),
             holder: "rapport".to_string(),
             clock: Arc::new(chrono::Utc::now),
+            vault: None,
+            key_file: None,
         }
     }
 }
@@ -300,6 +312,8 @@ pub struct Store {
     device: Device,
     actor: ActorId,
     secret: [u8; 32],
+    /// The device keys local backups seal the identity with.
+    keys: seal::Keys,
     clock: Clock,
     feed: tokio::sync::broadcast::Sender<ChangeEvent>,
     team_cache: std::sync::Mutex<team::TeamCache>,
@@ -574,10 +588,12 @@ impl Store {
     /// Opens (creating if needed) the store in `dir`.
     pub fn open(dir: impl AsRef<Path>, opts: OpenOptions) -> Result<Store> {
         let dir = dir.as_ref().to_path_buf();
-        std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
+        private::create_dir(&dir).map_err(|source| StoreError::Io {
             path: dir.clone(),
             source,
         })?;
+        // Stores written before modes were set have default ones: make them owner-only.
+        private::tighten_dir(&dir);
         let path = dir.join(DB_FILE);
         // redb can panic on a file whose structure is damaged; that is damage, not a crash.
         let opened =
@@ -634,17 +650,26 @@ impl Store {
             since: chrono::Local::now().format("%Y-%m-%d %H:%M").to_string(),
         };
         if let Ok(json) = serde_json::to_vec(&note) {
-            let _ = std::fs::write(dir.join(LOCK_NOTE), json);
+            let _ = private::write_file(&dir.join(LOCK_NOTE), &json);
+        }
+        // redb created a new file with the default mode.
+        if let Err(e) = private::restrict(&path, private::FILE_MODE) {
+            tracing::warn!(path = %path.display(), error = %e, "could not make owner-only");
         }
 
         let (device, actor, secret, rebuild) = Self::init_meta(&db, &dir, &opts)?;
         let (feed, _) = tokio::sync::broadcast::channel(1024);
+        let key_file = opts
+            .key_file
+            .clone()
+            .unwrap_or_else(|| seal::Keys::default_file(&dir));
         let store = Store {
             db,
             dir,
             device,
             actor,
             secret,
+            keys: seal::Keys::new(opts.vault.clone(), key_file),
             clock: opts.clock,
             feed,
             team_cache: Default::default(),
@@ -1744,6 +1769,11 @@ impl Store {
     /// This device's 32-byte secret (for its network identity), created on first open.
     pub fn device_secret(&self) -> [u8; 32] {
         self.secret
+    }
+
+    /// The device keys local backups seal the identity with (and restores open it with).
+    pub fn keys(&self) -> &seal::Keys {
+        &self.keys
     }
 
     /// Recomputes every summary and index row from the documents (the migration path when the

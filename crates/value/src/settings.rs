@@ -151,68 +151,135 @@ fn number(key: &str, value: &str, min: u32, max: u32) -> Result<u32, SettingsErr
 
 impl ValueSettings {
     /// Reads settings from the settings document's map: unknown keys and bad values are
-    /// errors naming the key, missing keys take their defaults.
+    /// errors naming the key, missing keys take their defaults. This is the strict reading a
+    /// change made here must pass ([`ValueSettings::check_change`]); what the team's merged
+    /// document holds is read with [`ValueSettings::from_map_tolerant`].
     pub fn from_map(map: &BTreeMap<String, String>) -> Result<Self, SettingsError> {
         let mut s = ValueSettings::default();
         for (key, value) in map {
-            let k = key.as_str();
-            match k {
-                "tier.vip_percent" => s.vip_percent = number(k, value, 0, 100)?,
-                "tier.major_percent" => s.major_percent = number(k, value, 0, 100)?,
-                "tier.common_percent" => s.common_percent = number(k, value, 0, 100)?,
-                "value.window_months" => s.window_months = number(k, value, 1, 120)?,
-                "cadence.vip_days"
-                | "cadence.major_days"
-                | "cadence.common_days"
-                | "cadence.minor_days" => {
-                    let tier = match k {
-                        "cadence.vip_days" => Tier::Vip,
-                        "cadence.major_days" => Tier::Major,
-                        "cadence.common_days" => Tier::Common,
-                        _ => Tier::Minor,
-                    };
-                    s.cadence_days.insert(tier, number(k, value, 1, 3650)?);
-                }
-                "currency.base" => {
-                    s.base_currency = Currency::parse(value, "currency.base").map_err(|_| {
-                        SettingsError::Bad {
-                            key: key.clone(),
-                            value: rapport_model::excerpt(value),
-                            expected: "an ISO 4217 currency code".into(),
-                        }
-                    })?;
-                }
-                "clv.margin_percent" => s.margin_percent = number(k, value, 0, 100)?,
-                "clv.lifetime_years" => s.lifetime_years = number(k, value, 0, 50)?,
-                "clv.discount_percent" => s.discount_percent = number(k, value, 0, 100)?,
-                _ => {
-                    let Some(code) = k.strip_prefix("rate.") else {
-                        return Err(SettingsError::Unknown(rapport_model::excerpt(key)));
-                    };
-                    let bad = || SettingsError::Bad {
-                        key: key.clone(),
-                        value: rapport_model::excerpt(value),
-                        expected:
-                            "a positive decimal rate with at most 6 decimals, up to 1000000000"
-                                .into(),
-                    };
-                    let cur = Currency::parse(code, "rate").map_err(|_| SettingsError::Bad {
-                        key: key.clone(),
-                        value: rapport_model::excerpt(code),
-                        expected: "an ISO 4217 currency code".into(),
-                    })?;
-                    s.rates.insert(cur, Rate::parse(value).ok_or_else(bad)?);
-                }
+            s.apply(key, value)?;
+        }
+        s.check_tier_order()?;
+        Ok(s)
+    }
+
+    /// Reads the merged settings document as every command must be able to: a value that is
+    /// bad (a peer running other code, or two honest concurrent edits whose combination
+    /// breaks the tier order) never makes the reading fail. Each bad or unknown key is left
+    /// at its default and reported; tier percentages out of order are raised to the one
+    /// before (`major >= vip`, `common >= major`) and reported. The settings returned are
+    /// always ones [`ValueSettings::from_map`] accepts.
+    pub fn from_map_tolerant(map: &BTreeMap<String, String>) -> (Self, Vec<SettingsError>) {
+        let mut s = ValueSettings::default();
+        let mut problems = Vec::new();
+        for (key, value) in map {
+            // `apply` changes nothing when it refuses a value.
+            if let Err(e) = s.apply(key, value) {
+                problems.push(e);
             }
         }
-        if !(s.vip_percent <= s.major_percent && s.major_percent <= s.common_percent) {
-            return Err(SettingsError::TierOrder {
-                vip: s.vip_percent,
-                major: s.major_percent,
-                common: s.common_percent,
-            });
+        if let Err(e) = s.check_tier_order() {
+            problems.push(e);
+            s.major_percent = s.major_percent.max(s.vip_percent);
+            s.common_percent = s.common_percent.max(s.major_percent);
         }
-        Ok(s)
+        (s, problems)
+    }
+
+    /// Checks a change to one key (`None` removes it) strictly, against the settings in
+    /// effect: the new value must be valid and keep the tier order with the others. A bad
+    /// value merged from a peer under another key does not block the change (it is ignored
+    /// as [`ValueSettings::from_map_tolerant`] ignores it). Returns the settings after it.
+    pub fn check_change(
+        map: &BTreeMap<String, String>,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<Self, SettingsError> {
+        let (current, _) = Self::from_map_tolerant(map);
+        let mut m = current.to_map();
+        // Rates have no default: keep only those set.
+        match value {
+            Some(v) => {
+                m.insert(key.to_string(), v.to_string());
+            }
+            None => {
+                m.remove(key);
+            }
+        }
+        Self::from_map(&m)
+    }
+
+    fn check_tier_order(&self) -> Result<(), SettingsError> {
+        if self.vip_percent <= self.major_percent && self.major_percent <= self.common_percent {
+            Ok(())
+        } else {
+            Err(SettingsError::TierOrder {
+                vip: self.vip_percent,
+                major: self.major_percent,
+                common: self.common_percent,
+            })
+        }
+    }
+
+    /// Sets one key from its text; on an error nothing changes.
+    fn apply(&mut self, key: &str, value: &str) -> Result<(), SettingsError> {
+        let s = self;
+        let k = key;
+        match k {
+            "tier.vip_percent" => s.vip_percent = number(k, value, 0, 100)?,
+            "tier.major_percent" => s.major_percent = number(k, value, 0, 100)?,
+            "tier.common_percent" => s.common_percent = number(k, value, 0, 100)?,
+            "value.window_months" => s.window_months = number(k, value, 1, 120)?,
+            "cadence.vip_days"
+            | "cadence.major_days"
+            | "cadence.common_days"
+            | "cadence.minor_days" => {
+                let tier = match k {
+                    "cadence.vip_days" => Tier::Vip,
+                    "cadence.major_days" => Tier::Major,
+                    "cadence.common_days" => Tier::Common,
+                    _ => Tier::Minor,
+                };
+                s.cadence_days.insert(tier, number(k, value, 1, 3650)?);
+            }
+            "currency.base" => {
+                s.base_currency =
+                    Currency::parse(value, "currency.base").map_err(|_| SettingsError::Bad {
+                        key: rapport_model::excerpt(key),
+                        value: rapport_model::excerpt(value),
+                        expected: "an ISO 4217 currency code".into(),
+                    })?;
+            }
+            "clv.margin_percent" => s.margin_percent = number(k, value, 0, 100)?,
+            "clv.lifetime_years" => s.lifetime_years = number(k, value, 0, 50)?,
+            "clv.discount_percent" => s.discount_percent = number(k, value, 0, 100)?,
+            _ => {
+                let Some(code) = k.strip_prefix("rate.") else {
+                    return Err(SettingsError::Unknown(rapport_model::excerpt(key)));
+                };
+                let bad = || SettingsError::Bad {
+                    key: rapport_model::excerpt(key),
+                    value: rapport_model::excerpt(value),
+                    expected: "a positive decimal rate with at most 6 decimals, up to 1000000000"
+                        .into(),
+                };
+                let cur = Currency::parse(code, "rate").map_err(|_| SettingsError::Bad {
+                    key: rapport_model::excerpt(key),
+                    value: rapport_model::excerpt(code),
+                    expected: "an ISO 4217 currency code".into(),
+                })?;
+                s.rates.insert(cur, Rate::parse(value).ok_or_else(bad)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// The key a settings problem is about (`tier.*` for the tier order).
+    pub fn problem_key(e: &SettingsError) -> &str {
+        match e {
+            SettingsError::Bad { key, .. } | SettingsError::Unknown(key) => key,
+            SettingsError::TierOrder { .. } => "tier.*_percent",
+        }
     }
 
     /// Whether `key` is a setting [`ValueSettings::from_map`] knows (`rate.XXX` with an ISO
@@ -313,5 +380,47 @@ mod tests {
         assert!(!ValueSettings::is_known_key("colour"));
         assert_eq!(Rate::parse("1.0000001"), None);
         assert_eq!(Rate::parse(".5"), Some(Rate(500_000)));
+    }
+
+    #[test]
+    fn tolerant_reading_ignores_bad_merged_values_and_keeps_the_tier_order() {
+        let m = BTreeMap::from([
+            ("tier.vip_percent".to_string(), "abc".to_string()),
+            ("cadence.major_days".to_string(), "21".to_string()),
+            ("rate.EUR".to_string(), "-1".to_string()),
+            ("colour".to_string(), "blue".to_string()),
+        ]);
+        let (s, problems) = ValueSettings::from_map_tolerant(&m);
+        // The good key applies, each bad one keeps its default and is named.
+        assert_eq!(s.cadence(Some(Tier::Major)), 21);
+        assert_eq!(s.vip_percent, ValueSettings::default().vip_percent);
+        assert!(s.rates.is_empty());
+        let keys: Vec<&str> = problems.iter().map(ValueSettings::problem_key).collect();
+        assert_eq!(keys, ["colour", "rate.EUR", "tier.vip_percent"]);
+        assert!(ValueSettings::from_map(&s.to_map()).is_ok());
+
+        // Two honest concurrent edits: vip raised to 10 while major was lowered to 5.
+        let m = BTreeMap::from([
+            ("tier.vip_percent".to_string(), "10".to_string()),
+            ("tier.major_percent".to_string(), "5".to_string()),
+            ("tier.common_percent".to_string(), "8".to_string()),
+        ]);
+        assert!(ValueSettings::from_map(&m).is_err());
+        let (s, problems) = ValueSettings::from_map_tolerant(&m);
+        assert_eq!(
+            (s.vip_percent, s.major_percent, s.common_percent),
+            (10, 10, 10)
+        );
+        assert!(matches!(problems[..], [SettingsError::TierOrder { .. }]));
+        assert_eq!(ValueSettings::from_map(&s.to_map()).as_ref(), Ok(&s));
+
+        // A change is still checked strictly, but a bad merged key elsewhere does not block it.
+        let merged = BTreeMap::from([("rate.EUR".to_string(), "abc".to_string())]);
+        assert!(ValueSettings::check_change(&merged, "tier.vip_percent", Some("2")).is_ok());
+        assert!(ValueSettings::check_change(&merged, "tier.vip_percent", Some("x")).is_err());
+        assert!(ValueSettings::check_change(&merged, "tier.vip_percent", Some("30")).is_err());
+        assert!(ValueSettings::check_change(&merged, "colour", Some("blue")).is_err());
+        let fixed = ValueSettings::check_change(&merged, "rate.EUR", Some("7.85")).unwrap();
+        assert_eq!(fixed.rates.values().next(), Some(&Rate(7_850_000)));
     }
 }
