@@ -351,3 +351,41 @@ fn undoing_a_wiped_device_from_the_sync_screen() {
     wait(&mut h, "the customers back", |a| a.listed().len() == 12);
     assert_eq!(office.list(&Default::default()).unwrap().len(), 12);
 }
+
+/// The sync screen offers only what this device's role allows: a member sees the roles but
+/// no Invite and no Revoke; the owner sees both.
+#[test]
+fn the_sync_screen_offers_only_what_the_role_allows() {
+    let (od, md) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let owner = open_store(od.path(), "Office");
+    let member = open_store(md.path(), "Laptop B");
+    owner.team_create("Sales").unwrap();
+    owner.team_add(&member.device_id(), "Laptop B").unwrap();
+    member
+        .team_join(owner.team_id().unwrap().unwrap(), false)
+        .unwrap();
+    rapport_sync::sync_local(member.as_ref(), owner.as_ref()).unwrap();
+
+    let mut h = harness(member.clone());
+    wait(&mut h, "the store read", |a| a.progress.is_none());
+    h.state_mut().switch(View::Sync);
+    wait(&mut h, "the team's devices", |a| {
+        a.sync.as_ref().is_some_and(|s| !s.peers.is_empty())
+    });
+    h.run_steps(2);
+    h.get_by_label("Role in the team: member");
+    h.get_by_label("owner");
+    assert!(h.query_by_label("Invite a device").is_none());
+    assert!(h.query_by_label("Revoke").is_none());
+
+    let mut h = harness(owner.clone());
+    wait(&mut h, "the store read", |a| a.progress.is_none());
+    h.state_mut().switch(View::Sync);
+    wait(&mut h, "the team's devices", |a| {
+        a.sync.as_ref().is_some_and(|s| !s.peers.is_empty())
+    });
+    h.run_steps(2);
+    h.get_by_label("Role in the team: owner");
+    h.get_by_label("Invite a device");
+    h.get_by_label("Revoke");
+}

@@ -65,6 +65,8 @@ pub enum Request {
     Invite,
     /// The person's answer to the pending [`Update::JoinRequest`].
     Admit(bool),
+    /// Cancel the open invite: its ticket is refused from now on.
+    CancelInvite,
     Join(String),
     Revoke(String),
     /// Undo every change the device of this name made (a device that went bad).
@@ -772,6 +774,14 @@ impl Worker {
                     Err(e) => self
                         .out
                         .send(Update::Error(format!("nothing imported: {e}"))),
+                }
+            }
+            Request::CancelInvite => {
+                if let Some(node) = &self.node {
+                    node.cancel_invite();
+                }
+                if let Some(answer) = self.pending_join.lock().ok().and_then(|mut s| s.take()) {
+                    let _ = answer.send(false);
                 }
             }
             Request::Admit(yes) => {

@@ -1601,19 +1601,26 @@ pub fn sync(app: &mut RapportApp, ui: &mut egui::Ui) {
                 });
             });
         }
-        if let Some((ticket, tex)) = &app.ticket {
+        let mut cancel = false;
+        if let Some((ticket, tex)) = app.ticket.clone() {
             ui.group(|ui| {
                 ui.label(
-                    "On the new device: Sync → Join, paste this ticket (valid 10 minutes, once):",
+                    "On the new device: Sync → Join, paste this ticket (valid 10 minutes, once; you will be asked to admit it):",
                 );
                 ui.horizontal(|ui| {
-                    ui.add(egui::Label::new(RichText::new(ticket).monospace()).wrap());
+                    ui.add(egui::Label::new(RichText::new(&ticket).monospace()).wrap());
                 });
-                if ui.button("Copy ticket").clicked() {
-                    ui.ctx().copy_text(ticket.clone());
-                    app.copied = Some(ticket.clone());
-                }
-                if let Some(t) = tex {
+                ui.horizontal(|ui| {
+                    if ui.button("Copy ticket").clicked() {
+                        ui.ctx().copy_text(ticket.clone());
+                        app.copied = Some(ticket.clone());
+                    }
+                    if ui.button("Cancel invite").clicked() {
+                        app.send(Request::CancelInvite);
+                        cancel = true;
+                    }
+                });
+                if let Some(t) = &tex {
                     ui.add(
                         egui::Image::new(t)
                             .fit_to_exact_size(egui::vec2(220.0, 220.0))
@@ -1621,6 +1628,9 @@ pub fn sync(app: &mut RapportApp, ui: &mut egui::Ui) {
                     );
                 }
             });
+        }
+        if cancel {
+            app.ticket = None;
         }
         ui.horizontal(|ui| {
             ui.add(

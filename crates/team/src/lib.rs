@@ -193,6 +193,15 @@ impl Entry {
             postcard::from_bytes(bytes).map_err(|e| EntryError::Malformed(e.to_string()))?;
         let entry: Entry = postcard::from_bytes(&signed.entry)
             .map_err(|e| EntryError::Malformed(e.to_string()))?;
+        // Exactly one encoding per entry (no trailing bytes, no overlong lengths): another
+        // encoding of the same entry would get another hash.
+        let canonical = postcard::to_stdvec(&entry).ok() == Some(signed.entry.clone())
+            && postcard::to_stdvec(&signed).ok().as_deref() == Some(bytes);
+        if !canonical {
+            return Err(EntryError::Malformed(
+                "not in its canonical encoding".into(),
+            ));
+        }
         if entry.deps.len() > MAX_DEPS {
             return Err(EntryError::Malformed(format!(
                 "{} dependencies; at most {MAX_DEPS}",

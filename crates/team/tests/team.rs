@@ -637,3 +637,49 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    /// Entries with random bytes flipped, cut or spliced (what a hostile peer may put under a
+    /// `log/` key) never panic; whatever is accepted verifies and leaves a team that still
+    /// derives, with the owner in it.
+    #[test]
+    fn mutated_entries_never_panic_and_never_forge(
+        which in 0usize..8,
+        flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..6),
+        cut in any::<Option<usize>>(),
+        junk in proptest::collection::vec(any::<u8>(), 0..64),
+    ) {
+        let (mut devs, _) = team(4);
+        devs[1].force(T0 + 10, Op::Revoke { device: id(3) });
+        devs[0].force(T0 + 11, Op::SetRole { device: id(2), role: Role::Admin });
+        let bytes = all_bytes(&devs[0].log);
+        let mut b = bytes[which % bytes.len()].clone();
+        for (at, x) in flips {
+            if !b.is_empty() {
+                let n = b.len();
+                b[at % n] ^= x;
+            }
+        }
+        if let Some(c) = cut {
+            b.truncate(c % (b.len() + 1));
+        }
+        b.extend_from_slice(&junk);
+        let mut log = Log::new();
+        for good in &bytes {
+            log.insert(good).unwrap();
+        }
+        let team = devs[0].team;
+        let before = log.state(&team).unwrap();
+        if let Ok(h) = log.insert(&b) {
+            // Accepted: it is one of the real entries (same bytes) or a valid signature of
+            // its claimed author over what it says.
+            let (h2, e) = Entry::verify(&b).unwrap();
+            prop_assert_eq!(h, h2);
+            prop_assert!(bytes.contains(&b), "a changed entry was accepted: {e:?}");
+        }
+        let after = log.state(&team).unwrap();
+        prop_assert_eq!(after.owner, before.owner);
+        prop_assert!(after.is_member(&id(1)));
+    }
+}
