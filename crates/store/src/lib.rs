@@ -262,7 +262,13 @@ pub struct OpenOptions {
     /// The device key file when the vault is absent or fails (default
     /// [`seal::Keys::default_file`]).
     pub key_file: Option<PathBuf>,
+    /// Free space on the store's disk below which data from peers is refused, so a peer
+    /// cannot take the room this device's own edits need (default [`MIN_FREE_FOR_PEERS`]).
+    pub min_free_for_peers: u64,
 }
+
+/// Default [`OpenOptions::min_free_for_peers`]: 256 MiB.
+pub const MIN_FREE_FOR_PEERS: u64 = 256 << 20;
 
 impl Default for OpenOptions {
     fn default() -> Self {
@@ -272,6 +278,7 @@ impl Default for OpenOptions {
             clock: Arc::new(chrono::Utc::now),
             vault: None,
             key_file: None,
+            min_free_for_peers: MIN_FREE_FOR_PEERS,
         }
     }
 }
@@ -317,6 +324,7 @@ pub struct Store {
     clock: Clock,
     feed: tokio::sync::broadcast::Sender<ChangeEvent>,
     team_cache: std::sync::Mutex<team::TeamCache>,
+    min_free_for_peers: u64,
 }
 
 impl std::fmt::Debug for Store {
@@ -673,6 +681,7 @@ impl Store {
             clock: opts.clock,
             feed,
             team_cache: Default::default(),
+            min_free_for_peers: opts.min_free_for_peers,
         };
         if rebuild {
             tracing::info!("summary format changed: rebuilding summaries from documents");
@@ -1010,6 +1019,21 @@ impl Store {
         Ok(self.apply_remote_from(None, docs)?.changed)
     }
 
+    /// Refuses data from peers when the store's disk has less than
+    /// [`OpenOptions::min_free_for_peers`] free: this device's own edits keep the room.
+    fn check_room_for_peers(&self) -> Result<()> {
+        let free = available_bytes(&self.dir);
+        if free < self.min_free_for_peers {
+            return Err(StoreError::Refused(format!(
+                "refused data from peers: the disk holding {} has {} MiB free, less than the {} MiB kept for this device's own edits; free some space and sync again",
+                self.dir.display(),
+                free >> 20,
+                self.min_free_for_peers >> 20
+            )));
+        }
+        Ok(())
+    }
+
     /// Merges many peer documents in one durable transaction (what sync does with each frame
     /// it receives). Each document is checked on its own: a bad one is refused alone and
     /// recorded in the quarantine (with `peer`, when known), the others land. Only a failure of
@@ -1052,6 +1076,9 @@ impl Store {
         strict: bool,
         quota: &mut Quota,
     ) -> Result<Applied> {
+        if !strict {
+            self.check_room_for_peers()?;
+        }
         let now = self.now();
         let txn = self.begin_write()?;
         let mut events = Vec::new();
@@ -1887,6 +1914,23 @@ impl Store {
         }
         problems.extend(self.verify_team_log()?);
         Ok(problems)
+    }
+}
+
+/// Bytes an unprivileged writer may still use on the disk holding `dir` (`u64::MAX` where
+/// that cannot be known).
+fn available_bytes(dir: &Path) -> u64 {
+    #[cfg(unix)]
+    {
+        match rustix::fs::statvfs(dir) {
+            Ok(v) => v.f_bavail.saturating_mul(v.f_frsize),
+            Err(_) => u64::MAX,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        u64::MAX
     }
 }
 

@@ -170,7 +170,10 @@ impl Store {
                 field: "device",
             }));
         }
-        if who == self.device().name || self.device().actor.starts_with(&who.to_lowercase()) {
+        // The same rule as `by`: an actor prefix counts from 8 digits on (a
+        // one-letter name like `B` is not this device because its actor starts with `b`).
+        let actor_prefix = who.len() >= 8 && self.device().actor.starts_with(&who.to_lowercase());
+        if who == self.device().name || actor_prefix {
             return Err(StoreError::Refused(format!(
                 "`{who}` is this device; undo another device's changes"
             )));

@@ -744,3 +744,48 @@ fn a_version_1_team_is_adopted_by_its_owner_and_an_old_store_opens() {
     assert!(err.contains("--merge-teams"), "{err}");
     assert!(a.team_create("Again").is_err(), "one team per device");
 }
+
+#[test]
+fn a_nearly_full_disk_refuses_peers_but_not_this_devices_edits() {
+    let (dp, dq) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let peer = Store::open(dp.path(), opts("Peer")).unwrap();
+    let id = peer
+        .create(rapport_model::NewCustomer::new(
+            "Acme",
+            rapport_model::CustomerKind::Company,
+        ))
+        .unwrap();
+    let bytes = peer.document_bytes(id).unwrap().unwrap();
+    // No disk has u64::MAX bytes free: this store behaves as on a nearly full disk.
+    let full = Store::open(
+        dq.path(),
+        OpenOptions {
+            min_free_for_peers: u64::MAX,
+            ..opts("Full")
+        },
+    )
+    .unwrap();
+    let err = full.apply_remote(id, &bytes).unwrap_err().to_string();
+    assert!(
+        err.contains("refused data from peers") && err.contains("free some space"),
+        "{err}"
+    );
+    assert_eq!(full.count().unwrap(), 0);
+    assert!(
+        full.quarantined().unwrap().is_empty(),
+        "not the peer's fault"
+    );
+    let mine = full
+        .create(rapport_model::NewCustomer::new(
+            "Mine",
+            rapport_model::CustomerKind::Person,
+        ))
+        .unwrap();
+    full.edit(mine, &[rapport_model::Edit::Notes("still works".into())])
+        .unwrap();
+    drop(full);
+    // With room again (the default threshold on this disk), the same data lands.
+    let room = Store::open(dq.path(), opts("Full")).unwrap();
+    assert!(room.apply_remote(id, &bytes).unwrap());
+    assert_eq!(room.count().unwrap(), 2);
+}
