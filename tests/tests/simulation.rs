@@ -348,6 +348,12 @@ const PEOPLE: &[&str] = &["李娜", "Tom", "Anna Schmidt", "王芳", ""];
 const CURRENCIES: &[&str] = &["CNY", "EUR", "USD", "JPY"];
 const GHOSTS: usize = 6;
 
+/// Ghost device `g`'s id: the hex public key of a fixed secret nobody runs.
+fn ghost_id(g: usize) -> String {
+    let key = rapport_team::SecretKey::from_bytes(&[g as u8 + 1; 32]);
+    rapport_team::key_hex(key.public().as_bytes())
+}
+
 fn cur(code: &str) -> Currency {
     Currency::parse(code, "currency").unwrap()
 }
@@ -456,6 +462,9 @@ fn refused(e: &StoreError) -> bool {
             | StoreError::NotFound(_)
             | StoreError::Deleted(_)
             | StoreError::AlreadyExists(_)
+            // A role that does not allow it (a member's add, revoke, role or settings change
+            // in a signed team), or a team not received yet.
+            | StoreError::Refused(_)
     )
 }
 
@@ -554,6 +563,19 @@ impl Sim {
                 "the store did not take the seeded actor id"
             );
             devs.push(dev);
+        }
+        // Half the schedules run a signed team: device 0 makes it and adds the others, which
+        // learn its id (as from a ticket) and receive the entries by sync. The others keep a
+        // version-1 team.
+        let signed = rng.random_bool(0.5);
+        if signed {
+            let owner = devs[0].store();
+            owner.team_create("Simulated team").unwrap();
+            let team = owner.team_id().unwrap().unwrap();
+            for d in &devs[1..] {
+                owner.team_add(&d.store().device_id(), &d.name).unwrap();
+                d.store().team_join(team, false).unwrap();
+            }
         }
         Sim {
             seed,
@@ -852,11 +874,28 @@ impl Sim {
 
     fn team(&mut self, d: usize) -> (String, Result<(), StoreError>) {
         self.stats.team_ops += 1;
-        // Ghost devices only: membership does not change who the simulation lets sync.
+        // Ghost devices (real keys nobody runs) for membership, so it does not change who the
+        // simulation lets sync; roles of the real devices. In a signed team a member's add,
+        // revoke or role change is refused, an admin's or the owner's applies.
         let g = self.rng.random_range(0..GHOSTS);
-        let id = format!("ghost-{g}");
+        let id = ghost_id(g);
+        let n = self.devs.len();
+        let j = self.rng.random_range(0..n);
         let s = self.devs[d].store();
-        match self.rng.random_range(0..10) {
+        match self.rng.random_range(0..12) {
+            10 => {
+                let role = if self.rng.random_bool(0.5) {
+                    rapport_team::Role::Admin
+                } else {
+                    rapport_team::Role::Member
+                };
+                let target = self.devs[j].store().device_id();
+                (
+                    format!("team_set_role device {j} {role}"),
+                    s.team_set_role(&target, role),
+                )
+            }
+            11 => (format!("team_reinstate {id}"), s.team_reinstate(&id)),
             0..5 => {
                 let name = format!("Ghost laptop {g} (added on device {d})");
                 (format!("team_add {id}"), s.team_add(&id, &name))
@@ -1844,10 +1883,11 @@ fn the_comparison_detects_divergence() {
     assert!(e.contains("d1 differs from d0: customer ids"), "{e}");
     sim.heal().unwrap();
     sim.compare().unwrap();
-    sim.devs[2]
+    // Device 0 (the owner when the schedule's team is signed) changes a setting.
+    sim.devs[0]
         .store()
         .set_setting("rate.EUR", Some("9.99"))
         .unwrap();
     let e = sim.compare().unwrap_err();
-    assert!(e.contains("d2 differs from d0: settings"), "{e}");
+    assert!(e.contains("differs from d0: settings"), "{e}");
 }

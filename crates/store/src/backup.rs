@@ -64,10 +64,14 @@ struct Identity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sealed: Option<String>,
     name: String,
+    /// The signed team the device belongs to (hex; not a secret), so a device restored from a
+    /// backup made before it received its team's genesis still knows its team.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    team: Option<String>,
 }
 
-/// A backup's identity, opened: the device secret and name.
-type OpenedIdentity = ([u8; 32], String);
+/// A backup's identity, opened: the device secret, name and signed team.
+type OpenedIdentity = ([u8; 32], String, Option<[u8; 32]>);
 
 #[derive(Deserialize)]
 struct Backup {
@@ -122,6 +126,7 @@ impl Store {
                 secret: None,
                 sealed: Some(BASE64.encode(&sealed)),
                 name: self.device().name.clone(),
+                team: self.team_id()?.map(|t| data_encoding::HEXLOWER.encode(&t)),
             })?;
         }
         let header = serde_json::to_string(&header)?;
@@ -174,9 +179,12 @@ impl Store {
     /// sealed with a key this machine lacks is refused before anything is written.
     pub fn restore_as_device(&mut self, input: impl Read) -> Result<BackupStats, StoreError> {
         let (mut stats, identity) = self.restore_inner(input, true)?;
-        if let Some((secret, name)) = identity {
+        if let Some((secret, name, team)) = identity {
             self.adopt_identity(secret, &name)?;
-            self.team_settle_after_restore()?;
+            match team {
+                Some(team) => self.team_join(team, false)?,
+                None => self.team_settle_after_restore()?,
+            }
             stats.identity = true;
         }
         Ok(stats)
@@ -252,8 +260,15 @@ impl Store {
         let mut identity = None;
         if let Some(id) = &backup.identity {
             crate::check_device_name(&id.name).map_err(|e| bad(format!("identity.name: {e}")))?;
+            let team = match &id.team {
+                None => None,
+                Some(t) => Some(
+                    rapport_team::parse_key(t)
+                        .ok_or_else(|| bad("identity.team is malformed".into()))?,
+                ),
+            };
             if let Some(secret) = self.identity_secret(id, as_device)? {
-                identity = Some((secret, id.name.clone()));
+                identity = Some((secret, id.name.clone(), team));
             }
         }
         let mut docs: Vec<(CustomerId, Vec<u8>)> = Vec::with_capacity(backup.customers.len());
