@@ -32,17 +32,7 @@ use rapport_sync::{Hash, Replica, SyncError};
 
 mod common;
 
-use common::{Peer, device, peer, peer_with};
-
-async fn pair(a: &Peer, b: &Peer) {
-    a.store
-        .team_add(&b.node.endpoint().id().to_string(), "B")
-        .unwrap();
-    b.store
-        .team_add(&a.node.endpoint().id().to_string(), "A")
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-}
+use common::{Peer, device, pair, peer, peer_with};
 
 fn demo(n: usize, seed: u64) -> Vec<NewCustomer> {
     rapport_demo::generate(n, seed, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap())

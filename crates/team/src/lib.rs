@@ -309,6 +309,22 @@ pub struct DeviceRecord {
     pub addrs: Vec<String>,
 }
 
+impl DeviceRecord {
+    /// A current member added by `by` at claimed time `at`.
+    fn member(id: [u8; 32], name: &str, by: [u8; 32], at: i64) -> Self {
+        DeviceRecord {
+            id,
+            name: clean_name(name),
+            role: Role::Member,
+            revoked: false,
+            added_by: Some(by),
+            revoked_by: None,
+            added_at: at,
+            addrs: Vec::new(),
+        }
+    }
+}
+
 /// An entry kept out of the team, with why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ignored {
@@ -490,19 +506,9 @@ impl TeamState {
         match op {
             Op::Genesis { .. } => {}
             Op::Add { device, name, role } => {
-                self.devices.insert(
-                    *device,
-                    DeviceRecord {
-                        id: *device,
-                        name: clean_name(name),
-                        role: *role,
-                        revoked: false,
-                        added_by: Some(*author),
-                        revoked_by: None,
-                        added_at: at,
-                        addrs: Vec::new(),
-                    },
-                );
+                let mut d = DeviceRecord::member(*device, name, *author, at);
+                d.role = *role;
+                self.devices.insert(*device, d);
             }
             Op::Revoke { device } => {
                 if self.role(author) == Some(Role::Admin) && author != device {
@@ -541,16 +547,10 @@ impl TeamState {
                     d.revoked_by = Some(*author);
                     d.role = Role::Member;
                 }
-                let d = self.devices.entry(*device).or_insert(DeviceRecord {
-                    id: *device,
-                    name: clean_name(name),
-                    role: Role::Owner,
-                    revoked: false,
-                    added_by: Some(*author),
-                    revoked_by: None,
-                    added_at: at,
-                    addrs: Vec::new(),
-                });
+                let d = self
+                    .devices
+                    .entry(*device)
+                    .or_insert_with(|| DeviceRecord::member(*device, name, *author, at));
                 d.role = Role::Owner;
                 d.revoked = false;
                 d.revoked_by = None;
@@ -712,28 +712,15 @@ impl Log {
                 },
             );
             for (id, n) in members.iter().take(10_000) {
-                st.devices.entry(*id).or_insert(DeviceRecord {
-                    id: *id,
-                    name: clean_name(n),
-                    role: Role::Member,
-                    revoked: false,
-                    added_by: Some(genesis.author),
-                    revoked_by: None,
-                    added_at: genesis.at,
-                    addrs: Vec::new(),
-                });
+                st.devices
+                    .entry(*id)
+                    .or_insert_with(|| DeviceRecord::member(*id, n, genesis.author, genesis.at));
             }
             for (id, n) in revoked.iter().take(10_000) {
-                let d = st.devices.entry(*id).or_insert(DeviceRecord {
-                    id: *id,
-                    name: clean_name(n),
-                    role: Role::Member,
-                    revoked: false,
-                    added_by: Some(genesis.author),
-                    revoked_by: None,
-                    added_at: genesis.at,
-                    addrs: Vec::new(),
-                });
+                let d = st
+                    .devices
+                    .entry(*id)
+                    .or_insert_with(|| DeviceRecord::member(*id, n, genesis.author, genesis.at));
                 if d.role != Role::Owner {
                     d.revoked = true;
                     d.revoked_by = Some(genesis.author);

@@ -54,3 +54,15 @@ pub async fn peer_with(name: &str, frame_timeout: Duration) -> Peer {
 pub async fn peer(name: &str) -> Peer {
     peer_with(name, FRAME_TIMEOUT).await
 }
+
+/// Makes `a` and `b` members of each other's (version-1) team, as pairing does, and gives
+/// their nodes a moment to re-read it.
+pub async fn pair(a: &Peer, b: &Peer) {
+    a.store
+        .team_add(&b.node.endpoint().id().to_string(), "B")
+        .expect("team_add");
+    b.store
+        .team_add(&a.node.endpoint().id().to_string(), "A")
+        .expect("team_add");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+}
