@@ -44,6 +44,12 @@ fn hex(h: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(h)
 }
 
+/// A device id (64 hex digits) as its key bytes; anything else is refused, naming it.
+fn device_key(id: &str) -> Result<[u8; 32]> {
+    rapport_team::parse_key(id)
+        .ok_or_else(|| StoreError::Refused(format!("`{id}` is not a device id")))
+}
+
 fn denied(d: Denied) -> StoreError {
     StoreError::Refused(d.to_string())
 }
@@ -394,11 +400,11 @@ impl Store {
     pub fn team_add(&self, id: &str, name: &str) -> Result<()> {
         check_shared_text("device id", id)?;
         check_shared_text("device name", name)?;
-        if self.team_state()?.is_some() && id != self.device_id() {
-            let device = rapport_team::parse_key(id)
-                .ok_or_else(|| StoreError::Refused(format!("`{id}` is not a device id")))?;
-            let st = self.team_state()?;
-            if !st.as_ref().is_some_and(|s| s.is_member(&device)) {
+        if let Some(st) = self.team_state()?
+            && id != self.device_id()
+        {
+            let device = device_key(id)?;
+            if !st.is_member(&device) {
                 self.sign_team(Op::Add {
                     device,
                     name: name.to_string(),
@@ -429,8 +435,7 @@ impl Store {
     pub fn team_revoke(&self, id: &str) -> Result<()> {
         check_shared_text("device id", id)?;
         if self.team_state()?.is_some() {
-            let device = rapport_team::parse_key(id)
-                .ok_or_else(|| StoreError::Refused(format!("`{id}` is not a device id")))?;
+            let device = device_key(id)?;
             self.sign_team(Op::Revoke { device })?;
         }
         let now = self.now();
@@ -451,15 +456,13 @@ impl Store {
 
     /// Undoes a revocation (the owner of a signed team only).
     pub fn team_reinstate(&self, id: &str) -> Result<()> {
-        let device = rapport_team::parse_key(id)
-            .ok_or_else(|| StoreError::Refused(format!("`{id}` is not a device id")))?;
+        let device = device_key(id)?;
         self.sign_team(Op::Reinstate { device })
     }
 
     /// Makes a device an admin or a member (the owner of a signed team only).
     pub fn team_set_role(&self, id: &str, role: Role) -> Result<()> {
-        let device = rapport_team::parse_key(id)
-            .ok_or_else(|| StoreError::Refused(format!("`{id}` is not a device id")))?;
+        let device = device_key(id)?;
         self.sign_team(Op::SetRole { device, role })
     }
 

@@ -113,6 +113,20 @@ fn team(n: u8) -> (Vec<Dev>, RecoveryCode) {
     (devs, code)
 }
 
+/// The owner (device 1) makes device `n` an admin, and every device hears of it.
+fn appoint_admin(devs: &mut [Dev], n: u8, at: i64) {
+    devs[0]
+        .try_do(
+            at,
+            Op::SetRole {
+                device: id(n),
+                role: Role::Admin,
+            },
+        )
+        .unwrap();
+    sync_all(devs);
+}
+
 fn sync_all(devs: &mut [Dev]) {
     let mut union = Log::new();
     for d in devs.iter() {
@@ -215,17 +229,7 @@ fn unsigned_or_forged_entries_never_admit_a_stranger() {
 #[test]
 fn a_revoked_device_cannot_re_add_itself_or_sign_behind_its_revocation() {
     let (mut devs, _) = team(3);
-    let b = devs[0]
-        .try_do(
-            T0 + 10,
-            Op::SetRole {
-                device: id(2),
-                role: Role::Admin,
-            },
-        )
-        .unwrap();
-    remember(&b);
-    sync_all(&mut devs);
+    appoint_admin(&mut devs, 2, T0 + 10);
     // Device 2 (admin) goes rogue. Before it hears of its revocation, it adds an accomplice
     // (concurrently with the revocation: its entry's past does not hold the revocation).
     // Concurrent entries are ordered by hash: make sure the fork sorts before the revocation,
@@ -285,17 +289,7 @@ fn a_revoked_device_cannot_re_add_itself_or_sign_behind_its_revocation() {
 #[test]
 fn the_owner_reinstates_devices_a_rogue_admin_revoked_and_five_devices_converge() {
     let (mut devs, _) = team(5);
-    let b = devs[0]
-        .try_do(
-            T0 + 10,
-            Op::SetRole {
-                device: id(2),
-                role: Role::Admin,
-            },
-        )
-        .unwrap();
-    remember(&b);
-    sync_all(&mut devs);
+    appoint_admin(&mut devs, 2, T0 + 10);
     // The rogue admin revokes members as fast as the rules let it, then more.
     let mut refused = 0;
     for (i, v) in [3u8, 4, 5].into_iter().enumerate() {
@@ -365,17 +359,7 @@ fn the_owner_reinstates_devices_a_rogue_admin_revoked_and_five_devices_converge(
 #[test]
 fn an_admin_revoking_many_devices_in_a_day_needs_the_owner() {
     let (mut devs, _) = team(8);
-    let b = devs[0]
-        .try_do(
-            T0 + 1,
-            Op::SetRole {
-                device: id(2),
-                role: Role::Admin,
-            },
-        )
-        .unwrap();
-    remember(&b);
-    sync_all(&mut devs);
+    appoint_admin(&mut devs, 2, T0 + 1);
     for v in 3..(3 + ADMIN_REVOKES_PER_DAY as u8) {
         devs[1]
             .try_do(T0 + 10, Op::Revoke { device: id(v) })
