@@ -855,11 +855,15 @@ pub fn history(h: &[HistoryEntry]) -> Result<()> {
             .iter()
             .map(|(k, v)| format!("{k}={}", clip(&v.replace('\n', " "), 40)))
             .collect();
+        let arrived = e
+            .arrived_apart()
+            .map(|a| format!("  (arrived here {})", a.format("%Y-%m-%d %H:%M:%S")))
+            .unwrap_or_default();
         writeln!(
             o,
-            "{}  {:<20}  {:<28}  {}",
+            "{}  {:<30}  {:<28}  {}{arrived}",
             e.at.format("%Y-%m-%d %H:%M:%S"),
-            clip(&e.device, 20),
+            clip(&e.who(), 30),
             e.fields.join(","),
             vals.join("  ")
         )?;

@@ -3,7 +3,7 @@
 //! This crate moves automerge document bytes between a team's devices and never interprets
 //! customers: it sees ids, heads and bytes.
 //!
-//! - [`protocol`]: the `rapport/sync/1` many-document reconciliation as two IO-free state
+//! - [`protocol`]: the `rapport/sync/2` many-document reconciliation as two IO-free state
 //!   machines ([`protocol::Initiator`], [`protocol::Responder`]) exchanging [`protocol::Frame`]s.
 //!   Unchanged stores cost one round trip of a few dozen bytes whatever their size; changed
 //!   documents are found by descending a fingerprint trie and then exchange only missing
@@ -13,7 +13,7 @@
 //! - [`sync_local`]: runs a whole session between two replicas in one process, encoding and
 //!   decoding every frame as the network would (tests and the benchmark use it).
 //!
-//! - [`net`]: the iroh transport: a [`net::Node`] per device serving `rapport/sync/1`, with
+//! - [`net`]: the iroh transport: a [`net::Node`] per device serving `rapport/sync/2`, with
 //!   a handshake hook that admits only team [`net::Members`]; LAN discovery by mDNS, direct
 //!   addresses from the team document, opt-in relays ([`net::NetConfig`]); live push after
 //!   every change, and retry with backoff for peers that did not answer.

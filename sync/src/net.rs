@@ -1,10 +1,13 @@
 //! The iroh transport: one endpoint per device, one [`ProtocolHandler`] per versioned ALPN,
 //! and access control at the handshake.
 //!
-//! - [`SYNC_ALPN`] (`rapport/sync/1`) carries one reconciliation session per bi-directional
+//! - [`SYNC_ALPN`] (`rapport/sync/2`) carries one reconciliation session per bi-directional
 //!   stream: frames are a 4-byte big-endian length and a postcard [`Frame`], each at most
-//!   [`MAX_FRAME`] bytes and read under [`FRAME_TIMEOUT`]. A peer speaking another version
-//!   fails the TLS handshake's ALPN negotiation at once (no hang).
+//!   [`MAX_FRAME`] bytes and read under [`FRAME_TIMEOUT`]. Version 2 carries signed changes
+//!   (the store's `Delivery`); a device still on version 1 that dials [`SYNC_ALPN_V1`] is
+//!   closed at once with [`SYNC_UPDATE_NEEDED`], and one that this device dials fails the
+//!   ALPN negotiation at once, reported as "update Rapport on that device" (no hang, never
+//!   half a sync).
 //! - [`TeamHook`] closes every connection whose endpoint id is not a current member
 //!   ([`Members`]) right after the handshake, before any stream is accepted, so a stranger
 //!   reads and writes nothing.
@@ -39,8 +42,39 @@ use rapport_store::{DocRef, Shared, Store, TeamMember};
 use crate::protocol::{Frame, Initiator, MAX_FRAME, Responder};
 use crate::{SyncError, Traffic};
 
-/// ALPN of the sync protocol, version 1.
-pub const SYNC_ALPN: &[u8] = b"rapport/sync/1";
+/// ALPN of the sync protocol, version 2 (changes travel with their signatures).
+pub const SYNC_ALPN: &[u8] = b"rapport/sync/2";
+/// ALPN of the first sync protocol, answered only to say "update".
+pub const SYNC_ALPN_V1: &[u8] = b"rapport/sync/1";
+/// QUIC close code for a peer that must update.
+pub const CLOSE_UPDATE_NEEDED: u32 = 426;
+/// The reason a version-1 device reads when it dials.
+pub const SYNC_UPDATE_NEEDED: &str =
+    "update Rapport on this device: the team's devices now sign their changes (sync protocol 2)";
+
+/// Answers version-1 sync with a close whose reason says to update.
+#[derive(Debug, Clone)]
+pub struct LegacySyncHandler;
+
+impl ProtocolHandler for LegacySyncHandler {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        tracing::warn!(peer = %conn.remote_id(), "a device running an older Rapport tried to sync; it is told to update");
+        conn.close(CLOSE_UPDATE_NEEDED.into(), SYNC_UPDATE_NEEDED.as_bytes());
+        Ok(())
+    }
+}
+
+/// A connect error, with "update Rapport there" when the peer speaks only an older protocol.
+fn connect_error(e: impl std::fmt::Display) -> SyncError {
+    let text = e.to_string();
+    let lower = text.to_lowercase();
+    if lower.contains("application protocol") || lower.contains("alpn") {
+        return SyncError::Transport(format!(
+            "the peer runs an older Rapport (sync protocol 1): update Rapport on that device ({text})"
+        ));
+    }
+    SyncError::Transport(text)
+}
 /// Dialling a peer gives up after this long.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A peer that sends nothing for this long is dropped.
@@ -513,7 +547,7 @@ impl Drop for Slot {
     }
 }
 
-/// Serves `rapport/sync/1`: runs a [`Responder`] for each incoming stream.
+/// Serves `rapport/sync/2`: runs a [`Responder`] for each incoming stream.
 #[derive(Debug, Clone)]
 pub struct SyncHandler {
     store: Arc<Store>,
@@ -709,6 +743,7 @@ impl Node {
                     session_timeout: config.session_timeout,
                 },
             )
+            .accept(SYNC_ALPN_V1, LegacySyncHandler)
             .accept(
                 crate::pair::PAIR_ALPN_V1,
                 crate::pair::LegacyPairHandler { wire: wire.clone() },
@@ -1008,7 +1043,7 @@ impl Node {
         let conn = tokio::time::timeout(CONNECT_TIMEOUT, self.endpoint().connect(peer, SYNC_ALPN))
             .await
             .map_err(|_| SyncError::Transport(format!("no connection within {CONNECT_TIMEOUT:?}")))?
-            .map_err(|e| SyncError::Transport(e.to_string()))?;
+            .map_err(connect_error)?;
         let via = self.path_kind(&conn, &peer_id);
         let (mut send, mut recv) = conn
             .open_bi()

@@ -1,4 +1,4 @@
-//! The `rapport/sync/1` reconciliation protocol, as two IO-free state machines.
+//! The `rapport/sync/2` reconciliation protocol, as two IO-free state machines.
 //!
 //! Both sides index their documents as a sorted set of `(id, heads)` entries and fingerprint
 //! it as a 16-ary trie over the id's hex digits: a node's fingerprint is the wrapping sum of
@@ -33,8 +33,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Hash, Replica, SyncError};
 
-/// Protocol version, also the ALPN suffix (`rapport/sync/1`).
-pub const PROTOCOL_VERSION: u16 = 1;
+/// Protocol version, also the ALPN suffix (`rapport/sync/2`). Version 2 has version 1's
+/// frames; what changed is the document bytes, which now carry their changes' signatures.
+pub const PROTOCOL_VERSION: u16 = 2;
 /// A node with at most this many entries on either side is compared item by item.
 pub const LEAF: u64 = 24;
 /// Frames larger than this are refused (and the session closed).
@@ -173,8 +174,9 @@ pub struct SharedState {
     pub changes: Vec<u8>,
 }
 
-/// Kinds of shared documents the protocol carries.
-pub const SHARED_KINDS: [u8; 2] = [0, 1];
+/// Kinds of shared documents the protocol carries, in the order they are applied: the team
+/// (1) before the settings (0), whose changes are checked against it.
+pub const SHARED_KINDS: [u8; 2] = [1, 0];
 
 /// What goes over the wire (postcard-encoded, length-delimited by the transport).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -478,7 +480,8 @@ impl<'r, R: Replica> Initiator<'r, R> {
         }
         self.continuing = more;
         self.stats.docs_received += docs.len() as u64;
-        self.stats.docs_changed += self.replica.apply_many(&docs)?;
+        // Shared documents first: a change by a device the team just added is checked
+        // against the team that includes it.
         for sh in shared {
             if !sh.changes.is_empty() {
                 self.replica.apply_shared(sh.kind, &sh.changes)?;
@@ -494,6 +497,7 @@ impl<'r, R: Replica> Initiator<'r, R> {
                 }
             }
         }
+        self.stats.docs_changed += self.replica.apply_many(&docs)?;
         self.reply.0.extend(children);
         self.reply.1.extend(items);
         if more {

@@ -133,7 +133,7 @@ async fn refused_devices_exchange_no_stream_byte() {
     pair(&a, &c).await;
     let r = tokio::time::timeout(
         Duration::from_secs(10),
-        c.node.endpoint().connect(a.node.addr(), b"rapport/sync/2"),
+        c.node.endpoint().connect(a.node.addr(), b"rapport/sync/9"),
     )
     .await
     .expect("refused promptly");
@@ -144,6 +144,43 @@ async fn refused_devices_exchange_no_stream_byte() {
         a.store.summaries().unwrap() == before.0.0,
         "A's customers changed"
     );
+}
+
+/// A member still running sync protocol 1 dials `rapport/sync/1`: the connection is closed at
+/// once with a reason that says to update, and not one stream byte is exchanged (never half a
+/// sync, never a hang).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_1_member_is_told_to_update_and_gets_no_data() {
+    use rapport_sync::net::{CLOSE_UPDATE_NEEDED, SYNC_ALPN_V1, SYNC_UPDATE_NEEDED};
+    let a = peer("Office").await;
+    a.store.create_many(demo(10, 4)).unwrap();
+    let old = peer("Old laptop").await;
+    pair(&a, &old).await;
+    let before = a.node.wire_bytes();
+    let count = old.store.count().unwrap();
+    let conn = tokio::time::timeout(
+        Duration::from_secs(10),
+        old.node.endpoint().connect(a.node.addr(), SYNC_ALPN_V1),
+    )
+    .await
+    .expect("answered promptly")
+    .expect("the version-1 ALPN is still answered");
+    let stream_frames = attempt(&conn).await;
+    assert_eq!(stream_frames, 0, "no stream data for a version-1 device");
+    let reason = conn
+        .close_reason()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    assert!(
+        reason.contains(SYNC_UPDATE_NEEDED) && reason.contains(&CLOSE_UPDATE_NEEDED.to_string()),
+        "closed for another reason: {reason}"
+    );
+    assert_eq!(
+        a.node.wire_bytes(),
+        before,
+        "the office read and wrote nothing"
+    );
+    assert_eq!(old.store.count().unwrap(), count);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -105,7 +105,7 @@ async fn another_protocol_version_fails_fast_and_garbage_closes_the_stream() {
     // A future version's ALPN: the handshake itself fails, promptly.
     let r = tokio::time::timeout(
         Duration::from_secs(20),
-        b.node.endpoint().connect(a.node.addr(), b"rapport/sync/2"),
+        b.node.endpoint().connect(a.node.addr(), b"rapport/sync/9"),
     )
     .await
     .expect("no hang");

@@ -403,7 +403,14 @@ fn scratch_dir() -> TempDir {
 
 /// Writes the device identity the store would otherwise draw at random, so merges (whose ties
 /// automerge breaks by actor id) are reproducible.
-fn preseed_identity(dir: &Path, actor: &[u8; 16], secret: &[u8; 32]) {
+/// Seeds a device's identity: its secret, and its actor (the key with a seeded 4-byte
+/// incarnation, as the store makes them) so that a seed replays exactly. Returns the actor.
+fn preseed_identity(dir: &Path, incarnation: &[u8; 4], secret: &[u8; 32]) -> Vec<u8> {
+    let mut actor = rapport_team::SecretKey::from_bytes(secret)
+        .public()
+        .as_bytes()
+        .to_vec();
+    actor.extend_from_slice(incarnation);
     let db = redb::Database::create(dir.join(rapport_store::DB_FILE)).unwrap();
     let txn = db.begin_write().unwrap();
     {
@@ -412,6 +419,7 @@ fn preseed_identity(dir: &Path, actor: &[u8; 16], secret: &[u8; 32]) {
         meta.insert("device_secret", secret.as_slice()).unwrap();
     }
     txn.commit().unwrap();
+    actor
 }
 
 fn hex(b: &[u8]) -> String {
@@ -541,9 +549,9 @@ impl Sim {
         let mut devs = Vec::new();
         for i in 0..n {
             let dir = scratch_dir();
-            let actor: [u8; 16] = rng.random();
+            let incarnation: [u8; 4] = rng.random();
             let secret: [u8; 32] = rng.random();
-            preseed_identity(dir.path(), &actor, &secret);
+            let actor = preseed_identity(dir.path(), &incarnation, &secret);
             // Clocks disagree by up to three days either way.
             let skew = rng.random_range(-3 * 86_400_000..=3 * 86_400_000_i64);
             let t = time.clone();
@@ -1477,10 +1485,12 @@ impl Sim {
         };
         let (bytes, ids) = self.devs[d].backup.clone().unwrap();
         let old_secret = self.devs[d].store().device_secret();
+        let old_actor = self.devs[d].store().device().actor.clone();
+        let old_id = self.devs[d].store().device_id();
         let dir = scratch_dir();
-        let actor: [u8; 16] = self.rng.random();
+        let incarnation: [u8; 4] = self.rng.random();
         let secret: [u8; 32] = self.rng.random();
-        preseed_identity(dir.path(), &actor, &secret);
+        preseed_identity(dir.path(), &incarnation, &secret);
         let dev = &mut self.devs[d];
         dev.store = None;
         dev.dir = dir;
@@ -1489,9 +1499,11 @@ impl Sim {
         let restored = store.restore_as_device(&bytes[..]).unwrap();
         assert!(restored.identity, "the local backup carries the identity");
         assert_eq!(store.device_secret(), old_secret);
-        assert_eq!(
+        // The same device key, a new incarnation: never a sequence number the old store used.
+        assert!(store.device().actor.starts_with(&old_id));
+        assert_ne!(
             store.device().actor,
-            hex(&actor),
+            old_actor,
             "a restored device has a new actor"
         );
         assert_eq!(store.device().name, dev.name);
@@ -1669,7 +1681,22 @@ impl Snapshot {
         Snapshot {
             customers: ids.iter().map(|id| s.customer(*id).unwrap()).collect(),
             conflicts: sample.iter().map(|id| s.conflicts(*id).ok()).collect(),
-            history: sample.iter().map(|id| s.history(*id).ok()).collect(),
+            // When a change arrived, and which member vouched for it on the way, are this
+            // device's own records, not merged state.
+            history: sample
+                .iter()
+                .map(|id| {
+                    s.history(*id).ok().map(|h| {
+                        h.into_iter()
+                            .map(|mut e| {
+                                e.arrived = None;
+                                e.vouched_by = None;
+                                e
+                            })
+                            .collect()
+                    })
+                })
+                .collect(),
             values: rapport_value::analyse(&summaries, &value_settings, today()),
             ids,
             sample: sample.to_vec(),

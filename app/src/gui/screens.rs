@@ -1277,8 +1277,14 @@ fn history(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
                         .format("%Y-%m-%d %H:%M")
                         .to_string(),
                 );
-                ui.strong(&h.device);
+                ui.strong(h.who());
                 ui.label(h.fields.join(", "));
+                if let Some(a) = h.arrived_apart() {
+                    ui.weak(format!(
+                        "(arrived here {})",
+                        a.with_timezone(&Local).format("%Y-%m-%d %H:%M")
+                    ));
+                }
             });
             for (k, val) in &h.values {
                 ui.horizontal_wrapped(|ui| {

@@ -41,7 +41,7 @@ pub use edit::{
 pub use error::{ValidationError, excerpt};
 pub use ids::{CustomerId, IdParseError, ItemId};
 pub use money::{Currency, Money};
-pub use revert::edits_between;
+pub use revert::{FIELDS, edits_between};
 pub use summary::{CustomerSummary, DealFact, OpenFollowUp};
 
 /// A point in time, in UTC, with millisecond precision as stored in documents.

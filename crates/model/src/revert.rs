@@ -6,6 +6,32 @@ use std::collections::BTreeSet;
 
 use crate::{Customer, Edit};
 
+/// Every field label [`edits_between`] knows.
+pub const FIELDS: &[&str] = &[
+    "deleted",
+    "name",
+    "kind",
+    "company",
+    "industry",
+    "address",
+    "owner",
+    "source",
+    "notes",
+    "stage",
+    "importance",
+    "urgency",
+    "referred_by",
+    "tier_override",
+    "archived",
+    "tags",
+    "emails",
+    "phones",
+    "contacts",
+    "followups",
+    "deals",
+    "interactions",
+];
+
 /// The edits that make `from` equal to `to` in the fields named in `fields` (the labels of
 /// [`Edit::label`]: `name`, `notes`, `contacts`, `deleted`, ...). Un-deleting comes first and
 /// deleting last, so the list applies in one step. Interactions that `to` lacks cannot be

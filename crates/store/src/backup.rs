@@ -43,6 +43,11 @@ const VERSION_PLAIN: u32 = 1;
 struct Entry {
     customer: Customer,
     automerge: String,
+    /// The signatures of the document's changes (base64 of postcard `[(hash, Sig)]`), so a
+    /// restored device can still pass on changes other devices signed. Absent in backups
+    /// written before changes were signed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    signatures: String,
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -138,9 +143,15 @@ impl Store {
             let Some(bytes) = self.document_bytes(id)? else {
                 continue;
             };
+            let sigs = self.signatures_of(id)?;
             let entry = Entry {
                 customer: self.customer(id)?,
                 automerge: BASE64.encode(&bytes),
+                signatures: if sigs.is_empty() {
+                    String::new()
+                } else {
+                    BASE64.encode(&postcard::to_stdvec(&sigs)?)
+                },
             };
             if n > 0 {
                 write!(w, ",").map_err(io)?;
@@ -150,8 +161,8 @@ impl Store {
             n += 1;
         }
         let shared = SharedDocs {
-            settings: BASE64.encode(&self.shared_changes_since(Shared::Settings, &[])?),
-            team: BASE64.encode(&self.shared_changes_since(Shared::Team, &[])?),
+            settings: BASE64.encode(&self.shared_saved(Shared::Settings)?),
+            team: BASE64.encode(&self.shared_saved(Shared::Team)?),
         };
         write!(w, "\n],\n\"shared\": ").map_err(io)?;
         serde_json::to_writer(&mut *w, &shared)?;
@@ -291,7 +302,17 @@ impl Store {
                     "the document and the readable copy differ (was the file edited?)",
                 ));
             }
-            docs.push((id, bytes));
+            let sigs: Vec<([u8; 32], crate::authored::Sig)> = if e.signatures.is_empty() {
+                Vec::new()
+            } else {
+                BASE64
+                    .decode(e.signatures.as_bytes())
+                    .ok()
+                    .and_then(|b| postcard::from_bytes(&b).ok())
+                    .ok_or_else(|| at("`signatures` is malformed"))?
+            };
+            // Restored as a delivery: the signatures that verify are kept with their changes.
+            docs.push((id, crate::authored::Delivery { doc: bytes, sigs }.encode()));
         }
         // The shared documents are checked before anything is written too: a bad one must not
         // leave the customers restored while the error says nothing was.

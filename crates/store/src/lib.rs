@@ -35,6 +35,7 @@
 //! Every change carries the device's actor id, a timestamp and a message naming the device and
 //! the fields touched, which is what [`Store::history`] reads back.
 
+pub mod authored;
 pub mod backup;
 pub mod backups;
 pub mod doc;
@@ -71,7 +72,11 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 ///
 /// - 1: the first released layout.
 /// - 2: adds the `quarantine` table (created empty when a schema-1 store is opened).
-pub const SCHEMA_VERSION: u64 = 2;
+/// - 3: customer changes are bound to the device key ([`authored`]): the actor becomes the
+///   device's public key (the old one is kept as `legacy_actor` and declared to the team),
+///   the `change_sigs` and `unsigned_docs` tables appear, and every document written before
+///   is listed as unsigned.
+pub const SCHEMA_VERSION: u64 = 3;
 /// Version of the summary encoding; a mismatch rebuilds summaries from the documents.
 pub const SUMMARY_VERSION: u64 = 2;
 /// Change chunks kept per document before they are folded into a new snapshot.
@@ -213,6 +218,46 @@ pub struct HistoryEntry {
     pub values: BTreeMap<String, String>,
     /// The change hash (hex).
     pub hash: String,
+    /// The device the change is attributed to (its id): the key that signed it, or the
+    /// device its pre-signing actor was declared for. `None`: not attributable.
+    #[serde(default)]
+    pub device_id: Option<String>,
+    /// That device's name as the signed team knows it (not as the change claims).
+    #[serde(default)]
+    pub verified_device: Option<String>,
+    /// Whether `device_id` signed the change itself (false: an earlier, unsigned change).
+    #[serde(default)]
+    pub signed: bool,
+    /// The current member that vouched for it, when its author is not one (id).
+    #[serde(default)]
+    pub vouched_by: Option<String>,
+    /// When the change arrived on this device (`None`: before changes were signed).
+    #[serde(default)]
+    pub arrived: Option<Timestamp>,
+}
+
+impl HistoryEntry {
+    /// Who made the change, as people are shown it: the device's name in the signed team
+    /// when the change is signed by it, otherwise what the change claims, marked as such.
+    pub fn who(&self) -> String {
+        let mut out = match (&self.verified_device, self.signed) {
+            (Some(n), true) => n.clone(),
+            (Some(n), false) => format!("{n} (unsigned, from before signing)"),
+            (None, true) => self.device.clone(),
+            (None, false) => format!("{} (unverified)", self.device),
+        };
+        if let Some(v) = &self.vouched_by {
+            out.push_str(&format!(", vouched for by {}", &v[..v.len().min(8)]));
+        }
+        out
+    }
+
+    /// When it arrived here, if that is more than a minute away from the time it claims
+    /// (clocks differ, the device was offline, or the time is false).
+    pub fn arrived_apart(&self) -> Option<Timestamp> {
+        self.arrived
+            .filter(|a| (*a - self.at).num_seconds().abs() > 60)
+    }
 }
 
 /// Which customers a listing includes.
@@ -309,6 +354,10 @@ struct ChangeMessage {
     device: String,
     #[serde(rename = "f")]
     fields: Vec<String>,
+    /// Settings changes in a signed team: the team log's heads (hex) when the change was
+    /// made, so every device checks the author's role as the author knew it.
+    #[serde(rename = "t", default, skip_serializing_if = "Vec::is_empty")]
+    team: Vec<String>,
 }
 
 /// The device's store. `Sync`: share it behind an `Arc`; reads run concurrently, writes are
@@ -539,11 +588,16 @@ fn merge_remote(
         },
     };
     if !verbatim {
-        doc.load_incremental(bytes)
-            .map_err(|e| StoreError::BadDocument {
-                id,
-                reason: format!("peer data does not load: {e}"),
-            })?;
+        doc.load_incremental(bytes).map_err(|e| StoreError::BadDocument {
+            id,
+            reason: match e {
+                automerge::AutomergeError::DuplicateSeqNumber(seq, actor) => format!(
+                    "two different changes both claim to be change {seq} by device {}: that device's data directory has probably been copied to a second computer and both copies were used. Keep one copy; on the other, move its data directory away and pair it as a new device",
+                    actor.to_hex_string().chars().take(8).collect::<String>()
+                ),
+                e => format!("peer data does not load: {e}"),
+            },
+        })?;
     }
     if doc.get_heads() == old_heads {
         return Ok(None);
@@ -564,6 +618,157 @@ fn merge_remote(
         verbatim,
         customer,
     }))
+}
+
+/// Signature rows for a peer's new changes, to write beside the merged document.
+struct NewRows {
+    rows: Vec<([u8; 32], authored::SigRow)>,
+    /// Some change has no author signature (merged outside a signed team).
+    unsigned: bool,
+}
+
+impl NewRows {
+    fn write(
+        self,
+        sigs: &mut redb::Table<'_, (u128, [u8; 32]), &'static [u8]>,
+        unsigned: &mut redb::Table<'_, u128, ()>,
+        key: u128,
+    ) -> Result<()> {
+        for (h, row) in self.rows {
+            sigs.insert((key, h), postcard::to_stdvec(&row)?.as_slice())?;
+        }
+        if self.unsigned {
+            unsigned.insert(key, ())?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks who made each of the peer's new changes in `m` ([`authored::attribute`]) when this
+/// device is in a signed team `team`; refuses the document if one does not count. Returns the
+/// rows to record (with each change's verified signatures and its arrival time).
+fn check_authors(
+    team: Option<&rapport_team::TeamState>,
+    id: CustomerId,
+    m: &mut Merged,
+    sigs: &[([u8; 32], authored::Sig)],
+    now: Timestamp,
+) -> Result<NewRows> {
+    check_changes(team, id.as_u128(), &mut m.doc, &m.old_heads, sigs, now)
+        .map_err(|reason| StoreError::BadDocument { id, reason })
+}
+
+/// [`check_authors`] for any document (`key` in `change_sigs`).
+fn check_changes(
+    team: Option<&rapport_team::TeamState>,
+    key: u128,
+    doc: &mut AutoCommit,
+    old_heads: &[ChangeHash],
+    sigs: &[([u8; 32], authored::Sig)],
+    now: Timestamp,
+) -> std::result::Result<NewRows, String> {
+    let changes = doc.get_changes(old_heads);
+    let mut by_hash: BTreeMap<[u8; 32], Vec<authored::Sig>> = BTreeMap::new();
+    for (h, s) in sigs {
+        let v = by_hash.entry(*h).or_default();
+        if v.len() < authored::MAX_SIGS_PER_CHANGE
+            && !v.iter().any(|x| x.by == s.by)
+            && authored::verify_sig(key, &ChangeHash(*h), s)
+        {
+            v.push(s.clone());
+        }
+    }
+    let mut out = NewRows {
+        rows: Vec::with_capacity(changes.len()),
+        unsigned: false,
+    };
+    // Which changes build on signed history (computed only if an unsigned change came).
+    let mut signed_era: Option<std::collections::HashSet<ChangeHash>> = None;
+    for c in &changes {
+        let h = c.hash();
+        let valid = by_hash.remove(&h.0).unwrap_or_default();
+        let unsigned_actor = authored::actor_key(c.actor_id().to_bytes()).is_none();
+        if team.is_some() && unsigned_actor && signed_era.is_none() {
+            let mut era = std::collections::HashSet::new();
+            for x in doc.get_changes(&[]) {
+                if authored::actor_key(x.actor_id().to_bytes()).is_some()
+                    || x.deps().iter().any(|d| era.contains(d))
+                {
+                    era.insert(x.hash());
+                }
+            }
+            signed_era = Some(era);
+        }
+        let builds_on_signed = signed_era
+            .as_ref()
+            .is_some_and(|era| c.deps().iter().any(|d| era.contains(d)));
+        let author = authored::actor_key(c.actor_id().to_bytes())
+            .filter(|k| valid.iter().any(|s| s.by == *k));
+        if let Some(st) = team {
+            authored::attribute(st, c, &valid, builds_on_signed).map_err(|why| {
+                format!(
+                    "refused {why} (change {} of {})",
+                    &h.to_string()[..12],
+                    c.actor_id()
+                        .to_hex_string()
+                        .chars()
+                        .take(8)
+                        .collect::<String>()
+                )
+            })?;
+        } else if author.is_none() {
+            out.unsigned = true;
+        }
+        out.rows.push((
+            h.0,
+            authored::SigRow {
+                arrived_ms: now.timestamp_millis(),
+                author,
+                sigs: valid,
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// Checks that each new signed settings change's author was an admin (or the owner) in the
+/// team as it knew it: the team log's heads its message names ([`ChangeMessage::team`]).
+/// Deciding by the author's knowledge, not by this device's, is what makes every device
+/// decide the same way, whatever order the team and the settings arrived in.
+fn check_settings_roles(
+    log: &rapport_team::Log,
+    team: &rapport_team::Hash,
+    doc: &mut AutoCommit,
+    old_heads: &[ChangeHash],
+) -> std::result::Result<(), String> {
+    for c in doc.get_changes(old_heads) {
+        let Some(author) = authored::actor_key(c.actor_id().to_bytes()) else {
+            continue; // unsigned history: checked by `check_changes`
+        };
+        let heads: Vec<rapport_team::Hash> = c
+            .message()
+            .and_then(|m| serde_json::from_str::<ChangeMessage>(m).ok())
+            .map(|m| {
+                m.team
+                    .iter()
+                    .take(rapport_team::MAX_DEPS)
+                    .filter_map(|h| rapport_team::parse_key(h))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let admin = log
+            .state_at(team, &heads)
+            .and_then(|st| st.role(&author))
+            .is_some_and(|r| r >= rapport_team::Role::Admin);
+        if !admin {
+            return Err(format!(
+                "refused a settings change by {}, which was not an admin in the team it names (change {})",
+                &rapport_team::key_hex(&author)[..8],
+                &c.hash().to_string()[..12]
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Loads a document from its snapshot and change chunks. `None` if the store has no such
@@ -687,6 +892,10 @@ impl Store {
             tracing::info!("summary format changed: rebuilding summaries from documents");
             store.rebuild_summaries()?;
         }
+        // An upgraded device tells its team which actor its earlier changes carry.
+        if let Err(e) = store.declare_legacy_actor() {
+            tracing::warn!(error = %e, "could not declare this device's earlier actor to the team");
+        }
         Ok(store)
     }
 
@@ -718,7 +927,8 @@ impl Store {
                 }
                 Some(v) if v < SCHEMA_VERSION => {
                     // Migrations from older layouts, in order. 1 → 2: the `quarantine` table,
-                    // created (empty) below with every other table.
+                    // created (empty) below with every other table. 2 → 3: the key actor and
+                    // the signature tables, below.
                     tracing::info!(
                         from = v,
                         to = SCHEMA_VERSION,
@@ -732,13 +942,49 @@ impl Store {
             let rebuild = summary_version.is_some_and(|v| v != SUMMARY_VERSION);
             meta.insert("summary_version", SUMMARY_VERSION.to_le_bytes().as_slice())?;
 
+            let stored_secret = meta
+                .get("device_secret")?
+                .and_then(|g| <[u8; 32]>::try_from(g.value()).ok());
+            let secret = match stored_secret {
+                Some(s) => s,
+                None => {
+                    let s: [u8; 32] = rand::random();
+                    meta.insert("device_secret", s.as_slice())?;
+                    s
+                }
+            };
+            // Changes are written with the device's key as actor ([`authored`]): the key and
+            // a 4-byte incarnation, new whenever the store takes on an identity, so a device
+            // restored from a backup never reuses a sequence number its old store used. A
+            // store from before (schema < 3) had a random actor: it is kept as
+            // `legacy_actor`, declared to the team, and every document it holds is listed as
+            // unsigned.
+            let key = *rapport_team::SecretKey::from_bytes(&secret)
+                .public()
+                .as_bytes();
             let stored_actor = meta.get("device_actor")?.map(|g| g.value().to_vec());
             let actor_bytes = match stored_actor {
-                Some(b) => b,
-                None => {
-                    let bytes = uuid::Uuid::new_v4().as_bytes().to_vec();
-                    meta.insert("device_actor", bytes.as_slice())?;
-                    bytes
+                Some(a) if authored::actor_key(&a) == Some(key) => a,
+                old => {
+                    if let Some(old) = old.filter(|a| a.len() == rapport_team::LEGACY_ACTOR_LEN) {
+                        meta.insert("legacy_actor", old.as_slice())?;
+                        let ids: Vec<u128> = txn
+                            .open_table(DOCS)?
+                            .iter()?
+                            .map(|r| r.map(|(k, _)| k.value()))
+                            .collect::<std::result::Result<_, _>>()?;
+                        let mut unsigned = txn.open_table(authored::UNSIGNED_DOCS)?;
+                        for id in &ids {
+                            unsigned.insert(*id, ())?;
+                        }
+                        tracing::info!(
+                            documents = ids.len(),
+                            "changes are now signed with the device key; earlier documents are vouched for when sent"
+                        );
+                    }
+                    let a = authored::new_actor(&key);
+                    meta.insert("device_actor", a.as_slice())?;
+                    a
                 }
             };
             let stored_name = meta
@@ -749,17 +995,6 @@ impl Store {
                 None => {
                     meta.insert("device_name", opts.device_name.as_bytes())?;
                     opts.device_name.clone()
-                }
-            };
-            let stored_secret = meta
-                .get("device_secret")?
-                .and_then(|g| <[u8; 32]>::try_from(g.value()).ok());
-            let secret = match stored_secret {
-                Some(s) => s,
-                None => {
-                    let s: [u8; 32] = rand::random();
-                    meta.insert("device_secret", s.as_slice())?;
-                    s
                 }
             };
             let actor = ActorId::from(actor_bytes.as_slice());
@@ -786,6 +1021,8 @@ impl Store {
             txn.open_table(BY_SEQ)?;
             txn.open_table(DEVICE_SETTINGS)?;
             txn.open_table(QUARANTINE)?;
+            txn.open_table(authored::CHANGE_SIGS)?;
+            txn.open_table(authored::UNSIGNED_DOCS)?;
             // Signed team entries (older stores gain the table here; it starts empty and
             // fills from the team document at the next merge or write).
             txn.open_table(team::TEAM_LOG)?;
@@ -859,6 +1096,7 @@ impl Store {
         serde_json::to_string(&ChangeMessage {
             device: self.device.name.clone(),
             fields,
+            team: Vec::new(),
         })
         .unwrap_or_default()
     }
@@ -918,6 +1156,14 @@ impl Store {
                 );
                 let bytes = doc.save();
                 w.docs.insert(c.id.as_u128(), bytes.as_slice())?;
+                authored::record_local(
+                    &mut w.sigs,
+                    &self.team_key(),
+                    c.id.as_u128(),
+                    &mut doc,
+                    &[],
+                    now.timestamp_millis(),
+                )?;
                 let heads = w.index(&mut doc, &c, None)?;
                 w.bump_seq(c.id.as_u128())?;
                 events.push(ChangeEvent {
@@ -994,6 +1240,14 @@ impl Store {
                 .with_time(now.timestamp()),
         );
         w.store_changes(&mut doc, id, &old_heads, chunks)?;
+        authored::record_local(
+            &mut w.sigs,
+            &self.team_key(),
+            id.as_u128(),
+            &mut doc,
+            &old_heads,
+            now.timestamp_millis(),
+        )?;
         let after = doc::hydrate(&doc, id)?;
         let old = w.summary(id)?;
         let heads = w.index(&mut doc, &after, old.as_ref())?;
@@ -1080,6 +1334,9 @@ impl Store {
             self.check_room_for_peers()?;
         }
         let now = self.now();
+        // A restore (strict) brings this device's own data back: it is not checked against
+        // the team, only listed as unsigned.
+        let team = if strict { None } else { self.team_state()? };
         let txn = self.begin_write()?;
         let mut events = Vec::new();
         let mut refused = Vec::new();
@@ -1093,7 +1350,13 @@ impl Store {
                     // Peer bytes go through automerge's decoder and our hydration: a panic in
                     // either on hostile input must refuse the data, not take the device down.
                     Ok(()) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        merge_remote(existing, id, bytes)
+                        let delivery = authored::Delivery::decode(bytes)
+                            .map_err(|reason| StoreError::BadDocument { id, reason })?;
+                        let Some(mut m) = merge_remote(existing, id, &delivery.doc)? else {
+                            return Ok(None);
+                        };
+                        let rows = check_authors(team.as_deref(), id, &mut m, &delivery.sigs, now)?;
+                        Ok(Some((m, rows, delivery.doc)))
                     }))
                     .unwrap_or_else(|_| {
                         Err(StoreError::BadDocument {
@@ -1113,19 +1376,24 @@ impl Store {
                         continue;
                     }
                 };
-                let Some(Merged {
-                    mut doc,
-                    chunks,
-                    old_heads,
-                    is_new,
-                    verbatim,
-                    customer: merged,
-                }) = merge
+                let Some((
+                    Merged {
+                        mut doc,
+                        chunks,
+                        old_heads,
+                        is_new,
+                        verbatim,
+                        customer: merged,
+                    },
+                    rows,
+                    raw,
+                )) = merge
                 else {
                     continue;
                 };
+                rows.write(&mut w.sigs, &mut w.unsigned, id.as_u128())?;
                 if verbatim {
-                    w.docs.insert(id.as_u128(), *bytes)?;
+                    w.docs.insert(id.as_u128(), raw.as_slice())?;
                 } else if is_new {
                     w.docs.insert(id.as_u128(), doc.save().as_slice())?;
                 } else {
@@ -1216,30 +1484,53 @@ impl Store {
     }
 
     /// The changes of customer `id` that a peer holding `have` lacks, as bytes for
-    /// [`Store::apply_remote`]: `save_after` of the heads this store knows, or the whole
-    /// document when it knows none of them. `None` if the store has no such document; empty
-    /// bytes when the peer already has everything.
+    /// [`Store::apply_remote`]: an [`authored::Delivery`] of `save_after` the heads this store
+    /// knows (or the whole document when it knows none of them) with the signatures of the
+    /// changes in it, this device's voucher added where the author is not a current member.
+    /// `None` if the store has no such document; empty bytes when the peer already has
+    /// everything.
     pub fn changes_since(&self, id: CustomerId, have: &[ChangeHash]) -> Result<Option<Vec<u8>>> {
-        if have.is_empty() {
-            return self.document_bytes(id);
+        let team = self.team_state()?;
+        let key = id.as_u128();
+        let txn = self.db.begin_read()?;
+        let docs = txn.open_table(DOCS)?;
+        let changes_t = txn.open_table(CHANGES)?;
+        let rows = authored::rows_of(&txn.open_table(authored::CHANGE_SIGS)?, key)?;
+        let unsigned = txn.open_table(authored::UNSIGNED_DOCS)?.get(key)?.is_some();
+        if have.is_empty() && !unsigned && authored::rows_suffice(team.as_deref(), &rows) {
+            // Every change is signed by a current member: send the stored bytes as they are.
+            let Some(base) = docs.get(key)? else {
+                return Ok(None);
+            };
+            let mut bytes = base.value().to_vec();
+            for row in changes_t.range((key, 0)..=(key, u32::MAX))? {
+                bytes.extend_from_slice(row?.1.value());
+            }
+            let delivery = authored::Delivery {
+                doc: bytes,
+                sigs: authored::stored(&rows),
+            };
+            return Ok(Some(delivery.encode()));
         }
-        let mut doc = match self.document(id) {
-            Ok(d) => d,
-            Err(StoreError::NotFound(_)) => return Ok(None),
-            Err(e) => return Err(e),
+        let Some((mut doc, _)) = load_doc(&docs, &changes_t, id)? else {
+            return Ok(None);
         };
         let known: Vec<ChangeHash> = have
             .iter()
             .filter(|h| doc.get_change_meta_by_hash(h).is_some())
             .copied()
             .collect();
-        if known.is_empty() {
-            return Ok(Some(doc.save()));
-        }
-        if doc.get_changes(&known).is_empty() {
+        let changes = doc.get_changes(&known);
+        if changes.is_empty() {
             return Ok(Some(Vec::new()));
         }
-        Ok(Some(doc.save_after(&known)))
+        let sigs = authored::outgoing(team.as_deref(), &self.team_key(), key, &changes, &rows);
+        let bytes = if known.is_empty() {
+            doc.save()
+        } else {
+            doc.save_after(&known)
+        };
+        Ok(Some(authored::Delivery { doc: bytes, sigs }.encode()))
     }
 
     /// Whether this store holds every change named in `heads` for customer `id`.
@@ -1465,6 +1756,19 @@ impl Store {
     /// Who changed what and when, oldest first.
     pub fn history(&self, id: CustomerId) -> Result<Vec<HistoryEntry>> {
         let mut doc = self.document(id)?;
+        let team = self.team_state()?;
+        let rows = {
+            let txn = self.db.begin_read()?;
+            authored::rows_of(&txn.open_table(authored::CHANGE_SIGS)?, id.as_u128())?
+        };
+        let attributions: BTreeMap<ChangeHash, authored::Attribution> = doc
+            .get_changes(&[])
+            .iter()
+            .map(|c| {
+                let a = authored::attribution_of(team.as_deref(), c, rows.get(&c.hash().0));
+                (c.hash(), a)
+            })
+            .collect();
         let metas: Vec<_> = doc
             .get_changes_meta(&[])
             .into_iter()
@@ -1472,6 +1776,16 @@ impl Store {
             .collect();
         let mut out = Vec::with_capacity(metas.len());
         for m in metas {
+            let a = attributions.get(&m.hash).cloned().unwrap_or_default();
+            let verified_device = a.device.and_then(|d| {
+                team.as_deref()
+                    .and_then(|st| st.devices.get(&d))
+                    .map(|r| r.name.clone())
+                    .filter(|n| !n.is_empty())
+            });
+            let arrived = rows
+                .get(&m.hash.0)
+                .map(|r| rapport_model::timestamp_from_millis(r.arrived_ms));
             let msg: Option<ChangeMessage> = m
                 .message
                 .as_deref()
@@ -1502,6 +1816,11 @@ impl Store {
                 fields,
                 values,
                 hash: m.hash.to_string(),
+                device_id: a.device.map(|d| rapport_team::key_hex(&d)),
+                verified_device,
+                signed: a.signed,
+                vouched_by: a.vouched_by.map(|d| rapport_team::key_hex(&d)),
+                arrived,
             });
         }
         out.sort_by_key(|e| e.at);
@@ -1527,6 +1846,10 @@ impl Store {
     }
 
     /// The changes of a shared document that a holder of `have` lacks (empty if none).
+    ///
+    /// Settings travel as an [`authored::Delivery`] (their changes are signed, and only
+    /// admins' count); the team document as plain automerge bytes (its entries sign
+    /// themselves).
     pub fn shared_changes_since(&self, kind: Shared, have: &[ChangeHash]) -> Result<Vec<u8>> {
         let mut doc = self.shared_document(kind)?;
         let known: Vec<ChangeHash> = have
@@ -1534,14 +1857,43 @@ impl Store {
             .filter(|h| doc.get_change_meta_by_hash(h).is_some())
             .copied()
             .collect();
-        if doc.get_changes(&known).is_empty() {
+        let changes = doc.get_changes(&known);
+        if changes.is_empty() {
             return Ok(Vec::new());
         }
-        Ok(if known.is_empty() {
+        let bytes = if known.is_empty() {
             doc.save()
         } else {
             doc.save_after(&known)
+        };
+        if kind == Shared::Team {
+            return Ok(bytes);
+        }
+        let key = authored::shared_key(kind);
+        let rows = {
+            let txn = self.db.begin_read()?;
+            authored::rows_of(&txn.open_table(authored::CHANGE_SIGS)?, key)?
+        };
+        let team = self.team_state()?;
+        let sigs = authored::outgoing(team.as_deref(), &self.team_key(), key, &changes, &rows);
+        Ok(authored::Delivery { doc: bytes, sigs }.encode())
+    }
+
+    /// A shared document as automerge bytes (empty when it has no change yet).
+    pub(crate) fn shared_saved(&self, kind: Shared) -> Result<Vec<u8>> {
+        let mut doc = self.shared_document(kind)?;
+        Ok(if doc.get_heads().is_empty() {
+            Vec::new()
+        } else {
+            doc.save()
         })
+    }
+
+    /// The stored signatures of customer `id`'s changes.
+    pub(crate) fn signatures_of(&self, id: CustomerId) -> Result<Vec<([u8; 32], authored::Sig)>> {
+        let txn = self.db.begin_read()?;
+        let rows = authored::rows_of(&txn.open_table(authored::CHANGE_SIGS)?, id.as_u128())?;
+        Ok(authored::stored(&rows))
     }
 
     /// Reads, changes and writes a shared document in one durable transaction. `change`
@@ -1553,17 +1905,28 @@ impl Store {
         change: impl FnOnce(&mut AutoCommit) -> Result<bool>,
     ) -> Result<bool> {
         let now = self.now();
+        let team_heads: Vec<String> = match (kind, self.team_id()?) {
+            (Shared::Settings, Some(team)) => self
+                .read_log()?
+                .heads(&team)
+                .iter()
+                .map(|h| hex(h))
+                .collect(),
+            _ => Vec::new(),
+        };
         let txn = self.begin_write()?;
         let heads = {
             let mut t = txn.open_table(TEAM_DOCS)?;
             let mut doc = load_shared(&t, kind)?;
             doc.set_actor(self.actor.clone());
+            let before = doc.get_heads();
             if !change(&mut doc)? {
                 return Ok(false);
             }
             let msg = serde_json::to_string(&ChangeMessage {
                 device: self.device.name.clone(),
                 fields: fields.iter().map(|f| f.to_string()).collect(),
+                team: team_heads.clone(),
             })
             .unwrap_or_default();
             doc.commit_with(
@@ -1572,6 +1935,16 @@ impl Store {
                     .with_time(now.timestamp()),
             );
             t.insert(kind.key(), doc.save().as_slice())?;
+            if kind == Shared::Settings {
+                authored::record_local(
+                    &mut txn.open_table(authored::CHANGE_SIGS)?,
+                    &self.team_key(),
+                    authored::shared_key(kind),
+                    &mut doc,
+                    &before,
+                    now.timestamp_millis(),
+                )?;
+            }
             doc.get_heads()
         };
         self.commit(txn)?;
@@ -1606,18 +1979,61 @@ impl Store {
         quarantine: Option<Option<&str>>,
     ) -> Result<bool> {
         let now = self.now();
+        let team = if kind == Shared::Settings {
+            self.team_state()?
+        } else {
+            None
+        };
+        let log = match (&team, self.team_id()?) {
+            (Some(_), Some(id)) => Some((self.read_log()?, id)),
+            _ => None,
+        };
         let txn = self.begin_write()?;
         let merged = {
             let mut t = txn.open_table(TEAM_DOCS)?;
-            let doc = load_shared(&t, kind)?;
-            match merge_shared(doc, kind, bytes) {
-                Ok(None) => return Ok(false),
-                Ok(Some(mut doc)) => {
-                    if kind == Shared::Team {
-                        self.absorb_team_log(&txn, &mut doc)?;
+            let mut doc = load_shared(&t, kind)?;
+            let before = doc.get_heads();
+            let delivery = authored::Delivery::decode(bytes).map_err(|e| {
+                StoreError::BadRemote(format!("peer {} document refused: {e}", kind.key()))
+            });
+            match delivery.and_then(|d| Ok((merge_shared(doc, kind, &d.doc)?, d.sigs))) {
+                Ok((None, _)) => return Ok(false),
+                Ok((Some(mut doc), sigs)) => {
+                    let rows = if kind == Shared::Settings {
+                        check_changes(
+                            team.as_deref(),
+                            authored::shared_key(kind),
+                            &mut doc,
+                            &before,
+                            &sigs,
+                            now,
+                        )
+                        .and_then(|rows| {
+                            if let Some((log, id)) = &log {
+                                check_settings_roles(log, id, &mut doc, &before)?;
+                            }
+                            Ok(rows)
+                        })
+                        .map_err(|e| StoreError::BadRemote(format!("peer settings refused: {e}")))
+                    } else {
+                        Ok(NewRows {
+                            rows: Vec::new(),
+                            unsigned: false,
+                        })
+                    };
+                    match rows {
+                        Ok(rows) => {
+                            if kind == Shared::Team {
+                                self.absorb_team_log(&txn, &mut doc)?;
+                            }
+                            t.insert(kind.key(), doc.save().as_slice())?;
+                            let mut sigs = txn.open_table(authored::CHANGE_SIGS)?;
+                            let mut unsigned = txn.open_table(authored::UNSIGNED_DOCS)?;
+                            rows.write(&mut sigs, &mut unsigned, authored::shared_key(kind))?;
+                            Ok(doc.get_heads())
+                        }
+                        Err(e) => Err(e),
                     }
-                    t.insert(kind.key(), doc.save().as_slice())?;
-                    Ok(doc.get_heads())
                 }
                 Err(e) => Err(e),
             }
@@ -1781,15 +2197,25 @@ impl Store {
     /// Takes over a device identity (its network secret and name) from a backup of this
     /// device's earlier store. Only an empty store may do this.
     pub(crate) fn adopt_identity(&mut self, secret: [u8; 32], name: &str) -> Result<()> {
+        let actor = authored::next_actor(
+            rapport_team::SecretKey::from_bytes(&secret)
+                .public()
+                .as_bytes(),
+            self.actor.to_bytes(),
+        );
         let txn = self.begin_write()?;
         {
             let mut meta = txn.open_table(META)?;
             meta.insert("device_secret", secret.as_slice())?;
             meta.insert("device_name", name.as_bytes())?;
+            // A new incarnation of the same key: never a sequence number the old store used.
+            meta.insert("device_actor", actor.as_slice())?;
         }
         self.commit(txn)?;
         self.secret = secret;
         self.device.name = name.to_string();
+        self.device.actor = hex(&actor);
+        self.actor = ActorId::from(actor.as_slice());
         Ok(())
     }
 
@@ -2049,6 +2475,8 @@ struct Writer<'t> {
     agenda: redb::Table<'t, (&'static str, u128, u128), ()>,
     seq_of: redb::Table<'t, u128, u64>,
     by_seq: redb::Table<'t, u64, u128>,
+    sigs: redb::Table<'t, (u128, [u8; 32]), &'static [u8]>,
+    unsigned: redb::Table<'t, u128, ()>,
 }
 
 impl<'t> Writer<'t> {
@@ -2063,6 +2491,8 @@ impl<'t> Writer<'t> {
             agenda: txn.open_table(AGENDA)?,
             seq_of: txn.open_table(SEQ_OF)?,
             by_seq: txn.open_table(BY_SEQ)?,
+            sigs: txn.open_table(authored::CHANGE_SIGS)?,
+            unsigned: txn.open_table(authored::UNSIGNED_DOCS)?,
         })
     }
 

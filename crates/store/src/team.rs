@@ -55,7 +55,7 @@ fn denied(d: Denied) -> StoreError {
 }
 
 impl Store {
-    fn team_key(&self) -> SecretKey {
+    pub(crate) fn team_key(&self) -> SecretKey {
         SecretKey::from_bytes(&self.secret)
     }
 
@@ -73,7 +73,7 @@ impl Store {
             .and_then(|g| <[u8; 32]>::try_from(g.value()).ok()))
     }
 
-    fn read_log(&self) -> Result<Log> {
+    pub(crate) fn read_log(&self) -> Result<Log> {
         let txn = self.db.begin_read()?;
         let mut log = Log::new();
         let Ok(t) = txn.open_table(TEAM_LOG) else {
@@ -263,6 +263,11 @@ impl Store {
     /// Whether this device may change the team settings: admins and the owner of a signed
     /// team (members see them read-only); anyone in a team without an owner yet.
     pub fn may_change_settings(&self) -> Result<()> {
+        if self.team_id()?.is_some() && self.team_state()?.is_none() {
+            return Err(StoreError::Refused(
+                "this device has not received its team yet, so it cannot show its role to the others; sync first".into(),
+            ));
+        }
         match (self.team_state()?, self.my_role()?) {
             (Some(st), Some(Role::Member) | None) => Err(StoreError::Refused(format!(
                 "only an admin or the owner can change the team settings; ask {}",
@@ -308,6 +313,7 @@ impl Store {
             .map(|m| m.addrs.clone())
             .unwrap_or_default();
         self.sign_team(Op::Describe { name, addrs })?;
+        self.declare_legacy_actor()?;
         Ok(code)
     }
 
@@ -369,6 +375,37 @@ impl Store {
             .make(&team, &key, at, op)
             .map_err(|e| StoreError::Refused(e.to_string()))?;
         self.write_entries(&[entry], None)
+    }
+
+    /// The actor this device wrote customer changes with before they were signed (a store
+    /// upgraded from an earlier Rapport), if any.
+    pub fn legacy_actor(&self) -> Result<Option<Vec<u8>>> {
+        let txn = self.db.begin_read()?;
+        let meta = txn.open_table(crate::META)?;
+        Ok(meta
+            .get("legacy_actor")?
+            .map(|g| g.value().to_vec())
+            .filter(|a| a.len() == rapport_team::LEGACY_ACTOR_LEN))
+    }
+
+    /// Declares this device's pre-signing actor to its signed team ([`Op::LegacyActors`]), so
+    /// its earlier changes are attributed to it and any member may vouch for them. Does
+    /// nothing when there is none, it is declared already, or this device is not a current
+    /// member.
+    pub fn declare_legacy_actor(&self) -> Result<()> {
+        let Some(actor) = self.legacy_actor()? else {
+            return Ok(());
+        };
+        let Some(st) = self.team_state()? else {
+            return Ok(());
+        };
+        let me = *self.team_key().public().as_bytes();
+        if !st.is_member(&me) || st.legacy_owner(&actor).is_some() {
+            return Ok(());
+        }
+        self.sign_team(Op::LegacyActors {
+            actors: vec![(me, actor)],
+        })
     }
 
     /// Signs a recovery with the team's recovery code: this device becomes the owner and
@@ -485,6 +522,7 @@ impl Store {
                     addrs: addrs.to_vec(),
                 })?;
             }
+            self.declare_legacy_actor()?;
         }
         let key = format!("addrs/{id}");
         self.update_shared(Shared::Team, &["addrs"], |doc| {
@@ -537,6 +575,7 @@ impl Store {
         let msg = serde_json::to_string(&crate::ChangeMessage {
             device: self.device.name.clone(),
             fields: fields.iter().map(|f| f.to_string()).collect(),
+            team: Vec::new(),
         })
         .unwrap_or_default();
         doc.commit_with(

@@ -9,12 +9,14 @@
 //! be undone. A field that another device changed after it had received the bad change is left
 //! as it is (a person fixed it already) and counted in [`UndoReport::kept`].
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use automerge::{AutoCommit, ChangeHash};
 use rapport_model::{CustomerId, Edit, Timestamp};
+use rapport_team::TeamState;
 use redb::ReadableTable;
 
+use crate::authored::{self, SigRow};
 use crate::{ChangeMessage, DocRef, Origin, Result, Store, StoreError, Writer, doc, load_doc};
 
 /// What [`Store::undo_device`] did (or would do, on a dry run).
@@ -70,18 +72,67 @@ struct Plan {
     stays_deleted: bool,
 }
 
+/// Which changes are the device's: by what it claims (a store in no signed team), or by
+/// the signed attribution (in a signed team).
+enum Who<'a> {
+    Claimed(&'a str),
+    Device([u8; 32]),
+}
+
+impl Who<'_> {
+    /// Whether change `c` (with its signature row) is the device's and counts from `since`.
+    /// Signed changes are timed by when they arrived here, not by the time they claim, so a
+    /// backdated change is not missed.
+    fn made(
+        &self,
+        st: Option<&TeamState>,
+        c: &automerge::Change,
+        row: Option<&SigRow>,
+        since: i64,
+    ) -> bool {
+        match self {
+            Who::Claimed(who) => by(
+                who,
+                since,
+                &c.actor_id().to_hex_string(),
+                c.message(),
+                c.timestamp(),
+            ),
+            Who::Device(d) => {
+                let a = authored::attribution_of(st, c, row);
+                let time = row.map_or(c.timestamp(), |r| r.arrived_ms.div_euclid(1000));
+                // An unsigned change nobody declared is the voucher's (an admin's) to answer for.
+                time >= since
+                    && (a.device == Some(*d) || (a.device.is_none() && a.vouched_by == Some(*d)))
+            }
+        }
+    }
+}
+
 /// The edits that undo `who`'s changes to one document (`None` if it has none).
-fn plan(doc: &mut AutoCommit, id: CustomerId, who: &str, since: i64) -> Result<Option<Plan>> {
+fn plan(
+    doc: &mut AutoCommit,
+    id: CustomerId,
+    who: &Who<'_>,
+    st: Option<&TeamState>,
+    rows: &BTreeMap<[u8; 32], SigRow>,
+    since: i64,
+) -> Result<Option<Plan>> {
     let changes: Vec<automerge::Change> = doc.get_changes(&[]);
     let mut excluded: HashSet<ChangeHash> = HashSet::new();
     let mut bad = 0;
     let mut bad_fields: BTreeSet<String> = BTreeSet::new();
+    let mut revert_all = false;
     for c in &changes {
-        let actor = c.actor_id().to_hex_string();
         let msg = c.message();
-        if by(who, since, &actor, msg, c.timestamp()) {
+        if who.made(st, c, rows.get(&c.hash().0), since) {
             bad += 1;
-            bad_fields.extend(fields_of(msg));
+            // What a change says it touched is its author's claim: a signed device's changes,
+            // and any change without that claim, are undone in every field they changed
+            // (the difference with the document rebuilt without them), not only the claimed.
+            let claimed = fields_of(msg);
+            revert_all |= claimed.is_empty() || matches!(who, Who::Device(_));
+            bad_fields.extend(claimed);
             excluded.insert(c.hash());
         }
     }
@@ -105,12 +156,20 @@ fn plan(doc: &mut AutoCommit, id: CustomerId, who: &str, since: i64) -> Result<O
             break;
         }
     }
-    let fields: BTreeSet<&str> = bad_fields
-        .iter()
-        .filter(|f| !later.contains(*f))
-        .map(String::as_str)
-        .collect();
-    let kept = bad_fields.len() - fields.len();
+    let kept = bad_fields.iter().filter(|f| later.contains(*f)).count();
+    let fields: BTreeSet<&str> = if revert_all {
+        rapport_model::FIELDS
+            .iter()
+            .copied()
+            .filter(|f| !later.contains(*f))
+            .collect()
+    } else {
+        bad_fields
+            .iter()
+            .filter(|f| !later.contains(*f))
+            .map(String::as_str)
+            .collect()
+    };
     let now = doc::hydrate(doc, id)?;
     let good: Vec<automerge::Change> = changes
         .into_iter()
@@ -156,9 +215,14 @@ fn plan(doc: &mut AutoCommit, id: CustomerId, who: &str, since: i64) -> Result<O
 }
 
 impl Store {
-    /// Undoes every change that device `who` (its name as it signs its changes, or its actor
-    /// id or an 8+ digit prefix of it) made at or after `since`, in one durable transaction;
-    /// with `dry_run`, only reports what it would do. Loads every document once.
+    /// Undoes every change that device `who` made at or after `since`, in one durable
+    /// transaction; with `dry_run`, only reports what it would do. Loads every document once.
+    ///
+    /// In a signed team `who` is a device id (or an 8+ digit prefix, or its name in the team)
+    /// and its changes are those it signed or vouched for ([`authored`]), timed by when they
+    /// arrived here: fresh actors, a laundering change relayed under another actor and
+    /// backdated times do not hide any. Otherwise `who` is the name a device signs its
+    /// changes with, or its actor id or an 8+ digit prefix of it.
     pub fn undo_device(
         &self,
         who: &str,
@@ -178,6 +242,35 @@ impl Store {
                 "`{who}` is this device; undo another device's changes"
             )));
         }
+        // In a signed team the device is found by id (or its signed name), and its changes
+        // by signature, not by what they claim.
+        let team = self.team_state()?;
+        let target = team.as_deref().and_then(|st| {
+            let w = who.trim().to_lowercase();
+            st.devices
+                .values()
+                .find(|d| rapport_team::key_hex(&d.id) == w)
+                .or_else(|| {
+                    (w.len() >= 8)
+                        .then(|| {
+                            st.devices
+                                .values()
+                                .find(|d| rapport_team::key_hex(&d.id).starts_with(&w))
+                        })
+                        .flatten()
+                })
+                .or_else(|| st.devices.values().find(|d| d.name.to_lowercase() == w))
+                .map(|d| d.id)
+        });
+        if target.is_some_and(|t| rapport_team::key_hex(&t) == self.device_id()) {
+            return Err(StoreError::Refused(format!(
+                "`{who}` is this device; undo another device's changes"
+            )));
+        }
+        let who_is = match target {
+            Some(d) => Who::Device(d),
+            None => Who::Claimed(who),
+        };
         let since = since.map_or(i64::MIN, |t| t.timestamp());
         let now = self.now();
         let mut report = UndoReport::default();
@@ -201,7 +294,14 @@ impl Store {
                     kept,
                     created,
                     stays_deleted,
-                }) = plan(&mut doc, id, who, since)?
+                }) = plan(
+                    &mut doc,
+                    id,
+                    &who_is,
+                    team.as_deref(),
+                    &authored::rows_of(&w.sigs, key)?,
+                    since,
+                )?
                 else {
                     continue;
                 };

@@ -385,7 +385,7 @@ fn a_forged_document_is_quarantined_alone_and_the_author_still_gets_through() {
     assert_eq!(applied.refused.len(), 1);
     assert_eq!(applied.refused[0].0, v);
     let why = applied.refused[0].1.to_string();
-    assert!(why.contains("duplicate seq"), "{why}");
+    assert!(why.contains("both claim to be change"), "{why}");
     assert_eq!(b.customer(x).unwrap(), a.customer(x).unwrap());
     assert_eq!(b.customer(y).unwrap(), a.customer(y).unwrap());
     assert_eq!(
@@ -398,7 +398,11 @@ fn a_forged_document_is_quarantined_alone_and_the_author_still_gets_through() {
     assert_eq!(q.len(), 1);
     assert_eq!(q[0].doc, DocRef::Customer(v));
     assert_eq!(q[0].peer.as_deref(), Some("mallory"));
-    assert!(q[0].reason.contains("duplicate seq"), "{}", q[0].reason);
+    assert!(
+        q[0].reason.contains("both claim to be change"),
+        "{}",
+        q[0].reason
+    );
     assert_eq!(q[0].len, forged.len() as u64);
     assert_eq!(q[0].bytes, forged);
     assert_eq!(q[0].refusals, 1);
@@ -493,7 +497,7 @@ fn a_schema_1_store_opens_migrates_and_keeps_working() {
         .unwrap()
         .unwrap();
     assert_eq!(schema.value(), rapport_store::SCHEMA_VERSION.to_le_bytes());
-    assert_eq!(rapport_store::SCHEMA_VERSION, 2);
+    assert_eq!(rapport_store::SCHEMA_VERSION, 3);
 }
 
 #[test]

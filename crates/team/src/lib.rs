@@ -24,6 +24,10 @@
 //! - The owner's lost device is replaced with the **recovery code** printed when the team was
 //!   made: [`Op::Recover`], signed by the recovery key, makes another device the owner and
 //!   revokes the old one.
+//! - A device may declare the actors it wrote customer changes with before changes were
+//!   signed ([`Op::LegacyActors`], at most [`MAX_LEGACY_ACTORS`]); an admin may declare them
+//!   for a device that will never upgrade. An actor belongs to the first device it was
+//!   declared for.
 //! - Claimed times must not go backwards along the history (an entry's time is at least each
 //!   of its dependencies'); the rate limit reads them.
 //! - Entries are ordered by a topological sort of the causal graph, ties broken by hash, so
@@ -35,7 +39,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 
-pub use iroh_base::{PublicKey, SecretKey};
+pub use iroh_base::{PublicKey, SecretKey, Signature};
 use serde::{Deserialize, Serialize};
 
 /// A hash: of a signed entry, or a team's id (its genesis entry's hash).
@@ -53,6 +57,12 @@ pub const ADMIN_REVOKES_PER_DAY: usize = 3;
 pub const MAX_NAME_CHARS: usize = 100;
 /// The most addresses a device may describe.
 pub const MAX_ADDRS: usize = 16;
+/// Admin periods kept per device.
+pub const MAX_ADMIN_SPANS: usize = 16;
+/// The most legacy (pre-signing) actors one device may have declared.
+pub const MAX_LEGACY_ACTORS: usize = 4;
+/// Length of a legacy actor id (a random UUID, as earlier Rapport versions made them).
+pub const LEGACY_ACTOR_LEN: usize = 16;
 const DAY_MS: i64 = 24 * 3600 * 1000;
 const SIGNING_CONTEXT: &[u8] = b"rapport-team-entry-v1\0";
 
@@ -117,6 +127,12 @@ pub enum Op {
     Describe { name: String, addrs: Vec<String> },
     /// Signed by the team's recovery key: `device` becomes the owner, the old owner is revoked.
     Recover { device: [u8; 32], name: String },
+    /// Names the automerge actors a device signed its customer changes with before changes
+    /// were bound to device keys (a store upgraded from an earlier Rapport): `(device, actor)`.
+    /// A member declares its own; an admin or the owner may also declare those of devices
+    /// that will never upgrade. Each device keeps at most [`MAX_LEGACY_ACTORS`], and an actor
+    /// belongs to the first device it was declared for.
+    LegacyActors { actors: Vec<([u8; 32], Vec<u8>)> },
 }
 
 /// An entry before signing.
@@ -306,7 +322,47 @@ pub struct DeviceRecord {
     pub revoked_by: Option<[u8; 32]>,
     /// Claimed time it was added (Unix ms).
     pub added_at: i64,
+    /// Claimed time of the entry that revoked it, when revoked (Unix ms).
+    pub revoked_at: Option<i64>,
     pub addrs: Vec<String>,
+    /// Actors it wrote customer changes with before changes were signed ([`Op::LegacyActors`]).
+    pub legacy_actors: Vec<Vec<u8>>,
+    /// When it was admin or owner (claimed times, ms): `(from, until)`, `until` open while it
+    /// still is. At most [`MAX_ADMIN_SPANS`] are kept (the latest).
+    pub admin_spans: Vec<(i64, Option<i64>)>,
+}
+
+impl DeviceRecord {
+    fn open_admin_span(&mut self, at: i64) {
+        if self
+            .admin_spans
+            .last()
+            .is_some_and(|(_, until)| until.is_none())
+        {
+            return;
+        }
+        self.admin_spans.push((at, None));
+        if self.admin_spans.len() > MAX_ADMIN_SPANS {
+            self.admin_spans.remove(0);
+        }
+    }
+
+    fn close_admin_span(&mut self, at: i64) {
+        if let Some((from, until)) = self.admin_spans.last_mut()
+            && until.is_none()
+        {
+            *until = Some(at.max(*from));
+        }
+    }
+
+    /// Whether it was admin or owner at some moment of the second `at_s` (Unix seconds, the
+    /// resolution of a change's claimed time).
+    pub fn was_admin_in_second(&self, at_s: i64) -> bool {
+        let (start, end) = (at_s.saturating_mul(1000), at_s.saturating_mul(1000) + 999);
+        self.admin_spans
+            .iter()
+            .any(|(from, until)| *from <= end && until.is_none_or(|u| start <= u))
+    }
 }
 
 impl DeviceRecord {
@@ -320,7 +376,10 @@ impl DeviceRecord {
             added_by: Some(by),
             revoked_by: None,
             added_at: at,
+            revoked_at: None,
             addrs: Vec::new(),
+            legacy_actors: Vec::new(),
+            admin_spans: Vec::new(),
         }
     }
 }
@@ -337,6 +396,8 @@ pub struct Ignored {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TeamState {
     pub team: Hash,
+    /// Claimed time of the genesis entry (ms): when the team got its owner.
+    pub founded_at: i64,
     pub name: String,
     pub owner: [u8; 32],
     pub recovery: [u8; 32],
@@ -350,6 +411,14 @@ impl TeamState {
     /// Whether `id` is a current (not revoked) member of any role.
     pub fn is_member(&self, id: &[u8; 32]) -> bool {
         self.devices.get(id).is_some_and(|d| !d.revoked)
+    }
+
+    /// The device a legacy (pre-signing) actor was declared for, current or former.
+    pub fn legacy_owner(&self, actor: &[u8]) -> Option<[u8; 32]> {
+        self.devices
+            .values()
+            .find(|d| d.legacy_actors.iter().any(|a| a == actor))
+            .map(|d| d.id)
     }
 
     /// `id`'s role, if it is a current member.
@@ -411,6 +480,26 @@ impl TeamState {
         match op {
             Op::Genesis { .. } | Op::Recover { .. } => Ok(()),
             Op::Describe { .. } => Ok(()),
+            Op::LegacyActors { actors } => {
+                if actors.is_empty() || actors.len() > MAX_LEGACY_ACTORS * 16 {
+                    return Err(Denied::Invalid(
+                        "a legacy-actor entry names 1 to 64 actors".into(),
+                    ));
+                }
+                for (device, actor) in actors {
+                    if device != author && me.role < Role::Admin {
+                        return Err(needs_admin());
+                    }
+                    target(device)?;
+                    if actor.len() != LEGACY_ACTOR_LEN {
+                        return Err(Denied::Invalid(format!(
+                            "a legacy actor is {LEGACY_ACTOR_LEN} bytes, not {}",
+                            actor.len()
+                        )));
+                    }
+                }
+                Ok(())
+            }
             Op::Add { device, role, .. } => {
                 if me.role < Role::Admin {
                     return Err(needs_admin());
@@ -508,6 +597,9 @@ impl TeamState {
             Op::Add { device, name, role } => {
                 let mut d = DeviceRecord::member(*device, name, *author, at);
                 d.role = *role;
+                if *role >= Role::Admin {
+                    d.open_admin_span(at);
+                }
                 self.devices.insert(*device, d);
             }
             Op::Revoke { device } => {
@@ -517,18 +609,26 @@ impl TeamState {
                 if let Some(d) = self.devices.get_mut(device) {
                     d.revoked = true;
                     d.revoked_by = Some(*author);
+                    d.revoked_at = Some(at);
+                    d.close_admin_span(at);
                 }
             }
             Op::Reinstate { device } => {
                 if let Some(d) = self.devices.get_mut(device) {
                     d.revoked = false;
                     d.revoked_by = None;
+                    d.revoked_at = None;
                     d.role = Role::Member;
                 }
             }
             Op::SetRole { device, role } => {
                 if let Some(d) = self.devices.get_mut(device) {
                     d.role = *role;
+                    if *role >= Role::Admin {
+                        d.open_admin_span(at);
+                    } else {
+                        d.close_admin_span(at);
+                    }
                 }
             }
             Op::Describe { name, addrs } => {
@@ -545,7 +645,9 @@ impl TeamState {
                 if let Some(d) = self.devices.get_mut(&old) {
                     d.revoked = true;
                     d.revoked_by = Some(*author);
+                    d.revoked_at = Some(at);
                     d.role = Role::Member;
+                    d.close_admin_span(at);
                 }
                 let d = self
                     .devices
@@ -554,7 +656,21 @@ impl TeamState {
                 d.role = Role::Owner;
                 d.revoked = false;
                 d.revoked_by = None;
+                d.revoked_at = None;
+                d.open_admin_span(at);
                 self.owner = *device;
+            }
+            Op::LegacyActors { actors } => {
+                for (device, actor) in actors {
+                    if self.legacy_owner(actor).is_some() {
+                        continue; // an actor belongs to the first device it was declared for
+                    }
+                    if let Some(d) = self.devices.get_mut(device)
+                        && d.legacy_actors.len() < MAX_LEGACY_ACTORS
+                    {
+                        d.legacy_actors.push(actor.clone());
+                    }
+                }
             }
         }
     }
@@ -670,6 +786,30 @@ impl Log {
         entry.sign(key)
     }
 
+    /// Team `team` as it was at `heads` (only those entries and what they depend on), which
+    /// is what the author of a change made with those heads knew. `None` if an entry named
+    /// is not held, or the genesis is not.
+    pub fn state_at(&self, team: &Hash, heads: &[Hash]) -> Option<TeamState> {
+        let mut keep: HashSet<Hash> = HashSet::new();
+        for h in heads {
+            if !self.entries.contains_key(h) {
+                return None;
+            }
+            keep.insert(*h);
+            keep.extend(self.ancestors(h));
+        }
+        keep.insert(*team);
+        let sub = Log {
+            entries: self
+                .entries
+                .iter()
+                .filter(|(h, _)| keep.contains(*h))
+                .map(|(h, e)| (*h, e.clone()))
+                .collect(),
+        };
+        sub.state(team)
+    }
+
     /// Derives team `team` from the entries held. `None` if its genesis is not held.
     pub fn state(&self, team: &Hash) -> Option<TeamState> {
         let genesis = self.entries.get(team)?;
@@ -691,6 +831,7 @@ impl Log {
         for _ in 0..=order.len() {
             let mut st = TeamState {
                 team: *team,
+                founded_at: genesis.at,
                 name: clean_name(name),
                 owner: genesis.author,
                 recovery: *recovery,
@@ -708,7 +849,10 @@ impl Log {
                     added_by: None,
                     revoked_by: None,
                     added_at: genesis.at,
+                    revoked_at: None,
                     addrs: Vec::new(),
+                    legacy_actors: Vec::new(),
+                    admin_spans: vec![(genesis.at, None)],
                 },
             );
             for (id, n) in members.iter().take(10_000) {
@@ -724,6 +868,7 @@ impl Log {
                 if d.role != Role::Owner {
                     d.revoked = true;
                     d.revoked_by = Some(genesis.author);
+                    d.revoked_at = Some(genesis.at);
                 }
             }
             // Which entry revoked each device (the first that counted).
