@@ -148,8 +148,11 @@ pub enum Command {
         #[arg(long, default_value = "0.0.0.0:0")]
         bind: std::net::SocketAddr,
     },
-    /// The team's devices, with their addresses and when they last synced with this one.
+    /// The team's devices, with their addresses and when they last synced with this one;
+    /// a device that sent data that was refused is shown paused.
     Peers {
+        #[command(subcommand)]
+        action: Option<PeersCmd>,
         #[arg(long)]
         json: bool,
         /// Don't try to reach each device to tell whether it is online.
@@ -246,6 +249,13 @@ pub enum TeamCmd {
     /// Make this device the owner with the team's recovery code (the lost owner device is
     /// revoked).
     Recover { code: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PeersCmd {
+    /// Sync again with a device (id, id prefix or name) that was paused because it sent
+    /// data that was refused. What it sent stays set aside; what it sends next is checked.
+    Resume { device: String },
 }
 
 #[derive(Subcommand, Debug)]

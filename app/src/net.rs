@@ -336,6 +336,8 @@ struct PeerRow {
     refused: u64,
     /// Why the latest of them was refused.
     refused_reason: Option<String>,
+    /// Sync with it is paused because it sent data that was refused: since when and why.
+    paused: Option<rapport_store::Paused>,
 }
 
 /// `rapport peers`.
@@ -362,6 +364,7 @@ pub fn peers(store: Store, json: bool, probe: bool) -> Result<()> {
         vec![None; team.len()]
     };
     let quarantined = store.quarantined()?;
+    let paused = store.paused_peers()?;
     let rows: Vec<PeerRow> = team
         .iter()
         .zip(online)
@@ -390,6 +393,7 @@ pub fn peers(store: Store, json: bool, probe: bool) -> Result<()> {
                 role: m.role.map(|r| r.as_str()),
                 refused: refused.len() as u64,
                 refused_reason: refused.last().map(|q| q.reason.clone()),
+                paused: paused.get(&m.id).cloned(),
             }
         })
         .collect();
@@ -419,7 +423,18 @@ pub fn peers(store: Store, json: bool, probe: bool) -> Result<()> {
             r.last_synced.as_deref().unwrap_or("never"),
             r.pending_changes
         );
-        if r.refused > 0 {
+        if let Some(p) = &r.paused {
+            say!(
+                "  {} sent data that was refused; sync with {} is paused (since {}: {}). Resume after looking: `rapport peers resume {}`; or revoke it: `rapport device revoke {}`",
+                rapport_team::clean_name(&r.name),
+                rapport_team::clean_name(&r.name),
+                p.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M"),
+                // The terminal writer drops control characters from it.
+                p.reason.chars().take(400).collect::<String>(),
+                &r.id[..12.min(r.id.len())],
+                &r.id[..12.min(r.id.len())]
+            );
+        } else if r.refused > 0 {
             say!(
                 "  {} sent data that was refused ({} documents kept aside; last: {}); ask its person, or revoke it: `rapport device revoke {}`",
                 rapport_team::clean_name(&r.name),
@@ -431,6 +446,21 @@ pub fn peers(store: Store, json: bool, probe: bool) -> Result<()> {
                 &r.id[..12.min(r.id.len())]
             );
         }
+    }
+    Ok(())
+}
+
+/// `rapport peers resume DEVICE`: sync again with a device whose sync was paused.
+pub fn resume(store: &Store, query: &str) -> Result<()> {
+    let team = store.team()?;
+    let m = find_device(&team, query)?;
+    if store.resume_peer(&m.id)? {
+        say!(
+            "sync with {} resumes; what it sent before stays set aside, what it sends next is checked",
+            m.name
+        );
+    } else {
+        say!("sync with {} was not paused", m.name);
     }
     Ok(())
 }

@@ -725,9 +725,15 @@ fn run_command(cli: &Cli) -> Result<()> {
             crate::team::run(&open(cli, "team")?, action.as_ref(), *json)
         }
         Command::Sync { bind, .. } => crate::net::sync_once(open(cli, "sync")?, *bind),
-        Command::Peers { json, no_probe } => {
-            crate::net::peers(open(cli, "peers")?, *json, !*no_probe)
-        }
+        Command::Peers {
+            action: Some(crate::cli::PeersCmd::Resume { device }),
+            ..
+        } => crate::net::resume(&open(cli, "peers resume")?, device),
+        Command::Peers {
+            action: None,
+            json,
+            no_probe,
+        } => crate::net::peers(open(cli, "peers")?, *json, !*no_probe),
     }
 }
 

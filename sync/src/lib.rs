@@ -49,6 +49,11 @@ pub enum SyncError {
     Transport(String),
     #[error("invite: {0}")]
     Ticket(String),
+    /// This device paused sync with the peer: it sent data that was refused (why).
+    #[error(
+        "sync with this device is paused: it sent data that was refused ({0}); resume with `rapport peers resume DEVICE` after looking, or revoke it"
+    )]
+    Paused(String),
 }
 
 /// What the protocol needs from a device's documents.

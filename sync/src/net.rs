@@ -46,6 +46,8 @@ use crate::{SyncError, Traffic};
 pub const SYNC_ALPN: &[u8] = b"rapport/sync/2";
 /// ALPN of the first sync protocol, answered only to say "update".
 pub const SYNC_ALPN_V1: &[u8] = b"rapport/sync/1";
+/// QUIC close code for a peer whose sync this device paused (it sent data that was refused).
+pub const CLOSE_PAUSED: u32 = 423;
 /// QUIC close code for a peer that must update.
 pub const CLOSE_UPDATE_NEEDED: u32 = 426;
 /// The reason a version-1 device reads when it dials.
@@ -585,6 +587,11 @@ impl ProtocolHandler for SyncHandler {
             conn.close(CLOSE_NOT_MEMBER.into(), b"not a team member");
             return Ok(());
         }
+        if let Ok(Some(p)) = self.store.peer_paused(&peer.to_string()) {
+            tracing::warn!(%peer, reason = %p.reason, "refused a sync session: sync with this device is paused");
+            conn.close(CLOSE_PAUSED.into(), b"sync with this device is paused");
+            return Ok(());
+        }
         let Some(slot) = self.sessions.acquire(peer) else {
             tracing::warn!(%peer, "refused a sync session: too many open");
             conn.close(CLOSE_BUSY.into(), b"too many sync sessions open");
@@ -1039,12 +1046,47 @@ impl Node {
                 peer.id
             )));
         }
+        if let Some(p) = self.store.peer_paused(&peer.id.to_string())? {
+            return Err(SyncError::Paused(p.reason));
+        }
         let peer_id = peer.id;
         let conn = tokio::time::timeout(CONNECT_TIMEOUT, self.endpoint().connect(peer, SYNC_ALPN))
             .await
             .map_err(|_| SyncError::Transport(format!("no connection within {CONNECT_TIMEOUT:?}")))?
             .map_err(connect_error)?;
         let via = self.path_kind(&conn, &peer_id);
+        match self.run_session(&conn, peer_id).await {
+            Ok(mut traffic) => {
+                traffic.via = via;
+                Ok(traffic)
+            }
+            // The peer closed the connection on purpose (paused, busy, not a member, update
+            // needed): say why it did, not only that the stream broke.
+            Err(SyncError::Transport(e)) => {
+                let closed = tokio::time::timeout(Duration::from_millis(500), conn.closed()).await;
+                match closed {
+                    Ok(iroh::endpoint::ConnectionError::ApplicationClosed(c))
+                        if !c.reason.is_empty() =>
+                    {
+                        Err(SyncError::Transport(format!(
+                            "closed by peer: {} (code {})",
+                            String::from_utf8_lossy(&c.reason),
+                            c.error_code
+                        )))
+                    }
+                    _ => Err(SyncError::Transport(e)),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One initiator session on `conn`.
+    async fn run_session(
+        &self,
+        conn: &Connection,
+        peer_id: EndpointId,
+    ) -> Result<Traffic, SyncError> {
         let (mut send, mut recv) = conn
             .open_bi()
             .await
@@ -1072,7 +1114,6 @@ impl Node {
         let _ = tokio::time::timeout(Duration::from_secs(5), recv.read_to_end(64)).await;
         conn.close(0u32.into(), b"done");
         traffic.initiator = initiator.stats.clone();
-        traffic.via = via;
         Ok(traffic)
     }
 

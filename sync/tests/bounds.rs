@@ -376,7 +376,12 @@ fn a_deeply_nested_document_in_a_session_is_quarantined_on_small_stacks() {
             Some(m.node.endpoint().id().to_string().as_str())
         );
         assert!(q[0].reason.contains("nested"), "{}", q[0].reason);
-        // A is alive and an honest session works.
+        // A paused sync with the sender; once a person resumes it, A is alive and a session
+        // works.
+        let mallory = m.node.endpoint().id().to_string();
+        assert!(a.store.peer_paused(&mallory).unwrap().is_some());
+        assert!(m.node.sync_with(a.node.addr()).await.is_err());
+        a.store.resume_peer(&mallory).unwrap();
         m.node.sync_with(a.node.addr()).await.unwrap();
         assert_eq!(m.store.count().unwrap(), 10);
     });
@@ -466,6 +471,38 @@ async fn a_forged_document_is_quarantined_and_later_sessions_keep_working() {
     b.node.sync_with(a.node.addr()).await.unwrap();
     assert_eq!(a.store.customer(x).unwrap(), m.store.customer(x).unwrap());
     assert_eq!(a.store.customer(v).unwrap(), b.store.customer(v).unwrap());
+
+    // Sync with the sender is paused, both ways, until a person resumes it.
+    let mallory = m.node.endpoint().id().to_string();
+    let paused = b.store.peer_paused(&mallory).unwrap().expect("paused");
+    assert!(
+        paused.reason.contains("both claim to be change"),
+        "{}",
+        paused.reason
+    );
+    let err = b
+        .node
+        .sync_with(m.node.addr())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("paused"), "{err}");
+    let before = b.node.wire_bytes();
+    let err = m
+        .node
+        .sync_with(b.node.addr())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("paused"), "{err}");
+    assert_eq!(
+        b.node.wire_bytes(),
+        before,
+        "a paused peer gets no stream byte"
+    );
+    assert!(b.store.resume_peer(&mallory).unwrap());
+    m.node.sync_with(b.node.addr()).await.unwrap();
+    assert_eq!(m.store.customer(v).unwrap().name, "Real 2");
 }
 
 #[test]

@@ -69,6 +69,8 @@ pub enum Request {
     CancelInvite,
     Join(String),
     Revoke(String),
+    /// Sync again with the device of this id, paused because it sent data that was refused.
+    ResumePeer(String),
     /// Undo every change the device of this name made (a device that went bad).
     UndoDevice(String),
     SyncNow,
@@ -125,6 +127,8 @@ pub struct PeerView {
     pub role: Option<rapport_team::Role>,
     /// Documents it sent that were refused here, and why the latest was.
     pub refused: Option<(usize, String)>,
+    /// Sync with it is paused because it sent data that was refused (why).
+    pub paused: Option<String>,
     pub revoked: bool,
     pub online: bool,
     pub address_kind: String,
@@ -852,6 +856,16 @@ impl Worker {
                 }
                 self.send_sync();
             }
+            Request::ResumePeer(id) => {
+                match blocking(|| self.store.resume_peer(&id)) {
+                    Ok(_) => self.out.send(Update::Notice(
+                        "Sync resumes. What it sent before stays set aside; what it sends next is checked."
+                            .into(),
+                    )),
+                    Err(e) => self.out.send(Update::Error(e.to_string())),
+                }
+                self.send_sync();
+            }
             Request::UndoDevice(name) => {
                 match blocking(|| self.store.undo_device(&name, None, false)) {
                     Ok(r) if r.changes == 0 => self.out.send(Update::Notice(format!(
@@ -1064,6 +1078,7 @@ impl Worker {
             .unwrap_or_default();
         let now = self.clock.utc();
         let quarantined = blocking(|| store.quarantined()).unwrap_or_default();
+        let paused = blocking(|| store.paused_peers()).unwrap_or_default();
         let peers = blocking(|| {
             store
                 .team()
@@ -1085,6 +1100,7 @@ impl Worker {
                             && st.last_error.is_none()
                     });
                     PeerView {
+                        paused: paused.get(&m.id).map(|p| p.reason.clone()),
                         pending: store.pending_for(&m.id).unwrap_or(0),
                         online: !m.revoked && (recent || lan.contains(&m.id)),
                         address_kind: st.address_kind.clone().unwrap_or_else(|| "direct".into()),

@@ -1306,6 +1306,18 @@ fn history(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
     }
 }
 
+/// Whether a device with role `me` may revoke one with role `them`, as the team's rules
+/// allow: the owner revokes anyone, an admin members, a member nobody (a team without an
+/// owner: as version 1 did).
+fn may_revoke(me: Option<Role>, them: Option<Role>) -> bool {
+    match (me, them) {
+        (None, _) => true,
+        (Some(Role::Owner), _) => them != Some(Role::Owner),
+        (Some(Role::Admin), Some(Role::Member)) => true,
+        _ => false,
+    }
+}
+
 /// The agenda: overdue, today, this week; customers due for a revisit.
 pub fn agenda(app: &mut RapportApp, ui: &mut egui::Ui) {
     let clock = app.clock;
@@ -1666,14 +1678,8 @@ pub fn sync(app: &mut RapportApp, ui: &mut egui::Ui) {
                 for p in &s.peers {
                     ui.label(&p.name).on_hover_text(&p.id);
                     ui.label(p.role.map(|r| r.as_str()).unwrap_or("—"));
-                    // Only what this device's role allows: the owner revokes anyone, an admin
-                    // members, a member nobody (a team without an owner: as version 1 did).
-                    let may_revoke = match (s.role, p.role) {
-                        (None, _) => true,
-                        (Some(Role::Owner), _) => p.role != Some(Role::Owner),
-                        (Some(Role::Admin), Some(Role::Member)) => true,
-                        _ => false,
-                    };
+                    // Only what this device's role allows.
+                    let may_revoke = may_revoke(s.role, p.role);
                     ui.label(if p.revoked {
                         "revoked"
                     } else if p.online {
@@ -1707,7 +1713,27 @@ pub fn sync(app: &mut RapportApp, ui: &mut egui::Ui) {
                 }
             });
         for p in s.peers.iter().filter(|p| !p.revoked) {
-            if let Some((n, reason)) = &p.refused {
+            if let Some(reason) = &p.paused {
+                ui.horizontal_wrapped(|ui| {
+                    ui.colored_label(
+                        ui.visuals().warn_fg_color,
+                        format!(
+                            "{} sent data that was refused; sync with {} is paused ({reason}).",
+                            p.name, p.name
+                        ),
+                    );
+                    if ui
+                        .button("Resume sync")
+                        .on_hover_text("After you asked its person: what it sends next is checked again")
+                        .clicked()
+                    {
+                        app.send(Request::ResumePeer(p.id.clone()));
+                    }
+                    if may_revoke(s.role, p.role) && ui.button("Revoke it").clicked() {
+                        app.send(Request::Revoke(p.id.clone()));
+                    }
+                });
+            } else if let Some((n, reason)) = &p.refused {
                 ui.colored_label(
                     ui.visuals().warn_fg_color,
                     format!(

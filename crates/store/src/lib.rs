@@ -515,6 +515,49 @@ fn quarantine_doc(key: &str) -> Option<DocRef> {
 /// Records in `txn` that `doc`'s `bytes` from `peer` were refused for `why`, replacing an
 /// earlier record of the same document. Beyond [`MAX_QUARANTINE_ROWS`] documents the refusal
 /// is only logged.
+/// Why a peer's document is refused when its changes' dependencies are missing (which an
+/// honest peer's interrupted session can cause: it does not pause sync).
+const MISSING_DEPS: &str = "peer sent changes whose dependencies are missing";
+
+/// Peers whose sync is paused because they sent data that was refused: peer id → postcard
+/// [`PausedRow`]. Not synced.
+const PAUSED: TableDefinition<&str, &[u8]> = TableDefinition::new("paused_peers");
+
+#[derive(Serialize, Deserialize)]
+struct PausedRow {
+    at_ms: i64,
+    reason: String,
+}
+
+/// Sync with a peer paused because it sent data that was refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Paused {
+    /// When it was paused (the latest refusal).
+    pub at: Timestamp,
+    /// Why the latest refused document was refused.
+    pub reason: String,
+}
+
+/// Pauses sync with `peer` (when known) after it sent data that was refused.
+fn pause_in(
+    txn: &WriteTransaction,
+    peer: Option<Option<&str>>,
+    why: &StoreError,
+    now: Timestamp,
+) -> Result<()> {
+    let Some(Some(peer)) = peer else {
+        return Ok(());
+    };
+    let row = PausedRow {
+        at_ms: now.timestamp_millis(),
+        reason: why.to_string().chars().take(1000).collect(),
+    };
+    let key: String = peer.chars().take(200).collect();
+    txn.open_table(PAUSED)?
+        .insert(key.as_str(), postcard::to_stdvec(&row)?.as_slice())?;
+    Ok(())
+}
+
 fn quarantine_in(
     txn: &WriteTransaction,
     doc: DocRef,
@@ -605,7 +648,7 @@ fn merge_remote(
     if !doc.get_missing_deps(&[]).is_empty() {
         return Err(StoreError::BadDocument {
             id,
-            reason: "peer sent changes whose dependencies are missing".into(),
+            reason: MISSING_DEPS.into(),
         });
     }
     limits::check_loaded(&doc).map_err(refuse)?;
@@ -1021,6 +1064,7 @@ impl Store {
             txn.open_table(BY_SEQ)?;
             txn.open_table(DEVICE_SETTINGS)?;
             txn.open_table(QUARANTINE)?;
+            txn.open_table(PAUSED)?;
             txn.open_table(authored::CHANGE_SIGS)?;
             txn.open_table(authored::UNSIGNED_DOCS)?;
             // Signed team entries (older stores gain the table here; it starts empty and
@@ -1345,7 +1389,8 @@ impl Store {
             for (id, bytes) in docs {
                 let id = *id;
                 let existing = load_doc(&w.docs, &w.changes, id)?;
-                let merge = match quota.charge(existing.is_none(), bytes.len()) {
+                let over_quota = quota.charge(existing.is_none(), bytes.len());
+                let merge = match over_quota.clone() {
                     Err(reason) => Err(StoreError::BadDocument { id, reason }),
                     // Peer bytes go through automerge's decoder and our hydration: a panic in
                     // either on hostile input must refuse the data, not take the device down.
@@ -1372,6 +1417,11 @@ impl Store {
                         tracing::warn!(customer = %id, peer = peer.unwrap_or("?"), error = %e,
                             "refused a peer's document; quarantined it");
                         quarantine_in(&txn, DocRef::Customer(id), peer, &e, bytes, now)?;
+                        // Over the quota, or changes whose dependencies went missing, can
+                        // happen to an honest peer; anything else pauses sync with it.
+                        if over_quota.is_ok() && !e.to_string().contains(MISSING_DEPS) {
+                            pause_in(&txn, Some(peer), &e, now)?;
+                        }
                         refused.push((id, e));
                         continue;
                     }
@@ -1442,6 +1492,44 @@ impl Store {
         }
         out.sort_by_key(|q| q.at);
         Ok(out)
+    }
+
+    /// The peers whose sync is paused because they sent data that was refused, by peer id.
+    /// Sync with them stays paused, both ways, until [`Store::resume_peer`] (or they are
+    /// revoked).
+    pub fn paused_peers(&self) -> Result<BTreeMap<String, Paused>> {
+        let txn = self.db.begin_read()?;
+        let mut out = BTreeMap::new();
+        let Ok(t) = txn.open_table(PAUSED) else {
+            return Ok(out); // a store from before pausing, opened read-only
+        };
+        for row in t.iter()? {
+            let (k, v) = row?;
+            if let Ok(r) = postcard::from_bytes::<PausedRow>(v.value()) {
+                out.insert(
+                    k.value().to_string(),
+                    Paused {
+                        at: rapport_model::timestamp_from_millis(r.at_ms),
+                        reason: r.reason,
+                    },
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether sync with `peer` is paused, and why.
+    pub fn peer_paused(&self, peer: &str) -> Result<Option<Paused>> {
+        Ok(self.paused_peers()?.remove(peer))
+    }
+
+    /// Resumes sync with `peer` (a person looked at why it was paused). Returns whether it
+    /// was paused. What it sent stays in quarantine; anything it sends again is checked anew.
+    pub fn resume_peer(&self, peer: &str) -> Result<bool> {
+        let txn = self.begin_write()?;
+        let had = txn.open_table(PAUSED)?.remove(peer)?.is_some();
+        self.commit(txn)?;
+        Ok(had)
     }
 
     /// Forgets the quarantine record of `doc` (after someone looked at it). Returns whether
@@ -2045,6 +2133,9 @@ impl Store {
                 tracing::warn!(doc = kind.key(), peer = peer.unwrap_or("?"), error = %e,
                     "refused a peer's shared document; quarantined it");
                 quarantine_in(&txn, DocRef::Shared(kind), peer, &e, bytes, now)?;
+                if !e.to_string().contains(MISSING_DEPS) {
+                    pause_in(&txn, Some(peer), &e, now)?;
+                }
                 self.commit(txn)?;
                 return Ok(false);
             }

@@ -162,6 +162,15 @@ fn a_forged_actor_and_seq_is_refused_and_the_victims_next_edit_still_lands() {
             .iter()
             .any(|q| q.doc == DocRef::Customer(v))
     );
+    // Sync with the sender is paused until a person resumes it.
+    let paused = b.peer_paused("mallory").unwrap().expect("paused");
+    assert!(
+        paused.reason.contains("without its signature"),
+        "{}",
+        paused.reason
+    );
+    assert!(b.resume_peer("mallory").unwrap());
+    assert!(b.paused_peers().unwrap().is_empty());
     // The owner's real edit (the same actor and sequence number) still reaches B.
     a.edit(v, &[Edit::Name("Real".into())]).unwrap();
     assert_eq!(send(a, b, v), None);

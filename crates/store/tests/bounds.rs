@@ -556,6 +556,8 @@ fn a_session_quota_refuses_new_documents_and_bytes_beyond_it() {
         .unwrap();
     assert_eq!(applied.changed, 0);
     assert!(applied.refused[0].1.to_string().contains("byte quota"));
+    // Being over a quota is what an honest peer's big first sync does: it pauses nothing.
+    assert!(b.paused_peers().unwrap().is_empty());
     // The next session's quota lets it in.
     let mut next = Quota::SESSION;
     let applied = b
