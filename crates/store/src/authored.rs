@@ -38,7 +38,7 @@
 
 use std::collections::BTreeMap;
 
-use automerge::{AutoCommit, Change, ChangeHash};
+use automerge::{AutoCommit, ChangeHash};
 use rapport_team::{PublicKey, Role, SecretKey, Signature, TeamState, key_hex};
 use redb::{ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
@@ -82,32 +82,88 @@ pub(crate) struct SigRow {
 }
 
 /// Automerge bytes with the signatures of the changes in them: what travels between devices.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// On the wire a signature names its change by the first [`HASH_PREFIX`] bytes of the hash
+/// (the signature covers the whole hash, so a prefix that matches two changes only fails
+/// to verify for one) and its signer by an index into the delivery's list of keys: about 75
+/// bytes a change instead of 130. A decoded delivery's hashes hold that prefix, zero-padded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Delivery {
     pub doc: Vec<u8>,
     pub sigs: Vec<([u8; 32], Sig)>,
 }
 
+/// Bytes of a change hash that name it in a [`Delivery`] on the wire.
+pub const HASH_PREFIX: usize = 8;
+
+#[derive(Serialize, Deserialize)]
+struct WireDelivery {
+    doc: Vec<u8>,
+    keys: Vec<[u8; 32]>,
+    sigs: Vec<([u8; HASH_PREFIX], u8, Vec<u8>)>,
+}
+
+/// The wire prefix of a change hash, zero-padded to a hash's length.
+pub(crate) fn prefix_of(hash: &[u8; 32]) -> [u8; 32] {
+    let mut p = [0u8; 32];
+    p[..HASH_PREFIX].copy_from_slice(&hash[..HASH_PREFIX]);
+    p
+}
+
 impl Delivery {
     /// The bytes that travel.
     pub fn encode(&self) -> Vec<u8> {
+        let mut keys: Vec<[u8; 32]> = Vec::new();
+        let mut sigs = Vec::with_capacity(self.sigs.len());
+        for (h, s) in &self.sigs {
+            let i = match keys.iter().position(|k| *k == s.by) {
+                Some(i) => i,
+                None if keys.len() < 256 => {
+                    keys.push(s.by);
+                    keys.len() - 1
+                }
+                None => continue,
+            };
+            let mut p = [0u8; HASH_PREFIX];
+            p.copy_from_slice(&h[..HASH_PREFIX]);
+            sigs.push((p, i as u8, s.sig.clone()));
+        }
+        let wire = WireDelivery {
+            doc: self.doc.clone(),
+            keys,
+            sigs,
+        };
         let mut out = MAGIC.to_vec();
         // Encoding plain vectors and arrays cannot fail.
-        out.extend(postcard::to_stdvec(self).unwrap_or_default());
+        out.extend(postcard::to_stdvec(&wire).unwrap_or_default());
         out
     }
 
-    /// Reads what a peer sent: a [`Delivery`], or plain automerge bytes (no signatures).
+    /// Reads what a peer sent: a [`Delivery`] (hashes as wire prefixes), or plain automerge
+    /// bytes (no signatures).
     pub fn decode(bytes: &[u8]) -> Result<Delivery, String> {
-        match bytes.strip_prefix(MAGIC.as_slice()) {
-            Some(rest) => {
-                postcard::from_bytes(rest).map_err(|e| format!("malformed signed delivery: {e}"))
-            }
-            None => Ok(Delivery {
+        let Some(rest) = bytes.strip_prefix(MAGIC.as_slice()) else {
+            return Ok(Delivery {
                 doc: bytes.to_vec(),
                 sigs: Vec::new(),
-            }),
+            });
+        };
+        let wire: WireDelivery =
+            postcard::from_bytes(rest).map_err(|e| format!("malformed signed delivery: {e}"))?;
+        let mut sigs = Vec::with_capacity(wire.sigs.len());
+        for (p, i, sig) in wire.sigs {
+            let by = *wire
+                .keys
+                .get(usize::from(i))
+                .ok_or("malformed signed delivery: a signer index out of range")?;
+            let mut h = [0u8; 32];
+            h[..HASH_PREFIX].copy_from_slice(&p);
+            sigs.push((h, Sig { by, sig }));
         }
+        Ok(Delivery {
+            doc: wire.doc,
+            sigs,
+        })
     }
 }
 
@@ -136,6 +192,45 @@ pub fn verify_sig(doc: u128, hash: &ChangeHash, sig: &Sig) -> bool {
     };
     key.verify(&message(doc, hash), &Signature::from_bytes(&bytes))
         .is_ok()
+}
+
+/// What the checks read of a change: its metadata, without decoding its operations.
+#[derive(Clone, Debug)]
+pub(crate) struct ChangeInfo {
+    pub actor: Vec<u8>,
+    pub hash: ChangeHash,
+    /// Claimed time (Unix seconds).
+    pub time: i64,
+    pub deps: Vec<ChangeHash>,
+    pub message: Option<String>,
+}
+
+impl ChangeInfo {
+    pub(crate) fn of_change(c: &automerge::Change) -> Self {
+        ChangeInfo {
+            actor: c.actor_id().to_bytes().to_vec(),
+            hash: c.hash(),
+            time: c.timestamp(),
+            deps: c.deps().to_vec(),
+            message: c.message().map(str::to_string),
+        }
+    }
+}
+
+/// The changes of `doc` not in the history of `have` (all with `&[]`), oldest first, read
+/// from automerge's change metadata (much cheaper than `get_changes`, which rebuilds each
+/// change's operations).
+pub(crate) fn infos(doc: &mut AutoCommit, have: &[ChangeHash]) -> Vec<ChangeInfo> {
+    doc.get_changes_meta(have)
+        .into_iter()
+        .map(|m| ChangeInfo {
+            actor: m.actor.to_bytes().to_vec(),
+            hash: m.hash,
+            time: m.timestamp,
+            deps: m.deps,
+            message: m.message.map(|m| m.into_owned()),
+        })
+        .collect()
 }
 
 /// Length of a device's actor: its key and a 4-byte incarnation.
@@ -214,11 +309,11 @@ fn dated_before_revocation(st: &TeamState, key: &[u8; 32], time_s: i64) -> bool 
 /// device holding them decides the same way.
 pub(crate) fn attribute(
     st: &TeamState,
-    c: &Change,
+    c: &ChangeInfo,
     sigs: &[Sig],
     builds_on_signed: bool,
 ) -> Result<Attribution, String> {
-    let actor = c.actor_id().to_bytes();
+    let actor = c.actor.as_slice();
     let author = actor_key(actor);
     // A voucher: a current member other than the author, saying it holds the change (it took
     // it while the author still had standing, as far as it knew then).
@@ -240,7 +335,7 @@ pub(crate) fn attribute(
                 label(st, &key)
             ));
         }
-        if st.is_member(&key) || dated_before_revocation(st, &key, c.timestamp()) {
+        if st.is_member(&key) || dated_before_revocation(st, &key, c.time) {
             return Ok(Attribution {
                 device: Some(key),
                 signed: true,
@@ -296,10 +391,10 @@ pub(crate) fn attribute(
 /// Attribution of a stored change from its row (no checks: it was checked when it landed).
 pub(crate) fn attribution_of(
     st: Option<&TeamState>,
-    c: &Change,
+    c: &ChangeInfo,
     row: Option<&SigRow>,
 ) -> Attribution {
-    let actor = c.actor_id().to_bytes();
+    let actor = c.actor.as_slice();
     let key = actor_key(actor);
     let signed = key.is_some() && row.is_some_and(|r| r.author == key);
     let device = match (key, st) {
@@ -348,11 +443,7 @@ pub(crate) fn record_local(
     old_heads: &[ChangeHash],
     now_ms: i64,
 ) -> Result<(), crate::StoreError> {
-    let hashes: Vec<ChangeHash> = doc
-        .get_changes(old_heads)
-        .iter()
-        .map(|c| c.hash())
-        .collect();
+    let hashes: Vec<ChangeHash> = infos(doc, old_heads).iter().map(|c| c.hash).collect();
     for h in hashes {
         let row = SigRow {
             arrived_ms: now_ms,
@@ -389,7 +480,7 @@ pub(crate) fn outgoing(
     st: Option<&TeamState>,
     me: &SecretKey,
     doc: u128,
-    changes: &[Change],
+    changes: &[ChangeInfo],
     rows: &BTreeMap<[u8; 32], SigRow>,
 ) -> Vec<([u8; 32], Sig)> {
     let my_key = *me.public().as_bytes();
@@ -397,7 +488,7 @@ pub(crate) fn outgoing(
     let i_may = st.is_none_or(|st| st.is_member(&my_key));
     let mut out = Vec::new();
     for c in changes {
-        let h = c.hash();
+        let h = c.hash;
         let row = rows.get(&h.0);
         if let Some(r) = row {
             out.extend(r.sigs.iter().map(|s| (h.0, s.clone())));

@@ -710,15 +710,29 @@ fn check_changes(
     sigs: &[([u8; 32], authored::Sig)],
     now: Timestamp,
 ) -> std::result::Result<NewRows, String> {
-    let changes = doc.get_changes(old_heads);
-    let mut by_hash: BTreeMap<[u8; 32], Vec<authored::Sig>> = BTreeMap::new();
+    let changes = authored::infos(doc, old_heads);
+    // Signatures by the wire prefix of the hash they name; each is verified against the
+    // whole hash of a change with that prefix.
+    let mut by_prefix: BTreeMap<[u8; 32], Vec<&authored::Sig>> = BTreeMap::new();
     for (h, s) in sigs {
-        let v = by_hash.entry(*h).or_default();
-        if v.len() < authored::MAX_SIGS_PER_CHANGE
-            && !v.iter().any(|x| x.by == s.by)
-            && authored::verify_sig(key, &ChangeHash(*h), s)
-        {
-            v.push(s.clone());
+        let v = by_prefix.entry(authored::prefix_of(h)).or_default();
+        if v.len() < 4 * authored::MAX_SIGS_PER_CHANGE {
+            v.push(s);
+        }
+    }
+    let mut by_hash: BTreeMap<[u8; 32], Vec<authored::Sig>> = BTreeMap::new();
+    for c in &changes {
+        let Some(candidates) = by_prefix.get(&authored::prefix_of(&c.hash.0)) else {
+            continue;
+        };
+        let v = by_hash.entry(c.hash.0).or_default();
+        for s in candidates {
+            if v.len() < authored::MAX_SIGS_PER_CHANGE
+                && !v.iter().any(|x| x.by == s.by)
+                && authored::verify_sig(key, &c.hash, s)
+            {
+                v.push((*s).clone());
+            }
         }
     }
     let mut out = NewRows {
@@ -728,35 +742,39 @@ fn check_changes(
     // Which changes build on signed history (computed only if an unsigned change came).
     let mut signed_era: Option<std::collections::HashSet<ChangeHash>> = None;
     for c in &changes {
-        let h = c.hash();
+        let h = c.hash;
         let valid = by_hash.remove(&h.0).unwrap_or_default();
-        let unsigned_actor = authored::actor_key(c.actor_id().to_bytes()).is_none();
+        let unsigned_actor = authored::actor_key(&c.actor).is_none();
         if team.is_some() && unsigned_actor && signed_era.is_none() {
+            let all = authored::infos(doc, &[]);
             let mut era = std::collections::HashSet::new();
-            for x in doc.get_changes(&[]) {
-                if authored::actor_key(x.actor_id().to_bytes()).is_some()
-                    || x.deps().iter().any(|d| era.contains(d))
-                {
-                    era.insert(x.hash());
+            // Until nothing more joins (whatever order the metadata comes in).
+            loop {
+                let before = era.len();
+                for x in &all {
+                    if !era.contains(&x.hash)
+                        && (authored::actor_key(&x.actor).is_some()
+                            || x.deps.iter().any(|d| era.contains(d)))
+                    {
+                        era.insert(x.hash);
+                    }
+                }
+                if era.len() == before {
+                    break;
                 }
             }
             signed_era = Some(era);
         }
         let builds_on_signed = signed_era
             .as_ref()
-            .is_some_and(|era| c.deps().iter().any(|d| era.contains(d)));
-        let author = authored::actor_key(c.actor_id().to_bytes())
-            .filter(|k| valid.iter().any(|s| s.by == *k));
+            .is_some_and(|era| c.deps.iter().any(|d| era.contains(d)));
+        let author = authored::actor_key(&c.actor).filter(|k| valid.iter().any(|s| s.by == *k));
         if let Some(st) = team {
             authored::attribute(st, c, &valid, builds_on_signed).map_err(|why| {
                 format!(
                     "refused {why} (change {} of {})",
                     &h.to_string()[..12],
-                    c.actor_id()
-                        .to_hex_string()
-                        .chars()
-                        .take(8)
-                        .collect::<String>()
+                    data_encoding::HEXLOWER.encode(&c.actor[..c.actor.len().min(4)])
                 )
             })?;
         } else if author.is_none() {
@@ -784,12 +802,13 @@ fn check_settings_roles(
     doc: &mut AutoCommit,
     old_heads: &[ChangeHash],
 ) -> std::result::Result<(), String> {
-    for c in doc.get_changes(old_heads) {
-        let Some(author) = authored::actor_key(c.actor_id().to_bytes()) else {
+    for c in authored::infos(doc, old_heads) {
+        let Some(author) = authored::actor_key(&c.actor) else {
             continue; // unsigned history: checked by `check_changes`
         };
         let heads: Vec<rapport_team::Hash> = c
-            .message()
+            .message
+            .as_deref()
             .and_then(|m| serde_json::from_str::<ChangeMessage>(m).ok())
             .map(|m| {
                 m.team
@@ -807,7 +826,7 @@ fn check_settings_roles(
             return Err(format!(
                 "refused a settings change by {}, which was not an admin in the team it names (change {})",
                 &rapport_team::key_hex(&author)[..8],
-                &c.hash().to_string()[..12]
+                &c.hash.to_string()[..12]
             ));
         }
     }
@@ -1608,7 +1627,7 @@ impl Store {
             .filter(|h| doc.get_change_meta_by_hash(h).is_some())
             .copied()
             .collect();
-        let changes = doc.get_changes(&known);
+        let changes = authored::infos(&mut doc, &known);
         if changes.is_empty() {
             return Ok(Some(Vec::new()));
         }
@@ -1849,14 +1868,14 @@ impl Store {
             let txn = self.db.begin_read()?;
             authored::rows_of(&txn.open_table(authored::CHANGE_SIGS)?, id.as_u128())?
         };
-        let attributions: BTreeMap<ChangeHash, authored::Attribution> = doc
-            .get_changes(&[])
-            .iter()
-            .map(|c| {
-                let a = authored::attribution_of(team.as_deref(), c, rows.get(&c.hash().0));
-                (c.hash(), a)
-            })
-            .collect();
+        let attributions: BTreeMap<ChangeHash, authored::Attribution> =
+            authored::infos(&mut doc, &[])
+                .iter()
+                .map(|c| {
+                    let a = authored::attribution_of(team.as_deref(), c, rows.get(&c.hash.0));
+                    (c.hash, a)
+                })
+                .collect();
         let metas: Vec<_> = doc
             .get_changes_meta(&[])
             .into_iter()
@@ -1945,7 +1964,7 @@ impl Store {
             .filter(|h| doc.get_change_meta_by_hash(h).is_some())
             .copied()
             .collect();
-        let changes = doc.get_changes(&known);
+        let changes = authored::infos(&mut doc, &known);
         if changes.is_empty() {
             return Ok(Vec::new());
         }

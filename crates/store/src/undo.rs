@@ -99,7 +99,7 @@ impl Who<'_> {
                 c.timestamp(),
             ),
             Who::Device(d) => {
-                let a = authored::attribution_of(st, c, row);
+                let a = authored::attribution_of(st, &authored::ChangeInfo::of_change(c), row);
                 let time = row.map_or(c.timestamp(), |r| r.arrived_ms.div_euclid(1000));
                 // An unsigned change nobody declared is the voucher's (an admin's) to answer for.
                 time >= since
