@@ -29,6 +29,8 @@
 //! - **A peer's session is held to a [`Quota`]** ([`Store::apply_remote_within`]): at most
 //!   [`MAX_NEW_DOCS_PER_SESSION`] new documents and [`MAX_BYTES_PER_SESSION`] bytes; beyond it
 //!   documents are refused and quarantined, and an honest peer's next session brings the rest.
+//!   Over all its sessions a peer is also held to [`Quota::DAY`] a day (UTC), counted in the
+//!   `peer_day` table.
 //! - **One process at a time.** redb's exclusive lock guards the file; a second process gets
 //!   [`StoreError::InUse`] naming the holder (from the `rapport.lock` note beside the file).
 //!
@@ -310,6 +312,8 @@ pub struct OpenOptions {
     /// Free space on the store's disk below which data from peers is refused, so a peer
     /// cannot take the room this device's own edits need (default [`MIN_FREE_FOR_PEERS`]).
     pub min_free_for_peers: u64,
+    /// What one peer may bring in a day over all its sessions (default [`Quota::DAY`]).
+    pub daily_quota: Quota,
 }
 
 /// Default [`OpenOptions::min_free_for_peers`]: 256 MiB.
@@ -324,6 +328,7 @@ impl Default for OpenOptions {
             vault: None,
             key_file: None,
             min_free_for_peers: MIN_FREE_FOR_PEERS,
+            daily_quota: Quota::DAY,
         }
     }
 }
@@ -374,6 +379,7 @@ pub struct Store {
     feed: tokio::sync::broadcast::Sender<ChangeEvent>,
     team_cache: std::sync::Mutex<team::TeamCache>,
     min_free_for_peers: u64,
+    daily_quota: Quota,
 }
 
 impl std::fmt::Debug for Store {
@@ -415,6 +421,22 @@ fn decode_heads(bytes: &[u8]) -> Vec<ChangeHash> {
 pub const MAX_NEW_DOCS_PER_SESSION: u64 = 50_000;
 /// Document bytes one peer may send in one sync session (same remark).
 pub const MAX_BYTES_PER_SESSION: u64 = 512 << 20;
+/// New documents one peer may bring in a day (UTC), over all its sessions: an honest first
+/// sync of a 100,000-customer team fits twice.
+pub const MAX_NEW_DOCS_PER_DAY: u64 = 200_000;
+/// Bytes one peer may bring in a day (UTC), over all its sessions.
+pub const MAX_BYTES_PER_DAY: u64 = 2 << 30;
+
+/// What each peer brought today (not synced): peer id → postcard [`DayUse`].
+const PEER_DAY: TableDefinition<&str, &[u8]> = TableDefinition::new("peer_day");
+
+#[derive(Serialize, Deserialize, Default)]
+struct DayUse {
+    /// Days since 1970-01-01 (UTC).
+    day: i64,
+    new_docs: u64,
+    bytes: u64,
+}
 
 /// What a peer may still send ([`Store::apply_remote_within`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -430,6 +452,11 @@ impl Quota {
     pub const SESSION: Quota = Quota {
         new_docs: MAX_NEW_DOCS_PER_SESSION,
         bytes: MAX_BYTES_PER_SESSION,
+    };
+    /// One peer's day: [`MAX_NEW_DOCS_PER_DAY`], [`MAX_BYTES_PER_DAY`].
+    pub const DAY: Quota = Quota {
+        new_docs: MAX_NEW_DOCS_PER_DAY,
+        bytes: MAX_BYTES_PER_DAY,
     };
     /// No limit.
     pub const UNLIMITED: Quota = Quota {
@@ -949,6 +976,7 @@ impl Store {
             feed,
             team_cache: Default::default(),
             min_free_for_peers: opts.min_free_for_peers,
+            daily_quota: opts.daily_quota,
         };
         if rebuild {
             tracing::info!("summary format changed: rebuilding summaries from documents");
@@ -1084,6 +1112,7 @@ impl Store {
             txn.open_table(DEVICE_SETTINGS)?;
             txn.open_table(QUARANTINE)?;
             txn.open_table(PAUSED)?;
+            txn.open_table(PEER_DAY)?;
             txn.open_table(authored::CHANGE_SIGS)?;
             txn.open_table(authored::UNSIGNED_DOCS)?;
             // Signed team entries (older stores gain the table here; it starts empty and
@@ -1361,7 +1390,7 @@ impl Store {
         docs: &[(CustomerId, &[u8])],
     ) -> Result<Applied> {
         let mut unlimited = Quota::UNLIMITED;
-        self.apply_remote_batch(peer, docs, false, &mut unlimited)
+        self.apply_remote_batch(peer, docs, false, &mut unlimited, false)
     }
 
     /// [`Store::apply_remote_from`] within what `quota` has left (what sync does: one quota
@@ -1374,7 +1403,7 @@ impl Store {
         docs: &[(CustomerId, &[u8])],
         quota: &mut Quota,
     ) -> Result<Applied> {
-        self.apply_remote_batch(peer, docs, false, quota)
+        self.apply_remote_batch(peer, docs, false, quota, true)
     }
 
     /// All of `docs` or none (restoring a backup): the first bad document fails the call and
@@ -1382,7 +1411,7 @@ impl Store {
     pub(crate) fn apply_remote_all(&self, docs: &[(CustomerId, &[u8])]) -> Result<usize> {
         let mut unlimited = Quota::UNLIMITED;
         Ok(self
-            .apply_remote_batch(None, docs, true, &mut unlimited)?
+            .apply_remote_batch(None, docs, true, &mut unlimited, false)?
             .changed)
     }
 
@@ -1392,6 +1421,7 @@ impl Store {
         docs: &[(CustomerId, &[u8])],
         strict: bool,
         quota: &mut Quota,
+        daily: bool,
     ) -> Result<Applied> {
         if !strict {
             self.check_room_for_peers()?;
@@ -1405,10 +1435,40 @@ impl Store {
         let mut refused = Vec::new();
         {
             let mut w = Writer::open(&txn)?;
+            // A sync session is also held to the peer's day, over all its sessions.
+            let day_key = peer
+                .filter(|_| daily)
+                .map(|p| p.chars().take(200).collect::<String>());
+            let today = now.timestamp().div_euclid(86_400);
+            let mut used = match &day_key {
+                Some(k) => txn
+                    .open_table(PEER_DAY)?
+                    .get(k.as_str())?
+                    .and_then(|g| postcard::from_bytes::<DayUse>(g.value()).ok())
+                    .filter(|u| u.day == today)
+                    .unwrap_or(DayUse {
+                        day: today,
+                        ..DayUse::default()
+                    }),
+                None => DayUse::default(),
+            };
+            let mut day_left = Quota {
+                new_docs: self.daily_quota.new_docs.saturating_sub(used.new_docs),
+                bytes: self.daily_quota.bytes.saturating_sub(used.bytes),
+            };
             for (id, bytes) in docs {
                 let id = *id;
                 let existing = load_doc(&w.docs, &w.changes, id)?;
-                let over_quota = quota.charge(existing.is_none(), bytes.len());
+                let mut over_quota = quota.charge(existing.is_none(), bytes.len());
+                if over_quota.is_ok() && day_key.is_some() {
+                    over_quota = day_left
+                        .charge(existing.is_none(), bytes.len())
+                        .map_err(|e| e.replace("for this session", "for today (UTC)"));
+                    if over_quota.is_ok() {
+                        used.bytes += bytes.len() as u64;
+                        used.new_docs += u64::from(existing.is_none());
+                    }
+                }
                 let merge = match over_quota.clone() {
                     Err(reason) => Err(StoreError::BadDocument { id, reason }),
                     // Peer bytes go through automerge's decoder and our hydration: a panic in
@@ -1472,6 +1532,10 @@ impl Store {
                 let heads = w.index(&mut doc, &merged, old.as_ref())?;
                 w.bump_seq(id.as_u128())?;
                 events.push((id, heads));
+            }
+            if let Some(k) = &day_key {
+                txn.open_table(PEER_DAY)?
+                    .insert(k.as_str(), postcard::to_stdvec(&used)?.as_slice())?;
             }
         }
         if events.is_empty() && refused.is_empty() {

@@ -566,3 +566,77 @@ fn a_session_quota_refuses_new_documents_and_bytes_beyond_it() {
     assert_eq!(applied.changed, 1);
     assert_eq!(b.count().unwrap(), 3);
 }
+
+#[test]
+fn a_peer_is_held_to_a_daily_quota_over_all_its_sessions() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let (a, _da) = store("A");
+    let ids = a
+        .create_many(
+            (0..5)
+                .map(|i| NewCustomer::new(format!("C{i}"), CustomerKind::Company))
+                .collect(),
+        )
+        .unwrap();
+    let bytes: Vec<Vec<u8>> = ids
+        .iter()
+        .map(|id| a.changes_since(*id, &[]).unwrap().unwrap())
+        .collect();
+    let batch = |r: std::ops::Range<usize>| -> Vec<(CustomerId, &[u8])> {
+        r.map(|i| (ids[i], bytes[i].as_slice())).collect()
+    };
+    let now = Arc::new(AtomicI64::new(1_764_590_400_000)); // 2025-12-01 12:00 UTC
+    let clock = now.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let b = Store::open(
+        dir.path(),
+        OpenOptions {
+            clock: Arc::new(move || {
+                rapport_model::timestamp_from_millis(clock.load(Ordering::Relaxed))
+            }),
+            daily_quota: Quota {
+                new_docs: 3,
+                bytes: u64::MAX,
+            },
+            ..opts("B")
+        },
+    )
+    .unwrap();
+    // Two sessions the same day, each well within a session's quota: the day allows 3.
+    let mut s1 = Quota::SESSION;
+    let first = b
+        .apply_remote_within(Some("p"), &batch(0..2), &mut s1)
+        .unwrap();
+    assert_eq!(first.changed, 2);
+    let mut s2 = Quota::SESSION;
+    let second = b
+        .apply_remote_within(Some("p"), &batch(2..5), &mut s2)
+        .unwrap();
+    assert_eq!(second.changed, 1);
+    assert_eq!(second.refused.len(), 2);
+    assert!(
+        second.refused[0].1.to_string().contains("for today"),
+        "{}",
+        second.refused[0].1
+    );
+    // Another peer has its own day; a quota refusal pauses nobody.
+    let mut s3 = Quota::SESSION;
+    assert_eq!(
+        b.apply_remote_within(Some("q"), &batch(3..4), &mut s3)
+            .unwrap()
+            .changed,
+        1
+    );
+    assert!(b.paused_peers().unwrap().is_empty());
+    // The next day (UTC) the first peer brings the rest.
+    now.fetch_add(86_400_000, Ordering::Relaxed);
+    let mut s4 = Quota::SESSION;
+    assert_eq!(
+        b.apply_remote_within(Some("p"), &batch(4..5), &mut s4)
+            .unwrap()
+            .changed,
+        1
+    );
+    assert_eq!(b.count().unwrap(), 5);
+}
