@@ -1276,6 +1276,40 @@ mod tests {
         SecretKey::from_bytes(&[n; 32]).public()
     }
 
+    /// The total cap holds across peers (the default: 16 in all, 2 per peer), and a slot
+    /// given back is free again.
+    #[test]
+    fn sessions_are_capped_per_peer_and_in_total() {
+        let s = Sessions {
+            open: Arc::default(),
+            per_peer: MAX_SESSIONS_PER_PEER,
+            total: MAX_SESSIONS,
+        };
+        let mut held = Vec::new();
+        // Nine members each open as many as they may: the 17th and 18th are refused.
+        for n in 0..9u8 {
+            for _ in 0..MAX_SESSIONS_PER_PEER {
+                if let Some(slot) = s.acquire(peer(n)) {
+                    held.push(slot);
+                }
+            }
+        }
+        assert_eq!(held.len(), MAX_SESSIONS);
+        assert!(s.acquire(peer(8)).is_none(), "over the total");
+        assert!(
+            s.acquire(peer(20)).is_none(),
+            "a new peer too, while the total is reached"
+        );
+        // One peer is held to its own cap even with room in total.
+        held.truncate(MAX_SESSIONS - 4);
+        assert!(s.acquire(peer(0)).is_none(), "peer 0 still holds its two");
+        let back = s.acquire(peer(20));
+        assert!(back.is_some(), "room again once slots are given back");
+        drop(held);
+        drop(back);
+        assert!(s.open.lock().unwrap().is_empty());
+    }
+
     fn failures(b: &Backoff, id: &EndpointId) -> u32 {
         b.0.lock().unwrap().get(id).map_or(0, |r| r.failures)
     }
