@@ -133,6 +133,9 @@ struct Stats {
     stale_replays: u64,
     foreign_replays: u64,
     foreign_refused: u64,
+    /// Changes forged by a member under another device's actor, pushed straight to a third.
+    forgeries: u64,
+    forgeries_refused: u64,
     restarts: u64,
     compactions: u64,
     rebuilds: u64,
@@ -169,6 +172,8 @@ impl Stats {
         self.stale_replays += o.stale_replays;
         self.foreign_replays += o.foreign_replays;
         self.foreign_refused += o.foreign_refused;
+        self.forgeries += o.forgeries;
+        self.forgeries_refused += o.forgeries_refused;
         self.restarts += o.restarts;
         self.compactions += o.compactions;
         self.rebuilds += o.rebuilds;
@@ -186,7 +191,7 @@ impl Stats {
              device: {} customers undone, {} skipped); sessions {} full / \
              {} interrupted / {} duplicated / {} blocked by partitions ({} partitions); {} frames, \
              {} re-delivered at once, {} stale replays, {} to the wrong device ({} refused); \
-             {} restarts, {} compactions, {} summary rebuilds, {} backups, {} devices replaced \
+             {} forged changes from a member ({} refused); {} restarts, {} compactions, {} summary rebuilds, {} backups, {} devices replaced \
              from a backup; heal {} sessions (at most {} rounds); {} customers compared",
             self.schedules,
             elapsed.as_secs_f64(),
@@ -211,6 +216,8 @@ impl Stats {
             self.stale_replays,
             self.foreign_replays,
             self.foreign_refused,
+            self.forgeries,
+            self.forgeries_refused,
             self.restarts,
             self.compactions,
             self.rebuilds,
@@ -636,7 +643,8 @@ impl Sim {
                 55..60 => self.repartition(),
                 60..78 => self.full_session(),
                 78..92 => self.interrupted_session(),
-                92..95 => self.replay_stale(),
+                92..94 => self.replay_stale(),
+                94 => self.forge(),
                 95..97 => self.restart(),
                 97 => self.maintenance(),
                 98 => self.backup(),
@@ -1427,6 +1435,70 @@ impl Sim {
         }
     }
 
+    /// A hostile member (in a signed team): it writes a change to a customer under another
+    /// device's actor, signs it with its own key, and pushes it straight to a third device,
+    /// as a modified client would. It must be refused there, writing nothing, and the honest
+    /// devices must still converge.
+    fn forge(&mut self) {
+        use automerge::transaction::Transactable;
+        let n = self.devs.len();
+        if n < 3 || self.devs[0].store().team_state().unwrap().is_none() {
+            return;
+        }
+        let mut who: Vec<usize> = (0..n).collect();
+        who.shuffle(&mut self.rng);
+        let (attacker, victim, receiver) = (who[0], who[1], who[2]);
+        let ids = self.devs[receiver].store().ids().unwrap();
+        if ids.is_empty() || self.devs[receiver].store().team_state().unwrap().is_none() {
+            return;
+        }
+        let id = self.pick(&ids);
+        let victim_actor: Vec<u8> = (0..self.devs[victim].store().device().actor.len() / 2)
+            .map(|i| {
+                let a = &self.devs[victim].store().device().actor;
+                u8::from_str_radix(&a[2 * i..2 * i + 2], 16).unwrap()
+            })
+            .collect();
+        let s = self.devs[receiver].store();
+        let mut doc = s.document(id).unwrap();
+        let heads = doc.get_heads();
+        let mut f = doc.fork();
+        f.set_actor(automerge::ActorId::from(victim_actor.as_slice()));
+        f.put(automerge::ROOT, "name", "Forged by a member")
+            .unwrap();
+        f.commit();
+        let hash = f.get_heads()[0];
+        let key = rapport_team::SecretKey::from_bytes(&self.devs[attacker].store().device_secret());
+        let bytes = rapport_store::authored::Delivery {
+            doc: f.save_after(&heads),
+            sigs: vec![(
+                hash.0,
+                rapport_store::authored::sign_change(&key, id.as_u128(), &hash),
+            )],
+        }
+        .encode();
+        let before = fingerprint(s);
+        let from = self.devs[attacker].store().device_id();
+        let applied = s
+            .apply_remote_from(Some(&from), &[(id, bytes.as_slice())])
+            .unwrap();
+        self.stats.forgeries += 1;
+        assert_eq!(
+            applied.changed, 0,
+            "d{receiver} took d{attacker}'s forgery of d{victim}"
+        );
+        assert_eq!(
+            fingerprint(s),
+            before,
+            "a refused forgery changed d{receiver}"
+        );
+        self.stats.forgeries_refused += applied.refused.len() as u64;
+        self.note(format!(
+            "d{attacker} forged a change of d{victim} to {} and pushed it to d{receiver}: refused",
+            &id.to_string()[..8]
+        ));
+    }
+
     /// Closes and reopens a device's store: nothing is lost.
     fn restart(&mut self) {
         let d = self.rng.random_range(0..self.devs.len());
@@ -1858,6 +1930,7 @@ fn run(base: u64, default_schedules: u64) -> Stats {
             ("frames re-delivered at once", t.frames_redelivered),
             ("stale replays", t.stale_replays),
             ("frames to the wrong device", t.foreign_replays),
+            ("forged changes from a member, refused", t.forgeries_refused),
             ("restarts", t.restarts),
             ("compactions", t.compactions),
             ("summary rebuilds", t.rebuilds),
