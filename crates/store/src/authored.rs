@@ -456,7 +456,7 @@ pub(crate) fn record_local(
 }
 
 /// Whether every change of a stored document can be sent with its stored signatures alone:
-/// each has a row, signed by an author that is a current member with role `need`.
+/// each has a row, signed by an author that is a current member.
 pub(crate) fn rows_suffice(st: Option<&TeamState>, rows: &BTreeMap<[u8; 32], SigRow>) -> bool {
     rows.values().all(|r| match (r.author, st) {
         (Some(a), Some(st)) => st.is_member(&a),

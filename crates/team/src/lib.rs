@@ -57,8 +57,6 @@ pub const ADMIN_REVOKES_PER_DAY: usize = 3;
 pub const MAX_NAME_CHARS: usize = 100;
 /// The most addresses a device may describe.
 pub const MAX_ADDRS: usize = 16;
-/// Admin periods kept per device.
-pub const MAX_ADMIN_SPANS: usize = 16;
 /// The most legacy (pre-signing) actors one device may have declared.
 pub const MAX_LEGACY_ACTORS: usize = 4;
 /// Length of a legacy actor id (a random UUID, as earlier Rapport versions made them).
@@ -327,42 +325,6 @@ pub struct DeviceRecord {
     pub addrs: Vec<String>,
     /// Actors it wrote customer changes with before changes were signed ([`Op::LegacyActors`]).
     pub legacy_actors: Vec<Vec<u8>>,
-    /// When it was admin or owner (claimed times, ms): `(from, until)`, `until` open while it
-    /// still is. At most [`MAX_ADMIN_SPANS`] are kept (the latest).
-    pub admin_spans: Vec<(i64, Option<i64>)>,
-}
-
-impl DeviceRecord {
-    fn open_admin_span(&mut self, at: i64) {
-        if self
-            .admin_spans
-            .last()
-            .is_some_and(|(_, until)| until.is_none())
-        {
-            return;
-        }
-        self.admin_spans.push((at, None));
-        if self.admin_spans.len() > MAX_ADMIN_SPANS {
-            self.admin_spans.remove(0);
-        }
-    }
-
-    fn close_admin_span(&mut self, at: i64) {
-        if let Some((from, until)) = self.admin_spans.last_mut()
-            && until.is_none()
-        {
-            *until = Some(at.max(*from));
-        }
-    }
-
-    /// Whether it was admin or owner at some moment of the second `at_s` (Unix seconds, the
-    /// resolution of a change's claimed time).
-    pub fn was_admin_in_second(&self, at_s: i64) -> bool {
-        let (start, end) = (at_s.saturating_mul(1000), at_s.saturating_mul(1000) + 999);
-        self.admin_spans
-            .iter()
-            .any(|(from, until)| *from <= end && until.is_none_or(|u| start <= u))
-    }
 }
 
 impl DeviceRecord {
@@ -379,7 +341,6 @@ impl DeviceRecord {
             revoked_at: None,
             addrs: Vec::new(),
             legacy_actors: Vec::new(),
-            admin_spans: Vec::new(),
         }
     }
 }
@@ -597,9 +558,6 @@ impl TeamState {
             Op::Add { device, name, role } => {
                 let mut d = DeviceRecord::member(*device, name, *author, at);
                 d.role = *role;
-                if *role >= Role::Admin {
-                    d.open_admin_span(at);
-                }
                 self.devices.insert(*device, d);
             }
             Op::Revoke { device } => {
@@ -610,7 +568,6 @@ impl TeamState {
                     d.revoked = true;
                     d.revoked_by = Some(*author);
                     d.revoked_at = Some(at);
-                    d.close_admin_span(at);
                 }
             }
             Op::Reinstate { device } => {
@@ -624,11 +581,6 @@ impl TeamState {
             Op::SetRole { device, role } => {
                 if let Some(d) = self.devices.get_mut(device) {
                     d.role = *role;
-                    if *role >= Role::Admin {
-                        d.open_admin_span(at);
-                    } else {
-                        d.close_admin_span(at);
-                    }
                 }
             }
             Op::Describe { name, addrs } => {
@@ -647,7 +599,6 @@ impl TeamState {
                     d.revoked_by = Some(*author);
                     d.revoked_at = Some(at);
                     d.role = Role::Member;
-                    d.close_admin_span(at);
                 }
                 let d = self
                     .devices
@@ -657,7 +608,6 @@ impl TeamState {
                 d.revoked = false;
                 d.revoked_by = None;
                 d.revoked_at = None;
-                d.open_admin_span(at);
                 self.owner = *device;
             }
             Op::LegacyActors { actors } => {
@@ -852,7 +802,6 @@ impl Log {
                     revoked_at: None,
                     addrs: Vec::new(),
                     legacy_actors: Vec::new(),
-                    admin_spans: vec![(genesis.at, None)],
                 },
             );
             for (id, n) in members.iter().take(10_000) {
