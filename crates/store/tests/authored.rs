@@ -455,7 +455,11 @@ fn a_copied_data_directory_used_on_two_laptops_is_explained_not_a_wedge() {
 
 /// A store as an earlier Rapport left it: schema 2, a random 16-byte actor, customer
 /// documents whose changes carry that actor, and no signature tables.
-fn make_schema_2_store(dir: &std::path::Path, names: &[&str]) -> (Vec<CustomerId>, [u8; 16]) {
+fn make_schema_2_store(
+    dir: &std::path::Path,
+    names: &[&str],
+    in_team: bool,
+) -> (Vec<CustomerId>, [u8; 16]) {
     let actor: [u8; 16] = rand::random();
     let s = Store::open(dir, opts("Old office")).unwrap();
     let mut ids = Vec::new();
@@ -468,6 +472,11 @@ fn make_schema_2_store(dir: &std::path::Path, names: &[&str]) -> (Vec<CustomerId
         // Outside any team the store takes it as it is (what the old version wrote).
         assert!(s.apply_remote(id, &old.save()).unwrap());
         ids.push(id);
+    }
+    // Today's main already had signed teams (their entries are signed with the device key,
+    // which the upgrade keeps).
+    if in_team {
+        s.team_create("Sales").unwrap();
     }
     drop(s);
     let db = redb::Database::create(dir.join(rapport_store::DB_FILE)).unwrap();
@@ -491,7 +500,7 @@ fn make_schema_2_store(dir: &std::path::Path, names: &[&str]) -> (Vec<CustomerId
 #[test]
 fn an_upgraded_store_declares_its_earlier_actor_and_vouches_for_its_earlier_changes() {
     let dir = tempfile::tempdir().unwrap();
-    let (ids, old_actor) = make_schema_2_store(dir.path(), &["Müller AG", "王芳"]);
+    let (ids, old_actor) = make_schema_2_store(dir.path(), &["Müller AG", "王芳"], false);
     let mut a = Store::open(dir.path(), opts("Old office")).unwrap();
     assert_eq!(
         a.legacy_actor().unwrap().as_deref(),
@@ -532,4 +541,32 @@ fn an_upgraded_store_declares_its_earlier_actor_and_vouches_for_its_earlier_chan
         .unwrap();
     assert_eq!(send(&a, &c, ids[0]), None);
     assert!(c.history(ids[0]).unwrap().last().unwrap().signed);
+}
+
+#[test]
+fn a_store_already_in_a_signed_team_declares_its_earlier_actor_when_it_opens_upgraded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ids, old_actor) = make_schema_2_store(dir.path(), &["Kowalski GmbH"], true);
+    let a = Store::open(dir.path(), opts("Old office")).unwrap();
+    let me = rapport_team::parse_key(&a.device_id()).unwrap();
+    // Opening did it: no command, and the team is the one it had.
+    let st = a.team_state().unwrap().unwrap();
+    assert_eq!(st.owner, me, "still the owner of its team");
+    assert_eq!(st.legacy_owner(&old_actor), Some(me));
+    drop(a);
+    // Declared once: opening again signs nothing more.
+    let a = Store::open(dir.path(), opts("Old office")).unwrap();
+    let entries = a.team_state().unwrap().unwrap();
+    assert_eq!(entries.devices[&me].legacy_actors.len(), 1);
+    // A device that joins after the upgrade takes the earlier customers.
+    let (_db, b) = open("Laptop B");
+    a.team_add(&b.device_id(), "Laptop B").unwrap();
+    b.team_join(a.team_id().unwrap().unwrap(), false).unwrap();
+    team_sync(&a, &b);
+    assert_eq!(send(&a, &b, ids[0]), None);
+    assert_eq!(b.customer(ids[0]).unwrap().name, "Kowalski GmbH");
+    assert_eq!(
+        b.history(ids[0]).unwrap()[0].device_id.as_deref(),
+        Some(a.device_id().as_str())
+    );
 }
