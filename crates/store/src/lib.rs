@@ -1932,22 +1932,11 @@ impl Store {
             let txn = self.db.begin_read()?;
             authored::rows_of(&txn.open_table(authored::CHANGE_SIGS)?, id.as_u128())?
         };
-        let attributions: BTreeMap<ChangeHash, authored::Attribution> =
-            authored::infos(&mut doc, &[])
-                .iter()
-                .map(|c| {
-                    let a = authored::attribution_of(team.as_deref(), c, rows.get(&c.hash.0));
-                    (c.hash, a)
-                })
-                .collect();
-        let metas: Vec<_> = doc
-            .get_changes_meta(&[])
-            .into_iter()
-            .map(|m| m.into_owned())
-            .collect();
-        let mut out = Vec::with_capacity(metas.len());
-        for m in metas {
-            let a = attributions.get(&m.hash).cloned().unwrap_or_default();
+        // One read of the change metadata serves the attribution and the entry.
+        let changes = authored::infos(&mut doc, &[]);
+        let mut out = Vec::with_capacity(changes.len());
+        for m in changes {
+            let a = authored::attribution_of(team.as_deref(), &m, rows.get(&m.hash.0));
             let verified_device = a.device.and_then(|d| {
                 team.as_deref()
                     .and_then(|st| st.devices.get(&d))
@@ -1980,10 +1969,10 @@ impl Store {
                 values.insert("notes".into(), text);
             }
             out.push(HistoryEntry {
-                at: chrono::DateTime::from_timestamp(m.timestamp, 0)
+                at: chrono::DateTime::from_timestamp(m.time, 0)
                     .unwrap_or(chrono::DateTime::UNIX_EPOCH),
                 device,
-                actor: m.actor.to_hex_string(),
+                actor: data_encoding::HEXLOWER.encode(&m.actor),
                 fields,
                 values,
                 hash: m.hash.to_string(),

@@ -76,6 +76,24 @@ fn key(s: &Store) -> SecretKey {
     SecretKey::from_bytes(&s.device_secret())
 }
 
+/// `bytes` as a delivery from `signer`, which signs each of `hashes` (of document `doc_key`)
+/// with its own key: what a modified client sends.
+fn signed_by(
+    signer: &Store,
+    doc_key: u128,
+    bytes: Vec<u8>,
+    hashes: &[automerge::ChangeHash],
+) -> Vec<u8> {
+    Delivery {
+        doc: bytes,
+        sigs: hashes
+            .iter()
+            .map(|h| (h.0, sign_change(&key(signer), doc_key, h)))
+            .collect(),
+    }
+    .encode()
+}
+
 /// A change to `id` made by hand from `doc` with `actor` and claimed time `time` (seconds),
 /// setting the name; returns the bytes after `doc`'s heads and the change's hash.
 fn hand_change(
@@ -140,11 +158,7 @@ fn a_forged_actor_and_seq_is_refused_and_the_victims_next_edit_still_lands() {
         "Forged",
         chrono::Utc::now().timestamp(),
     );
-    let forged = Delivery {
-        doc: bytes,
-        sigs: vec![(hash.0, sign_change(&key(m), v.as_u128(), &hash))],
-    }
-    .encode();
+    let forged = signed_by(m, v.as_u128(), bytes, &[hash]);
     // In one frame with an honest document: only the forged one is refused.
     let honest = a.changes_since(other, &[]).unwrap().unwrap();
     let applied = b
@@ -241,11 +255,7 @@ fn a_thousand_random_actors_from_a_member_are_refused() {
     rapport_store::doc::create(&mut d, &c).unwrap();
     d.commit_with(CommitOptions::default().with_time(now + 60));
     let h = d.get_heads()[0];
-    let bytes = Delivery {
-        doc: d.save(),
-        sigs: vec![(h.0, sign_change(&key(m), fake.as_u128(), &h))],
-    }
-    .encode();
+    let bytes = signed_by(m, fake.as_u128(), d.save(), &[h]);
     let why = push(b, m, fake, &bytes).expect("refused");
     assert!(why.contains("no device of this team declared"), "{why}");
     assert!(b.document(fake).is_err());
@@ -279,14 +289,7 @@ fn fresh_actors_a_laundering_change_and_backdated_times_do_not_dodge_device_undo
     fresh.extend_from_slice(&rand::random::<[u8; 4]>());
     let (c2, h2) = hand_change(&mut doc, &fresh, "Gone for good", 1_577_836_900);
     doc.load_incremental(&c2).unwrap();
-    let bytes = Delivery {
-        doc: doc.save_after(&before),
-        sigs: vec![
-            (h1.0, sign_change(&key(r), v.as_u128(), &h1)),
-            (h2.0, sign_change(&key(r), v.as_u128(), &h2)),
-        ],
-    }
-    .encode();
+    let bytes = signed_by(r, v.as_u128(), doc.save_after(&before), &[h1, h2]);
     assert_eq!(push(b, r, v, &bytes), None, "its own signed changes land");
     assert_eq!(b.customer(v).unwrap().name, "Gone for good");
     // A laundering change under an unsigned actor, vouched for by the rogue: refused, since an
@@ -297,11 +300,7 @@ fn fresh_actors_a_laundering_change_and_backdated_times_do_not_dodge_device_undo
         "Laundered",
         1_577_836_950,
     );
-    let laundering = Delivery {
-        doc: c3,
-        sigs: vec![(h3.0, sign_change(&key(r), v.as_u128(), &h3))],
-    }
-    .encode();
+    let laundering = signed_by(r, v.as_u128(), c3, &[h3]);
     let why = push(b, r, v, &laundering).expect("refused");
     assert!(why.contains("built on signed changes"), "{why}");
     // History: both changes are the rogue's, with the claimed 2020 times beside the arrival.
@@ -395,11 +394,7 @@ fn only_admins_settings_changes_count() {
     f.commit();
     let h = f.get_heads()[0];
     let key_of_settings = u128::MAX; // the settings document's key in the signature table
-    let bytes = Delivery {
-        doc: f.save_after(&heads),
-        sigs: vec![(h.0, sign_change(&key(b), key_of_settings, &h))],
-    }
-    .encode();
+    let bytes = signed_by(b, key_of_settings, f.save_after(&heads), &[h]);
     assert!(
         !a.apply_remote_shared_from(Some("b"), Shared::Settings, &bytes)
             .unwrap()
