@@ -567,9 +567,10 @@ impl SyncHandler {
         let mut responder = blocking(|| Responder::new(&store))?;
         while !responder.is_done() {
             let (frame, _) = read_frame(&self.wire, &mut recv).await?;
-            let out = blocking(|| responder.receive(frame))?;
-            for f in &out {
-                write_frame(&self.wire, &mut send, f).await?;
+            blocking(|| responder.accept(frame))?;
+            // The reply is streamed: each frame's documents are read only when it is sent.
+            while let Some(f) = blocking(|| responder.next_frame())? {
+                write_frame(&self.wire, &mut send, &f).await?;
             }
         }
         send.finish()
@@ -1094,19 +1095,20 @@ impl Node {
         let store = crate::FromPeer::new(self.store.as_ref(), peer_id.to_string());
         let mut initiator = blocking(|| Initiator::new(&store))?;
         let mut traffic = Traffic::default();
-        let mut outgoing = initiator.start()?;
-        loop {
-            for f in &outgoing {
-                traffic.bytes_sent += write_frame(&self.wire, &mut send, f).await?;
-                traffic.frames += 1;
-            }
-            if initiator.is_done() {
-                break;
-            }
+        for f in initiator.start()? {
+            traffic.bytes_sent += write_frame(&self.wire, &mut send, &f).await?;
+            traffic.frames += 1;
+        }
+        while !initiator.is_done() {
             let (frame, n) = read_frame(&self.wire, &mut recv).await?;
             traffic.bytes_received += n;
             traffic.frames += 1;
-            outgoing = blocking(|| initiator.receive(frame))?;
+            blocking(|| initiator.accept(frame))?;
+            // Pushes are streamed: each frame's documents are read only when it is sent.
+            while let Some(f) = blocking(|| initiator.next_frame())? {
+                traffic.bytes_sent += write_frame(&self.wire, &mut send, &f).await?;
+                traffic.frames += 1;
+            }
         }
         send.finish()
             .map_err(|e| SyncError::Transport(e.to_string()))?;

@@ -62,7 +62,7 @@ pub fn frame_allowance(doc_bytes: u64) -> u64 {
     u64::from(MAX_ROUNDS).saturating_add(doc_bytes.saturating_mul(2) / FRAME_BUDGET as u64)
 }
 
-/// Bytes of `docs` as [`pack`] counts them.
+/// Bytes of `docs` as an [`Outbox`] counts them when it fills a frame.
 fn doc_bytes(docs: &[Doc]) -> u64 {
     docs.iter().map(|d| d.bytes.len() as u64 + 24).sum()
 }
@@ -352,22 +352,62 @@ impl Index {
     }
 }
 
-/// Packs documents into frames of about [`FRAME_BUDGET`] bytes.
-fn pack(docs: Vec<Doc>) -> Vec<Vec<Doc>> {
-    let mut out: Vec<Vec<Doc>> = vec![Vec::new()];
-    let mut size = 0;
-    for d in docs {
-        let n = d.bytes.len() + 24;
-        if size + n > FRAME_BUDGET && out.last().is_some_and(|l| !l.is_empty()) {
-            out.push(Vec::new());
-            size = 0;
-        }
-        size += n;
-        if let Some(last) = out.last_mut() {
-            last.push(d);
+/// The documents one side still has to send in the current round, fetched from the replica
+/// one at a time as frames fill, so a side holds at most one frame and one document of its
+/// output in memory, however large the round (a new device's first sync sends everything).
+///
+/// Frames are closed the way a batch was always packed: only when the next document would
+/// take the frame past [`FRAME_BUDGET`] (a frame holds at least one document), so any two
+/// consecutive frames of one batch carry more than [`FRAME_BUDGET`] (see [`frame_allowance`]).
+#[derive(Default)]
+struct Outbox {
+    /// Documents to fetch: the id and the heads the other side has (empty: everything).
+    queue: std::collections::VecDeque<(u128, Vec<Hash>)>,
+    /// Ids queued this round, so a document goes out at most once per round.
+    queued: BTreeSet<u128>,
+    /// The next document to send, already fetched.
+    carry: Option<Doc>,
+}
+
+impl Outbox {
+    /// Queues `id` unless it is queued already this round.
+    fn push(&mut self, id: u128, have: Vec<Hash>) {
+        if self.queued.insert(id) {
+            self.queue.push_back((id, have));
         }
     }
-    out
+
+    /// Fetches ahead until a document to send is at hand; whether one is. Documents the
+    /// replica does not hold, or whose changes the other side has all, are skipped.
+    fn ready<R: Replica>(&mut self, replica: &R) -> Result<bool, SyncError> {
+        while self.carry.is_none() {
+            let Some((id, have)) = self.queue.pop_front() else {
+                self.queued.clear();
+                return Ok(false);
+            };
+            if let Some(bytes) = replica.changes_since(id, &have)?
+                && !bytes.is_empty()
+            {
+                self.carry = Some(Doc { id, bytes });
+            }
+        }
+        Ok(true)
+    }
+
+    /// The next frame's documents, and whether more follow.
+    fn fill<R: Replica>(&mut self, replica: &R) -> Result<(Vec<Doc>, bool), SyncError> {
+        let mut docs = Vec::new();
+        let mut size = 0;
+        while self.ready(replica)? {
+            let n = self.carry.as_ref().map_or(0, |d| d.bytes.len() + 24);
+            if size + n > FRAME_BUDGET && !docs.is_empty() {
+                return Ok((docs, true));
+            }
+            size += n;
+            docs.extend(self.carry.take());
+        }
+        Ok((docs, false))
+    }
 }
 
 /// Counters of one session, from one side's point of view.
@@ -391,6 +431,9 @@ pub struct Initiator<'r, R: Replica> {
     /// Frames and document bytes received (see [`frame_allowance`]).
     frames: u64,
     bytes: u64,
+    /// The next frame to send, without its documents, while a request is being sent.
+    head: Option<Frame>,
+    out: Outbox,
     pub stats: Stats,
 }
 
@@ -407,6 +450,8 @@ impl<'r, R: Replica> Initiator<'r, R> {
             continuing: false,
             frames: 0,
             bytes: 0,
+            head: None,
+            out: Outbox::default(),
             stats: Stats::default(),
         })
     }
@@ -441,11 +486,65 @@ impl<'r, R: Replica> Initiator<'r, R> {
 
     /// Whether the session is over (the initiator sent `Done`).
     pub fn is_done(&self) -> bool {
-        self.done
+        self.done && self.head.is_none()
     }
 
-    /// Takes a frame from the responder; returns the frames to send next.
+    /// Takes a frame from the responder and returns every frame to send next. This holds
+    /// the whole request in memory; [`Initiator::accept`] with [`Initiator::next_frame`]
+    /// streams it.
     pub fn receive(&mut self, frame: Frame) -> Result<Vec<Frame>, SyncError> {
+        self.accept(frame)?;
+        let mut out = Vec::new();
+        while let Some(f) = self.next_frame()? {
+            out.push(f);
+        }
+        Ok(out)
+    }
+
+    /// The next frame to send, its documents fetched now; `None` when the request is sent
+    /// (then read the responder's next frame). Call it until `None` after each
+    /// [`Initiator::accept`].
+    pub fn next_frame(&mut self) -> Result<Option<Frame>, SyncError> {
+        let Some(head) = self.head.take() else {
+            return Ok(None);
+        };
+        let Frame::Request {
+            nodes,
+            want,
+            shared,
+            ..
+        } = head
+        else {
+            return Ok(Some(head));
+        };
+        let (push, more) = self.out.fill(self.replica)?;
+        self.stats.docs_sent += push.len() as u64;
+        if more {
+            self.head = Some(Frame::Request {
+                nodes: Vec::new(),
+                push: Vec::new(),
+                want: Vec::new(),
+                shared: Vec::new(),
+                more: false,
+            });
+        }
+        Ok(Some(Frame::Request {
+            nodes,
+            push,
+            want,
+            shared,
+            more,
+        }))
+    }
+
+    /// Takes a frame from the responder; the frames to send next come from
+    /// [`Initiator::next_frame`].
+    pub fn accept(&mut self, frame: Frame) -> Result<(), SyncError> {
+        if self.head.is_some() {
+            return Err(SyncError::Protocol(
+                "a frame was taken before the last request was sent".into(),
+            ));
+        }
         let Frame::Reply {
             children,
             items,
@@ -501,12 +600,11 @@ impl<'r, R: Replica> Initiator<'r, R> {
         self.reply.0.extend(children);
         self.reply.1.extend(items);
         if more {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let (children, items) = std::mem::take(&mut self.reply);
         self.asked.clear();
         let mut nodes = Vec::new();
-        let mut push = Vec::new();
         let mut want = Vec::new();
         for c in children {
             for (n, theirs) in c.nodes.iter().enumerate() {
@@ -517,9 +615,7 @@ impl<'r, R: Replica> Initiator<'r, R> {
                 }
                 if theirs.1 == 0 {
                     for id in self.index.ids_in(child) {
-                        if let Some(bytes) = self.replica.changes_since(*id, &[])? {
-                            push.push(Doc { id: *id, bytes });
-                        }
+                        self.out.push(*id, Vec::new());
                     }
                 } else {
                     self.asked.insert(child);
@@ -542,17 +638,9 @@ impl<'r, R: Replica> Initiator<'r, R> {
                 it.items.into_iter().map(|i| (i.id, i.heads)).collect();
             for (id, my_heads) in &mine {
                 match theirs.get(id) {
-                    None => {
-                        if let Some(bytes) = self.replica.changes_since(*id, &[])? {
-                            push.push(Doc { id: *id, bytes });
-                        }
-                    }
+                    None => self.out.push(*id, Vec::new()),
                     Some(their_heads) if sorted(their_heads) != sorted(my_heads) => {
-                        if let Some(bytes) = self.replica.changes_since(*id, their_heads)?
-                            && !bytes.is_empty()
-                        {
-                            push.push(Doc { id: *id, bytes });
-                        }
+                        self.out.push(*id, their_heads.clone());
                         if !self.replica.knows(*id, their_heads)? {
                             want.push(Want {
                                 id: *id,
@@ -570,10 +658,16 @@ impl<'r, R: Replica> Initiator<'r, R> {
                 });
             }
         }
-        let mut shared = std::mem::take(&mut self.shared_out);
-        if nodes.is_empty() && push.is_empty() && want.is_empty() && shared.is_empty() {
+        let shared = std::mem::take(&mut self.shared_out);
+        // Fetching ahead tells whether there is anything to push at all.
+        if nodes.is_empty()
+            && want.is_empty()
+            && shared.is_empty()
+            && !self.out.ready(self.replica)?
+        {
             self.done = true;
-            return Ok(vec![Frame::Done]);
+            self.head = Some(Frame::Done);
+            return Ok(());
         }
         self.stats.rounds += 1;
         if self.stats.rounds > MAX_ROUNDS {
@@ -581,32 +675,14 @@ impl<'r, R: Replica> Initiator<'r, R> {
                 "the peer did not finish the session within {MAX_ROUNDS} rounds"
             )));
         }
-        self.stats.docs_sent += push.len() as u64;
-        let mut parts = pack(push);
-        let last = parts.len() - 1;
-        Ok(parts
-            .drain(..)
-            .enumerate()
-            .map(|(i, docs)| Frame::Request {
-                nodes: if i == 0 {
-                    std::mem::take(&mut nodes)
-                } else {
-                    Vec::new()
-                },
-                want: if i == 0 {
-                    std::mem::take(&mut want)
-                } else {
-                    Vec::new()
-                },
-                shared: if i == 0 {
-                    std::mem::take(&mut shared)
-                } else {
-                    Vec::new()
-                },
-                push: docs,
-                more: i != last,
-            })
-            .collect())
+        self.head = Some(Frame::Request {
+            nodes,
+            push: Vec::new(),
+            want,
+            shared,
+            more: false,
+        });
+        Ok(())
     }
 }
 
@@ -627,6 +703,9 @@ pub struct Responder<'r, R: Replica> {
     /// Frames and document bytes received (see [`frame_allowance`]).
     frames: u64,
     bytes: u64,
+    /// The next frame to send, without its documents, while a reply is being sent.
+    head: Option<Frame>,
+    out: Outbox,
     pub stats: Stats,
 }
 
@@ -642,6 +721,8 @@ impl<'r, R: Replica> Responder<'r, R> {
             continuing: false,
             frames: 0,
             bytes: 0,
+            head: None,
+            out: Outbox::default(),
             stats: Stats::default(),
         })
     }
@@ -651,12 +732,61 @@ impl<'r, R: Replica> Responder<'r, R> {
         self.done
     }
 
-    /// Takes a frame from the initiator; returns the frames to send back.
+    /// Takes a frame from the initiator and returns every frame to send back. This holds the
+    /// whole reply in memory; [`Responder::accept`] with [`Responder::next_frame`] streams it.
     pub fn receive(&mut self, frame: Frame) -> Result<Vec<Frame>, SyncError> {
+        self.accept(frame)?;
+        let mut out = Vec::new();
+        while let Some(f) = self.next_frame()? {
+            out.push(f);
+        }
+        Ok(out)
+    }
+
+    /// The next frame of the reply, its documents fetched now; `None` when the reply is sent
+    /// (or none is due, after a continuation frame or `Done`). Call it until `None` after
+    /// each [`Responder::accept`].
+    pub fn next_frame(&mut self) -> Result<Option<Frame>, SyncError> {
+        let Some(Frame::Reply {
+            children,
+            items,
+            shared,
+            ..
+        }) = self.head.take()
+        else {
+            return Ok(None);
+        };
+        let (docs, more) = self.out.fill(self.replica)?;
+        self.stats.docs_sent += docs.len() as u64;
+        if more {
+            self.head = Some(Frame::Reply {
+                children: Vec::new(),
+                items: Vec::new(),
+                docs: Vec::new(),
+                shared: Vec::new(),
+                more: false,
+            });
+        }
+        Ok(Some(Frame::Reply {
+            children,
+            items,
+            docs,
+            shared,
+            more,
+        }))
+    }
+
+    /// Takes a frame from the initiator; the reply comes from [`Responder::next_frame`].
+    pub fn accept(&mut self, frame: Frame) -> Result<(), SyncError> {
+        if self.head.is_some() {
+            return Err(SyncError::Protocol(
+                "a frame was taken before the last reply was sent".into(),
+            ));
+        }
         let (nodes, push, want, more) = match frame {
             Frame::Done => {
                 self.done = true;
-                return Ok(Vec::new());
+                return Ok(());
             }
             Frame::Reply { .. } => return Err(SyncError::Protocol("expected a request".into())),
             Frame::Request {
@@ -695,7 +825,7 @@ impl<'r, R: Replica> Responder<'r, R> {
         self.request.0.extend(nodes);
         self.request.1.extend(want);
         if more {
-            return Ok(Vec::new());
+            return Ok(());
         }
         self.stats.rounds += 1;
         if self.stats.rounds > MAX_ROUNDS {
@@ -704,21 +834,14 @@ impl<'r, R: Replica> Responder<'r, R> {
             )));
         }
         let (mut nodes, mut want) = std::mem::take(&mut self.request);
-        // A prefix or document asked about twice is answered once (no amplification).
+        // A prefix or document asked about twice is answered once (no amplification), and
+        // every document goes out at most once per reply, however the request overlaps.
         nodes.sort_by_key(|n| n.prefix);
         nodes.dedup_by_key(|n| n.prefix);
         want.sort_by_key(|w| w.id);
         want.dedup_by_key(|w| w.id);
-        let mut docs = Vec::new();
-        // Every document goes out at most once per reply, however the request overlaps.
-        let mut sent = BTreeSet::new();
         for w in want {
-            if let Some(bytes) = self.replica.changes_since(w.id, &w.have)?
-                && !bytes.is_empty()
-            {
-                sent.insert(w.id);
-                docs.push(Doc { id: w.id, bytes });
-            }
+            self.out.push(w.id, w.have);
         }
         let mut children = Vec::new();
         let mut items = Vec::new();
@@ -729,11 +852,7 @@ impl<'r, R: Replica> Responder<'r, R> {
             }
             if n.count == 0 {
                 for id in self.index.ids_in(n.prefix) {
-                    if sent.insert(*id)
-                        && let Some(bytes) = self.replica.changes_since(*id, &[])?
-                    {
-                        docs.push(Doc { id: *id, bytes });
-                    }
+                    self.out.push(*id, Vec::new());
                 }
                 // Still answer the prefix, so the initiator knows it was handled.
                 items.push(Items {
@@ -752,31 +871,13 @@ impl<'r, R: Replica> Responder<'r, R> {
                 });
             }
         }
-        self.stats.docs_sent += docs.len() as u64;
-        let mut parts = pack(docs);
-        let last = parts.len() - 1;
-        Ok(parts
-            .drain(..)
-            .enumerate()
-            .map(|(i, docs)| Frame::Reply {
-                children: if i == 0 {
-                    std::mem::take(&mut children)
-                } else {
-                    Vec::new()
-                },
-                items: if i == 0 {
-                    std::mem::take(&mut items)
-                } else {
-                    Vec::new()
-                },
-                shared: if i == 0 {
-                    std::mem::take(&mut self.shared_out)
-                } else {
-                    Vec::new()
-                },
-                docs,
-                more: i != last,
-            })
-            .collect())
+        self.head = Some(Frame::Reply {
+            children,
+            items,
+            docs: Vec::new(),
+            shared: std::mem::take(&mut self.shared_out),
+            more: false,
+        });
+        Ok(())
     }
 }
