@@ -13,7 +13,9 @@
 //! - a frame with one forged document (a real author's actor and sequence number) and two
 //!   honest ones: the honest ones land, the forged one is quarantined under the sender's id,
 //!   and the author's later edit still reaches the receiver in a later session;
-//! - a peer is held to its session quota of new documents; the rest arrive in a later session.
+//! - a peer is held to its session quota of new documents; the rest arrive in a later session;
+//! - 200,000 tiny documents in one session meet that quota: 50,000 land, the rest are refused
+//!   unparsed, the quarantine stays capped and the device keeps working.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
@@ -535,4 +537,98 @@ fn a_peer_is_held_to_its_session_quota() {
     // A later session (a fresh quota) brings the rest.
     rapport_sync::sync_local(&b.store, &a.store).unwrap();
     assert_eq!(b.store.count().unwrap(), 5);
+}
+
+/// 200,000 tiny (valid) documents pushed in one session by one member, as automerge makes
+/// them: the session's quota lets [`MAX_NEW_DOCS_PER_SESSION`] in and refuses the rest before
+/// parsing them, the quarantine stays within its cap, nobody is paused (an honest first sync
+/// can be this big), the session still ends normally, and the device keeps working.
+#[test]
+fn two_hundred_thousand_tiny_documents_meet_the_session_quota() {
+    use rapport_store::{MAX_NEW_DOCS_PER_SESSION, MAX_QUARANTINE_ROWS};
+    const N: u128 = 200_000;
+    let now = rapport_model::timestamp_from_millis(1_764_590_400_000);
+    let make = |range: std::ops::Range<u128>| -> Vec<Doc> {
+        range
+            .map(|n| {
+                let id = CustomerId::from_u128(
+                    n.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835) | 1,
+                );
+                let mut doc = AutoCommit::new();
+                let c = rapport_model::Customer::new(id, "x", CustomerKind::Person, now);
+                rapport_store::doc::create(&mut doc, &c).unwrap();
+                Doc {
+                    id: id.as_u128(),
+                    bytes: doc.save(),
+                }
+            })
+            .collect()
+    };
+    let docs: Vec<Doc> = std::thread::scope(|s| {
+        let halves = [s.spawn(|| make(0..N / 2)), s.spawn(|| make(N / 2..N))];
+        halves.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    let sent: u64 = docs.iter().map(|d| d.bytes.len() as u64).sum();
+    let started = Instant::now();
+
+    let b = device("B");
+    let hostile = rapport_sync::FromPeer::new(&b.store, "hostile".into());
+    let mut r = Responder::new(&hostile).unwrap();
+    // Frames packed as an honest sender packs them.
+    let mut frames: Vec<Vec<Doc>> = vec![Vec::new()];
+    let mut size = 0;
+    for d in docs {
+        if size + d.bytes.len() + 24 > FRAME_BUDGET {
+            frames.push(Vec::new());
+            size = 0;
+        }
+        size += d.bytes.len() + 24;
+        frames.last_mut().unwrap().push(d);
+    }
+    let last = frames.len() - 1;
+    for (i, push) in frames.into_iter().enumerate() {
+        // The first frame also asks about the root, as a session's first request does.
+        let nodes = if i == 0 {
+            vec![NodeSum {
+                prefix: Prefix::ROOT,
+                fp: 0,
+                count: 0,
+            }]
+        } else {
+            Vec::new()
+        };
+        r.receive(request(nodes, push, i != last))
+            .expect("the session goes on");
+    }
+    r.receive(Frame::Done).unwrap();
+    assert!(r.is_done());
+    assert_eq!(r.stats.docs_received, N as u64);
+    assert_eq!(r.stats.docs_changed, MAX_NEW_DOCS_PER_SESSION);
+    assert_eq!(b.store.count().unwrap(), MAX_NEW_DOCS_PER_SESSION);
+    assert_eq!(hostile.quota_left().new_docs, 0);
+    let q = b.store.quarantined().unwrap();
+    assert!(
+        !q.is_empty() && q.len() as u64 <= MAX_QUARANTINE_ROWS,
+        "{}",
+        q.len()
+    );
+    assert!(q.iter().all(|q| q.reason.contains("quota")));
+    assert!(b.store.paused_peers().unwrap().is_empty());
+    let file = std::fs::metadata(b._dir.path().join("rapport.redb"))
+        .unwrap()
+        .len();
+    eprintln!(
+        "200,000 tiny documents ({sent} bytes): {} landed, {} quarantine records, store file {file} bytes, {:?}",
+        b.store.count().unwrap(),
+        q.len(),
+        started.elapsed()
+    );
+    // The device keeps working: its own edit, and an honest member's session.
+    b.store
+        .create(NewCustomer::new("Mine", CustomerKind::Company))
+        .unwrap();
+    let a = device("A");
+    a.store.create_many(demo(20, 8)).unwrap();
+    rapport_sync::sync_local(&a.store, &b.store).unwrap();
+    assert_eq!(b.store.count().unwrap(), MAX_NEW_DOCS_PER_SESSION + 21);
 }

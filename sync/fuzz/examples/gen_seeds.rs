@@ -2,10 +2,13 @@
 //!
 //! `cargo run --example gen_seeds` (from `sync/fuzz`) writes:
 //!
-//! - `seeds/fixture.bin`: the documents every store-backed target loads into its store at
-//!   start (postcard `Fixture`: 40 demo customers, some edited, and 8 more the store does not
-//!   hold, so `apply_remote` seeds can create them). The targets embed it with
-//!   `include_bytes!`, so a reproducer behaves the same on any machine.
+//! - `seeds/fixture.bin`: what every store-backed target loads into its store at start
+//!   (postcard `Fixture`): a signed team (its id and its team document: an owner and eleven
+//!   admins, the devices the seed sessions are recorded with), 40 demo customers, some
+//!   edited, as signed deliveries (`Store::changes_since`), and 8 more the store does not
+//!   hold, so `apply_remote` seeds can create them. The fuzz store joins that team, so every
+//!   input goes through the signature and authorship checks of a real team member. The
+//!   targets embed it with `include_bytes!`, so a reproducer behaves the same on any machine.
 //! - `seeds/<target>/*`: real inputs recorded from sessions between stores built from the
 //!   fixture, so the fuzzers start from valid frames, documents, tickets and messages.
 //!
@@ -19,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use rapport_model::{CustomerId, CustomerKind, Edit, NewCustomer};
-use rapport_store::{OpenOptions, Store};
+use rapport_store::{OpenOptions, Shared, Store};
 use rapport_sync::pair::{Invite, PairMsg};
 use rapport_sync::protocol::{Frame, Initiator, Responder};
 use serde::{Deserialize, Serialize};
@@ -30,6 +33,8 @@ use tempfile::TempDir;
 struct Fixture {
     docs: Vec<(u128, Vec<u8>)>,
     extra: Vec<(u128, Vec<u8>)>,
+    team_id: [u8; 32],
+    team: Vec<u8>,
 }
 
 fn root() -> PathBuf {
@@ -53,15 +58,21 @@ fn open(name: &str) -> (Store, TempDir) {
     (store, dir)
 }
 
-/// A store holding `docs` (what the fuzz targets start from).
-fn from_docs(name: &str, docs: &[(u128, Vec<u8>)]) -> (Store, TempDir) {
-    let (s, d) = open(name);
+/// `s`, a device of the fixture's team, holding `docs` (what the fuzz targets start from).
+fn with_docs((s, d): (Store, TempDir), docs: &[(u128, Vec<u8>)]) -> (Store, TempDir) {
     let batch: Vec<(CustomerId, &[u8])> = docs
         .iter()
         .map(|(id, b)| (CustomerId::from_u128(*id), b.as_slice()))
         .collect();
     s.apply_remote_many(&batch).unwrap();
     (s, d)
+}
+
+/// Makes `s` a device of the fixture's team (as the fuzz targets' store is).
+fn join(s: &Store, f: &Fixture) {
+    s.team_join(f.team_id, false).unwrap();
+    s.apply_remote_shared_from(None, Shared::Team, &f.team)
+        .unwrap();
 }
 
 /// Runs a session like `sync_local`, keeping every encoded frame: (requests, replies).
@@ -140,6 +151,7 @@ fn main() {
         "responder",
         "initiator",
         "apply_remote",
+        "delivery",
         "ticket",
         "pair_msg",
     ] {
@@ -147,9 +159,23 @@ fn main() {
     }
     fs::create_dir_all(&out).unwrap();
 
+    // The team: the origin creates it and admits, as admins, the devices the seed sessions
+    // are recorded with (so their changes, settings and team entries are ones a member takes).
+    let (origin, _d0) = open("origin");
+    origin.team_create("Fuzz team").unwrap();
+    let team_id = origin.team_id().unwrap().unwrap();
+    let mut pool: Vec<(Store, TempDir)> = (0..11).map(|n| open(&format!("Peer {n}"))).collect();
+    for (n, (p, _)) in pool.iter().enumerate() {
+        origin
+            .team_add(&p.device_id(), &format!("Peer {n}"))
+            .unwrap();
+        origin
+            .team_set_role(&p.device_id(), rapport_team::Role::Admin)
+            .unwrap();
+    }
+
     // The fixture: 40 customers (more than LEAF = 24, so sessions descend the trie), a few
     // edited so their documents hold several changes, and 8 the targets' store lacks.
-    let (origin, _d0) = open("origin");
     let ids = origin.create_many(demo(48, 7)).unwrap();
     for id in ids.iter().step_by(5) {
         origin
@@ -160,10 +186,12 @@ fn main() {
             .unwrap();
     }
     let bytes =
-        |s: &Store, id: &CustomerId| (id.as_u128(), s.document_bytes(*id).unwrap().unwrap());
+        |s: &Store, id: &CustomerId| (id.as_u128(), s.changes_since(*id, &[]).unwrap().unwrap());
     let fixture = Fixture {
         docs: ids[..40].iter().map(|id| bytes(&origin, id)).collect(),
         extra: ids[40..].iter().map(|id| bytes(&origin, id)).collect(),
+        team_id,
+        team: origin.shared_changes_since(Shared::Team, &[]).unwrap(),
     };
     fs::write(
         out.join("fixture.bin"),
@@ -171,43 +199,52 @@ fn main() {
     )
     .unwrap();
     let fixture_ids: Vec<CustomerId> = ids[..40].to_vec();
+    // Each peer joins the team as a ticket would make it, and reads the team document.
+    for (p, _) in &pool {
+        p.team_join(team_id, false).unwrap();
+        p.apply_remote_shared_from(None, Shared::Team, &fixture.team)
+            .unwrap();
+    }
+    let mut peer = || pool.pop().expect("enough peers in the pool");
 
     let mut all_frames: Vec<Vec<u8>> = Vec::new();
 
     // Requests a fixture responder receives, from various initiators.
-    let sessions: Vec<(&str, Box<dyn Fn() -> (Store, TempDir)>)> = vec![
-        ("empty", Box::new(|| open("I"))),
+    let sessions: Vec<(&str, Box<dyn Fn((Store, TempDir)) -> (Store, TempDir)>)> = vec![
+        ("empty", Box::new(|p| p)),
         (
             "diverged",
-            Box::new(|| {
-                let (s, d) = from_docs("I", &fixture.docs);
+            Box::new(|p| {
+                let (s, d) = with_docs(p, &fixture.docs);
                 diverge(&s, &fixture_ids, 1);
                 (s, d)
             }),
         ),
-        ("subset", Box::new(|| from_docs("I", &fixture.docs[..17]))),
+        ("subset", Box::new(|p| with_docs(p, &fixture.docs[..17]))),
         (
             "superset",
-            Box::new(|| {
-                let (s, d) = from_docs("I", &fixture.docs);
+            Box::new(|p| {
+                let (s, d) = with_docs(p, &fixture.docs);
                 s.create_many(demo(30, 99)).unwrap();
                 (s, d)
             }),
         ),
-        ("same", Box::new(|| from_docs("I", &fixture.docs))),
+        ("same", Box::new(|p| with_docs(p, &fixture.docs))),
     ];
     for (name, make) in &sessions {
         // Responder side: the peer is the initiator.
-        let (peer, _dp) = make();
-        let (me, _dm) = from_docs("R", &fixture.docs);
-        let (requests, replies) = record(&peer, &me);
+        let (them, _dp) = make(peer());
+        let (me, _dm) = with_docs(open("R"), &fixture.docs);
+        join(&me, &fixture);
+        let (requests, replies) = record(&them, &me);
         write("responder", name, &delimited(&requests));
         all_frames.extend(requests);
         all_frames.extend(replies);
         // Initiator side: the peer is the responder.
-        let (peer, _dp) = make();
-        let (me, _dm) = from_docs("I", &fixture.docs);
-        let (requests, replies) = record(&me, &peer);
+        let (them, _dp) = make(peer());
+        let (me, _dm) = with_docs(open("I"), &fixture.docs);
+        join(&me, &fixture);
+        let (requests, replies) = record(&me, &them);
         write("initiator", name, &delimited(&replies));
         all_frames.extend(requests);
         all_frames.extend(replies);
@@ -238,8 +275,10 @@ fn main() {
             &[&[sel][..], doc].concat(),
         );
     }
-    // Changes on top of fixture documents, as sync sends them (`save_after`).
-    let (edited, _de) = from_docs("E", &fixture.docs);
+    // Changes on top of fixture documents, as sync sends them: signed by a member
+    // (`changes_since` its earlier heads), and the same changes bare (`save_after`, no
+    // signatures: refused by a team member).
+    let (edited, _de) = with_docs(peer(), &fixture.docs);
     for (n, id) in fixture_ids.iter().enumerate().step_by(4) {
         let before = edited.document(*id).unwrap().get_heads();
         edited
@@ -251,18 +290,26 @@ fn main() {
                 ],
             )
             .unwrap();
-        let after = edited.document(*id).unwrap().save_after(&before);
+        let bare = edited.document(*id).unwrap().save_after(&before);
+        write(
+            "apply_remote",
+            &format!("bare{n:02}"),
+            &[&[n as u8][..], &bare].concat(),
+        );
+        let signed = edited.changes_since(*id, &before).unwrap().unwrap();
         write(
             "apply_remote",
             &format!("changes{n:02}"),
-            &[&[n as u8][..], &after].concat(),
+            &[&[n as u8][..], &signed].concat(),
         );
-        let whole = edited.document_bytes(*id).unwrap().unwrap();
+        write("delivery", &format!("changes{n:02}"), &signed);
+        let whole = edited.changes_since(*id, &[]).unwrap().unwrap();
         write(
             "apply_remote",
             &format!("whole{n:02}"),
             &[&[n as u8][..], &whole].concat(),
         );
+        write("delivery", &format!("whole{n:02}"), &whole);
     }
     // A document sent under another customer's id (must be refused).
     write(

@@ -1,6 +1,9 @@
-//! What the store-backed targets share: the fixture documents (`seeds/fixture.bin`, embedded,
-//! written by `examples/gen_seeds.rs`), a real [`Store`] opened once per process and filled
-//! with them, the checks every input ends with, and the length-prefixed frame reader.
+//! What the store-backed targets share: the fixture (`seeds/fixture.bin`, embedded, written by
+//! `examples/gen_seeds.rs`), a real [`Store`] opened once per process that joins the fixture's
+//! signed team and takes its documents (signed deliveries), the checks every input ends with,
+//! and the length-prefixed frame reader. Because the store is in a team, every customer and
+//! settings change an input carries goes through the signature and authorship checks
+//! (`rapport_store::authored`), as it would on a team member's device.
 //!
 //! The store lives in a directory named after the process id under `/dev/shm` (so redb's
 //! fsyncs cost nothing) or the temp dir; directories of processes that are gone are removed
@@ -12,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use rapport_model::CustomerId;
-use rapport_store::{OpenOptions, Store};
+use rapport_store::{OpenOptions, Shared, Store};
 use serde::Deserialize;
 
 /// Documents the store starts with, and 8 customers it lacks (see `gen_seeds`).
@@ -20,6 +23,8 @@ use serde::Deserialize;
 pub struct Fixture {
     pub docs: Vec<(u128, Vec<u8>)>,
     pub extra: Vec<(u128, Vec<u8>)>,
+    pub team_id: [u8; 32],
+    pub team: Vec<u8>,
 }
 
 static FIXTURE_BYTES: &[u8] = include_bytes!("../../seeds/fixture.bin");
@@ -95,6 +100,16 @@ fn open_fresh(generation: u32) -> (Store, PathBuf) {
         },
     )
     .expect("open the fixture store");
+    store
+        .team_join(fixture().team_id, false)
+        .expect("join the fixture's team");
+    store
+        .apply_remote_shared_from(None, Shared::Team, &fixture().team)
+        .expect("the fixture's team document loads");
+    assert!(
+        store.team_state().ok().flatten().is_some(),
+        "the fixture's team is signed and complete"
+    );
     let batch: Vec<(CustomerId, &[u8])> = fixture()
         .docs
         .iter()
