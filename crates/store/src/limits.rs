@@ -16,10 +16,16 @@
 //!    [`MAX_OBJECTS`] objects. Hydration (automerge's `hydrate` recurses once per level) is
 //!    then bounded to a few stack frames per level.
 //!
-//! What is *not* bounded before loading: the number of operations that run-length encoded
-//! columns expand to (a handful of bytes may describe millions of ops). That is caught after
-//! the load by [`MAX_OPS`], so it costs the CPU and memory of loading such a document once,
-//! within the decoded-size bound above.
+//!
+//! Run-length encoding is bounded before loading too: a handful of bytes may describe a
+//! billion operations, which automerge would expand one by one. [`check_bytes`] reads every
+//! column's run lengths (document chunks: the change and operation columns; change chunks:
+//! their header, then their operation columns) and refuses a document whose columns describe
+//! more than [`MAX_OPS`] operations or [`MAX_CHANGES`] changes, or whose group columns (an
+//! operation's successors, a change's dependencies) add up to more than [`MAX_OPS`] entries.
+//! Automerge never iterates more rows than its longest column has, so these counts bound
+//! what loading can cost. Reading run lengths costs one pass over the (bounded) decoded
+//! bytes and holds at most one inflated column.
 
 use automerge::{AutoCommit, ROOT, ReadDoc, Value};
 
@@ -53,6 +59,21 @@ const CHUNK_COMPRESSED: u8 = 2;
 const MAX_COLUMNS: u64 = 64;
 /// Bit of a column spec that says the column is DEFLATE-compressed.
 const COLUMN_DEFLATE: u64 = 0b1000;
+/// The low three bits of a column spec: how the column is encoded.
+const COLUMN_TYPE: u64 = 0b111;
+/// Column encodings (automerge's `ColumnType`) whose rows are read differently.
+const TYPE_GROUP: u64 = 0;
+const TYPE_DELTA: u64 = 3;
+const TYPE_BOOLEAN: u64 = 4;
+const TYPE_STRING: u64 = 5;
+const TYPE_VALUE: u64 = 7;
+
+/// What a chunk's columns describe: operations and changes.
+#[derive(Default)]
+struct Rows {
+    ops: u64,
+    changes: u64,
+}
 
 /// Checks peer bytes before automerge decodes them (see the module doc). The error says why
 /// they are refused.
@@ -66,6 +87,7 @@ pub fn check_bytes(bytes: &[u8]) -> Result<(), String> {
     let mut rest = bytes;
     let mut chunks = 0usize;
     let mut decoded = 0usize;
+    let mut rows = Rows::default();
     while !rest.is_empty() {
         chunks += 1;
         if chunks > MAX_CHUNKS {
@@ -80,16 +102,23 @@ pub fn check_bytes(bytes: &[u8]) -> Result<(), String> {
         let len = usize::try_from(r.uleb()?).map_err(|_| "chunk length overflows")?;
         let data = r.take(len)?;
         let budget = MAX_INFLATED_BYTES.saturating_sub(decoded);
-        let size = match kind {
-            CHUNK_CHANGE => len,
+        let (size, counted) = match kind {
+            CHUNK_CHANGE => (len, change_rows(data)?),
             CHUNK_DOCUMENT => document_size(data, budget)?,
-            CHUNK_COMPRESSED => inflated_size(data, budget)?,
+            CHUNK_COMPRESSED => {
+                let size = inflated_size(data, budget)?;
+                // Within the budget just measured: inflate it for real, to read its columns.
+                (size, change_rows(&inflate(data, size)?)?)
+            }
             other => return Err(format!("chunk type {other} is not accepted from peers")),
         };
         decoded = decoded.saturating_add(size);
         if decoded > MAX_INFLATED_BYTES {
             return Err(too_big());
         }
+        rows.ops = rows.ops.saturating_add(counted.ops);
+        rows.changes = rows.changes.saturating_add(counted.changes);
+        check_rows(&rows)?;
         rest = r.0;
     }
     Ok(())
@@ -99,8 +128,23 @@ fn too_big() -> String {
     format!("inflates to more than the {MAX_INFLATED_BYTES}-byte limit per document")
 }
 
-/// The decoded size of a document chunk's data: its bytes with compressed columns inflated.
-fn document_size(data: &[u8], budget: usize) -> Result<usize, String> {
+fn check_rows(rows: &Rows) -> Result<(), String> {
+    if rows.ops > MAX_OPS {
+        return Err(format!(
+            "its columns describe more than {MAX_OPS} operations (run-length encoded)"
+        ));
+    }
+    if rows.changes > MAX_CHANGES {
+        return Err(format!(
+            "its columns describe more than {MAX_CHANGES} changes (run-length encoded)"
+        ));
+    }
+    Ok(())
+}
+
+/// The decoded size of a document chunk's data (its bytes with compressed columns inflated),
+/// and the changes and operations its columns describe.
+fn document_size(data: &[u8], budget: usize) -> Result<(usize, Rows), String> {
     let mut r = Reader(data);
     let actors = r.uleb()?;
     for _ in 0..actors {
@@ -112,7 +156,7 @@ fn document_size(data: &[u8], budget: usize) -> Result<usize, String> {
         r.take(32)?;
     }
     let mut columns = Vec::new();
-    for _ in 0..2 {
+    for set in 0..2 {
         let n = r.uleb()?;
         if n > MAX_COLUMNS {
             return Err(format!("a document chunk with {n} columns"));
@@ -120,24 +164,149 @@ fn document_size(data: &[u8], budget: usize) -> Result<usize, String> {
         for _ in 0..n {
             let spec = r.uleb()?;
             let len = usize::try_from(r.uleb()?).map_err(|_| "column length overflows")?;
-            columns.push((spec & COLUMN_DEFLATE != 0, len));
+            columns.push((set == 0, spec, len));
         }
     }
     // Change columns then op columns, back to back; then the head indices.
     let mut size = data.len();
-    for (deflated, len) in columns {
+    let mut rows = Rows::default();
+    for (of_changes, spec, len) in columns {
         let bytes = r.take(len)?;
-        if deflated {
+        let (n, grouped) = if spec & COLUMN_DEFLATE != 0 {
             let left = budget.saturating_sub(size);
-            size = size
-                .saturating_sub(len)
-                .saturating_add(inflated_size(bytes, left)?);
+            let inflated = inflated_size(bytes, left)?;
+            size = size.saturating_sub(len).saturating_add(inflated);
+            if size > budget {
+                return Err(too_big());
+            }
+            column_rows(spec, &inflate(bytes, inflated)?)?
+        } else {
+            column_rows(spec, bytes)?
+        };
+        if of_changes {
+            rows.changes = rows.changes.max(n);
+        } else {
+            rows.ops = rows.ops.max(n);
         }
-        if size > budget {
-            return Err(too_big());
+        // A group column's values are the rows of the columns it groups.
+        rows.ops = rows.ops.max(grouped);
+        check_rows(&rows)?;
+    }
+    Ok((size, rows))
+}
+
+/// The operations a change chunk's data (after its header) describes; one change.
+fn change_rows(data: &[u8]) -> Result<Rows, String> {
+    let mut r = Reader(data);
+    let deps = r.uleb()?;
+    for _ in 0..deps {
+        r.take(32)?;
+    }
+    let actor = usize::try_from(r.uleb()?).map_err(|_| "actor length overflows")?;
+    r.take(actor)?;
+    r.uleb()?; // seq
+    r.uleb()?; // start op
+    r.sleb()?; // time
+    let message = usize::try_from(r.uleb()?).map_err(|_| "message length overflows")?;
+    r.take(message)?;
+    let others = r.uleb()?;
+    for _ in 0..others {
+        let n = usize::try_from(r.uleb()?).map_err(|_| "actor length overflows")?;
+        r.take(n)?;
+    }
+    let n = r.uleb()?;
+    if n > MAX_COLUMNS {
+        return Err(format!("a change chunk with {n} columns"));
+    }
+    let mut columns = Vec::new();
+    for _ in 0..n {
+        let spec = r.uleb()?;
+        let len = usize::try_from(r.uleb()?).map_err(|_| "column length overflows")?;
+        columns.push((spec, len));
+    }
+    let mut rows = Rows { ops: 0, changes: 1 };
+    for (spec, len) in columns {
+        // Automerge refuses compressed columns in a change; counting them raw is harmless.
+        let (n, grouped) = column_rows(spec, r.take(len)?)?;
+        rows.ops = rows.ops.max(n).max(grouped);
+        check_rows(&rows)?;
+    }
+    Ok(rows)
+}
+
+/// The rows a column describes, and for a group column the sum of its values (the rows of
+/// the columns it groups); refuses as soon as either passes [`MAX_OPS`]. Raw value columns
+/// have no rows of their own (their lengths are in the metadata column).
+fn column_rows(spec: u64, data: &[u8]) -> Result<(u64, u64), String> {
+    let kind = spec & COLUMN_TYPE;
+    let over = || format!("a column describes more than {MAX_OPS} rows (run-length encoded)");
+    let mut r = Reader(data);
+    let mut rows = 0u64;
+    let mut grouped = 0u64;
+    match kind {
+        TYPE_VALUE => {}
+        TYPE_BOOLEAN => {
+            // Alternating run lengths of false and true.
+            while !r.0.is_empty() {
+                rows = rows.saturating_add(r.uleb()?);
+                if rows > MAX_OPS {
+                    return Err(over());
+                }
+            }
+        }
+        _ => {
+            // Runs: n > 0 copies of one value, n < 0 literal values, or 0 then a null run.
+            let value = |r: &mut Reader<'_>| -> Result<u64, String> {
+                match kind {
+                    TYPE_DELTA => r.sleb().map(|_| 0),
+                    TYPE_STRING => {
+                        let n =
+                            usize::try_from(r.uleb()?).map_err(|_| "string length overflows")?;
+                        r.take(n).map(|_| 0)
+                    }
+                    _ => r.uleb(),
+                }
+            };
+            while !r.0.is_empty() {
+                let n = r.sleb()?;
+                if n > 0 {
+                    let v = value(&mut r)?;
+                    rows = rows.saturating_add(n as u64);
+                    if kind == TYPE_GROUP {
+                        grouped = grouped.saturating_add((n as u64).saturating_mul(v));
+                    }
+                } else if n < 0 {
+                    for _ in 0..n.unsigned_abs() {
+                        let v = value(&mut r)?;
+                        rows = rows.saturating_add(1);
+                        if kind == TYPE_GROUP {
+                            grouped = grouped.saturating_add(v);
+                        }
+                        if rows > MAX_OPS || grouped > MAX_OPS {
+                            return Err(over());
+                        }
+                    }
+                } else {
+                    rows = rows.saturating_add(r.uleb()?);
+                }
+                if rows > MAX_OPS || grouped > MAX_OPS {
+                    return Err(over());
+                }
+            }
         }
     }
-    Ok(size)
+    Ok((rows, grouped))
+}
+
+/// Inflates a raw DEFLATE stream already measured at `size` bytes (within the budget).
+fn inflate(compressed: &[u8], size: usize) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut out = Vec::with_capacity(size);
+    flate2::read::DeflateDecoder::new(compressed)
+        .take(size as u64)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("a compressed part does not inflate: {e}"))?;
+    Ok(out)
 }
 
 /// Inflates a raw DEFLATE stream into a small reused buffer, counting; refuses as soon as it
@@ -184,6 +353,25 @@ impl<'a> Reader<'a> {
             }
         }
         Err("malformed number in chunk".into())
+    }
+
+    fn sleb(&mut self) -> Result<i64, String> {
+        let mut out = 0i64;
+        let mut shift = 0u32;
+        loop {
+            let b = self.take(1)?[0];
+            if shift >= 64 {
+                return Err("malformed number in chunk".into());
+            }
+            out |= i64::from(b & 0x7f) << shift;
+            shift += 7;
+            if b & 0x80 == 0 {
+                if shift < 64 && b & 0x40 != 0 {
+                    out |= -1i64 << shift;
+                }
+                return Ok(out);
+            }
+        }
     }
 }
 

@@ -640,3 +640,116 @@ fn a_peer_is_held_to_a_daily_quota_over_all_its_sessions() {
     );
     assert_eq!(b.count().unwrap(), 5);
 }
+
+fn sleb(out: &mut Vec<u8>, mut v: i64) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if (v == 0 && b & 0x40 == 0) || (v == -1 && b & 0x40 != 0) {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// A change chunk, written by hand in automerge's format, whose run-length encoded columns
+/// say `n` operations: `n` sets of key "a" of the root map to null. About 100 bytes
+/// whatever `n`.
+fn rle_change(n: u64) -> Vec<u8> {
+    use sha2::Digest;
+    let mut data = Vec::new();
+    uleb(0, &mut data); // dependencies
+    uleb(16, &mut data);
+    data.extend([7u8; 16]); // actor
+    uleb(1, &mut data); // seq
+    uleb(1, &mut data); // start op
+    sleb(&mut data, 0); // time
+    uleb(0, &mut data); // message
+    uleb(0, &mut data); // other actors
+    let null_run = |out: &mut Vec<u8>| {
+        out.push(0);
+        uleb(n, out);
+    };
+    let run = |out: &mut Vec<u8>, value: &[u8]| {
+        sleb(out, n as i64);
+        out.extend(value);
+    };
+    let mut columns: Vec<(u64, Vec<u8>)> = Vec::new();
+    for spec in [0x01, 0x02, 0x11, 0x13] {
+        let mut c = Vec::new();
+        null_run(&mut c); // object: the root; key actor and counter: none
+        columns.push((spec, c));
+    }
+    let mut key = Vec::new();
+    run(&mut key, &[1, b'a']); // key "a"
+    columns.push((0x15, key));
+    let mut insert = Vec::new();
+    uleb(n, &mut insert); // n times false
+    columns.push((0x34, insert));
+    let mut action = Vec::new();
+    run(&mut action, &[1]); // set
+    columns.push((0x42, action));
+    let mut meta = Vec::new();
+    run(&mut meta, &[0]); // null, no bytes
+    columns.push((0x56, meta));
+    let mut pred = Vec::new();
+    run(&mut pred, &[0]); // no predecessors
+    columns.push((0x70, pred));
+    uleb(columns.len() as u64, &mut data);
+    for (spec, c) in &columns {
+        uleb(*spec, &mut data);
+        uleb(c.len() as u64, &mut data);
+    }
+    for (_, c) in &columns {
+        data.extend(c);
+    }
+    let mut header = vec![1u8]; // a change chunk
+    uleb(data.len() as u64, &mut header);
+    let hash = sha2::Sha256::new()
+        .chain_update(&header)
+        .chain_update(&data)
+        .finalize();
+    let mut out = vec![0x85, 0x6f, 0x4a, 0x83];
+    out.extend(&hash[..4]);
+    out.extend(header);
+    out.extend(data);
+    out
+}
+
+/// Run-length encoding is bounded before automerge loads anything: the same hand-made change
+/// that automerge loads as 100 operations is refused, unloaded, when its columns say two
+/// billion (which automerge would expand one by one), through the store too.
+#[test]
+fn run_length_encoded_operations_are_counted_before_loading() {
+    let small = rle_change(100);
+    let doc = AutoCommit::load(&small).expect("automerge reads the hand-made change");
+    assert_eq!(doc.stats().num_ops, 100);
+    assert_eq!(doc.get_all(ROOT, "a").unwrap().len(), 100);
+    assert!(limits::check_bytes(&small).is_ok());
+
+    let bomb = rle_change(2_000_000_000);
+    assert!(bomb.len() < 128, "{} bytes", bomb.len());
+    let err = limits::check_bytes(&bomb).unwrap_err();
+    assert!(err.contains("run-length"), "{err}");
+    // Just over the limit is refused, at the limit is not (counting, not guessing).
+    let at = rle_change(limits::MAX_OPS);
+    assert!(limits::check_bytes(&at).is_ok());
+    assert!(limits::check_bytes(&rle_change(limits::MAX_OPS + 1)).is_err());
+
+    let (s, _d) = store("B");
+    let id = CustomerId::new();
+    let started = std::time::Instant::now();
+    let mut quota = Quota::SESSION;
+    let applied = s
+        .apply_remote_within(Some("p"), &[(id, bomb.as_slice())], &mut quota)
+        .unwrap();
+    assert_eq!(applied.changed, 0);
+    assert!(
+        applied.refused[0].1.to_string().contains("run-length"),
+        "{}",
+        applied.refused[0].1
+    );
+    eprintln!("a 2-billion-op change refused in {:?}", started.elapsed());
+    assert_eq!(s.count().unwrap(), 0);
+}

@@ -140,8 +140,9 @@ fn diverge(s: &Store, ids: &[CustomerId], seed: u64) {
     .unwrap();
     s.set_setting(&format!("currency{seed}"), Some("EUR"))
         .unwrap();
-    s.team_add(&format!("device-{seed}"), &format!("Device {seed}"))
-        .unwrap();
+    let key = iroh::SecretKey::from_bytes(&[40 + seed as u8; 32]).public();
+    let id: String = key.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    s.team_add(&id, &format!("Device {seed}")).unwrap();
 }
 
 fn main() {
