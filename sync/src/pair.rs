@@ -218,7 +218,7 @@ impl Invites {
     }
 }
 
-/// A `rapport/pair/1` message (postcard-encoded, length-delimited by the transport). Public so
+/// A `rapport/pair/2` message (postcard-encoded, length-delimited by the transport). Public so
 /// the decoder can be fuzzed (`sync/fuzz`); only this module sends and receives them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PairMsg {
