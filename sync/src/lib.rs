@@ -269,7 +269,8 @@ pub struct Traffic {
 }
 
 /// Runs one whole session between `initiator` and `responder` in this process, encoding and
-/// decoding each frame as the network would.
+/// decoding each frame as the network would, and streaming as the network does: each frame
+/// is handed over as soon as it is made, so neither side holds more than one frame of output.
 pub fn sync_local(
     initiator: &impl Replica,
     responder: &impl Replica,
@@ -277,25 +278,30 @@ pub fn sync_local(
     let mut i = Initiator::new(initiator)?;
     let mut r = Responder::new(responder)?;
     let mut t = Traffic::default();
-    let mut to_responder = i.start()?;
-    loop {
-        let mut to_initiator = Vec::new();
-        for f in to_responder.drain(..) {
-            let bytes = f.encode()?;
-            t.bytes_sent += bytes.len() as u64;
-            t.frames += 1;
-            to_initiator.extend(r.receive(Frame::decode(&bytes)?)?);
-        }
-        if i.is_done() {
-            break;
-        }
-        for f in to_initiator {
+    for f in i.start()? {
+        let bytes = f.encode()?;
+        t.bytes_sent += bytes.len() as u64;
+        t.frames += 1;
+        r.accept(Frame::decode(&bytes)?)?;
+    }
+    while !i.is_done() {
+        let mut replied = false;
+        while let Some(f) = r.next_frame()? {
+            replied = true;
             let bytes = f.encode()?;
             t.bytes_received += bytes.len() as u64;
             t.frames += 1;
-            to_responder.extend(i.receive(Frame::decode(&bytes)?)?);
+            i.accept(Frame::decode(&bytes)?)?;
         }
-        if to_responder.is_empty() && !i.is_done() {
+        let mut asked = false;
+        while let Some(f) = i.next_frame()? {
+            asked = true;
+            let bytes = f.encode()?;
+            t.bytes_sent += bytes.len() as u64;
+            t.frames += 1;
+            r.accept(Frame::decode(&bytes)?)?;
+        }
+        if !replied && !asked && !i.is_done() {
             return Err(SyncError::Protocol("session stalled".into()));
         }
     }

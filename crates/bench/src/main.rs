@@ -73,6 +73,15 @@ enum What {
     },
     /// Everything, at 10k and 100k.
     All,
+    /// (Internal: one initial sync from store FROM into empty store TO, printing the growth
+    /// of the peak resident set in KiB; the `sync` benchmark runs it as a child.)
+    #[command(hide = true)]
+    SyncChild {
+        from: std::path::PathBuf,
+        to: std::path::PathBuf,
+        #[arg(long)]
+        buffered: bool,
+    },
 }
 
 /// The fixed "today" of the demo data, so runs are comparable.
@@ -297,5 +306,6 @@ fn main() -> Result<()> {
             ui::run(&[10_000, 100_000])?;
             import::run(&[10_000])
         }
+        What::SyncChild { from, to, buffered } => sync::child(&from, &to, buffered),
     }
 }

@@ -1,7 +1,9 @@
 //! `sync`: the reconciliation protocol between two stores in one process (every frame encoded
 //! and decoded as on the network, no sockets), against automerge's own per-document sync
 //! loop as the naive baseline; then live propagation of single edits between two iroh nodes
-//! on loopback.
+//! on loopback; then the memory an initial sync takes, each run in a child process of its own
+//! (the growth of its peak resident set, `VmHWM`): streamed frame by frame as the protocol
+//! runs, against the baseline that builds each round's frames whole before sending any.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,6 +18,8 @@ use rapport_sync::sync_local;
 use crate::{fill, median_ms};
 
 struct Row {
+    mem_streamed_kib: u64,
+    mem_buffered_kib: u64,
     initial_ms: f64,
     initial_bytes: u64,
     doc_bytes: u64,
@@ -111,6 +115,12 @@ fn naive(a: &mut [AutoCommit], b: &mut [AutoCommit]) -> Result<u64> {
 }
 
 fn one(n: usize) -> Result<Row> {
+    // Memory, in child processes: a filled store (closed here first) into an empty one.
+    let (mem_streamed_kib, mem_buffered_kib) = {
+        let dir = tempfile::tempdir().context("temp dir")?;
+        fill(&Store::open(dir.path(), OpenOptions::default())?, n)?;
+        (memory(dir.path(), false)?, memory(dir.path(), true)?)
+    };
     let dir_a = tempfile::tempdir().context("temp dir")?;
     let dir_b = tempfile::tempdir().context("temp dir")?;
     let a = Arc::new(Store::open(dir_a.path(), OpenOptions::default())?);
@@ -170,6 +180,8 @@ fn one(n: usize) -> Result<Row> {
     let pick = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
 
     Ok(Row {
+        mem_streamed_kib,
+        mem_buffered_kib,
         initial_ms,
         initial_bytes: initial.bytes_sent + initial.bytes_received,
         doc_bytes,
@@ -225,6 +237,16 @@ pub fn run(sizes: &[usize]) -> Result<()> {
             )
         },
     );
+    line(
+        "initial sync, peak memory growth (child process, VmHWM): streamed / whole rounds",
+        &|r| {
+            format!(
+                "{:.0} / {:.0} MiB",
+                r.mem_streamed_kib as f64 / 1024.0,
+                r.mem_buffered_kib as f64 / 1024.0
+            )
+        },
+    );
     line("no-change resync: bytes, time (median of 5)", &|r| {
         format!("{} B, {:.1} ms", r.nochange_bytes, r.nochange_ms)
     });
@@ -262,4 +284,79 @@ pub fn run(sizes: &[usize]) -> Result<()> {
         )
     });
     Ok(())
+}
+
+/// The peak resident set of this process so far (`VmHWM`), in KiB (0 where `/proc` has none).
+fn high_water_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Runs an initial sync from the store in `from` into a fresh empty store in a child process
+/// (`rapport-bench sync-child`); returns how far its peak resident set grew during the sync.
+fn memory(from: &std::path::Path, buffered: bool) -> Result<u64> {
+    let to = tempfile::tempdir().context("temp dir")?;
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    cmd.arg("sync-child").arg(from).arg(to.path());
+    if buffered {
+        cmd.arg("--buffered");
+    }
+    let out = cmd.output().context("run the sync child")?;
+    anyhow::ensure!(
+        out.status.success(),
+        "sync child failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The last line: the program prints its own header first.
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .parse()
+        .with_context(|| format!("sync child printed {text:?}"))
+}
+
+/// The child of [`memory`]: opens both stores, syncs `from` into `to` and prints how far the
+/// peak resident set grew meanwhile, in KiB.
+pub fn child(from: &std::path::Path, to: &std::path::Path, buffered: bool) -> Result<()> {
+    let a = Store::open(from, OpenOptions::default())?;
+    let b = Store::open(to, OpenOptions::default())?;
+    let before = high_water_kib();
+    if buffered {
+        buffered_sync(&a, &b)?;
+    } else {
+        sync_local(&a, &b)?;
+    }
+    anyhow::ensure!(b.count()? == a.count()?, "initial sync incomplete");
+    println!("{}", high_water_kib().saturating_sub(before));
+    Ok(())
+}
+
+/// The baseline: the same session, but each side builds every frame of a round before the
+/// other side sees the first (how replies were made before they were streamed).
+fn buffered_sync(initiator: &Store, responder: &Store) -> Result<()> {
+    use rapport_sync::protocol::{Frame, Initiator, Responder};
+    let mut i = Initiator::new(initiator)?;
+    let mut r = Responder::new(responder)?;
+    let mut to_responder = i.start()?;
+    loop {
+        let mut to_initiator = Vec::new();
+        for f in to_responder.drain(..) {
+            to_initiator.extend(r.receive(Frame::decode(&f.encode()?)?)?);
+        }
+        if i.is_done() {
+            return Ok(());
+        }
+        for f in to_initiator {
+            to_responder.extend(i.receive(Frame::decode(&f.encode()?)?)?);
+        }
+        anyhow::ensure!(!to_responder.is_empty() || i.is_done(), "session stalled");
+    }
 }
