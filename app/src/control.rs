@@ -1,9 +1,18 @@
-//! The running node's control socket: lets `rapport pair invite` work while `rapport serve`
-//! or the app holds the store (redb allows one process per store). One JSON line in
-//! (`{"invite":{"ttl":600}}`), the ticket out, then `paired` or `expired`. The socket is
-//! `rapport.sock` in the data directory (0700), itself 0600, and every caller's uid is checked
-//! with `SO_PEERCRED` (tokio's `peer_cred`): a caller that is not the user running the node is
-//! refused before it says anything, even where the modes were loosened by hand.
+//! The control socket of the process that holds the store (the app or `rapport serve`; redb
+//! allows one process per store): every CLI command works while it runs, through it.
+//!
+//! A small request/response protocol of JSON lines ([`Control`]):
+//! - `{"run":{"args":[...],"cwd":"..."}}`: the process runs that CLI command on its own open
+//!   store (and node), exactly as the CLI would ([`crate::remote::execute`]), and answers one
+//!   `{"output":{"stdout":...,"stderr":...,"code":N}}` that the client prints and exits with;
+//! - `{"invite":{"ttl":600}}`: `rapport pair invite`, which is a conversation: the ticket out,
+//!   a `confirm` per device that presents it and the person's `answer`, then `paired` or
+//!   `expired`.
+//!
+//! The socket is `rapport.sock` in the data directory (0700), itself 0600, and every caller's
+//! uid is checked with `SO_PEERCRED` (tokio's `peer_cred`): a caller that is not the user
+//! running the process is refused before it says anything, even where the modes were loosened
+//! by hand.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +28,15 @@ pub const CONTROL_SOCKET: &str = "rapport.sock";
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Control {
+    /// Client → process: run this CLI command (the arguments after the program name), with
+    /// relative paths taken from `cwd`, the client's working directory.
+    Run { args: Vec<String>, cwd: String },
+    /// Process → client: what the command printed, and its exit code.
+    Output {
+        stdout: String,
+        stderr: String,
+        code: i32,
+    },
     /// Client → node: make an invite valid for this many seconds; `yes` admits without asking.
     Invite {
         ttl: u64,
@@ -71,11 +89,14 @@ pub fn caller_allowed(caller: Option<u32>, owner: u32) -> bool {
     caller == Some(owner)
 }
 
-/// Lets `rapport pair invite` work while `serve` holds the store: one JSON line in
-/// (`{"invite":{"ttl":600}}`), the ticket out, then `paired` or `expired`. The socket lives in
-/// the data directory, is 0600, and refuses callers of another uid.
+/// Serves the control socket of the process that holds `store`: CLI commands for clients
+/// ([`Control::Run`]), and `pair invite` when there is a `node` (sync on). The socket lives
+/// in the data directory, is 0600, and refuses callers of another uid.
 #[cfg(unix)]
-pub fn control_socket(store: &Arc<Store>, node: Arc<Node>) -> Result<tokio::task::JoinHandle<()>> {
+pub fn control_socket(
+    store: &Arc<Store>,
+    node: Option<Arc<Node>>,
+) -> Result<tokio::task::JoinHandle<()>> {
     use std::os::unix::fs::MetadataExt;
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let path = store.dir().join(CONTROL_SOCKET);
@@ -110,93 +131,148 @@ pub fn control_socket(store: &Arc<Store>, node: Arc<Node>) -> Result<tokio::task
                 if reader.read_line(&mut line).await.is_err() {
                     return;
                 }
-                let Ok(Control::Invite { ttl, yes }) = serde_json::from_str(line.trim()) else {
-                    return;
-                };
-                let (admit, mut asks) = if yes {
-                    (rapport_sync::pair::Admit::Auto, None)
-                } else {
-                    let (tx, rx) = tokio::sync::mpsc::channel(4);
-                    (rapport_sync::pair::Admit::Ask(tx), Some(rx))
-                };
-                // As `pair invite --wait` allows: a larger one would overflow the deadline.
-                let ttl = ttl.clamp(1, 86_400);
-                let known: std::collections::HashSet<String> = match store.team() {
-                    Ok(t) => t.into_iter().map(|m| m.id).collect(),
-                    Err(_) => return,
-                };
                 let send = |c: &Control| serde_json::to_string(c).map(|s| s + "\n");
-                let (invite, code) = match node.open_invite(Duration::from_secs(ttl), admit) {
-                    Ok(x) => x,
-                    Err(e) => {
-                        if let Ok(msg) = send(&Control::Refused {
-                            reason: e.to_string(),
-                        }) {
+                match serde_json::from_str(line.trim()) {
+                    Ok(Control::Run { args, cwd }) => {
+                        let attached = crate::remote::Attached {
+                            store,
+                            node,
+                            runtime: tokio::runtime::Handle::current(),
+                            cwd: std::path::PathBuf::new(),
+                        };
+                        let done = tokio::task::spawn_blocking(move || {
+                            crate::remote::execute(&attached, args, cwd.into())
+                        })
+                        .await;
+                        let answer = match done {
+                            Ok(out) => Control::Output {
+                                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                                code: out.code,
+                            },
+                            Err(e) => Control::Output {
+                                stdout: String::new(),
+                                stderr: format!(
+                                    "error: the command failed in the running process: {e}\n"
+                                ),
+                                code: 101,
+                            },
+                        };
+                        if let Ok(msg) = send(&answer) {
                             let _ = write.write_all(msg.as_bytes()).await;
                         }
-                        return;
                     }
-                };
-                if let Some(code) = code
-                    && let Ok(msg) = send(&Control::Recovery {
-                        code: code.to_text(),
-                    })
-                    && write.write_all(msg.as_bytes()).await.is_err()
-                {
-                    return;
-                }
-                let Ok(ticket) = invite.encode() else {
-                    return;
-                };
-                if let Ok(msg) = send(&Control::Ticket { ticket })
-                    && write.write_all(msg.as_bytes()).await.is_err()
-                {
-                    return;
-                }
-                let joined = wait_for_new_member(&store, &known, Duration::from_secs(ttl));
-                tokio::pin!(joined);
-                let answer = loop {
-                    let ask = async {
-                        match asks.as_mut() {
-                            Some(rx) => rx.recv().await,
-                            None => std::future::pending().await,
-                        }
-                    };
-                    tokio::select! {
-                        m = &mut joined => break match m {
-                            Ok(Some(m)) => Control::Paired { id: m.id, name: m.name },
-                            _ => Control::Expired,
-                        },
-                        Some(request) = ask => {
-                            // The person at the client's terminal decides.
-                            let confirm = Control::Confirm {
-                                id: request.id.clone(),
-                                name: request.name.clone(),
-                                code: request.code.clone(),
+                    Ok(Control::Invite { ttl, yes }) => match node {
+                        Some(node) => invite(&store, node, ttl, yes, reader, write).await,
+                        None => {
+                            let refused = Control::Refused {
+                                reason: "sync is off in the running app, so it cannot invite"
+                                    .into(),
                             };
-                            let Ok(msg) = send(&confirm) else { return };
-                            if write.write_all(msg.as_bytes()).await.is_err() {
-                                return;
+                            if let Ok(msg) = send(&refused) {
+                                let _ = write.write_all(msg.as_bytes()).await;
                             }
-                            let mut line = String::new();
-                            let admit = reader.read_line(&mut line).await.is_ok()
-                                && matches!(
-                                    serde_json::from_str(line.trim()),
-                                    Ok(Control::Answer { admit: true })
-                                );
-                            let _ = request.answer.send(admit);
                         }
-                    }
-                };
-                if let Ok(msg) = send(&answer) {
-                    let _ = write.write_all(msg.as_bytes()).await;
+                    },
+                    _ => {}
                 }
             });
         }
     }))
 }
 
+/// One `pair invite` conversation with a client.
+#[cfg(unix)]
+async fn invite(
+    store: &Arc<Store>,
+    node: Arc<Node>,
+    ttl: u64,
+    yes: bool,
+    mut reader: tokio::io::BufReader<tokio::net::unix::OwnedReadHalf>,
+    mut write: tokio::net::unix::OwnedWriteHalf,
+) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let send = |c: &Control| serde_json::to_string(c).map(|s| s + "\n");
+    let (admit, mut asks) = if yes {
+        (rapport_sync::pair::Admit::Auto, None)
+    } else {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        (rapport_sync::pair::Admit::Ask(tx), Some(rx))
+    };
+    // As `pair invite --wait` allows: a larger one would overflow the deadline.
+    let ttl = ttl.clamp(1, 86_400);
+    let known: std::collections::HashSet<String> = match store.team() {
+        Ok(t) => t.into_iter().map(|m| m.id).collect(),
+        Err(_) => return,
+    };
+    let (invite, code) = match node.open_invite(Duration::from_secs(ttl), admit) {
+        Ok(x) => x,
+        Err(e) => {
+            if let Ok(msg) = send(&Control::Refused {
+                reason: e.to_string(),
+            }) {
+                let _ = write.write_all(msg.as_bytes()).await;
+            }
+            return;
+        }
+    };
+    if let Some(code) = code
+        && let Ok(msg) = send(&Control::Recovery {
+            code: code.to_text(),
+        })
+        && write.write_all(msg.as_bytes()).await.is_err()
+    {
+        return;
+    }
+    let Ok(ticket) = invite.encode() else {
+        return;
+    };
+    if let Ok(msg) = send(&Control::Ticket { ticket })
+        && write.write_all(msg.as_bytes()).await.is_err()
+    {
+        return;
+    }
+    let joined = wait_for_new_member(store, &known, Duration::from_secs(ttl));
+    tokio::pin!(joined);
+    let answer = loop {
+        let ask = async {
+            match asks.as_mut() {
+                Some(rx) => rx.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            m = &mut joined => break match m {
+                Ok(Some(m)) => Control::Paired { id: m.id, name: m.name },
+                _ => Control::Expired,
+            },
+            Some(request) = ask => {
+                // The person at the client's terminal decides.
+                let confirm = Control::Confirm {
+                    id: request.id.clone(),
+                    name: request.name.clone(),
+                    code: request.code.clone(),
+                };
+                let Ok(msg) = send(&confirm) else { return };
+                if write.write_all(msg.as_bytes()).await.is_err() {
+                    return;
+                }
+                let mut line = String::new();
+                let admit = reader.read_line(&mut line).await.is_ok()
+                    && matches!(
+                        serde_json::from_str(line.trim()),
+                        Ok(Control::Answer { admit: true })
+                    );
+                let _ = request.answer.send(admit);
+            }
+        }
+    };
+    if let Ok(msg) = send(&answer) {
+        let _ = write.write_all(msg.as_bytes()).await;
+    }
+}
+
 #[cfg(not(unix))]
-pub fn control_socket(_: &Arc<Store>, _: Arc<Node>) -> Result<tokio::task::JoinHandle<()>> {
+pub fn control_socket(_: &Arc<Store>, _: Option<Arc<Node>>) -> Result<tokio::task::JoinHandle<()>> {
     Ok(tokio::spawn(async {}))
 }

@@ -1,14 +1,23 @@
 //! # rapport (library part): the desktop app
 //!
-//! The `rapport` binary is the CLI (`src/main.rs`, `cli`, `run`, `net`, `output`) and, with no
-//! subcommand, the desktop app in [`gui`]. The app lives in this library so its tests can
-//! drive it headless with `egui_kittest`.
+//! The `rapport` binary (`src/main.rs`) is a thin `main` over this library: the CLI ([`cli`]
+//! parses, [`run`] dispatches, [`net`] and [`team`] run the network and team commands,
+//! [`output`] formats) and, with no subcommand, the desktop app in [`gui`]. Both live in the
+//! library so that the app and `rapport serve` can run a CLI command for a client on their
+//! own open store ([`remote`], over the [`control`] socket), and so the app's tests can drive
+//! it headless with `egui_kittest`.
 //!
 //! Like the CLI, the app draws and dispatches only: rules live in `rapport-model`,
 //! `rapport-value` and `rapport-query`, storage in `rapport-store`, networking in
 //! `rapport-sync`.
 
 pub mod autobackup;
+pub mod cli;
 pub mod control;
 pub mod gui;
+pub mod net;
+pub mod output;
+pub mod remote;
+pub mod run;
+pub mod team;
 pub mod vault;

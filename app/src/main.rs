@@ -1,7 +1,10 @@
 //! # rapport: the binary
 //!
 //! Command-line front end over `rapport-store` and `rapport-sync`; with no subcommand it opens
-//! the desktop app (`rapport::gui`). This crate parses, dispatches and formats; rules live in
+//! the desktop app (`rapport::gui`). The CLI itself is in the library (`rapport::cli` parses,
+//! `rapport::run` dispatches, `rapport::output` formats), so the running app and `serve` can
+//! run a command for a client (`rapport::remote`); this file sets up logging, runs the
+//! command, and turns storage-engine panics into a damage report. Rules live in
 //! `rapport-model`, `rapport-value` and `rapport-query`, storage in `rapport-store`,
 //! networking in `rapport-sync`.
 //!
@@ -10,15 +13,17 @@
 //! can cause, is reported as damage to that file (status 1); any other panic is a bug and
 //! stays one (status 101).
 
-mod cli;
-mod net;
-mod output;
-mod run;
-mod team;
-
-use output::say_err;
-
+use std::io::Write;
 use std::process::ExitCode;
+
+use rapport::{cli, run};
+
+/// `eprintln!` through the library's terminal-safe writer.
+macro_rules! say_err {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(rapport::output::stderr(), $($arg)*);
+    }};
+}
 
 use clap::Parser;
 
@@ -35,8 +40,8 @@ fn main() -> ExitCode {
         .map(|d| d.join(rapport_store::DB_FILE))
         .ok();
     let storage_panic = storage_panics_quietly();
-    let outcome = match std::panic::catch_unwind(|| run::run(cli)) {
-        Ok(r) => r,
+    let code = match std::panic::catch_unwind(|| run::main_code(cli)) {
+        Ok(code) => code,
         Err(payload) => match storage_panic.lock().ok().and_then(|mut p| p.take()) {
             Some(what) => {
                 let file = store_file
@@ -54,21 +59,7 @@ fn main() -> ExitCode {
             None => std::panic::resume_unwind(payload),
         },
     };
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            // A closed pipe (`rapport customer list | head`) is not an error.
-            let broken_pipe = e.chain().any(|c| {
-                c.downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            });
-            if broken_pipe {
-                return ExitCode::SUCCESS;
-            }
-            say_err!("error: {}", one_line(&e));
-            ExitCode::FAILURE
-        }
-    }
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
 /// Installs a panic hook that records panics raised inside redb (a damaged file) instead of
@@ -98,19 +89,4 @@ fn storage_panics_quietly() -> std::sync::Arc<std::sync::Mutex<Option<String>>> 
         }
     }));
     slot
-}
-
-/// The error and its causes on one line, skipping causes the message already contains.
-fn one_line(e: &anyhow::Error) -> String {
-    let mut msg = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if !msg.contains(&text) {
-            if !msg.is_empty() {
-                msg.push_str(": ");
-            }
-            msg.push_str(&text);
-        }
-    }
-    msg.replace('\n', " ")
 }

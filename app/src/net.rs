@@ -12,8 +12,8 @@ use rapport_sync::net::{NetConfig, Node, member_addr};
 use rapport_sync::pair::Invite;
 use serde::Serialize;
 
+use crate::control::{CONTROL_SOCKET, Control, control_socket};
 use crate::output::{self, say, say_err};
-use rapport::control::{CONTROL_SOCKET, Control, control_socket};
 
 /// Per-peer timeout of one sync session started from the CLI.
 const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
@@ -40,8 +40,7 @@ pub fn device_id(store: &Store) -> String {
 }
 
 /// `rapport serve`.
-pub fn serve(store: Store, bind: SocketAddr, interval: u64) -> Result<()> {
-    let store = Arc::new(store);
+pub fn serve(store: Arc<Store>, bind: SocketAddr, interval: u64) -> Result<()> {
     runtime()?.block_on(async move {
         let node = Arc::new(spawn_node(&store, bind).await?);
         node.announce()?;
@@ -55,8 +54,8 @@ pub fn serve(store: Store, bind: SocketAddr, interval: u64) -> Result<()> {
             addrs.join(", ")
         );
         let _ = std::io::stdout().flush();
-        let control = control_socket(&store, node.clone())?;
-        let backups = rapport::autobackup::spawn(&store);
+        let control = control_socket(&store, Some(node.clone()))?;
+        let backups = crate::autobackup::spawn(&store);
         let mut tick = tokio::time::interval(Duration::from_secs(interval.max(1)));
         loop {
             tokio::select! {
@@ -119,7 +118,10 @@ pub fn invite_via_running_node(dir: &std::path::Path, wait: u64, yes: bool) -> R
                     let msg = serde_json::to_string(&Control::Answer { admit })? + "\n";
                     write.write_all(msg.as_bytes()).await?;
                 }
-                Control::Invite { .. } | Control::Answer { .. } => {}
+                Control::Invite { .. }
+                | Control::Answer { .. }
+                | Control::Run { .. }
+                | Control::Output { .. } => {}
             }
         }
         if ticket_seen {
@@ -181,9 +183,9 @@ fn admission(yes: bool) -> Result<rapport_sync::pair::Admit> {
 }
 
 /// `rapport pair invite`.
-pub fn invite(store: Store, bind: SocketAddr, wait: u64, yes: bool) -> Result<()> {
+pub fn invite(store: Arc<Store>, bind: SocketAddr, wait: u64, yes: bool) -> Result<()> {
     need_a_person(yes)?;
-    let store = Arc::new(store);
+
     runtime()?.block_on(async move {
         let node = spawn_node(&store, bind).await?;
         node.announce()?;
@@ -251,9 +253,9 @@ pub fn print_recovery_code(code: &str) {
 }
 
 /// `rapport pair join TICKET`.
-pub fn join(store: Store, bind: SocketAddr, ticket: &str, merge_teams: bool) -> Result<()> {
+pub fn join(store: Arc<Store>, bind: SocketAddr, ticket: &str, merge_teams: bool) -> Result<()> {
     let invite = Invite::decode(ticket)?;
-    let store = Arc::new(store);
+
     runtime()?.block_on(async move {
         let node = spawn_node(&store, bind).await?;
         say_err!(
@@ -272,9 +274,12 @@ pub fn join(store: Store, bind: SocketAddr, ticket: &str, merge_teams: bool) -> 
     })
 }
 
-/// `rapport sync --once`.
-pub fn sync_once(store: Store, bind: SocketAddr) -> Result<()> {
-    let store = Arc::new(store);
+/// `rapport sync --once`: with this device's own node, or, when the command runs for a client
+/// of the running app or `serve`, with that process's node.
+pub fn sync_once(store: Arc<Store>, bind: SocketAddr) -> Result<()> {
+    if let Some((node, runtime)) = crate::remote::attached_node() {
+        return runtime.block_on(sync_all_and_say(&node));
+    }
     runtime()?.block_on(async move {
         let node = spawn_node(&store, bind).await?;
         if node.config().lan_discovery {
@@ -291,31 +296,37 @@ pub fn sync_once(store: Store, bind: SocketAddr) -> Result<()> {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
-        let results = node.sync_all(SESSION_TIMEOUT).await;
-        if results.is_empty() {
-            say_err!("no team device with a known address: pair one first (`rapport pair invite`)");
-        }
-        let mut ok = 0;
-        for (m, r) in &results {
-            match r {
-                Ok(t) => {
-                    ok += 1;
-                    say!(
-                        "synced with {}: received {} documents, sent {}",
-                        m.name,
-                        t.initiator.docs_changed,
-                        t.initiator.docs_sent
-                    );
-                }
-                Err(e) => say_err!("warning: {} not reachable: {e}", m.name),
-            }
-        }
+        let result = sync_all_and_say(&node).await;
         node.shutdown().await;
-        if !results.is_empty() && ok == 0 {
-            bail!("no team device was reachable");
-        }
-        Ok(())
+        result
     })
+}
+
+/// Syncs with every team device `node` knows an address for, and says how each went.
+async fn sync_all_and_say(node: &Node) -> Result<()> {
+    let results = node.sync_all(SESSION_TIMEOUT).await;
+    if results.is_empty() {
+        say_err!("no team device with a known address: pair one first (`rapport pair invite`)");
+    }
+    let mut ok = 0;
+    for (m, r) in &results {
+        match r {
+            Ok(t) => {
+                ok += 1;
+                say!(
+                    "synced with {}: received {} documents, sent {}",
+                    m.name,
+                    t.initiator.docs_changed,
+                    t.initiator.docs_sent
+                );
+            }
+            Err(e) => say_err!("warning: {} not reachable: {e}", m.name),
+        }
+    }
+    if !results.is_empty() && ok == 0 {
+        bail!("no team device was reachable");
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -341,13 +352,12 @@ struct PeerRow {
 }
 
 /// `rapport peers`.
-pub fn peers(store: Store, json: bool, probe: bool) -> Result<()> {
-    let store = Arc::new(store);
+pub fn peers(store: Arc<Store>, json: bool, probe: bool) -> Result<()> {
     let me = device_id(&store);
     let team: Vec<_> = store.team()?.into_iter().filter(|m| m.id != me).collect();
-    let online: Vec<Option<bool>> = if probe && !team.is_empty() {
-        runtime()?.block_on(async {
-            let node = Node::spawn(store.clone(), "0.0.0.0:0".parse()?).await?;
+    let probe_all = |node: Arc<Node>| {
+        let team = team.clone();
+        async move {
             let mut out = Vec::new();
             for m in &team {
                 out.push(match member_addr(m) {
@@ -357,11 +367,23 @@ pub fn peers(store: Store, json: bool, probe: bool) -> Result<()> {
                     _ => None,
                 });
             }
-            node.shutdown().await;
+            out
+        }
+    };
+    let online: Vec<Option<bool>> = if !probe || team.is_empty() {
+        vec![None; team.len()]
+    } else if let Some((node, runtime)) = crate::remote::attached_node() {
+        // For a client of the running app or `serve`: probe with its node.
+        runtime.block_on(probe_all(node))
+    } else {
+        runtime()?.block_on(async {
+            let node = Arc::new(Node::spawn(store.clone(), "0.0.0.0:0".parse()?).await?);
+            let out = probe_all(node.clone()).await;
+            if let Ok(node) = Arc::try_unwrap(node) {
+                node.shutdown().await;
+            }
             anyhow::Ok(out)
         })?
-    } else {
-        vec![None; team.len()]
     };
     let quarantined = store.quarantined()?;
     let paused = store.paused_peers()?;
@@ -466,7 +488,7 @@ pub fn resume(store: &Store, query: &str) -> Result<()> {
 }
 
 /// `rapport device revoke DEVICE`.
-pub fn revoke(store: Store, query: &str) -> Result<()> {
+pub fn revoke(store: Arc<Store>, query: &str) -> Result<()> {
     let team = store.team()?;
     let m = find_device(&team, query)?;
     if m.id == device_id(&store) {

@@ -167,14 +167,93 @@ impl<W: Write> Write for Terminal<W> {
     }
 }
 
+/// Where output goes: this process's stdout or stderr, or, while a command runs for a CLI
+/// client of the running app or `serve` ([`capture`]), that command's captured output.
+pub enum Sink {
+    Stdout(std::io::StdoutLock<'static>),
+    Stderr(std::io::StderrLock<'static>),
+    /// Captured stdout (`false`) or stderr (`true`) of this thread's command.
+    Captured(bool),
+}
+
+thread_local! {
+    /// The stdout and stderr of the command this thread runs for a client, if any.
+    static CAPTURED: std::cell::RefCell<Option<(Vec<u8>, Vec<u8>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Stdout(o) => o.write(buf),
+            Sink::Stderr(e) => e.write(buf),
+            Sink::Captured(err) => {
+                CAPTURED.with(|c| {
+                    if let Some((out, errs)) = c.borrow_mut().as_mut() {
+                        if *err { errs } else { out }.extend_from_slice(buf);
+                    }
+                });
+                Ok(buf.len())
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Stdout(o) => o.flush(),
+            Sink::Stderr(e) => e.flush(),
+            Sink::Captured(_) => Ok(()),
+        }
+    }
+}
+
+fn capturing() -> bool {
+    CAPTURED.with(|c| c.borrow().is_some())
+}
+
+/// Runs `f` with everything this module writes on this thread captured; returns its result
+/// and the captured stdout and stderr bytes.
+pub fn capture<T>(f: impl FnOnce() -> T) -> (T, Vec<u8>, Vec<u8>) {
+    let before = CAPTURED.with(|c| c.borrow_mut().replace((Vec::new(), Vec::new())));
+    let out = f();
+    let (o, e) = CAPTURED
+        .with(|c| std::mem::replace(&mut *c.borrow_mut(), before))
+        .unwrap_or_default();
+    (out, o, e)
+}
+
+/// Whether stderr is a terminal a progress bar may draw on (never while captured).
+pub fn stderr_is_terminal() -> bool {
+    use std::io::IsTerminal;
+    !capturing() && std::io::stderr().is_terminal()
+}
+
+/// Stdout, or the captured stdout.
+pub fn raw_stdout() -> Sink {
+    if capturing() {
+        Sink::Captured(false)
+    } else {
+        Sink::Stdout(std::io::stdout().lock())
+    }
+}
+
+/// Stderr, or the captured stderr.
+pub fn raw_stderr() -> Sink {
+    if capturing() {
+        Sink::Captured(true)
+    } else {
+        Sink::Stderr(std::io::stderr().lock())
+    }
+}
+
 /// Human output on stdout, through [`Terminal`].
-pub fn stdout() -> Terminal<std::io::StdoutLock<'static>> {
-    Terminal::new(std::io::stdout().lock())
+pub fn stdout() -> Terminal<Sink> {
+    Terminal::new(raw_stdout())
 }
 
 /// Messages on stderr, through [`Terminal`].
-pub fn stderr() -> Terminal<std::io::StderrLock<'static>> {
-    Terminal::new(std::io::stderr().lock())
+pub fn stderr() -> Terminal<Sink> {
+    Terminal::new(raw_stderr())
 }
 
 /// `println!` through [`Terminal`]: for every line of human output. A closed stdout is
@@ -202,7 +281,7 @@ pub(crate) use say_err;
 
 /// Prints `v` as pretty JSON on stdout.
 pub fn json<T: Serialize + ?Sized>(v: &T) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = raw_stdout();
     serde_json::to_writer_pretty(&mut out, v).map_err(std::io::Error::from)?;
     writeln!(out)?;
     Ok(())

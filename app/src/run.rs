@@ -1,8 +1,9 @@
 //! Dispatch: turns parsed commands into store calls and prints the results.
 //! Input parsing goes through the model's validators; there is no business logic here.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{Local, NaiveDateTime, TimeZone, Utc};
@@ -30,7 +31,18 @@ pub fn data_dir(cli: &Cli) -> Result<PathBuf> {
         .ok_or_else(|| anyhow!("no home directory found; pass --data-dir DIR"))
 }
 
-fn open(cli: &Cli, holder: &str) -> Result<Store> {
+/// The store: the running process's own when this command runs for a client of the app or
+/// `serve` ([`crate::remote`]), else opened from the data directory.
+fn open(cli: &Cli, holder: &str) -> Result<Arc<Store>> {
+    if let Some(store) = crate::remote::attached_store() {
+        return Ok(store);
+    }
+    Ok(Arc::new(open_here(cli, holder)?))
+}
+
+/// The store opened from the data directory by this process (for `restore`, which needs it
+/// to itself).
+fn open_here(cli: &Cli, holder: &str) -> Result<Store> {
     let dir = data_dir(cli)?;
     if dir.exists() && !dir.is_dir() {
         bail!(
@@ -40,7 +52,7 @@ fn open(cli: &Cli, holder: &str) -> Result<Store> {
     }
     let opts = OpenOptions {
         holder: format!("rapport {holder}"),
-        vault: rapport::vault::os_keyring(),
+        vault: crate::vault::os_keyring(),
         ..OpenOptions::default()
     };
     Ok(Store::open(&dir, opts)?)
@@ -54,7 +66,7 @@ fn set_aside_damaged(cli: &Cli) -> Result<()> {
     if !file.exists() {
         return Ok(());
     }
-    let damaged = match open(cli, "restore") {
+    let damaged = match open_here(cli, "restore") {
         Err(e) => match e.downcast_ref::<rapport_store::StoreError>() {
             Some(se) if se.is_damage() => true,
             _ => return Err(e),
@@ -143,7 +155,7 @@ fn item_edit<T>(v: Option<T>, f: impl FnOnce(T) -> Edit, out: &mut Vec<Edit>) {
 
 /// `rapport` with no subcommand: the desktop app, on the store or on demo data.
 fn app(cli: &Cli) -> Result<()> {
-    let mut options = rapport::gui::Options::default();
+    let mut options = crate::gui::Options::default();
     let mut _demo_dir = None;
     let dir = if cli.demo {
         let tmp = tempfile::Builder::new()
@@ -163,7 +175,7 @@ fn app(cli: &Cli) -> Result<()> {
     } else {
         data_dir(cli)?
     };
-    rapport::gui::run(rapport::gui::Source::Dir(dir), options)
+    crate::gui::run(crate::gui::Source::Dir(dir), options)
 }
 
 /// `rapport import`: read and check the whole file, plan against the store, then write
@@ -179,7 +191,7 @@ fn import(
     use rapport_interchange::{Action, Existing, Layout};
     let shown = file.display();
     // A spinner with the current step on a terminal (reading, matching, writing).
-    let progress = std::io::stderr().is_terminal().then(|| {
+    let progress = output::stderr_is_terminal().then(|| {
         let b = indicatif::ProgressBar::new_spinner();
         b.enable_steady_tick(std::time::Duration::from_millis(120));
         b
@@ -190,7 +202,8 @@ fn import(
         }
     };
     step(format!("reading {shown}"));
-    let bytes = std::fs::read(file).with_context(|| format!("could not read {shown}"))?;
+    let bytes = std::fs::read(crate::remote::client_path(file))
+        .with_context(|| format!("could not read {shown}"))?;
     let kind = rapport_interchange::detect(&bytes);
     if format == crate::cli::ImportFormat::Orders
         || (format == crate::cli::ImportFormat::Auto
@@ -395,8 +408,11 @@ fn import_orders(
 /// `rapport export`: written to a temporary file beside FILE, renamed into place when complete,
 /// so a failure never leaves half a file.
 fn export(cli: &Cli, format: crate::cli::ExportFormat, file: &std::path::Path) -> Result<()> {
+    // Where the file goes (the client's directory for a relative path through a running
+    // process); messages name it as given.
+    let path = crate::remote::client_path(file);
     // The rename would replace whatever FILE is: only ever replace a regular file.
-    if let Ok(m) = std::fs::metadata(file) {
+    if let Ok(m) = std::fs::metadata(&path) {
         if m.is_dir() {
             bail!("{} is a directory; give the path of a file", file.display());
         }
@@ -408,7 +424,7 @@ fn export(cli: &Cli, format: crate::cli::ExportFormat, file: &std::path::Path) -
         }
     }
     let store = open(cli, "export")?;
-    let dir = file
+    let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| std::path::Path::new("."));
@@ -441,7 +457,7 @@ fn export(cli: &Cli, format: crate::cli::ExportFormat, file: &std::path::Path) -
         }
     };
     tmp.as_file().sync_all()?;
-    tmp.persist(file)
+    tmp.persist(&path)
         .with_context(|| format!("could not write {}", file.display()))?;
     say!(
         "wrote {customers} customers ({bytes} bytes) to {}",
@@ -451,6 +467,67 @@ fn export(cli: &Cli, format: crate::cli::ExportFormat, file: &std::path::Path) -
 }
 
 /// Runs one command. Errors bubble up to `main`, which prints one line and exits non-zero.
+/// What `main` runs: the command, or, when the app or `serve` holds the store, the same
+/// command sent to that process ([`crate::remote::forward`]); returns the exit code.
+pub fn main_code(cli: Cli) -> i32 {
+    let may_forward = !crate::remote::is_attached() && crate::remote::remotable(&cli).is_ok();
+    let dir = data_dir(&cli).ok();
+    let result = run(cli);
+    if let (Err(e), true, Some(dir)) = (&result, may_forward, &dir)
+        && e.chain().any(|c| {
+            matches!(
+                c.downcast_ref::<rapport_store::StoreError>(),
+                Some(rapport_store::StoreError::InUse { .. })
+            )
+        })
+    {
+        match crate::remote::forward(dir) {
+            Ok(code) => return code,
+            // No socket, or it does not answer: the "in use" error stands.
+            Err(f) => {
+                tracing::debug!(error = %f, "could not send the command to the running process")
+            }
+        }
+    }
+    report(result)
+}
+
+/// Prints a command's error the way the CLI does (`error: ...` on one line) and returns its
+/// exit code: 0, or 1 for an error. A closed pipe (`rapport customer list | head`) is not an
+/// error.
+pub fn report(result: Result<()>) -> i32 {
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            let broken_pipe = e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return 0;
+            }
+            say_err!("error: {}", one_line(&e));
+            1
+        }
+    }
+}
+
+/// The error and its causes on one line, skipping causes the message already contains.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !msg.contains(&text) {
+            if !msg.is_empty() {
+                msg.push_str(": ");
+            }
+            msg.push_str(&text);
+        }
+    }
+    msg.replace('\n', " ")
+}
+
+/// Runs the command in `cli` in this process.
 pub fn run(cli: Cli) -> Result<()> {
     run_command(&cli).map_err(|e| {
         // Damage found while reading (a row or document that no longer decodes): say which
@@ -574,7 +651,7 @@ fn run_command(cli: &Cli) -> Result<()> {
             if *replace_damaged {
                 set_aside_damaged(cli)?;
             }
-            let mut store = open(cli, "restore")?;
+            let mut store = open_here(cli, "restore")?;
             let input = std::io::BufReader::new(f);
             let result = if *replace_damaged {
                 store.restore_as_device(input)
@@ -614,7 +691,12 @@ fn run_command(cli: &Cli) -> Result<()> {
         }
         Command::Check { json } => {
             let mut store = open(cli, "check")?;
-            let problems = store.verify()?;
+            // redb's own file check needs the store to itself; a running process that lends
+            // its store checks everything else.
+            let problems = match Arc::get_mut(&mut store) {
+                Some(s) => s.verify()?,
+                None => store.verify_documents()?,
+            };
             if *json {
                 output::json(&serde_json::json!({
                     "customers": store.count()?,
@@ -644,9 +726,10 @@ fn run_command(cli: &Cli) -> Result<()> {
             }
         }
         Command::Device { action, json } => {
-            let mut store = open(cli, "device")?;
+            let store = open(cli, "device")?;
             match action {
-                Some(DeviceCmd::Rename { name }) => store.set_device_name(name)?,
+                // The store, the signed team and the team document, as the app does.
+                Some(DeviceCmd::Rename { name }) => store.rename_device(name)?,
                 Some(DeviceCmd::Revoke { device }) => return crate::net::revoke(store, device),
                 Some(DeviceCmd::Set { key, value }) => {
                     crate::net::set_device_setting(&store, key, value)?
@@ -722,13 +805,13 @@ fn run_command(cli: &Cli) -> Result<()> {
             merge_teams,
         }) => crate::net::join(open(cli, "pair join")?, *bind, ticket, *merge_teams),
         Command::Team { action, json } => {
-            crate::team::run(&open(cli, "team")?, action.as_ref(), *json)
+            crate::team::run(&*open(cli, "team")?, action.as_ref(), *json)
         }
         Command::Sync { bind, .. } => crate::net::sync_once(open(cli, "sync")?, *bind),
         Command::Peers {
             action: Some(crate::cli::PeersCmd::Resume { device }),
             ..
-        } => crate::net::resume(&open(cli, "peers resume")?, device),
+        } => crate::net::resume(&*open(cli, "peers resume")?, device),
         Command::Peers {
             action: None,
             json,
@@ -1166,7 +1249,7 @@ fn demo(cli: &Cli, n: usize, seed: u64) -> Result<()> {
     const BATCH: usize = 500;
     let store = open(cli, "demo")?;
     let customers = rapport_demo::generate(n, seed, today());
-    let tty = std::io::stderr().is_terminal();
+    let tty = output::stderr_is_terminal();
     let bar = tty.then(|| {
         let b = indicatif::ProgressBar::new(n as u64);
         b.set_style(
@@ -1186,7 +1269,7 @@ fn demo(cli: &Cli, n: usize, seed: u64) -> Result<()> {
         match &bar {
             Some(b) => b.set_position(done as u64),
             None => {
-                let mut err = std::io::stderr().lock();
+                let mut err = output::raw_stderr();
                 let _ = writeln!(err, "committed {done} of {n}");
             }
         }

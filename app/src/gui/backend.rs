@@ -426,6 +426,14 @@ async fn run(
     if options.network {
         w.start_node(options.bind).await;
     }
+    // Every CLI command goes through the app while it holds the store; with sync off (or a
+    // demo store) too, only `pair invite` then has nothing to answer with.
+    if w.control.is_none() && options.demo.is_none() {
+        match crate::control::control_socket(&w.store, None) {
+            Ok(task) => w.control = Some(task),
+            Err(e) => tracing::warn!(error = %e, "no control socket"),
+        }
+    }
     w.send_sync();
     let mut dirty = false;
     let mut tick = tokio::time::interval(Duration::from_secs(5));
@@ -705,11 +713,7 @@ impl Worker {
                         .send(Update::Error("the device name cannot be empty".into()));
                     return;
                 }
-                let id = rapport_sync::net::device_id(&self.store).to_string();
-                let r = blocking(|| {
-                    self.store.save_device_name(&name)?;
-                    self.store.team_add(&id, &name)
-                });
+                let r = blocking(|| self.store.rename_device(&name));
                 match r {
                     Ok(()) => self.out.send(Update::Notice(format!(
                         "This device is now “{name}”; team devices see it after the next sync."
@@ -1037,8 +1041,9 @@ impl Worker {
                         ""
                     }
                 );
-                // `rapport pair invite` from a terminal goes through the app while it runs.
-                match crate::control::control_socket(&self.store, node.clone()) {
+                // CLI commands from a terminal (`pair invite` among them) go through the app
+                // while it runs.
+                match crate::control::control_socket(&self.store, Some(node.clone())) {
                     Ok(task) => self.control = Some(task),
                     Err(e) => tracing::warn!(error = %e, "no control socket"),
                 }

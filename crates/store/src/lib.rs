@@ -370,7 +370,8 @@ struct ChangeMessage {
 pub struct Store {
     db: Database,
     dir: PathBuf,
-    device: Device,
+    /// This device: its actor and name (the name may change while the store is shared).
+    device: std::sync::RwLock<Device>,
     actor: ActorId,
     secret: [u8; 32],
     /// The device keys local backups seal the identity with.
@@ -386,7 +387,7 @@ impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
             .field("dir", &self.dir)
-            .field("device", &self.device)
+            .field("device", &self.device())
             .finish()
     }
 }
@@ -968,7 +969,7 @@ impl Store {
         let store = Store {
             db,
             dir,
-            device,
+            device: std::sync::RwLock::new(device),
             actor,
             secret,
             keys: seal::Keys::new(opts.vault.clone(), key_file),
@@ -1128,9 +1129,19 @@ impl Store {
         &self.dir
     }
 
-    /// This device.
-    pub fn device(&self) -> &Device {
-        &self.device
+    /// This device (a copy: its name can change while the store is shared).
+    pub fn device(&self) -> Device {
+        match self.device.read() {
+            Ok(d) => d.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn set_device(&self, change: impl FnOnce(&mut Device)) {
+        match self.device.write() {
+            Ok(mut d) => change(&mut d),
+            Err(poisoned) => change(&mut poisoned.into_inner()),
+        }
     }
 
     /// Renames this device (recorded in later changes).
@@ -1140,18 +1151,19 @@ impl Store {
         txn.open_table(META)?
             .insert("device_name", name.trim().as_bytes())?;
         self.commit(txn)?;
-        self.device.name = name.trim().to_string();
+        self.set_device(|d| d.name = name.trim().to_string());
         Ok(())
     }
 
-    /// Records a new name for this device without changing the open store's copy (a shared
-    /// store cannot be borrowed mutably): later changes carry it after the next open.
+    /// Records a new name for this device, on a shared store too: later changes carry it.
     pub fn save_device_name(&self, name: &str) -> Result<()> {
         check_device_name(name)?;
         let txn = self.begin_write()?;
         txn.open_table(META)?
             .insert("device_name", name.trim().as_bytes())?;
-        self.commit(txn)
+        self.commit(txn)?;
+        self.set_device(|d| d.name = name.trim().to_string());
+        Ok(())
     }
 
     /// Subscribes to the change feed. Slow receivers miss events (`Lagged`) rather than
@@ -1186,7 +1198,7 @@ impl Store {
         fields.sort();
         fields.dedup();
         serde_json::to_string(&ChangeMessage {
-            device: self.device.name.clone(),
+            device: self.device().name,
             fields,
             team: Vec::new(),
         })
@@ -2084,7 +2096,7 @@ impl Store {
                 return Ok(false);
             }
             let msg = serde_json::to_string(&ChangeMessage {
-                device: self.device.name.clone(),
+                device: self.device().name,
                 fields: fields.iter().map(|f| f.to_string()).collect(),
                 team: team_heads.clone(),
             })
@@ -2376,8 +2388,10 @@ impl Store {
         }
         self.commit(txn)?;
         self.secret = secret;
-        self.device.name = name.to_string();
-        self.device.actor = hex(&actor);
+        self.set_device(|d| {
+            d.name = name.to_string();
+            d.actor = hex(&actor);
+        });
         self.actor = ActorId::from(actor.as_slice());
         Ok(())
     }
@@ -2456,6 +2470,15 @@ impl Store {
         })? {
             problems.push("redb repaired the file on integrity check".to_string());
         }
+        problems.extend(self.verify_documents()?);
+        Ok(problems)
+    }
+
+    /// What [`Store::verify`] checks except redb's own file check (which needs the store to
+    /// itself): every document loads, its heads match the heads table, it hydrates, and its
+    /// summary matches. A running app or `serve` runs this for `rapport check`.
+    pub fn verify_documents(&self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
         let heads: BTreeMap<CustomerId, Vec<ChangeHash>> = self.heads()?.into_iter().collect();
         let ids = self.ids()?;
         for id in &ids {

@@ -306,7 +306,7 @@ impl Store {
             rapport_team::genesis(&self.team_key(), name, &code, members, revoked, at)
                 .map_err(|e| StoreError::Refused(e.to_string()))?;
         self.write_entries(&[(team, bytes)], Some(team))?;
-        let name = self.device.name.clone();
+        let name = self.device().name;
         let addrs = legacy
             .iter()
             .find(|m| m.id == me)
@@ -420,7 +420,7 @@ impl Store {
         let key = code.key();
         let op = Op::Recover {
             device: *self.team_key().public().as_bytes(),
-            name: self.device.name.clone(),
+            name: self.device().name,
         };
         let at = self.now().timestamp_millis();
         st.check(key.public().as_bytes(), at, &op)
@@ -503,6 +503,47 @@ impl Store {
         self.sign_team(Op::SetRole { device, role })
     }
 
+    /// Renames this device everywhere its name is kept: the store (later changes carry it),
+    /// its signed description in a signed team (only a device describes itself), and the
+    /// team document's member entry. Works on a shared store (the app's, `serve`'s): the open
+    /// store's own copy of the name ([`Store::device`]) changes at the next open, or at once
+    /// through [`Store::set_device_name`] for a store held alone.
+    pub fn rename_device(&self, name: &str) -> Result<()> {
+        crate::check_device_name(name)?;
+        let name = name.trim().to_string();
+        self.save_device_name(&name)?;
+        let id = self.device_id();
+        if let Some(st) = self.team_state()? {
+            let me = self.team_key().public();
+            if let Some(d) = st.devices.get(me.as_bytes())
+                && !d.revoked
+                && d.name != name
+            {
+                self.sign_team(Op::Describe {
+                    name: name.clone(),
+                    addrs: d.addrs.clone(),
+                })?;
+            }
+        }
+        let key = format!("member/{id}");
+        self.update_shared(Shared::Team, &["members"], |doc| {
+            let Some((automerge::Value::Object(_), m)) = doc.get(ROOT, key.as_str())? else {
+                return Ok(false);
+            };
+            let same = matches!(
+                doc.get(&m, "name")?,
+                Some((automerge::Value::Scalar(v), _))
+                    if matches!(v.as_ref(), automerge::ScalarValue::Str(s) if s.as_str() == name)
+            );
+            if same {
+                return Ok(false);
+            }
+            doc.put(&m, "name", name.as_str())?;
+            Ok(true)
+        })?;
+        Ok(())
+    }
+
     /// Records the direct addresses (`ip:port`) at which device `id` was last reachable. For
     /// this device in a signed team, also a signed description (name and addresses) when
     /// they changed: only a device describes itself.
@@ -515,7 +556,7 @@ impl Store {
         {
             let me = self.team_key().public();
             let current = st.devices.get(me.as_bytes());
-            let name = self.device.name.clone();
+            let name = self.device().name;
             if current.is_some_and(|d| !d.revoked && (d.addrs != addrs || d.name != name)) {
                 self.sign_team(Op::Describe {
                     name,
@@ -573,7 +614,7 @@ impl Store {
 
     fn commit_team_doc(&self, doc: &mut AutoCommit, fields: &[&str]) {
         let msg = serde_json::to_string(&crate::ChangeMessage {
-            device: self.device.name.clone(),
+            device: self.device().name,
             fields: fields.iter().map(|f| f.to_string()).collect(),
             team: Vec::new(),
         })
