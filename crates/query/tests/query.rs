@@ -2,13 +2,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::BTreeMap;
+
 use chrono::{NaiveDate, NaiveTime};
 use rapport_model::{
     Currency, CustomerKind, CustomerSummary, Deal, DealStatus, Due, Edit, FollowUp, FollowUpKind,
-    ItemId, Money, NewCustomer, timestamp_from_millis,
+    Interaction, InteractionKind, ItemId, LifecycleStage, Money, NewCustomer, Tier,
+    timestamp_from_millis,
 };
-use rapport_query::{Column, Filter, Sort, agenda, fell_due, select};
-use rapport_value::{ValueSettings, analyse};
+use rapport_query::{Agenda, Column, Filter, Search, Sort, agenda, fell_due, select};
+use rapport_value::{Analysis, Segment, ValueSettings, analyse};
 
 fn summary(name: &str, company: &str, edits: Vec<Edit>) -> CustomerSummary {
     let now = timestamp_from_millis(1_790_000_000_000);
@@ -196,4 +199,474 @@ fn agenda_buckets_by_due_time() {
     let due = fell_due(&all, before, at);
     assert_eq!(subjects(&due), vec!["this afternoon"]);
     assert_eq!(due[0].customer, all[0].id);
+}
+
+fn owned(name: &str, owner: &str, edits: Vec<Edit>) -> CustomerSummary {
+    let mut all = vec![Edit::Owner(owner.into())];
+    all.extend(edits);
+    summary(name, "", all)
+}
+
+fn contacted(date: &str) -> Edit {
+    Edit::LogInteraction(
+        ItemId::new(),
+        Interaction {
+            at: NaiveDate::parse_from_str(date, "%Y-%m-%d")
+                .unwrap()
+                .and_hms_opt(10, 0, 0)
+                .unwrap()
+                .and_utc(),
+            kind: InteractionKind::Call,
+            summary: "call".into(),
+            outcome: String::new(),
+            by: String::new(),
+        },
+    )
+}
+
+fn listed(all: &[CustomerSummary], a: Option<&Analysis>, f: &Filter) -> Vec<String> {
+    names(all, &select(all, a, f, Sort::default()))
+}
+
+#[test]
+fn each_filter_keeps_exactly_the_customers_that_match() {
+    // As of 2026-11-24: Li Na is the one VIP, contacted yesterday and marked as declining by
+    // hand; Wang Fang bought once (formation, Minor), never contacted; Chen Jie never bought
+    // (exploration, prospect, Minor), never contacted.
+    let all = vec![
+        owned(
+            "Li Na",
+            "Li Na",
+            vec![
+                won("500", "2026-10-01"),
+                contacted("2026-11-23"),
+                Edit::Stage(Some(LifecycleStage::Decline)),
+            ],
+        ),
+        owned("Wang Fang", "wang fang", vec![won("100", "2026-10-02")]),
+        owned("Chen Jie", "Li Na", vec![]),
+    ];
+    let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    let a = analyse(&all, &ValueSettings::default(), today);
+    let a = Some(&a);
+
+    let owner = |o: &str| Filter {
+        owner: Some(o.into()),
+        ..Filter::default()
+    };
+    assert_eq!(listed(&all, a, &owner("  LI   na ")), ["Chen Jie", "Li Na"]);
+    assert_eq!(listed(&all, a, &owner("Wang Fang")), ["Wang Fang"]);
+    assert!(listed(&all, a, &owner("Zhao")).is_empty());
+
+    let tier = |t| Filter {
+        tier: Some(t),
+        ..Filter::default()
+    };
+    assert_eq!(listed(&all, a, &tier(Tier::Vip)), ["Li Na"]);
+    assert_eq!(
+        listed(&all, a, &tier(Tier::Minor)),
+        ["Chen Jie", "Wang Fang"]
+    );
+    assert!(listed(&all, a, &tier(Tier::Major)).is_empty());
+    assert!(
+        listed(&all, None, &tier(Tier::Minor)).is_empty(),
+        "no analysis: no tier to match"
+    );
+
+    let stage = |st| Filter {
+        stage: Some(st),
+        ..Filter::default()
+    };
+    assert_eq!(
+        listed(&all, a, &stage(LifecycleStage::Decline)),
+        ["Li Na"],
+        "the manual stage"
+    );
+    assert_eq!(
+        listed(&all, a, &stage(LifecycleStage::Exploration)),
+        ["Chen Jie"],
+        "the inferred stage"
+    );
+    assert_eq!(
+        listed(&all, a, &stage(LifecycleStage::Formation)),
+        ["Wang Fang"]
+    );
+    assert!(listed(&all, a, &stage(LifecycleStage::Stability)).is_empty());
+    assert_eq!(
+        listed(&all, None, &stage(LifecycleStage::Decline)),
+        ["Li Na"]
+    );
+    assert!(
+        listed(&all, None, &stage(LifecycleStage::Exploration)).is_empty(),
+        "without an analysis only manual stages are known"
+    );
+
+    let segment = |g| Filter {
+        segment: Some(g),
+        ..Filter::default()
+    };
+    assert_eq!(listed(&all, a, &segment(Segment::Prospect)), ["Chen Jie"]);
+    // Of the two buyers Li Na bought longer ago and less: lost; Wang Fang is about to sleep.
+    assert_eq!(listed(&all, a, &segment(Segment::Lost)), ["Li Na"]);
+    assert_eq!(
+        listed(&all, a, &segment(Segment::AboutToSleep)),
+        ["Wang Fang"]
+    );
+    assert!(listed(&all, a, &segment(Segment::Champions)).is_empty());
+    assert!(listed(&all, None, &segment(Segment::Prospect)).is_empty());
+
+    let due = Filter {
+        due_for_revisit: true,
+        ..Filter::default()
+    };
+    assert_eq!(listed(&all, a, &due), ["Chen Jie", "Wang Fang"]);
+    assert!(listed(&all, None, &due).is_empty());
+
+    // Filters combine: all must hold.
+    let both = Filter {
+        owner: Some("li na".into()),
+        tier: Some(Tier::Minor),
+        ..Filter::default()
+    };
+    assert_eq!(listed(&all, a, &both), ["Chen Jie"]);
+    let both = Filter {
+        tier: Some(Tier::Minor),
+        stage: Some(LifecycleStage::Formation),
+        due_for_revisit: true,
+        ..Filter::default()
+    };
+    assert_eq!(listed(&all, a, &both), ["Wang Fang"]);
+    let none = Filter {
+        tier: Some(Tier::Vip),
+        segment: Some(Segment::Prospect),
+        ..Filter::default()
+    };
+    assert!(listed(&all, a, &none).is_empty());
+    let none = Filter {
+        segment: Some(Segment::Prospect),
+        due_for_revisit: true,
+        stage: Some(LifecycleStage::Decline),
+        ..Filter::default()
+    };
+    assert!(listed(&all, a, &none).is_empty());
+}
+
+/// Five customers whose name order differs from every other column's order.
+fn table() -> Vec<CustomerSummary> {
+    let mut all = vec![
+        summary(
+            "Anna",
+            "Zeta",
+            vec![
+                Edit::Owner("zed".into()),
+                won("100", "2026-10-01"),
+                Edit::Stage(Some(LifecycleStage::Decline)),
+            ],
+        ),
+        summary(
+            "Bert",
+            "华创",
+            vec![
+                Edit::Owner("Mia".into()),
+                won("500", "2026-10-01"),
+                followup("2026-12-05", "b"),
+            ],
+        ),
+        summary(
+            "Cleo",
+            "acme",
+            vec![
+                Edit::Owner("bob".into()),
+                won("300", "2026-10-01"),
+                Edit::Stage(Some(LifecycleStage::Exploration)),
+                followup("2026-12-01", "c"),
+            ],
+        ),
+        summary(
+            "Emil",
+            "",
+            vec![
+                won("200", "2026-10-01"),
+                Edit::Stage(Some(LifecycleStage::Formation)),
+                followup("2026-12-01T09:00", "e"),
+            ],
+        ),
+        // Last, so that an analysis of the first four leaves it out.
+        summary(
+            "Dora",
+            "Mo",
+            vec![
+                Edit::Owner("Amy".into()),
+                Edit::Stage(Some(LifecycleStage::Stability)),
+            ],
+        ),
+    ];
+    for (s, ms) in all.iter_mut().zip([3, 1, 2, 3, 0]) {
+        s.updated_at = timestamp_from_millis(1_790_000_000_000 + ms * 1000);
+    }
+    all
+}
+
+#[test]
+fn every_column_sorts_by_its_own_key_then_by_name() {
+    let all = table();
+    // 20 / 40 / 60 %: of the four ranked customers one is VIP, one Major, one Common; Dora
+    // is not in the analysis at all.
+    let settings = ValueSettings::from_map(&BTreeMap::from([
+        ("tier.vip_percent".to_string(), "20".to_string()),
+        ("tier.major_percent".to_string(), "40".to_string()),
+        ("tier.common_percent".to_string(), "60".to_string()),
+    ]))
+    .unwrap();
+    let a = analyse(
+        &all[..4],
+        &settings,
+        NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+    );
+    let tier_of = |i: usize| a.get(all[i].id).unwrap().effective_tier;
+    assert_eq!(
+        [tier_of(0), tier_of(1), tier_of(2), tier_of(3)],
+        [
+            Some(Tier::Minor),
+            Some(Tier::Vip),
+            Some(Tier::Major),
+            Some(Tier::Common)
+        ]
+    );
+    let sorted = |a: Option<&Analysis>, column, descending| {
+        let sort = Sort { column, descending };
+        names(&all, &select(&all, a, &Filter::default(), sort))
+    };
+    let a = Some(&a);
+    assert_eq!(
+        sorted(a, Column::Name, false),
+        ["Anna", "Bert", "Cleo", "Dora", "Emil"]
+    );
+    assert_eq!(
+        sorted(a, Column::Tier, false),
+        ["Bert", "Cleo", "Emil", "Anna", "Dora"],
+        "best tier first, customers without a tier last"
+    );
+    assert_eq!(
+        sorted(a, Column::Tier, true),
+        ["Dora", "Anna", "Emil", "Cleo", "Bert"]
+    );
+    assert_eq!(
+        sorted(a, Column::Revenue, false),
+        ["Dora", "Anna", "Emil", "Cleo", "Bert"]
+    );
+    assert_eq!(
+        sorted(None, Column::Stage, false),
+        ["Cleo", "Emil", "Dora", "Anna", "Bert"],
+        "stage order, customers without a stage last"
+    );
+    assert_eq!(
+        sorted(None, Column::Stage, true),
+        ["Bert", "Anna", "Dora", "Emil", "Cleo"]
+    );
+    assert_eq!(
+        sorted(a, Column::Stage, false),
+        ["Cleo", "Bert", "Emil", "Dora", "Anna"],
+        "Bert's inferred stage (formation) ties with Emil's manual one"
+    );
+    assert_eq!(
+        sorted(a, Column::Company, false),
+        ["Emil", "Cleo", "Bert", "Dora", "Anna"],
+        "empty first, 华创 as hua chuang, case-insensitive"
+    );
+    assert_eq!(
+        sorted(a, Column::Company, true),
+        ["Anna", "Dora", "Bert", "Cleo", "Emil"]
+    );
+    assert_eq!(
+        sorted(a, Column::Owner, false),
+        ["Emil", "Dora", "Cleo", "Bert", "Anna"],
+        "owners compared folded: amy, bob, mia, zed"
+    );
+    assert_eq!(
+        sorted(a, Column::NextDue, false),
+        ["Cleo", "Emil", "Bert", "Anna", "Dora"],
+        "a date alone is due at its start; no follow-up goes last"
+    );
+    assert_eq!(
+        sorted(a, Column::NextDue, true),
+        ["Anna", "Dora", "Bert", "Emil", "Cleo"],
+        "descending keeps ties in name order"
+    );
+    assert_eq!(
+        sorted(a, Column::Updated, false),
+        ["Dora", "Bert", "Cleo", "Anna", "Emil"]
+    );
+    assert_eq!(
+        sorted(a, Column::Updated, true),
+        ["Anna", "Emil", "Cleo", "Bert", "Dora"]
+    );
+}
+
+#[test]
+fn fuzzy_matching_needs_three_letters_and_a_close_match() {
+    let all = vec![
+        summary("Bluewater Ltd", "", vec![]),
+        summary("Northwind Trading Company", "", vec![]),
+        summary("Kim", "Acme GmbH", vec![]),
+    ];
+    let find = |q: &str| {
+        let f = Filter {
+            text: q.into(),
+            ..Filter::default()
+        };
+        names(&all, &select(&all, None, &f, Sort::default()))
+    };
+    assert_eq!(find("blw"), ["Bluewater Ltd"], "three letters are enough");
+    assert!(find("bw").is_empty(), "two letters are not matched fuzzily");
+    // nucleo scores `ria` in "Northwind Trading Company" exactly at the threshold (3 x 12)
+    // and `ooa` at 28: scattered letters do not count.
+    assert_eq!(find("ria"), ["Northwind Trading Company"]);
+    assert!(find("ooa").is_empty());
+    assert_eq!(find("agh"), ["Kim"], "the company is matched too");
+}
+
+#[test]
+fn filter_and_column_basics() {
+    assert!(!Filter::default().is_filtered());
+    assert!(
+        !Filter {
+            text: "acme".into(),
+            ..Filter::default()
+        }
+        .is_filtered(),
+        "search text alone is not a filter"
+    );
+    let set = [
+        Filter {
+            tier: Some(Tier::Vip),
+            ..Filter::default()
+        },
+        Filter {
+            stage: Some(LifecycleStage::Decline),
+            ..Filter::default()
+        },
+        Filter {
+            segment: Some(Segment::Lost),
+            ..Filter::default()
+        },
+        Filter {
+            tag: Some("vip".into()),
+            ..Filter::default()
+        },
+        Filter {
+            owner: Some("li".into()),
+            ..Filter::default()
+        },
+        Filter {
+            due_for_revisit: true,
+            ..Filter::default()
+        },
+        Filter {
+            archived: true,
+            ..Filter::default()
+        },
+    ];
+    for f in &set {
+        assert!(f.is_filtered(), "{f:?}");
+    }
+    let labels: Vec<&str> = Column::ALL.iter().map(|c| c.label()).collect();
+    assert_eq!(
+        labels,
+        [
+            "Name",
+            "Company",
+            "Tier",
+            "Revenue",
+            "Stage",
+            "Owner",
+            "Next follow-up",
+            "Updated"
+        ]
+    );
+    assert!(Search::new("").is_empty());
+    assert!(Search::new(" \t ").is_empty());
+    assert!(!Search::new("x").is_empty());
+}
+
+#[test]
+fn agenda_counts_and_fell_due_edges() {
+    let now = NaiveDate::from_ymd_opt(2026, 11, 24)
+        .unwrap()
+        .and_time(NaiveTime::from_hms_opt(10, 0, 0).unwrap());
+    assert_eq!(Agenda::default().len(), 0);
+    assert!(Agenda::default().is_empty());
+    let all = vec![
+        summary(
+            "B",
+            "",
+            vec![
+                followup("2026-11-24T09:00", "nine"),
+                followup("2026-11-24T08:00", "eight"),
+                followup("2026-11-26", "thursday"),
+                followup("2026-11-24", "today"),
+                followup("2026-12-24", "later"),
+            ],
+        ),
+        summary("A", "", vec![followup("2026-11-24T09:00", "nine too")]),
+        summary(
+            "Gone",
+            "",
+            vec![followup("2026-11-24T09:00", "deleted"), Edit::Delete],
+        ),
+        summary(
+            "Old",
+            "",
+            vec![
+                followup("2026-11-24T09:00", "archived"),
+                Edit::Archive(true),
+            ],
+        ),
+    ];
+    let ag = agenda(&all, now);
+    assert_eq!(
+        (
+            ag.overdue.len(),
+            ag.today.len(),
+            ag.this_week.len(),
+            ag.later
+        ),
+        (3, 1, 1, 1)
+    );
+    assert_eq!(ag.len(), 5, "later ones are only counted");
+    assert!(!ag.is_empty());
+    let only_later = agenda(&[summary("C", "", vec![followup("2027-01-01", "x")])], now);
+    assert_eq!(only_later.later, 1);
+    assert_eq!(only_later.len(), 0);
+    assert!(only_later.is_empty());
+
+    // `since` is exclusive, `now` inclusive; deleted and archived customers never announce.
+    let at = |h, m| {
+        now.date()
+            .and_time(NaiveTime::from_hms_opt(h, m, 0).unwrap())
+    };
+    let subjects = |v: Vec<rapport_query::AgendaEntry>| -> Vec<String> {
+        v.into_iter().map(|e| e.followup.subject).collect()
+    };
+    // Same due time: by customer id (ids are random here).
+    let nines = if all[0].id < all[1].id {
+        ["nine", "nine too"]
+    } else {
+        ["nine too", "nine"]
+    };
+    assert_eq!(subjects(fell_due(&all, at(8, 0), at(9, 0))), nines);
+    assert_eq!(
+        subjects(fell_due(&all, at(7, 59), at(9, 0))),
+        ["eight", nines[0], nines[1]]
+    );
+    assert!(fell_due(&all, at(9, 0), at(9, 30)).is_empty());
+    assert_eq!(
+        subjects(fell_due(
+            &all,
+            at(0, 0) - chrono::Duration::minutes(1),
+            at(0, 0)
+        )),
+        ["today"],
+        "a date alone falls due at midnight"
+    );
 }

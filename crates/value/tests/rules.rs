@@ -526,3 +526,288 @@ fn huge_amounts_and_rates_saturate() {
             .all(|(_, r)| *r >= 0)
     );
 }
+
+fn settings(pairs: &[(&str, &str)]) -> ValueSettings {
+    let m: BTreeMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    ValueSettings::from_map(&m).unwrap()
+}
+
+#[test]
+fn segment_table_and_names() {
+    // Every cell of the table in the crate docs (FM = ceil((F + M) / 2)).
+    let cases = [
+        ((5, 4, 5), Segment::Champions),
+        ((4, 4, 3), Segment::Champions),
+        ((4, 2, 3), Segment::PotentialLoyalist),
+        ((5, 3, 3), Segment::PotentialLoyalist),
+        ((4, 1, 1), Segment::New),
+        ((5, 1, 1), Segment::New),
+        ((3, 4, 4), Segment::Loyal),
+        ((3, 2, 2), Segment::NeedAttention),
+        ((3, 3, 2), Segment::NeedAttention),
+        ((3, 1, 1), Segment::AboutToSleep),
+        ((2, 3, 2), Segment::AtRisk),
+        ((2, 5, 5), Segment::AtRisk),
+        ((2, 2, 2), Segment::Hibernating),
+        ((2, 1, 1), Segment::Hibernating),
+        ((1, 4, 4), Segment::CantLose),
+        ((1, 5, 5), Segment::CantLose),
+        ((1, 2, 3), Segment::Lost),
+        ((1, 1, 1), Segment::Lost),
+    ];
+    for ((r, f, m), want) in cases {
+        assert_eq!(Segment::of(r, f, m), want, "{r} {f} {m}");
+    }
+    let names: Vec<&str> = Segment::ALL.iter().map(|s| s.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "champions",
+            "loyal",
+            "potential_loyalist",
+            "new",
+            "need_attention",
+            "about_to_sleep",
+            "at_risk",
+            "cant_lose",
+            "hibernating",
+            "lost",
+            "prospect"
+        ]
+    );
+}
+
+#[test]
+fn rfm_ties_score_alike() {
+    // Ten buyers in two groups of five: recent single small orders, and older double ones.
+    let mut s = Vec::new();
+    for k in 1..=5u128 {
+        s.push(C::new(k).won(days_ago(10), 1000).s());
+    }
+    for k in 6..=10u128 {
+        s.push(
+            C::new(k)
+                .won(days_ago(100), 1000)
+                .won(days_ago(130), 1000)
+                .s(),
+        );
+    }
+    let a = analyse(&s, &ValueSettings::default(), today());
+    let scores = |n| {
+        let v = a.get(CustomerId::from_u128(n)).unwrap();
+        let r = v.rfm.clone().unwrap();
+        (r.r, r.f, r.m, v.segment)
+    };
+    // Half the customers are strictly worse: 1 + 5 x 5 / 10 = 3; the worse half scores 1.
+    for k in 1..=5 {
+        assert_eq!(scores(k), (3, 1, 1, Segment::AboutToSleep), "{k}");
+    }
+    for k in 6..=10 {
+        assert_eq!(scores(k), (1, 3, 3, Segment::Lost), "{k}");
+    }
+    assert_eq!(a.segments[&Segment::AboutToSleep], 5);
+    assert_eq!(a.segments[&Segment::Lost], 5);
+}
+
+#[test]
+fn conversion_rounds_half_up_and_saturates() {
+    let eur = cur("EUR");
+    let half = settings(&[("rate.EUR", "0.5")]);
+    let to_base = |minor, s: &ValueSettings| rapport_value::to_base_currency(minor, eur, s);
+    assert_eq!(to_base(1, &half), Some(1), "0.005 CNY rounds up");
+    assert_eq!(to_base(3, &half), Some(2), "0.015 CNY rounds up");
+    assert_eq!(to_base(4, &half), Some(2));
+    let below = settings(&[("rate.EUR", "0.49")]);
+    assert_eq!(to_base(1, &below), Some(0), "0.0049 CNY rounds down");
+    assert_eq!(
+        rapport_value::to_base_currency(7, cur("CNY"), &half),
+        Some(7),
+        "the base currency needs no rate"
+    );
+    assert_eq!(
+        rapport_value::to_base_currency(7, cur("USD"), &half),
+        None,
+        "no rate"
+    );
+    let huge = settings(&[("rate.EUR", "1000000000")]);
+    assert_eq!(to_base(i64::MAX, &huge), Some(i64::MAX));
+    assert_eq!(
+        to_base(i64::MIN, &huge),
+        Some(i64::MIN),
+        "a negative amount from a foreign document saturates downwards"
+    );
+}
+
+#[test]
+fn shares_without_revenue_or_customers_are_zero() {
+    let none: Vec<CustomerSummary> = Vec::new();
+    let a = analyse(&none, &ValueSettings::default(), today());
+    assert_eq!(a.pareto.len(), 1);
+    for t in &a.tiers {
+        assert_eq!(
+            (t.customers, t.revenue_share, t.customer_share),
+            (0, 0.0, 0.0)
+        );
+    }
+
+    let idle: Vec<CustomerSummary> = (1..=3).map(|n| C::new(n).s()).collect();
+    let a = analyse(&idle, &ValueSettings::default(), today());
+    assert_eq!(a.total_revenue, 0);
+    let shares: Vec<(f64, f64)> = a
+        .pareto
+        .iter()
+        .map(|p| (p.customer_share, p.revenue_share))
+        .collect();
+    assert_eq!(
+        shares,
+        [(0.0, 0.0), (1.0 / 3.0, 0.0), (2.0 / 3.0, 0.0), (1.0, 0.0)]
+    );
+    let minor = a.tiers.iter().find(|t| t.tier == Tier::Minor).unwrap();
+    assert_eq!(
+        (minor.customers, minor.revenue_share, minor.customer_share),
+        (3, 0.0, 1.0)
+    );
+
+    let a = analyse(&distinct(10), &ValueSettings::default(), today());
+    let share: Vec<f64> = a.tiers.iter().map(|t| t.customer_share).collect();
+    assert_eq!(share, [0.1, 0.0, 0.1, 0.8]);
+    // 10 of 55 units are VIP revenue.
+    assert!((a.tiers[0].revenue_share - 10.0 / 55.0).abs() < 1e-12);
+    let p = a.pareto[3];
+    assert!((p.customer_share - 0.3).abs() < 1e-12);
+    assert!((p.revenue_share - 27.0 / 55.0).abs() < 1e-12);
+}
+
+#[test]
+fn lifecycle_boundaries() {
+    // Window 2025-11-23 ..= 2026-11-22; the period before it starts on 2024-11-23.
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    let s = vec![
+        // A (zero-amount) purchase on the first day of the period before: not stale yet.
+        C::new(1).won(d(2024, 11, 23), 0).s(),
+        // One day earlier: older than two windows.
+        C::new(2).won(d(2024, 11, 22), 0).s(),
+        // Exactly half of the period before is not below half.
+        C::new(3).won(days_ago(60), 50).won(days_ago(400), 100).s(),
+        C::new(4).won(days_ago(60), 49).won(days_ago(400), 100).s(),
+        // First purchase on the window's first day: formation.
+        C::new(5).won(d(2025, 11, 23), 10).s(),
+        C::new(6).won(d(2025, 11, 22), 10).won(days_ago(1), 10).s(),
+    ];
+    let a = analyse(&s, &ValueSettings::default(), today());
+    let st = |n| a.get(CustomerId::from_u128(n)).unwrap().stage;
+    assert_eq!(st(1), LifecycleStage::Stability);
+    assert_eq!(st(2), LifecycleStage::Decline);
+    assert_eq!(st(3), LifecycleStage::Stability);
+    assert_eq!(st(4), LifecycleStage::Decline);
+    assert_eq!(st(5), LifecycleStage::Formation);
+    assert_eq!(st(6), LifecycleStage::Stability);
+}
+
+#[test]
+fn revenue_by_month_counts_won_deals_of_active_customers_in_the_base_currency() {
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    let today = d(2026, 2, 15);
+    let s = vec![
+        C::new(1)
+            .won(d(2025, 12, 5), 100)
+            .won(d(2026, 1, 31), 200)
+            .won(d(2026, 1, 1), 5)
+            .won(d(2025, 11, 30), 7)
+            .deal(d(2026, 2, 1), 999, "CNY", DealStatus::Open, 50)
+            .deal(d(2026, 2, 2), 999, "CNY", DealStatus::Lost, 0)
+            .deal(d(2026, 2, 3), 999, "USD", DealStatus::Won, 100)
+            .deal(d(2026, 2, 4), 100, "EUR", DealStatus::Won, 100)
+            .s(),
+        C::new(2)
+            .won(d(2026, 2, 1), 1000)
+            .edit(Edit::Archive(true))
+            .s(),
+        C::new(3).won(d(2026, 2, 1), 1000).edit(Edit::Delete).s(),
+    ];
+    let settings = settings(&[("rate.EUR", "2")]);
+    assert_eq!(
+        rapport_value::revenue_by_month(&s, &settings, today, 3),
+        vec![((2025, 12), 100), ((2026, 1), 205), ((2026, 2), 200)]
+    );
+    let months: Vec<(i32, u32)> = rapport_value::revenue_by_month(&s, &settings, today, 14)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(months.len(), 14);
+    assert_eq!(
+        (months[0], months[1], months[13]),
+        ((2025, 1), (2025, 2), (2026, 2))
+    );
+    assert!(rapport_value::revenue_by_month(&s, &settings, today, 0).is_empty());
+}
+
+#[test]
+fn pipeline_by_stage_weights_open_deals_by_probability() {
+    let open = |c: C, minor, p| c.deal(today() + Days::new(30), minor, "CNY", DealStatus::Open, p);
+    let s = vec![
+        // Exploration: never bought.
+        open(C::new(1), 1000, 50).s(),
+        // Formation: bought this year; its won and lost deals are not pipeline.
+        open(C::new(2).won(days_ago(10), 5000), 2000, 25)
+            .deal(days_ago(5), 7000, "CNY", DealStatus::Lost, 0)
+            .s(),
+        // Decline by hand.
+        open(C::new(3), 100, 100)
+            .edit(Edit::Stage(Some(LifecycleStage::Decline)))
+            .s(),
+        // Archived: not analysed, not counted.
+        open(C::new(4), 100_000, 100).edit(Edit::Archive(true)).s(),
+    ];
+    let a = analyse(&s, &ValueSettings::default(), today());
+    assert_eq!(
+        rapport_value::pipeline_by_stage(&s, &a),
+        vec![
+            (LifecycleStage::Exploration, 500),
+            (LifecycleStage::Formation, 500),
+            (LifecycleStage::Stability, 0),
+            (LifecycleStage::Decline, 100),
+        ]
+    );
+}
+
+#[test]
+fn every_cadence_key_sets_its_own_tier() {
+    let s = settings(&[
+        ("cadence.vip_days", "7"),
+        ("cadence.major_days", "21"),
+        ("cadence.common_days", "45"),
+        ("cadence.minor_days", "120"),
+    ]);
+    assert_eq!(
+        [
+            s.cadence(Some(Tier::Vip)),
+            s.cadence(Some(Tier::Major)),
+            s.cadence(Some(Tier::Common)),
+            s.cadence(Some(Tier::Minor)),
+            s.cadence(None),
+        ],
+        [7, 21, 45, 120, 120]
+    );
+    for (key, tier) in [
+        ("cadence.vip_days", Tier::Vip),
+        ("cadence.major_days", Tier::Major),
+        ("cadence.common_days", Tier::Common),
+        ("cadence.minor_days", Tier::Minor),
+    ] {
+        let s = settings(&[(key, "33")]);
+        for t in [Tier::Vip, Tier::Major, Tier::Common, Tier::Minor] {
+            let default = ValueSettings::default().cadence(Some(t));
+            let want = if t == tier { 33 } else { default };
+            assert_eq!(s.cadence(Some(t)), want, "{key}: {t}");
+        }
+    }
+    assert_eq!(
+        rapport_value::Rate::parse("1.123456"),
+        Some(rapport_value::Rate(1_123_456)),
+        "six decimals are allowed"
+    );
+}
