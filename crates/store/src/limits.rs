@@ -6,10 +6,10 @@
 //! 1. [`check_bytes`], before automerge sees the bytes: at most [`MAX_DOC_BYTES`] of input and
 //!    [`MAX_CHUNKS`] chunks, only the chunk kinds Rapport itself writes (documents, changes,
 //!    and DEFLATE-compressed changes from other automerge implementations; never bundles), and
-//!    at most [`MAX_INFLATED_BYTES`] once every DEFLATE-compressed part is inflated. The
-//!    compressed parts are inflated here by streaming into a small buffer that is thrown
-//!    away, stopping as soon as the budget is exceeded, so a document that inflates 1000:1
-//!    costs at most the budget in CPU and never the inflated size in memory.
+//!    at most [`MAX_INFLATED_BYTES`] once every DEFLATE-compressed part is inflated. Each
+//!    compressed part is inflated here once, stopping as soon as the budget is exceeded, so
+//!    a document that inflates 1000:1 costs at most the budget in CPU and memory, never the
+//!    inflated size; its run lengths are then read from the inflated bytes.
 //! 2. [`check_loaded`], on the loaded (merged) document before anything hydrates it: at most
 //!    [`MAX_OPS`] operations and [`MAX_CHANGES`] changes (automerge's own counts), and, over
 //!    an explicit stack of the visible objects, at most [`MAX_NESTING`] levels of nesting and
@@ -25,7 +25,7 @@
 //! operation's successors, a change's dependencies) add up to more than [`MAX_OPS`] entries.
 //! Automerge never iterates more rows than its longest column has, so these counts bound
 //! what loading can cost. Reading run lengths costs one pass over the (bounded) decoded
-//! bytes and holds at most one inflated column.
+//! bytes and holds at most one inflated part.
 
 use automerge::{AutoCommit, ROOT, ReadDoc, Value};
 
@@ -106,9 +106,8 @@ pub fn check_bytes(bytes: &[u8]) -> Result<(), String> {
             CHUNK_CHANGE => (len, change_rows(data)?),
             CHUNK_DOCUMENT => document_size(data, budget)?,
             CHUNK_COMPRESSED => {
-                let size = inflated_size(data, budget)?;
-                // Within the budget just measured: inflate it for real, to read its columns.
-                (size, change_rows(&inflate(data, size)?)?)
+                let inflated = inflate_within(data, budget)?;
+                (inflated.len(), change_rows(&inflated)?)
             }
             other => return Err(format!("chunk type {other} is not accepted from peers")),
         };
@@ -173,13 +172,14 @@ fn document_size(data: &[u8], budget: usize) -> Result<(usize, Rows), String> {
     for (of_changes, spec, len) in columns {
         let bytes = r.take(len)?;
         let (n, grouped) = if spec & COLUMN_DEFLATE != 0 {
+            // Inflated once, within what is left of the budget, then read for its rows.
             let left = budget.saturating_sub(size);
-            let inflated = inflated_size(bytes, left)?;
-            size = size.saturating_sub(len).saturating_add(inflated);
+            let inflated = inflate_within(bytes, left)?;
+            size = size.saturating_sub(len).saturating_add(inflated.len());
             if size > budget {
                 return Err(too_big());
             }
-            column_rows(spec, &inflate(bytes, inflated)?)?
+            column_rows(spec, &inflated)?
         } else {
             column_rows(spec, bytes)?
         };
@@ -298,36 +298,19 @@ fn column_rows(spec: u64, data: &[u8]) -> Result<(u64, u64), String> {
     Ok((rows, grouped))
 }
 
-/// Inflates a raw DEFLATE stream already measured at `size` bytes (within the budget).
-fn inflate(compressed: &[u8], size: usize) -> Result<Vec<u8>, String> {
+/// Inflates a raw DEFLATE stream, refusing as soon as it passes `budget` bytes: memory stays
+/// within the budget however far the stream would inflate.
+fn inflate_within(compressed: &[u8], budget: usize) -> Result<Vec<u8>, String> {
     use std::io::Read;
-    let mut out = Vec::with_capacity(size);
+    let mut out = Vec::new();
     flate2::read::DeflateDecoder::new(compressed)
-        .take(size as u64)
+        .take(budget as u64 + 1)
         .read_to_end(&mut out)
         .map_err(|e| format!("a compressed part does not inflate: {e}"))?;
-    Ok(out)
-}
-
-/// Inflates a raw DEFLATE stream into a small reused buffer, counting; refuses as soon as it
-/// exceeds `budget` bytes. Memory stays at the buffer and the decoder's window.
-fn inflated_size(compressed: &[u8], budget: usize) -> Result<usize, String> {
-    use std::io::Read;
-    let mut decoder = flate2::read::DeflateDecoder::new(compressed);
-    let mut buf = [0u8; 16 * 1024];
-    let mut total = 0usize;
-    loop {
-        let n = decoder
-            .read(&mut buf)
-            .map_err(|e| format!("a compressed part does not inflate: {e}"))?;
-        if n == 0 {
-            return Ok(total);
-        }
-        total += n;
-        if total > budget {
-            return Err(too_big());
-        }
+    if out.len() > budget {
+        return Err(too_big());
     }
+    Ok(out)
 }
 
 /// A cursor over bytes whose reads fail (never panic) past the end.
