@@ -471,7 +471,7 @@ pub enum FollowUpCmd {
         /// Due today or overdue.
         #[arg(long, group = "window")]
         today: bool,
-        /// Due within the next 7 days or overdue.
+        /// Due this week (up to Sunday, as in the app) or overdue.
         #[arg(long, group = "window")]
         week: bool,
         /// Customers due for a revisit by their tier's cadence, most valuable first.

@@ -882,35 +882,46 @@ fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
                     other => Tier::parse(other).map(Some),
                 })
                 .transpose()?;
-            let q = ListQuery {
-                tag: l.tag.clone(),
-                text: l.search.clone(),
-                visibility: if l.deleted {
-                    Visibility::Deleted
-                } else if l.archived {
-                    Visibility::WithArchived
-                } else {
-                    Visibility::Active
-                },
-                // A tier filter is applied after the listing, so it pages itself.
-                offset: if tier.is_some() { 0 } else { l.offset },
-                limit: if tier.is_some() { None } else { l.limit },
-            };
-            let a = analysis(&store)?;
-            let base = a.settings.base_currency;
-            let mut rows: Vec<output::CustomerRow> = store
-                .list(&q)?
-                .iter()
-                .map(|s| output::CustomerRow::new(s, a.get(s.id), base))
-                .collect();
-            if let Some(want) = tier {
-                rows.retain(|r| r.value.as_ref().map(|v| v.effective_tier) == Some(want));
-                rows = rows
+            let settings = value_settings(&store)?;
+            let base = settings.base_currency;
+            let rows: Vec<output::CustomerRow> = if l.deleted {
+                // Deleted customers are listed only here (the app has a bin of its own).
+                let q = ListQuery {
+                    tag: l.tag.clone(),
+                    text: l.search.clone(),
+                    visibility: Visibility::Deleted,
+                    offset: l.offset,
+                    limit: l.limit,
+                };
+                let a = rapport_value::analyse(&store.summaries()?, &settings, today());
+                store
+                    .list(&q)?
+                    .iter()
+                    .map(|s| output::CustomerRow::new(s, a.get(s.id), base))
+                    .collect()
+            } else {
+                // The app's list: the same search (fuzzy, pinyin), filters and order.
+                let sums = store.summaries()?;
+                let a = rapport_value::analyse(&sums, &settings, today());
+                let filter = rapport_query::Filter {
+                    text: l.search.clone().unwrap_or_default(),
+                    tier: tier.flatten(),
+                    tag: l.tag.clone(),
+                    archived: l.archived,
+                    ..rapport_query::Filter::default()
+                };
+                let mut picked =
+                    rapport_query::select(&sums, Some(&a), &filter, rapport_query::Sort::default());
+                if tier == Some(None) {
+                    picked.retain(|&i| a.get(sums[i].id).and_then(|v| v.effective_tier).is_none());
+                }
+                picked
                     .into_iter()
                     .skip(l.offset)
                     .take(l.limit.unwrap_or(usize::MAX))
-                    .collect();
-            }
+                    .map(|i| output::CustomerRow::new(&sums[i], a.get(sums[i].id), base))
+                    .collect()
+            };
             if l.json {
                 output::json(&rows)
             } else {
@@ -1125,11 +1136,20 @@ fn followup(cli: &Cli, cmd: &FollowUpCmd) -> Result<()> {
             let until = if *only_today || *overdue {
                 Some(today())
             } else if *week {
-                today().checked_add_days(chrono::Days::new(6))
+                // This week ends on Sunday, as in the app's agenda.
+                Some(rapport_query::end_of_week(today()))
             } else {
                 None
             };
             let mut items = store.agenda(until)?;
+            // The app's order: by due time, then customer name, then follow-up.
+            items.sort_by_cached_key(|i| {
+                (
+                    i.followup.due.at(),
+                    rapport_model::text::sort_key(&i.customer_name),
+                    i.followup.id,
+                )
+            });
             if *overdue {
                 items.retain(|i| i.followup.due.is_overdue(now));
             }

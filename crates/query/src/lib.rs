@@ -320,11 +320,16 @@ impl Agenda {
     }
 }
 
+/// The last day of `today`'s week: the coming Sunday (today itself on a Sunday). What "this
+/// week" means everywhere: the app's agenda and `rapport followup list --week`.
+pub fn end_of_week(today: NaiveDate) -> NaiveDate {
+    today + chrono::Days::new(u64::from(6 - today.weekday().num_days_from_monday()))
+}
+
 /// The agenda at local time `now`: each bucket ordered by due time, then customer name.
 pub fn agenda<S: Borrow<CustomerSummary>>(summaries: &[S], now: NaiveDateTime) -> Agenda {
     let today = now.date();
-    let week_end: NaiveDate =
-        today + chrono::Days::new(u64::from(6 - today.weekday().num_days_from_monday()));
+    let week_end = end_of_week(today);
     let mut all: Vec<(&CustomerSummary, &OpenFollowUp)> = summaries
         .iter()
         .map(Borrow::borrow)

@@ -1,0 +1,193 @@
+//! The CLI and the app mean the same thing: on one store, `rapport customer list --search` /
+//! `--tier` lists exactly the customers the app's list shows for that search or tier filter,
+//! in the same order (fuzzy and pinyin search included), and `rapport followup list --week`
+//! holds exactly the app agenda's overdue, today and this-week follow-ups (the week ends on
+//! Sunday in both).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{json, ok};
+use egui_kittest::Harness;
+use rapport::gui::{Options, RapportApp, Source};
+use rapport_model::Tier;
+use rapport_query::Filter;
+use rapport_store::{OpenOptions, Store};
+
+fn names(rows: &serde_json::Value) -> Vec<String> {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn wait(h: &mut Harness<'static, RapportApp>, what: &str, done: impl Fn(&RapportApp) -> bool) {
+    let start = Instant::now();
+    while !done(h.state()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+}
+
+#[test]
+fn the_cli_and_the_app_list_and_schedule_the_same_customers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["demo", "--customers", "80"]);
+    for name in ["Bluewater Trading", "张伟贸易有限公司", "Blue Harbour"] {
+        ok(d, &["customer", "add", "--name", name, "--kind", "company"]);
+    }
+    // Follow-ups on each of the next 9 days, so every week boundary is crossed whatever today is.
+    let today = chrono::Local::now().date_naive();
+    for n in 0..9u64 {
+        let due = (today + chrono::Days::new(n)).to_string();
+        ok(
+            d,
+            &[
+                "followup",
+                "add",
+                "Blue Harbour",
+                "--due",
+                &due,
+                "--subject",
+                &format!("day {n}"),
+            ],
+        );
+    }
+
+    let searches = [
+        "blwtr",
+        "zwmy",
+        "张伟",
+        "blue",
+        "trading blue",
+        "an",
+        "zz-nothing",
+    ];
+    let tiers = [
+        ("vip", Tier::Vip),
+        ("major", Tier::Major),
+        ("common", Tier::Common),
+        ("minor", Tier::Minor),
+    ];
+    let by_search: Vec<Vec<String>> = searches
+        .iter()
+        .map(|q| names(&json(d, &["customer", "list", "--search", q, "--json"])))
+        .collect();
+    let by_tier: Vec<Vec<String>> = tiers
+        .iter()
+        .map(|(t, _)| names(&json(d, &["customer", "list", "--tier", t, "--json"])))
+        .collect();
+    // The fuzzy and pinyin searches find what they should, not merely the same in both.
+    assert!(
+        by_search[0].contains(&"Bluewater Trading".to_string()),
+        "{by_search:?}"
+    );
+    assert!(
+        by_search[0].iter().all(|n| n.starts_with("Bluewater")),
+        "{by_search:?}"
+    );
+    assert!(
+        by_search[1].contains(&"张伟贸易有限公司".to_string()),
+        "{by_search:?}"
+    );
+    assert!(by_search[6].is_empty());
+    assert!(by_tier.iter().all(|t| !t.is_empty()), "{by_tier:?}");
+    let week_rows = json(d, &["followup", "list", "--week", "--json"]);
+    let week: Vec<String> = week_rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    let ours = week_rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["customer_name"] == "Blue Harbour")
+        .count();
+    let days_left = 6 - chrono::Datelike::weekday(&today).num_days_from_monday() as usize;
+
+    let store = Arc::new(
+        Store::open(
+            d,
+            OpenOptions {
+                holder: "the app (test)".into(),
+                ..OpenOptions::default()
+            },
+        )
+        .unwrap(),
+    );
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_max_steps(50)
+        .with_context_setup(|ctx| {
+            ctx.add_font_provider(Arc::new(
+                egui_system_font_provider::SystemFontProvider::new(),
+            ));
+        })
+        .build_eframe(move |cc| {
+            RapportApp::new(
+                &cc.egui_ctx,
+                None,
+                Source::Open(store),
+                Options {
+                    network: false,
+                    ..Options::default()
+                },
+            )
+        });
+    wait(&mut h, "the app's list", |a| a.listed().len() >= 80);
+
+    let listed = |a: &RapportApp| {
+        a.listed()
+            .iter()
+            .map(|s| s.name.clone())
+            .collect::<Vec<_>>()
+    };
+    for (q, cli) in searches.iter().zip(&by_search) {
+        h.state_mut().filter = Filter {
+            text: q.to_string(),
+            ..Filter::default()
+        };
+        h.state_mut().query();
+        wait(
+            &mut h,
+            &format!("the app's list for {q:?} to be {cli:?}"),
+            |a| listed(a) == *cli,
+        );
+    }
+    for ((t, tier), cli) in tiers.iter().zip(&by_tier) {
+        h.state_mut().filter = Filter {
+            tier: Some(*tier),
+            ..Filter::default()
+        };
+        h.state_mut().query();
+        wait(&mut h, &format!("the app's {t} list to be {cli:?}"), |a| {
+            listed(a) == *cli
+        });
+    }
+    let agenda = &h.state().snapshot.agenda;
+    let mut app_week: Vec<String> = agenda
+        .overdue
+        .iter()
+        .chain(&agenda.today)
+        .chain(&agenda.this_week)
+        .map(|e| e.followup.id.to_string())
+        .collect();
+    let mut cli_week = week.clone();
+    app_week.sort();
+    cli_week.sort();
+    assert_eq!(app_week, cli_week);
+    // Of ours: today's and the rest of this week's, up to Sunday, and not one day more.
+    assert_eq!(ours, days_left + 1);
+}
