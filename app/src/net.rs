@@ -387,16 +387,24 @@ pub fn peers(store: Arc<Store>, json: bool, probe: bool) -> Result<()> {
     };
     let quarantined = store.quarantined()?;
     let paused = store.paused_peers()?;
+    // Devices the running node sees on the LAN (none when this process has no node).
+    let lan: Vec<String> = crate::remote::attached_node()
+        .map(|(node, _)| node.lan_peers().iter().map(|p| p.to_string()).collect())
+        .unwrap_or_default();
+    let now = chrono::Utc::now();
     let rows: Vec<PeerRow> = team
         .iter()
         .zip(online)
-        .map(|(m, online)| {
+        .map(|(m, probed)| {
             let mut refused: Vec<_> = quarantined
                 .iter()
                 .filter(|q| q.peer.as_deref() == Some(m.id.as_str()))
                 .collect();
             refused.sort_by_key(|q| q.at);
             let state = store.peer_state(&m.id).unwrap_or_default();
+            // The app's definition, with this command's probe as more evidence.
+            let online =
+                rapport_sync::net::online(m.revoked, &state, lan.contains(&m.id), probed, now);
             let address_kind = match state.address_kind.as_deref() {
                 Some("lan") => "lan",
                 Some("relay") => "relay",

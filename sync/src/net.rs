@@ -549,6 +549,36 @@ impl Drop for Slot {
     }
 }
 
+/// How recently a session with a device must have succeeded for it to count as online.
+pub const ONLINE_WINDOW: Duration = Duration::from_secs(90);
+
+/// Whether a team device is online: the one definition the app's sync screen and `rapport
+/// peers` share. A revoked device never is; otherwise it is when it answered a probe just now
+/// (`probed`, if one was made), or a session with it succeeded within [`ONLINE_WINDOW`] of
+/// `now` without an error since, or it announces itself on the LAN (`on_lan`). `None`: no
+/// evidence either way (not probed, not seen lately).
+pub fn online(
+    revoked: bool,
+    state: &rapport_store::PeerState,
+    on_lan: bool,
+    probed: Option<bool>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<bool> {
+    if revoked {
+        return Some(false);
+    }
+    let window = chrono::Duration::from_std(ONLINE_WINDOW).unwrap_or_default();
+    let recent = state.last_error.is_none()
+        && state
+            .last_synced
+            .is_some_and(|t| now.signed_duration_since(t) < window);
+    if probed == Some(true) || recent || on_lan {
+        Some(true)
+    } else {
+        probed
+    }
+}
+
 /// Serves `rapport/sync/2`: runs a [`Responder`] for each incoming stream.
 #[derive(Debug, Clone)]
 pub struct SyncHandler {
@@ -1273,6 +1303,41 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn online_has_one_definition() {
+        use rapport_store::PeerState;
+        let now = chrono::Utc::now();
+        let synced = |secs_ago: i64, error: bool| PeerState {
+            last_synced: Some(now - chrono::Duration::seconds(secs_ago)),
+            last_error: error.then(|| "unreachable".to_string()),
+            ..PeerState::default()
+        };
+        let never = PeerState::default();
+        // No evidence: unknown; a probe decides.
+        assert_eq!(online(false, &never, false, None, now), None);
+        assert_eq!(online(false, &never, false, Some(false), now), Some(false));
+        assert_eq!(online(false, &never, false, Some(true), now), Some(true));
+        // A session that succeeded within the window, and not after it.
+        assert_eq!(
+            online(false, &synced(89, false), false, None, now),
+            Some(true)
+        );
+        assert_eq!(online(false, &synced(91, false), false, None, now), None);
+        assert_eq!(
+            online(false, &synced(91, false), false, Some(false), now),
+            Some(false)
+        );
+        // An error since the last success: that success no longer counts.
+        assert_eq!(online(false, &synced(5, true), false, None, now), None);
+        // Seen on the LAN.
+        assert_eq!(online(false, &never, true, Some(false), now), Some(true));
+        // Revoked: never, whatever else is known.
+        assert_eq!(
+            online(true, &synced(1, false), true, Some(true), now),
+            Some(false)
+        );
+    }
 
     fn peer(n: u8) -> EndpointId {
         SecretKey::from_bytes(&[n; 32]).public()

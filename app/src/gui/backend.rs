@@ -1100,14 +1100,13 @@ impl Worker {
                         q.sort_by_key(|q| q.at);
                         q.last().map(|last| (q.len(), last.reason.clone()))
                     };
-                    let recent = st.last_synced.is_some_and(|t| {
-                        now.signed_duration_since(t) < chrono::Duration::seconds(90)
-                            && st.last_error.is_none()
-                    });
+                    let online =
+                        rapport_sync::net::online(m.revoked, &st, lan.contains(&m.id), None, now)
+                            .unwrap_or(false);
                     PeerView {
                         paused: paused.get(&m.id).map(|p| p.reason.clone()),
                         pending: store.pending_for(&m.id).unwrap_or(0),
-                        online: !m.revoked && (recent || lan.contains(&m.id)),
+                        online,
                         address_kind: st.address_kind.clone().unwrap_or_else(|| "direct".into()),
                         id: m.id,
                         name: m.name,
