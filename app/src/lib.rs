@@ -16,6 +16,7 @@ pub mod cli;
 pub mod control;
 pub mod gui;
 pub mod net;
+pub mod ops;
 pub mod output;
 pub mod remote;
 pub mod run;

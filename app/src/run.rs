@@ -984,18 +984,9 @@ fn settings(cli: &Cli, action: Option<&SettingsCmd>, json: bool) -> Result<()> {
     let store = open(cli, "settings")?;
     match action {
         Some(SettingsCmd::Set { key, value }) => {
-            // The new value is checked strictly, with the settings in effect.
-            ValueSettings::check_change(&store.settings()?, key, Some(value))?;
-            store.set_setting(key, Some(value))?;
+            crate::ops::change_setting(&store, key, Some(value))?
         }
-        Some(SettingsCmd::Unset { key }) => {
-            // An unknown key that is not set either is a typing mistake, not a no-op.
-            if !ValueSettings::is_known_key(key) && !store.settings()?.contains_key(key) {
-                let key = rapport_model::excerpt(key);
-                return Err(rapport_value::SettingsError::Unknown(key).into());
-            }
-            store.set_setting(key, None)?
-        }
+        Some(SettingsCmd::Unset { key }) => crate::ops::change_setting(&store, key, None)?,
         None => {}
     }
     let explicit = store.settings()?;

@@ -2,7 +2,8 @@
 //! `--tier` lists exactly the customers the app's list shows for that search or tier filter,
 //! in the same order (fuzzy and pinyin search included), and `rapport followup list --week`
 //! holds exactly the app agenda's overdue, today and this-week follow-ups (the week ends on
-//! Sunday in both).
+//! Sunday in both); a bad setting is refused by both with the same message
+//! (`rapport::ops::change_setting`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
@@ -115,6 +116,12 @@ fn the_cli_and_the_app_list_and_schedule_the_same_customers() {
         .iter()
         .filter(|r| r["customer_name"] == "Blue Harbour")
         .count();
+    let bad = common::rapport(d, &["settings", "set", "tier.vip", "90"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let cli_refusal = String::from_utf8_lossy(&bad.stderr)
+        .trim()
+        .trim_start_matches("error: ")
+        .to_string();
     let days_left = 6 - chrono::Datelike::weekday(&today).num_days_from_monday() as usize;
 
     let store = Arc::new(
@@ -176,6 +183,16 @@ fn the_cli_and_the_app_list_and_schedule_the_same_customers() {
             listed(a) == *cli
         });
     }
+    // The same bad setting asked of the app: refused with the CLI's words, nothing written.
+    h.state().send(rapport::gui::backend::Request::SetSetting {
+        key: "tier.vip".into(),
+        value: Some("90".into()),
+    });
+    wait(&mut h, "the app's refusal", |a| {
+        a.banners
+            .iter()
+            .any(|b| matches!(b, rapport::gui::Banner::Error(e) if *e == cli_refusal))
+    });
     let agenda = &h.state().snapshot.agenda;
     let mut app_week: Vec<String> = agenda
         .overdue

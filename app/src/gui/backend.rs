@@ -696,12 +696,7 @@ impl Worker {
                 }
             }
             Request::SetSetting { key, value } => {
-                let map = blocking(|| self.store.settings()).unwrap_or_default();
-                if let Err(e) = ValueSettings::check_change(&map, &key, value.as_deref()) {
-                    self.out.send(Update::Error(e.to_string()));
-                    return;
-                }
-                match blocking(|| self.store.set_setting(&key, value.as_deref())) {
+                match blocking(|| crate::ops::change_setting(&self.store, &key, value.as_deref())) {
                     Ok(()) => self.recompute(),
                     Err(e) => self.out.send(Update::Error(e.to_string())),
                 }
