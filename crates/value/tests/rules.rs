@@ -810,4 +810,31 @@ fn every_cadence_key_sets_its_own_tier() {
         Some(rapport_value::Rate(1_123_456)),
         "six decimals are allowed"
     );
+    // Only digits: no sign before or after the point (which `i64::from_str` would take).
+    assert_eq!(rapport_value::Rate::parse("+5"), None);
+    assert_eq!(rapport_value::Rate::parse("1.+5"), None);
+    assert_eq!(
+        rapport_value::Rate::parse(" 7.1 "),
+        Some(rapport_value::Rate(7_100_000))
+    );
+}
+
+#[test]
+fn lifetime_value_scales_with_the_window_length() {
+    // Four orders of 10.00 in a two-year window: two orders a year, 20.00 a year.
+    let s = vec![
+        C::new(1)
+            .won(days_ago(10), 1000)
+            .won(days_ago(200), 1000)
+            .won(days_ago(400), 1000)
+            .won(days_ago(600), 1000)
+            .s(),
+    ];
+    let a = analyse(&s, &settings(&[("value.window_months", "24")]), today());
+    let v = a.get(CustomerId::from_u128(1)).unwrap();
+    assert_eq!(v.window_revenue, 4000);
+    assert_eq!(v.clv.average_order, 1000);
+    assert!((v.clv.orders_per_year - 2.0).abs() < 1e-9);
+    // 2000 x 0.30 x (1/1.1 + 1/1.21 + 1/1.331) = 1492.11
+    assert_eq!(v.clv.value, 1492);
 }
