@@ -188,7 +188,7 @@ fn import(
     skip_bad: bool,
     json: bool,
 ) -> Result<()> {
-    use rapport_interchange::{Action, Existing, Layout};
+    use rapport_interchange::Action;
     let shown = file.display();
     // A spinner with the current step on a terminal (reading, matching, writing).
     let progress = output::stderr_is_terminal().then(|| {
@@ -204,38 +204,17 @@ fn import(
     step(format!("reading {shown}"));
     let bytes = std::fs::read(crate::remote::client_path(file))
         .with_context(|| format!("could not read {shown}"))?;
-    let kind = rapport_interchange::detect(&bytes);
-    if format == crate::cli::ImportFormat::Orders
-        || (format == crate::cli::ImportFormat::Auto
-            && kind == rapport_interchange::FileKind::Orders)
-    {
-        return import_orders(cli, file, &bytes, dry_run, skip_bad, json);
-    }
-    let is_vcard = kind == rapport_interchange::FileKind::VCard;
-    let (layout, people, bad) = if is_vcard || format == crate::cli::ImportFormat::Vcard {
-        let (people, bad) =
-            rapport_interchange::read_vcards(&bytes).map_err(|e| anyhow!("{shown}: {e}"))?;
-        (Layout::VCard, people, bad)
-    } else {
-        rapport_interchange::read_contacts_csv(&bytes).map_err(|e| anyhow!("{shown}: {e}"))?
-    };
-    let wanted = match format {
-        crate::cli::ImportFormat::Auto => None,
-        crate::cli::ImportFormat::Google => Some("google"),
-        crate::cli::ImportFormat::Outlook => Some("outlook"),
-        crate::cli::ImportFormat::Vcard => Some("vcard"),
-        crate::cli::ImportFormat::Orders => Some("orders"),
-    };
-    let found = match layout {
-        Layout::Google | Layout::GoogleOld => "google",
-        Layout::Outlook => "outlook",
-        Layout::VCard => "vcard",
-    };
-    if let Some(w) = wanted
-        && w != found
-    {
-        bail!("{shown}: --format {w} was asked for, but the header is a {found} CSV");
-    }
+    let (layout, people, bad) =
+        match crate::ops::read_import(&bytes, format).map_err(|e| anyhow!("{shown}: {e}"))? {
+            crate::ops::ImportRead::Orders { orders, bad } => {
+                return import_orders(cli, file, orders, bad, dry_run, skip_bad, json);
+            }
+            crate::ops::ImportRead::Contacts {
+                layout,
+                people,
+                bad,
+            } => (layout, people, bad),
+        };
     if !skip_bad {
         refuse_bad_rows(file, &bad)?;
     }
@@ -244,13 +223,7 @@ fn import(
         "matching {} people against the store",
         people.len()
     ));
-    let summaries = store.summaries()?;
-    let candidates = Existing::candidates(&summaries, &people);
-    let mut customers = Vec::with_capacity(candidates.len());
-    for id in candidates {
-        customers.push(store.customer(id)?);
-    }
-    let plan = rapport_interchange::plan(&people, Existing { customers }, Utc::now());
+    let plan = crate::ops::plan_contacts(&store, &store.summaries()?, &people, Utc::now())?;
     let unchanged = plan
         .actions
         .iter()
@@ -321,7 +294,7 @@ fn import(
         plan.created(),
         plan.merged(),
         bad.len(),
-        found,
+        crate::ops::layout_name(layout),
         if dry_run { "; nothing written" } else { "" }
     );
     Ok(())
@@ -349,18 +322,15 @@ fn refuse_bad_rows(file: &std::path::Path, bad: &[rapport_interchange::RowError]
 fn import_orders(
     cli: &Cli,
     file: &std::path::Path,
-    bytes: &[u8],
+    orders: Vec<rapport_interchange::Order>,
+    bad: Vec<rapport_interchange::RowError>,
     dry_run: bool,
     skip_bad: bool,
     json: bool,
 ) -> Result<()> {
     let shown = file.display();
-    let (orders, mut bad) =
-        rapport_interchange::read_orders_csv(bytes).map_err(|e| anyhow!("{shown}: {e}"))?;
     let store = open(cli, "import")?;
-    let (edits, unmatched) = rapport_interchange::plan_orders(&orders, &store.summaries()?);
-    bad.extend(unmatched);
-    bad.sort_by_key(|e| e.line);
+    let (edits, bad) = crate::ops::plan_orders(&orders, bad, &store.summaries()?);
     if !skip_bad {
         refuse_bad_rows(file, &bad)?;
     }

@@ -3,7 +3,8 @@
 //! in the same order (fuzzy and pinyin search included), and `rapport followup list --week`
 //! holds exactly the app agenda's overdue, today and this-week follow-ups (the week ends on
 //! Sunday in both); a bad setting is refused by both with the same message
-//! (`rapport::ops::change_setting`).
+//! (`rapport::ops::change_setting`); an import preview counts the same creates, merges,
+//! unchanged and bad rows as `import --dry-run` (`rapport::ops::read_import`, `plan_contacts`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
@@ -116,6 +117,26 @@ fn the_cli_and_the_app_list_and_schedule_the_same_customers() {
         .iter()
         .filter(|r| r["customer_name"] == "Blue Harbour")
         .count();
+    // A contacts file with a new person, one already here (merged), and a bad row.
+    let file = d.join("contacts.csv");
+    std::fs::write(
+        &file,
+        "Name,Given Name,Family Name,Organization 1 - Name,E-mail 1 - Value\n\
+         Ana Lima,Ana,Lima,,ana@lima.example\n\
+         Blue Harbour,,,Blue Harbour,office@blueharbour.example\n\
+         Bad Row,Bad,Row,,not-an-email\n",
+    )
+    .unwrap();
+    let dry = json(
+        d,
+        &[
+            "import",
+            file.to_str().unwrap(),
+            "--dry-run",
+            "--skip-bad",
+            "--json",
+        ],
+    );
     let bad = common::rapport(d, &["settings", "set", "tier.vip", "90"]);
     assert_eq!(bad.status.code(), Some(1));
     let cli_refusal = String::from_utf8_lossy(&bad.stderr)
@@ -193,6 +214,35 @@ fn the_cli_and_the_app_list_and_schedule_the_same_customers() {
             .iter()
             .any(|b| matches!(b, rapport::gui::Banner::Error(e) if *e == cli_refusal))
     });
+    // The same file previewed by the app.
+    h.state_mut().import = Some(rapport::gui::ImportDialog {
+        path: file.display().to_string(),
+        skip_bad: true,
+        preview: None,
+    });
+    h.state()
+        .send(rapport::gui::backend::Request::PreviewImport(file.clone()));
+    wait(&mut h, "the app's import preview", |a| {
+        a.import.as_ref().is_some_and(|i| i.preview.is_some())
+    });
+    let preview = h.state().import.as_ref().unwrap().preview.clone().unwrap();
+    assert_eq!(
+        preview.kind,
+        dry["layout"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .replace("googleold", "google")
+    );
+    assert_eq!(preview.created as u64, dry["created"].as_u64().unwrap());
+    assert_eq!(preview.merged as u64, dry["merged"].as_u64().unwrap());
+    assert_eq!(preview.unchanged as u64, dry["unchanged"].as_u64().unwrap());
+    assert_eq!(preview.bad.len(), dry["skipped"].as_array().unwrap().len());
+    assert!(
+        preview.created >= 1 && preview.merged + preview.unchanged >= 1,
+        "{preview:?}"
+    );
+    assert_eq!(preview.bad.len(), 1, "{preview:?}");
     let agenda = &h.state().snapshot.agenda;
     let mut app_week: Vec<String> = agenda
         .overdue

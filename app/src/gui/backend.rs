@@ -898,7 +898,7 @@ impl Worker {
     }
 
     fn preview_import(&mut self, path: &std::path::Path) {
-        use rapport_interchange::{Action, Existing, FileKind};
+        use rapport_interchange::Action;
         self.pending_import = None;
         let shown = path.display().to_string();
         let fail = |w: &Worker, e: String| w.out.send(Update::Error(format!("{shown}: {e}")));
@@ -911,15 +911,13 @@ impl Worker {
             file: shown.clone(),
             ..Default::default()
         };
-        let kind = rapport_interchange::detect(&bytes);
-        if kind == FileKind::Orders {
-            let (orders, mut bad) = match rapport_interchange::read_orders_csv(&bytes) {
-                Ok(r) => r,
-                Err(e) => return fail(self, e.to_string()),
-            };
-            let (edits, unmatched) = rapport_interchange::plan_orders(&orders, &summaries);
-            bad.extend(unmatched);
-            bad.sort_by_key(|e| e.line);
+        // The CLI's reading and planning (`crate::ops`), shown instead of printed.
+        let read = match crate::ops::read_import(&bytes, crate::cli::ImportFormat::Auto) {
+            Ok(r) => r,
+            Err(e) => return fail(self, e),
+        };
+        if let crate::ops::ImportRead::Orders { orders, bad } = read {
+            let (edits, bad) = crate::ops::plan_orders(&orders, bad, &summaries);
             preview.kind = "orders".into();
             for o in &orders {
                 preview.lines.push(format!(
@@ -934,30 +932,19 @@ impl Worker {
             preview.merged = edits.len();
             preview.bad = bad.iter().map(|e| e.to_string()).collect();
             self.pending_import = Some((PendingImport::Orders(edits), bad.len()));
-        } else {
-            let read = if kind == FileKind::VCard {
-                rapport_interchange::read_vcards(&bytes).map(|(p, b)| ("vcard", p, b))
-            } else {
-                rapport_interchange::read_contacts_csv(&bytes).map(|(l, p, b)| {
-                    let k = match l {
-                        rapport_interchange::Layout::Outlook => "outlook",
-                        rapport_interchange::Layout::VCard => "vcard",
-                        _ => "google",
-                    };
-                    (k, p, b)
-                })
-            };
-            let (k, people, bad) = match read {
-                Ok(r) => r,
+        } else if let crate::ops::ImportRead::Contacts {
+            layout,
+            people,
+            bad,
+        } = read
+        {
+            let k = crate::ops::layout_name(layout);
+            let plan = match blocking(|| {
+                crate::ops::plan_contacts(&self.store, &summaries, &people, self.clock.utc())
+            }) {
+                Ok(p) => p,
                 Err(e) => return fail(self, e.to_string()),
             };
-            let ids = Existing::candidates(&summaries, &people);
-            let customers = blocking(|| {
-                ids.iter()
-                    .filter_map(|id| self.store.customer(*id).ok())
-                    .collect::<Vec<_>>()
-            });
-            let plan = rapport_interchange::plan(&people, Existing { customers }, self.clock.utc());
             preview.kind = k.into();
             for a in &plan.actions {
                 preview.lines.push(match a {
