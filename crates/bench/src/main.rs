@@ -19,11 +19,14 @@
 //!   automerge's per-document sync loop.
 //! - `import`: importing a Google Contacts CSV (read, plan, one transaction) and the same file
 //!   again, against one durable transaction per person.
+//! - `cli`: the CLI's read commands as whole processes (wall time, peak resident set), with
+//!   the store closed and through a running `serve`; needs `cargo build --release -p rapport`.
 //! - `ui`: the app's frame time (egui_kittest, no GPU) while typing in search and scrolling,
 //!   against running the search in the frame and laying out every row.
 //!
 //! Timing assertions live nowhere else: tests check behaviour, this program reports speed.
 
+mod cli;
 mod import;
 mod sync;
 mod ui;
@@ -68,6 +71,11 @@ enum What {
     },
     /// The app's frame time while typing in search and scrolling.
     Ui {
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
+        sizes: Vec<usize>,
+    },
+    /// The CLI's read commands as whole processes, store closed and through `serve`.
+    Cli {
         #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
         sizes: Vec<usize>,
     },
@@ -299,6 +307,7 @@ fn main() -> Result<()> {
         What::Sync { sizes } => sync::run(&sizes),
         What::Ui { sizes } => ui::run(&sizes),
         What::Import { sizes } => import::run(&sizes),
+        What::Cli { sizes } => cli::run(&sizes),
         What::All => {
             store(&[10_000, 100_000])?;
             value::run(&[10_000, 100_000])?;
