@@ -16,7 +16,6 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-
 /// The commands measured: the list.
 fn commands(id: &str) -> Vec<(String, Vec<String>)> {
     let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
@@ -132,7 +131,15 @@ fn one(n: usize) -> Result<Row> {
     let listed = Command::new(&bin)
         .arg("--data-dir")
         .arg(dir.path())
-        .args(["customer", "list", "--offset", &(n / 2).to_string(), "--limit", "1", "--json"])
+        .args([
+            "customer",
+            "list",
+            "--offset",
+            &(n / 2).to_string(),
+            "--limit",
+            "1",
+            "--json",
+        ])
         .output()
         .context("run rapport customer list")?;
     let rows: Vec<serde_json::Value> =

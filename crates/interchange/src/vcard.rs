@@ -142,54 +142,64 @@ pub fn read_vcards(bytes: &[u8]) -> Result<(Vec<Person>, Vec<RowError>), ReadErr
             reason: "no BEGIN:VCARD: this is not a vCard file".into(),
         });
     }
-    let mut parser = Parser::new(text);
+    // Each card is parsed on its own (the lines from its BEGIN to the next one), so a card
+    // cut short never swallows the cards after it.
+    let lines: Vec<&str> = text.lines().collect();
     let mut people = Vec::new();
     let mut bad = Vec::new();
-    let mut card = 0usize;
-    loop {
-        let line = starts.get(card).copied().unwrap_or(0);
-        match parser.entry() {
-            Entry::VCard(v) => {
-                card += 1;
-                if !complete.get(card - 1).copied().unwrap_or(true) {
+    for (k, &line) in starts.iter().enumerate() {
+        if !complete.get(k).copied().unwrap_or(true) {
+            bad.push(RowError {
+                line,
+                column: "END:VCARD".into(),
+                reason: "the card that starts here has no END:VCARD (is the file cut short?)"
+                    .into(),
+            });
+            continue;
+        }
+        let from = (line - 1) as usize;
+        let to = starts
+            .get(k + 1)
+            .map_or(lines.len(), |next| (*next - 1) as usize);
+        let segment = lines.get(from..to).unwrap_or_default().join("\n");
+        let mut parser = Parser::new(&segment);
+        let mut cards = 0usize;
+        loop {
+            match parser.entry() {
+                Entry::VCard(v) => {
+                    cards += 1;
+                    if cards > 1 {
+                        continue;
+                    }
+                    match person(&v, line) {
+                        Ok(p) => people.push(p),
+                        Err(e) => bad.push(e),
+                    }
+                }
+                Entry::Eof => break,
+                Entry::UnterminatedComponent(what) => {
                     bad.push(RowError {
                         line,
                         column: "END:VCARD".into(),
-                        reason:
-                            "the card that starts here has no END:VCARD (is the file cut short?)"
-                                .into(),
+                        reason: format!(
+                            "the card that starts here never ends ({what} without END)"
+                        ),
                     });
-                    continue;
+                    break;
                 }
-                match person(&v, line) {
-                    Ok(p) => people.push(p),
-                    Err(e) => bad.push(e),
-                }
-            }
-            Entry::Eof => break,
-            Entry::UnterminatedComponent(what) => {
-                bad.push(RowError {
+                Entry::InvalidLine(l) => bad.push(RowError {
                     line,
-                    column: "END:VCARD".into(),
-                    reason: format!("the card that starts here never ends ({what} without END)"),
-                });
-                break;
-            }
-            Entry::InvalidLine(l) => bad.push(RowError {
-                line,
-                column: "line".into(),
-                reason: format!(
-                    "`{}` is not a vCard line",
-                    l.chars().take(60).collect::<String>()
-                ),
-            }),
-            _ => {
-                card += 1;
-                bad.push(RowError {
+                    column: "line".into(),
+                    reason: format!(
+                        "`{}` is not a vCard line",
+                        l.chars().take(60).collect::<String>()
+                    ),
+                }),
+                _ => bad.push(RowError {
                     line,
                     column: "BEGIN".into(),
                     reason: "not a vCard component".into(),
-                });
+                }),
             }
         }
     }

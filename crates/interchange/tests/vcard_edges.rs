@@ -1,0 +1,100 @@
+//! The vCard reader's edges: which birthday texts are dates, errors or just not a birthday;
+//! which line a broken card is reported at, when cards are cut short in the middle of a file;
+//! and which cards are organisations.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
+
+use chrono::NaiveDate;
+use rapport_interchange::read_vcards;
+
+fn card(body: &str) -> String {
+    format!("BEGIN:VCARD\nVERSION:3.0\nFN:Ana Lima\n{body}END:VCARD\n")
+}
+
+/// The birthday of a one-card file, or the reason its card was refused.
+fn birthday(bday: &str) -> Result<Option<NaiveDate>, String> {
+    let text = card(&format!("BDAY:{bday}\n"));
+    let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+    match (people.as_slice(), bad.as_slice()) {
+        ([p], []) => Ok(p.birthday),
+        ([], [e]) => {
+            assert_eq!(e.line, 1, "a card's error names its BEGIN line");
+            assert_eq!(e.column, "BDAY");
+            Err(e.reason.clone())
+        }
+        other => panic!("one person or one error, not {other:?}"),
+    }
+}
+
+#[test]
+fn birthdays_are_dates_errors_or_nothing() {
+    let d = |y, m, day| Some(NaiveDate::from_ymd_opt(y, m, day).unwrap());
+    assert_eq!(birthday("1985-04-15"), Ok(d(1985, 4, 15)));
+    assert_eq!(birthday("19850415"), Ok(d(1985, 4, 15)));
+    // Eight digits that are no date: refused, saying which text.
+    let err = birthday("20261340").unwrap_err();
+    assert!(err.contains("`2026-13-40` is not a date"), "{err}");
+    let err = birthday("2026-13-40").unwrap_err();
+    assert!(err.contains("is not a date"), "{err}");
+    // Fewer than eight digits, or letters among them: not a birthday at all, no error.
+    assert_eq!(birthday("123-4567"), Ok(None));
+    assert_eq!(birthday("x12345678"), Ok(None));
+    assert_eq!(birthday("born 19850415"), Ok(None));
+    assert_eq!(birthday("spring"), Ok(None));
+}
+
+#[test]
+fn a_card_cut_short_in_the_middle_is_reported_at_its_begin_line() {
+    // Card 1 (line 1) is whole, card 2 (line 5) has no END before card 3 (line 8), which is
+    // whole: only card 2 is refused, at line 5, and the others are read with their lines.
+    let text = "BEGIN:VCARD\nVERSION:3.0\nFN:First\nEND:VCARD\n\
+                BEGIN:VCARD\nVERSION:3.0\nFN:Second\n\
+                BEGIN:VCARD\nVERSION:3.0\nFN:Third\nEND:VCARD\n";
+    let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+    let names: Vec<(&str, u64)> = people.iter().map(|p| (p.name.as_str(), p.line)).collect();
+    assert_eq!(names, [("First", 1), ("Third", 8)]);
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!((bad[0].line, bad[0].column.as_str()), (5, "END:VCARD"));
+}
+
+#[test]
+fn the_last_card_without_an_end_is_reported_once_and_the_rest_is_read() {
+    let text = "BEGIN:VCARD\nVERSION:3.0\nFN:First\nEND:VCARD\n\
+                BEGIN:VCARD\nVERSION:3.0\nFN:Second\nEND:VCARD\n\
+                BEGIN:VCARD\nVERSION:3.0\nFN:Third\n";
+    let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+    let lines: Vec<u64> = people.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [1, 5]);
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!((bad[0].line, bad[0].column.as_str()), (9, "END:VCARD"));
+}
+
+#[test]
+fn organisation_cards_are_told_from_people() {
+    let read = |body: &str| {
+        let text = format!("BEGIN:VCARD\nVERSION:3.0\nFN:Lima Imports\n{body}END:VCARD\n");
+        let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+        assert!(bad.is_empty(), "{bad:?}");
+        let p = people.into_iter().next().unwrap();
+        (p.name, p.organization)
+    };
+    // Apple's marker for a company card: the card is the organisation, not a person in it.
+    assert_eq!(
+        read("X-ABShowAs:COMPANY\n"),
+        (String::new(), "Lima Imports".to_string())
+    );
+    // The same property with another value, or another property with that value: a person.
+    assert_eq!(
+        read("X-ABShowAs:PERSON\n"),
+        ("Lima Imports".to_string(), String::new())
+    );
+    assert_eq!(
+        read("X-OTHER:COMPANY\n"),
+        ("Lima Imports".to_string(), String::new())
+    );
+    // vCard 4's KIND:org is an organisation too.
+    let text = "BEGIN:VCARD\nVERSION:4.0\nKIND:org\nFN:Lima Imports\nEND:VCARD\n";
+    let (people, _) = read_vcards(text.as_bytes()).unwrap();
+    assert_eq!(people[0].organization, "Lima Imports");
+    assert!(people[0].name.is_empty());
+}
