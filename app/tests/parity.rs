@@ -10,15 +10,13 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{json, ok};
 use egui_kittest::Harness;
-use rapport::gui::{Options, RapportApp, Source};
+use rapport::gui::RapportApp;
 use rapport_model::Tier;
 use rapport_query::Filter;
-use rapport_store::{OpenOptions, Store};
 
 fn names(rows: &serde_json::Value) -> Vec<String> {
     rows.as_array()
@@ -145,35 +143,7 @@ fn the_cli_and_the_app_list_and_schedule_the_same_customers() {
         .to_string();
     let days_left = 6 - chrono::Datelike::weekday(&today).num_days_from_monday() as usize;
 
-    let store = Arc::new(
-        Store::open(
-            d,
-            OpenOptions {
-                holder: "the app (test)".into(),
-                ..OpenOptions::default()
-            },
-        )
-        .unwrap(),
-    );
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .with_max_steps(50)
-        .with_context_setup(|ctx| {
-            ctx.add_font_provider(Arc::new(
-                egui_system_font_provider::SystemFontProvider::new(),
-            ));
-        })
-        .build_eframe(move |cc| {
-            RapportApp::new(
-                &cc.egui_ctx,
-                None,
-                Source::Open(store),
-                Options {
-                    network: false,
-                    ..Options::default()
-                },
-            )
-        });
+    let mut h = common::app_holding(d);
     wait(&mut h, "the app's list", |a| a.listed().len() >= 80);
 
     let listed = |a: &RapportApp| {

@@ -9,13 +9,9 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{first_line, ok, rapport, spawn};
-use egui_kittest::Harness;
-use rapport::gui::{Options, RapportApp, Source};
-use rapport_store::{OpenOptions, Store};
 
 /// What a command printed and its exit code.
 #[derive(Debug, PartialEq, Eq)]
@@ -266,35 +262,7 @@ fn every_command_works_through_the_running_app_and_its_window_shows_the_change()
     let closed = run_all(d, work.path(), &commands);
 
     // This test process is the app: it holds the store, its worker serves the socket.
-    let store = Arc::new(
-        Store::open(
-            d,
-            OpenOptions {
-                holder: "the app (test)".into(),
-                ..OpenOptions::default()
-            },
-        )
-        .unwrap(),
-    );
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .with_max_steps(50)
-        .with_context_setup(|ctx| {
-            ctx.add_font_provider(Arc::new(
-                egui_system_font_provider::SystemFontProvider::new(),
-            ));
-        })
-        .build_eframe(move |cc| {
-            RapportApp::new(
-                &cc.egui_ctx,
-                None,
-                Source::Open(store),
-                Options {
-                    network: false,
-                    ..Options::default()
-                },
-            )
-        });
+    let mut h = common::app_holding(d);
     h.step();
     let socket = d.join(rapport::control::CONTROL_SOCKET);
     wait_for("the app's control socket", || socket.exists());

@@ -60,3 +60,37 @@ pub fn first_line(child: &mut std::process::Child) -> String {
     std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     line.trim().to_string()
 }
+
+/// The app, as this test process, holding the store in `dir` (sync off; its worker serves
+/// the control socket), drawn headless with the system's fonts.
+pub fn app_holding(dir: &Path) -> egui_kittest::Harness<'static, rapport::gui::RapportApp> {
+    let store = std::sync::Arc::new(
+        rapport_store::Store::open(
+            dir,
+            rapport_store::OpenOptions {
+                holder: "the app (test)".into(),
+                ..rapport_store::OpenOptions::default()
+            },
+        )
+        .expect("open the store as the app"),
+    );
+    egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_max_steps(50)
+        .with_context_setup(|ctx| {
+            ctx.add_font_provider(std::sync::Arc::new(
+                egui_system_font_provider::SystemFontProvider::new(),
+            ));
+        })
+        .build_eframe(move |cc| {
+            rapport::gui::RapportApp::new(
+                &cc.egui_ctx,
+                None,
+                rapport::gui::Source::Open(store),
+                rapport::gui::Options {
+                    network: false,
+                    ..rapport::gui::Options::default()
+                },
+            )
+        })
+}
