@@ -162,20 +162,14 @@ pub fn read_vcards(bytes: &[u8]) -> Result<(Vec<Person>, Vec<RowError>), ReadErr
             .get(k + 1)
             .map_or(lines.len(), |next| (*next - 1) as usize);
         let segment = lines.get(from..to).unwrap_or_default().join("\n");
+        // A segment holds one BEGIN:VCARD, so at most one card.
         let mut parser = Parser::new(&segment);
-        let mut cards = 0usize;
         loop {
             match parser.entry() {
-                Entry::VCard(v) => {
-                    cards += 1;
-                    if cards > 1 {
-                        continue;
-                    }
-                    match person(&v, line) {
-                        Ok(p) => people.push(p),
-                        Err(e) => bad.push(e),
-                    }
-                }
+                Entry::VCard(v) => match person(&v, line) {
+                    Ok(p) => people.push(p),
+                    Err(e) => bad.push(e),
+                },
                 Entry::Eof => break,
                 Entry::UnterminatedComponent(what) => {
                     bad.push(RowError {

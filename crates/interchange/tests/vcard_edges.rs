@@ -26,6 +26,38 @@ fn birthday(bday: &str) -> Result<Option<NaiveDate>, String> {
     }
 }
 
+/// The birthday of a vCard 4 card whose BDAY is given as text (`VALUE=text`): what the reader
+/// makes of a text calcard does not parse as a date itself.
+fn text_birthday(bday: &str) -> Result<Option<NaiveDate>, String> {
+    let text =
+        format!("BEGIN:VCARD\nVERSION:4.0\nFN:Ana Lima\nBDAY;VALUE=text:{bday}\nEND:VCARD\n");
+    let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+    match (people.as_slice(), bad.as_slice()) {
+        ([p], []) => Ok(p.birthday),
+        ([], [e]) => Err(e.reason.clone()),
+        other => panic!("one person or one error, not {other:?}"),
+    }
+}
+
+#[test]
+fn a_birthday_given_as_text_is_a_date_an_error_or_nothing() {
+    let d = |y, m, day| Some(NaiveDate::from_ymd_opt(y, m, day).unwrap());
+    assert_eq!(text_birthday("1985-04-15"), Ok(d(1985, 4, 15)));
+    assert_eq!(text_birthday("19850415"), Ok(d(1985, 4, 15)));
+    // It looks like a date (eight digits or more, only digits, `-` and `+`) but is none.
+    let err = text_birthday("20261340").unwrap_err();
+    assert!(
+        err.contains("`20261340` is not a date (YYYY-MM-DD or YYYYMMDD)"),
+        "{err}"
+    );
+    let err = text_birthday("1985+0415").unwrap_err();
+    assert!(err.contains("`1985+0415` is not a date"), "{err}");
+    // Seven digits, or a letter among them: a note, not a birthday, and no error.
+    assert_eq!(text_birthday("123-4567"), Ok(None));
+    assert_eq!(text_birthday("x12345678"), Ok(None));
+    assert_eq!(text_birthday("12345678x"), Ok(None));
+}
+
 #[test]
 fn birthdays_are_dates_errors_or_nothing() {
     let d = |y, m, day| Some(NaiveDate::from_ymd_opt(y, m, day).unwrap());
