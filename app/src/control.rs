@@ -138,7 +138,6 @@ pub fn control_socket(
                             store,
                             node,
                             runtime: tokio::runtime::Handle::current(),
-                            cwd: std::path::PathBuf::new(),
                         };
                         let done = tokio::task::spawn_blocking(move || {
                             crate::remote::execute(&attached, args, cwd.into())

@@ -37,18 +37,17 @@ pub struct Attached {
     /// The runtime the node runs on, for network commands (a command runs on a blocking
     /// thread of it).
     pub runtime: tokio::runtime::Handle,
-    /// The client's working directory, which relative paths in its command are relative to
-    /// (set by [`execute`]).
-    pub cwd: PathBuf,
 }
 
 thread_local! {
-    static ATTACHED: RefCell<Option<Attached>> = const { RefCell::new(None) };
+    /// What this thread's command for a client runs on, and the client's working directory
+    /// (which relative paths in its command are relative to).
+    static ATTACHED: RefCell<Option<(Attached, PathBuf)>> = const { RefCell::new(None) };
 }
 
 /// The store of the running process, while this thread runs a command for a client.
 pub fn attached_store() -> Option<Arc<Store>> {
-    ATTACHED.with(|a| a.borrow().as_ref().map(|a| a.store.clone()))
+    ATTACHED.with(|a| a.borrow().as_ref().map(|(a, _)| a.store.clone()))
 }
 
 /// The running node and its runtime, while this thread runs a command for a client of a
@@ -57,7 +56,7 @@ pub fn attached_node() -> Option<(Arc<Node>, tokio::runtime::Handle)> {
     ATTACHED.with(|a| {
         a.borrow()
             .as_ref()
-            .and_then(|a| a.node.clone().map(|n| (n, a.runtime.clone())))
+            .and_then(|(a, _)| a.node.clone().map(|n| (n, a.runtime.clone())))
     })
 }
 
@@ -114,9 +113,7 @@ pub fn execute(attached: &Attached, args: Vec<String>, cwd: PathBuf) -> CommandO
             let _ = writeln!(crate::output::stderr(), "error: {why}");
             return 1;
         }
-        let mut attached = attached.clone();
-        attached.cwd = cwd;
-        ATTACHED.with(|a| *a.borrow_mut() = Some(attached));
+        ATTACHED.with(|a| *a.borrow_mut() = Some((attached.clone(), cwd)));
         let outcome =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| crate::run::run(cli)));
         ATTACHED.with(|a| *a.borrow_mut() = None);
@@ -142,7 +139,7 @@ pub fn execute(attached: &Attached, args: Vec<String>, cwd: PathBuf) -> CommandO
 /// command runs for a client, else as given (relative to this process's own).
 pub fn client_path(p: &Path) -> PathBuf {
     if p.is_relative()
-        && let Some(cwd) = ATTACHED.with(|a| a.borrow().as_ref().map(|a| a.cwd.clone()))
+        && let Some(cwd) = ATTACHED.with(|a| a.borrow().as_ref().map(|(_, cwd)| cwd.clone()))
     {
         return cwd.join(p);
     }
