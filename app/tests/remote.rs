@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use common::{first_line, ok, rapport, spawn};
 
 /// What a command printed and its exit code.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Ran {
     stdout: String,
     stderr: String,
@@ -105,15 +105,8 @@ fn run_all(dir: &Path, work: &Path, commands: &[Vec<String>]) -> Vec<Ran> {
 /// A dry-run import names the ids new customers would get, fresh on every run: compare
 /// without them.
 fn without_fresh_ids(r: &Ran) -> Ran {
-    let mut v: serde_json::Value = match serde_json::from_str(&r.stdout) {
-        Ok(v) => v,
-        Err(_) => {
-            return Ran {
-                stdout: r.stdout.clone(),
-                stderr: r.stderr.clone(),
-                code: r.code,
-            };
-        }
+    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&r.stdout) else {
+        return r.clone();
     };
     if let Some(actions) = v.get_mut("actions").and_then(|a| a.as_array_mut()) {
         for a in actions {
@@ -124,8 +117,7 @@ fn without_fresh_ids(r: &Ran) -> Ran {
     }
     Ran {
         stdout: v.to_string(),
-        stderr: r.stderr.clone(),
-        code: r.code,
+        ..r.clone()
     }
 }
 
@@ -135,18 +127,7 @@ fn assert_same(commands: &[Vec<String>], closed: &[Ran], held: &[Ran], by: &str)
         let (c, h) = if args[0] == "import" {
             (without_fresh_ids(c), without_fresh_ids(h))
         } else {
-            (
-                Ran {
-                    stdout: c.stdout.clone(),
-                    stderr: c.stderr.clone(),
-                    code: c.code,
-                },
-                Ran {
-                    stdout: h.stdout.clone(),
-                    stderr: h.stderr.clone(),
-                    code: h.code,
-                },
-            )
+            (c.clone(), h.clone())
         };
         assert_eq!(
             c,
@@ -296,4 +277,40 @@ fn every_command_works_through_the_running_app_and_its_window_shows_the_change()
         std::thread::sleep(Duration::from_millis(20));
         h.step();
     }
+}
+
+/// A running process that does not answer commands (an older Rapport, whose socket knew only
+/// `pair invite`) leaves the CLI where it was before: the store is in use, exit 1, and
+/// nothing else is printed.
+#[cfg(unix)]
+#[test]
+fn a_running_process_that_does_not_answer_commands_leaves_the_in_use_error() {
+    let (dir, _work, _) = setup();
+    let d = dir.path();
+    let _held = rapport_store::Store::open(
+        d,
+        rapport_store::OpenOptions {
+            holder: "an older rapport serve (test)".into(),
+            ..rapport_store::OpenOptions::default()
+        },
+    )
+    .unwrap();
+    // Its socket reads the request and closes without an answer, as the old one did for any
+    // request it did not know.
+    let listener =
+        std::os::unix::net::UnixListener::bind(d.join(rapport::control::CONTROL_SOCKET)).unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut line = String::new();
+            let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(&stream), &mut line);
+        }
+    });
+    let r = ran(d, &["customer", "list"]);
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(r.stdout.is_empty(), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("is in use by `an older rapport serve (test)`"),
+        "{r:?}"
+    );
 }
