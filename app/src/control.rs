@@ -100,11 +100,18 @@ pub fn control_socket(
     use std::os::unix::fs::MetadataExt;
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let path = store.dir().join(CONTROL_SOCKET);
-    let _ = std::fs::remove_file(&path);
-    let listener = tokio::net::UnixListener::bind(&path)
+    // Bound under a temporary name, made owner-only, then renamed into place: the socket is
+    // never reachable under its name with the default mode.
+    let fresh = store
+        .dir()
+        .join(format!("{CONTROL_SOCKET}.{}", std::process::id()));
+    let _ = std::fs::remove_file(&fresh);
+    let listener = tokio::net::UnixListener::bind(&fresh)
+        .with_context(|| format!("could not create {}", fresh.display()))?;
+    rapport_store::private::restrict(&fresh, rapport_store::private::FILE_MODE)
+        .with_context(|| format!("could not make {} owner-only", fresh.display()))?;
+    std::fs::rename(&fresh, &path)
         .with_context(|| format!("could not create {}", path.display()))?;
-    rapport_store::private::restrict(&path, rapport_store::private::FILE_MODE)
-        .with_context(|| format!("could not make {} owner-only", path.display()))?;
     // The socket file was just created by this process: its owner is our effective uid.
     let owner = std::fs::metadata(&path)
         .with_context(|| format!("could not read {}", path.display()))?

@@ -46,6 +46,8 @@ pub fn serve(store: Arc<Store>, bind: SocketAddr, interval: u64) -> Result<()> {
         node.announce()?;
         // Whatever arrives from one peer is passed on to the others right away.
         node.enable_push(Duration::from_millis(250));
+        // The control socket first: "serving as" means commands can come through it.
+        let control = control_socket(&store, Some(node.clone()))?;
         let addrs: Vec<String> = node.addr().ip_addrs().map(|a| a.to_string()).collect();
         say!(
             "serving as {} ({}) on {}",
@@ -54,7 +56,6 @@ pub fn serve(store: Arc<Store>, bind: SocketAddr, interval: u64) -> Result<()> {
             addrs.join(", ")
         );
         let _ = std::io::stdout().flush();
-        let control = control_socket(&store, Some(node.clone()))?;
         let backups = crate::autobackup::spawn(&store);
         let mut tick = tokio::time::interval(Duration::from_secs(interval.max(1)));
         loop {
