@@ -13,7 +13,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use chrono::NaiveDateTime;
-use rapport_model::{Currency, Customer, CustomerId, CustomerSummary, Money, Tier, TierOverride};
+use rapport_model::{Currency, Customer, CustomerSummary, Money, Tier, TierOverride};
 use rapport_store::{AgendaItem, HistoryEntry};
 use rapport_value::{Analysis, CustomerValue, Influence, ParetoPoint, Rfm, Segment, TierStat};
 use serde::Serialize;
@@ -428,7 +428,7 @@ pub struct ValueReport {
 }
 
 impl ValueReport {
-    pub fn new(a: &Analysis, names: &std::collections::HashMap<CustomerId, String>) -> Self {
+    pub fn new(a: &Analysis, left_out: Vec<rapport_store::LeftOutEntry>) -> Self {
         ValueReport {
             today: a.today,
             window_start: a.window_start,
@@ -441,12 +441,12 @@ impl ValueReport {
             tiers: a.tiers.clone(),
             pareto: a.pareto.clone(),
             segments: a.segments.clone(),
-            left_out: a
-                .left_out()
+            left_out: left_out
+                .into_iter()
                 .map(|c| LeftOut {
                     id: c.id.to_string(),
-                    name: names.get(&c.id).cloned().unwrap_or_default(),
-                    currencies: c.left_out.clone(),
+                    name: c.name,
+                    currencies: c.currencies,
                 })
                 .collect(),
         }
@@ -466,14 +466,10 @@ pub struct RevisitRow {
 }
 
 impl RevisitRow {
-    pub fn new(
-        v: &CustomerValue,
-        names: &std::collections::HashMap<CustomerId, String>,
-        today: chrono::NaiveDate,
-    ) -> Self {
+    pub fn new(v: rapport_store::DueEntry, today: chrono::NaiveDate) -> Self {
         RevisitRow {
             id: v.id.to_string(),
-            name: names.get(&v.id).cloned().unwrap_or_default(),
+            name: v.name,
             effective_tier: v.effective_tier,
             last_contact: v.last_contact,
             next_revisit: v.next_revisit,

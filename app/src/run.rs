@@ -12,13 +12,14 @@ use rapport_model::{
     Importance, Interaction, InteractionKind, ItemId, LifecycleStage, Money, NewCustomer, Urgency,
 };
 use rapport_model::{Tier, TierOverride};
-use rapport_store::{ListQuery, OpenOptions, Store, Visibility};
-use rapport_value::{Analysis, ValueSettings};
+use rapport_store::{OpenOptions, Store};
+use rapport_value::ValueSettings;
 
 use crate::cli::{
     Cli, Command, ContactCmd, CustomerCmd, CustomerEdit, DealCmd, DeviceCmd, FollowUpCmd,
     InteractionCmd, PairCmd, SettingsCmd,
 };
+use crate::ops::lists;
 use crate::output::{self, say, say_err};
 
 /// The data directory: `--data-dir`, `RAPPORT_DATA_DIR`, or the platform's data dir.
@@ -96,7 +97,7 @@ fn set_aside_damaged(cli: &Cli) -> Result<()> {
 }
 
 fn today() -> chrono::NaiveDate {
-    Local::now().date_naive()
+    lists::today()
 }
 
 /// The team's value settings, as the synced settings document says. A bad value merged from
@@ -122,13 +123,10 @@ fn value_settings(store: &Store) -> Result<ValueSettings> {
     Ok(settings)
 }
 
-/// Value analysis of every customer as of today, from the summary table.
-fn analysis(store: &Store) -> Result<Analysis> {
-    Ok(rapport_value::analyse(
-        &store.summaries()?,
-        &value_settings(store)?,
-        today(),
-    ))
+/// Value analysis of every customer as of today (the store's value cache; see
+/// [`crate::ops::lists`]).
+fn values(store: &Store) -> Result<lists::Values> {
+    lists::values(store, &value_settings(store)?, today())
 }
 
 /// Adds an item (contact, follow-up, interaction, deal) to `customer` as one edit and prints
@@ -590,13 +588,9 @@ fn run_command(cli: &Cli) -> Result<()> {
         Command::Demo { customers, seed } => demo(cli, *customers, *seed),
         Command::Value { json } => {
             let store = open(cli, "value")?;
-            let a = analysis(&store)?;
-            let names: std::collections::HashMap<_, _> = store
-                .summaries()?
-                .into_iter()
-                .map(|s| (s.id, s.name))
-                .collect();
-            let report = output::ValueReport::new(&a, &names);
+            let v = values(&store)?;
+            let left_out = v.left_out(|| lists::names(&store))?;
+            let report = output::ValueReport::new(v.totals(), left_out);
             if *json {
                 output::json(&report)
             } else {
@@ -831,11 +825,11 @@ fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
                 let s = store
                     .summary(id)?
                     .ok_or_else(|| anyhow!("customer {id} vanished"))?;
-                let a = analysis(&store)?;
+                let v = values(&store)?;
                 output::json(&output::CustomerRow::new(
                     &s,
-                    a.get(id),
-                    a.settings.base_currency,
+                    v.get(id)?.as_ref(),
+                    v.totals().settings.base_currency,
                 ))
             } else {
                 say!("{id}");
@@ -856,23 +850,20 @@ fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
             let base = settings.base_currency;
             let rows: Vec<output::CustomerRow> = if l.deleted {
                 // Deleted customers are listed only here (the app has a bin of its own).
-                let q = ListQuery {
-                    tag: l.tag.clone(),
-                    text: l.search.clone(),
-                    visibility: Visibility::Deleted,
-                    offset: l.offset,
-                    limit: l.limit,
-                };
-                let a = rapport_value::analyse(&store.summaries()?, &settings, today());
-                store
-                    .list(&q)?
-                    .iter()
-                    .map(|s| output::CustomerRow::new(s, a.get(s.id), base))
-                    .collect()
+                // They are never analysed: no value to show.
+                lists::list_deleted(
+                    &store,
+                    l.tag.as_deref(),
+                    l.search.as_deref(),
+                    l.offset,
+                    l.limit,
+                )?
+                .iter()
+                .map(|s| output::CustomerRow::new(s, None, base))
+                .collect()
             } else {
                 // The app's list: the same search (fuzzy, pinyin), filters and order.
-                let sums = store.summaries()?;
-                let a = rapport_value::analyse(&sums, &settings, today());
+                let v = lists::values(&store, &settings, today())?;
                 let filter = rapport_query::Filter {
                     text: l.search.clone().unwrap_or_default(),
                     tier: tier.flatten(),
@@ -880,16 +871,15 @@ fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
                     archived: l.archived,
                     ..rapport_query::Filter::default()
                 };
-                let mut picked =
-                    rapport_query::select(&sums, Some(&a), &filter, rapport_query::Sort::default());
-                if tier == Some(None) {
-                    picked.retain(|&i| a.get(sums[i].id).and_then(|v| v.effective_tier).is_none());
-                }
-                picked
-                    .into_iter()
-                    .skip(l.offset)
-                    .take(l.limit.unwrap_or(usize::MAX))
-                    .map(|i| output::CustomerRow::new(&sums[i], a.get(sums[i].id), base))
+                let ask = lists::ListAsk {
+                    filter: &filter,
+                    unranked: tier == Some(None),
+                    offset: l.offset,
+                    limit: l.limit,
+                };
+                lists::list_customers(&store, &v, &ask)?
+                    .iter()
+                    .map(|(s, value)| output::CustomerRow::new(s, value.as_ref(), base))
                     .collect()
             };
             if l.json {
@@ -903,10 +893,10 @@ fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
             let id = store.resolve(customer)?;
             let c = store.customer(id)?;
             let conflicts = store.conflicts(id)?;
-            let a = analysis(&store)?;
-            let value = a
-                .get(id)
-                .map(|v| output::ValueView::new(v, a.settings.base_currency));
+            let v = values(&store)?;
+            let value = v
+                .get(id)?
+                .map(|value| output::ValueView::new(&value, v.totals().settings.base_currency));
             if *json {
                 output::json(&output::CustomerDetail {
                     customer: &c,
@@ -1076,16 +1066,12 @@ fn followup(cli: &Cli, cmd: &FollowUpCmd) -> Result<()> {
         } => {
             let store = open(cli, "followup list")?;
             if *due_revisit {
-                let a = analysis(&store)?;
-                let names: std::collections::HashMap<_, _> = store
-                    .summaries()?
+                let v = values(&store)?;
+                let today = v.totals().today;
+                let rows: Vec<output::RevisitRow> = v
+                    .due_for_revisit(|| lists::names(&store))?
                     .into_iter()
-                    .map(|s| (s.id, s.name))
-                    .collect();
-                let rows: Vec<output::RevisitRow> = a
-                    .due_for_revisit()
-                    .into_iter()
-                    .map(|v| output::RevisitRow::new(v, &names, a.today))
+                    .map(|d| output::RevisitRow::new(d, today))
                     .collect();
                 return if *json {
                     output::json(&rows)
@@ -1102,18 +1088,7 @@ fn followup(cli: &Cli, cmd: &FollowUpCmd) -> Result<()> {
             } else {
                 None
             };
-            let mut items = store.agenda(until)?;
-            // The app's order: by due time, then customer name, then follow-up.
-            items.sort_by_cached_key(|i| {
-                (
-                    i.followup.due.at(),
-                    rapport_model::text::sort_key(&i.customer_name),
-                    i.followup.id,
-                )
-            });
-            if *overdue {
-                items.retain(|i| i.followup.due.is_overdue(now));
-            }
+            let items = lists::agenda(&store, until, overdue.then_some(now))?;
             let rows: Vec<output::FollowUpRow> = items
                 .iter()
                 .map(|i| output::FollowUpRow::new(i, now))
@@ -1126,8 +1101,7 @@ fn followup(cli: &Cli, cmd: &FollowUpCmd) -> Result<()> {
         }
         FollowUpCmd::Done { followup, outcome } => {
             let store = open(cli, "followup done")?;
-            let hits: Vec<_> = store
-                .agenda(None)?
+            let hits: Vec<_> = lists::agenda(&store, None, None)?
                 .into_iter()
                 .filter(|i| id_matches(&i.followup.id, followup))
                 .collect();

@@ -17,12 +17,13 @@
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 use rapport_model::{CustomerId, CustomerSummary, LifecycleStage, OpenFollowUp, Tier, text};
-use rapport_value::{Analysis, Segment};
+use rapport_value::{Analysis, Segment, ValueFacts};
 use serde::{Deserialize, Serialize};
 
 /// Which customers a list shows.
@@ -147,7 +148,13 @@ impl Search {
     /// Whether `s` matches: every word occurs in its search text, or the query matches its
     /// name or company as a close fuzzy subsequence.
     pub fn matches(&mut self, s: &CustomerSummary) -> bool {
-        if self.words.iter().all(|w| s.search.contains(w.as_str())) {
+        self.matches_text(&s.name, &s.company, &s.search)
+    }
+
+    /// [`Search::matches`] on the three texts it reads: the name, the company and the folded
+    /// search text (so a compact row can be searched without a whole summary).
+    pub fn matches_text(&mut self, name: &str, company: &str, search: &str) -> bool {
+        if self.words.iter().all(|w| search.contains(w.as_str())) {
             return true;
         }
         let Some(pattern) = &self.pattern else {
@@ -159,7 +166,7 @@ impl Search {
         let threshold = needed * 12;
         // nucleo ignores case and normalises Unicode itself: no folding (and no allocation)
         // per row here, which keeps a miss cheap.
-        for hay in [&s.name, &s.company] {
+        for hay in [name, company] {
             if hay.is_empty() {
                 continue;
             }
@@ -172,6 +179,118 @@ impl Search {
             }
         }
         false
+    }
+}
+
+/// What a filter reads of one customer: a borrowed view of its summary, or of any compact
+/// row that carries these fields (the store keeps one, so a list at 100k customers need not
+/// decode every summary). [`Compiled::admits`] is the one meaning of every filter.
+#[derive(Clone, Copy, Debug)]
+pub struct Candidate<'a> {
+    pub id: CustomerId,
+    pub name: &'a str,
+    pub company: &'a str,
+    /// The folded search text ([`CustomerSummary::search`]).
+    pub search: &'a str,
+    pub tags: Tags<'a>,
+    pub owner: &'a str,
+    /// The manual lifecycle stage, if any.
+    pub stage: Option<LifecycleStage>,
+    pub archived: bool,
+    pub deleted: bool,
+}
+
+impl<'a> From<&'a CustomerSummary> for Candidate<'a> {
+    fn from(s: &'a CustomerSummary) -> Self {
+        Candidate {
+            id: s.id,
+            name: &s.name,
+            company: &s.company,
+            search: &s.search,
+            tags: Tags::Set(&s.tags),
+            owner: &s.owner,
+            stage: s.stage,
+            archived: s.archived,
+            deleted: s.deleted,
+        }
+    }
+}
+
+/// A customer's tags (as stored: normalised lower case), as a set or a list.
+#[derive(Clone, Copy, Debug)]
+pub enum Tags<'a> {
+    Set(&'a BTreeSet<String>),
+    List(&'a [&'a str]),
+}
+
+impl Tags<'_> {
+    /// Whether `tag` is one of them.
+    pub fn contains(&self, tag: &str) -> bool {
+        match self {
+            Tags::Set(s) => s.contains(tag),
+            Tags::List(l) => l.contains(&tag),
+        }
+    }
+}
+
+/// A [`Filter`] made ready for many rows: the search compiled, the tag and owner folded once.
+pub struct Compiled<'f> {
+    filter: &'f Filter,
+    search: Search,
+    tag: Option<String>,
+    owner: Option<String>,
+}
+
+impl Filter {
+    /// Compiles the filter for [`Compiled::admits`].
+    pub fn compile(&self) -> Compiled<'_> {
+        Compiled {
+            filter: self,
+            search: Search::new(&self.text),
+            tag: self.tag.as_deref().map(rapport_model::normalize_tag),
+            owner: self.owner.as_deref().map(text::fold),
+        }
+    }
+
+    /// Whether admitting a row needs its value analysis (a tier, segment, revisit or stage
+    /// filter); without one, [`Compiled::admits`] ignores the value it is given.
+    pub fn needs_value(&self) -> bool {
+        self.tier.is_some()
+            || self.segment.is_some()
+            || self.due_for_revisit
+            || self.stage.is_some()
+    }
+}
+
+impl Compiled<'_> {
+    /// Whether `c`, whose value facts are `v` (`None` when it was not analysed: archived,
+    /// deleted, or no analysis at hand), passes the filter. Deleted customers never pass;
+    /// archived ones only with [`Filter::archived`]. The cheap tests run first, the search
+    /// last.
+    pub fn admits(&mut self, c: Candidate<'_>, v: Option<ValueFacts>) -> bool {
+        let f = self.filter;
+        if c.deleted || (c.archived && !f.archived) {
+            return false;
+        }
+        if self.tag.as_ref().is_some_and(|t| !c.tags.contains(t)) {
+            return false;
+        }
+        if self
+            .owner
+            .as_ref()
+            .is_some_and(|o| text::fold(c.owner) != *o)
+        {
+            return false;
+        }
+        let value_ok = f
+            .tier
+            .is_none_or(|t| v.and_then(|v| v.effective_tier) == Some(t))
+            && f.segment.is_none_or(|g| v.map(|v| v.segment) == Some(g))
+            && (!f.due_for_revisit || v.is_some_and(|v| v.due_for_revisit))
+            && f.stage
+                .is_none_or(|st| c.stage.or(v.map(|v| v.stage)) == Some(st));
+        value_ok
+            && (self.search.is_empty() || self.search.matches_text(c.name, c.company, c.search))
     }
 }
 
@@ -209,30 +328,17 @@ pub fn select<S: Borrow<CustomerSummary>>(
     filter: &Filter,
     sort: Sort,
 ) -> Vec<usize> {
-    let mut search = Search::new(&filter.text);
-    let tag = filter.tag.as_deref().map(rapport_model::normalize_tag);
-    let owner = filter.owner.as_deref().map(text::fold);
+    let mut compiled = filter.compile();
     let mut out: Vec<usize> = summaries
         .iter()
         .map(Borrow::borrow)
         .enumerate()
-        .filter(|(_, s)| !s.deleted && (filter.archived || !s.archived))
-        .filter(|(_, s)| tag.as_ref().is_none_or(|t| s.tags.contains(t)))
-        .filter(|(_, s)| owner.as_ref().is_none_or(|o| text::fold(&s.owner) == *o))
         .filter(|(_, s)| {
-            let v = analysis.and_then(|a| a.get(s.id));
-            filter
-                .tier
-                .is_none_or(|t| v.and_then(|v| v.effective_tier) == Some(t))
-                && filter
-                    .segment
-                    .is_none_or(|g| v.map(|v| v.segment) == Some(g))
-                && (!filter.due_for_revisit || v.is_some_and(|v| v.due_for_revisit))
-                && filter
-                    .stage
-                    .is_none_or(|st| stage_of(s, analysis) == Some(st))
+            compiled.admits(
+                Candidate::from(*s),
+                analysis.and_then(|a| a.get(s.id)).map(|v| v.facts()),
+            )
         })
-        .filter(|(_, s)| search.is_empty() || search.matches(s))
         .map(|(i, _)| i)
         .collect();
     let value = |s: &CustomerSummary| analysis.and_then(|a| a.get(s.id));

@@ -40,6 +40,7 @@
 pub mod authored;
 pub mod backup;
 pub mod backups;
+mod derived;
 pub mod doc;
 mod error;
 pub mod limits;
@@ -64,6 +65,9 @@ use redb::{
 };
 use serde::{Deserialize, Serialize};
 
+pub use derived::{
+    AgendaRow, CACHE_FORMAT, DueEntry, LeftOutEntry, ListRow, ListRowRef, ValueCache,
+};
 pub use error::{StoreError, restore_hint};
 pub use undo::UndoReport;
 
@@ -983,6 +987,7 @@ impl Store {
             tracing::info!("summary format changed: rebuilding summaries from documents");
             store.rebuild_summaries()?;
         }
+        store.ensure_derived()?;
         // An upgraded device tells its team which actor its earlier changes carry.
         if let Err(e) = store.declare_legacy_actor() {
             tracing::warn!(error = %e, "could not declare this device's earlier actor to the team");
@@ -2417,6 +2422,8 @@ impl Store {
             w.by_name.retain(|_, _| false)?;
             w.by_tag.retain(|_, _| false)?;
             w.agenda.retain(|_, _| false)?;
+            w.derived.clear()?;
+            w.derived.mark_current()?;
             let ids: Vec<u128> = w
                 .docs
                 .iter()?
@@ -2525,6 +2532,7 @@ impl Store {
             }
         }
         problems.extend(self.verify_team_log()?);
+        problems.extend(self.verify_derived()?);
         Ok(problems)
     }
 }
@@ -2663,6 +2671,7 @@ struct Writer<'t> {
     by_seq: redb::Table<'t, u64, u128>,
     sigs: redb::Table<'t, (u128, [u8; 32]), &'static [u8]>,
     unsigned: redb::Table<'t, u128, ()>,
+    derived: derived::Tables<'t>,
 }
 
 impl<'t> Writer<'t> {
@@ -2679,6 +2688,7 @@ impl<'t> Writer<'t> {
             by_seq: txn.open_table(BY_SEQ)?,
             sigs: txn.open_table(authored::CHANGE_SIGS)?,
             unsigned: txn.open_table(authored::UNSIGNED_DOCS)?,
+            derived: derived::Tables::open(txn)?,
         })
     }
 
@@ -2755,6 +2765,7 @@ impl<'t> Writer<'t> {
                     .insert((f.due.to_string().as_str(), key, f.id.as_u128()), ())?;
             }
         }
+        self.derived.index(&new, old)?;
         let bytes = postcard::to_stdvec(&new)?;
         self.summaries.insert(key, bytes.as_slice())?;
         let mut heads = doc.get_heads();

@@ -224,6 +224,29 @@ pub struct ParetoPoint {
     pub revenue_share: f64,
 }
 
+/// What list filters read of a customer's value: its effective tier, segment, whether it is
+/// due for a revisit, and its lifecycle stage (manual, else inferred). Small and `Copy`, so a
+/// store can keep it at the front of a cached row and filters need not decode the rest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValueFacts {
+    pub effective_tier: Option<Tier>,
+    pub segment: Segment,
+    pub due_for_revisit: bool,
+    pub stage: LifecycleStage,
+}
+
+impl CustomerValue {
+    /// The parts of this value that list filters read.
+    pub fn facts(&self) -> ValueFacts {
+        ValueFacts {
+            effective_tier: self.effective_tier,
+            segment: self.segment,
+            due_for_revisit: self.due_for_revisit,
+            stage: self.stage,
+        }
+    }
+}
+
 /// The whole computation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {

@@ -6,6 +6,8 @@
 //! agenda (`rapport_query::select`, `agenda`, `end_of_week`), device rename
 //! (`Store::rename_device`), whether a device is online (`rapport_sync::net::online`).
 
+pub mod lists;
+
 use rapport_store::Store;
 use rapport_value::{SettingsError, ValueSettings};
 

@@ -1,0 +1,311 @@
+//! # What the read commands list, at any size
+//!
+//! `customer list`, `customer show`, `value` and `followup list` read the store's derived
+//! rows and its value cache (`rapport_store::derived`): a page of customers reads its page,
+//! not every summary, and the value analysis is computed once per change of its inputs,
+//! settings or date rather than once per command. The meaning of every filter and of the
+//! order stays in `rapport-query` ([`rapport_query::Compiled::admits`], name order), which
+//! the app's table uses too.
+//!
+//! `RAPPORT_DERIVED=off` takes the path these replaced: every summary decoded and analysed
+//! on each command. The benchmark (`rapport-bench cli`) runs both in one run, and the tests
+//! check that both give the same output.
+
+use anyhow::Result;
+use chrono::{Local, NaiveDate, NaiveDateTime};
+use rapport_model::{CustomerId, CustomerSummary};
+use rapport_query::{Candidate, Filter};
+use rapport_store::{AgendaItem, DueEntry, LeftOutEntry, ListRowRef, Store, ValueCache};
+use rapport_value::{Analysis, CustomerValue, ValueFacts, ValueSettings};
+
+/// Whether the derived rows and the value cache are used (`RAPPORT_DERIVED=off` says no).
+pub fn derived_enabled() -> bool {
+    std::env::var("RAPPORT_DERIVED").map_or(true, |v| v != "off")
+}
+
+/// The value analysis as a command reads it: from the store's cache, or (the old path) a
+/// whole analysis computed from every summary.
+pub enum Values {
+    Cached(Box<ValueCache>),
+    Full(Box<Analysis>),
+}
+
+/// The value analysis of every customer under `settings` as of `today`.
+pub fn values(store: &Store, settings: &ValueSettings, today: NaiveDate) -> Result<Values> {
+    if derived_enabled() {
+        Ok(Values::Cached(Box::new(store.value_cache(settings, today)?)))
+    } else {
+        Ok(Values::Full(Box::new(rapport_value::analyse(
+            &store.summaries()?,
+            settings,
+            today,
+        ))))
+    }
+}
+
+impl Values {
+    /// The analysis's totals (with the per-customer rows only on the old path).
+    pub fn totals(&self) -> &Analysis {
+        match self {
+            Values::Cached(c) => &c.totals,
+            Values::Full(a) => a,
+        }
+    }
+
+    /// One customer's value (`None` for archived, deleted and unknown customers).
+    pub fn get(&self, id: CustomerId) -> Result<Option<CustomerValue>> {
+        match self {
+            Values::Cached(c) => Ok(c.get(id)?),
+            Values::Full(a) => Ok(a.get(id).cloned()),
+        }
+    }
+
+    /// What list filters read of one customer's value.
+    pub fn facts(&self, id: CustomerId) -> Result<Option<ValueFacts>> {
+        match self {
+            Values::Cached(c) => Ok(c.facts(id)?),
+            Values::Full(a) => Ok(a.get(id).map(CustomerValue::facts)),
+        }
+    }
+
+    /// Every analysed customer's facts.
+    fn all_facts(&self) -> Result<std::collections::BTreeMap<CustomerId, ValueFacts>> {
+        match self {
+            Values::Cached(c) => Ok(c.all_facts()?),
+            Values::Full(a) => Ok(a.customers.iter().map(|v| (v.id, v.facts())).collect()),
+        }
+    }
+
+    /// Customers due for a revisit, most valuable first, with names.
+    pub fn due_for_revisit(&self, names: impl Fn() -> Result<NameMap>) -> Result<Vec<DueEntry>> {
+        match self {
+            Values::Cached(c) => Ok(c.due()?),
+            Values::Full(a) => {
+                let names = names()?;
+                Ok(a.due_for_revisit()
+                    .into_iter()
+                    .map(|v| DueEntry {
+                        id: v.id,
+                        name: names.get(&v.id).cloned().unwrap_or_default(),
+                        effective_tier: v.effective_tier,
+                        last_contact: v.last_contact,
+                        next_revisit: v.next_revisit,
+                        window_revenue: v.window_revenue,
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// Customers left out of the ranking for want of an exchange rate, with names.
+    pub fn left_out(&self, names: impl Fn() -> Result<NameMap>) -> Result<Vec<LeftOutEntry>> {
+        match self {
+            Values::Cached(c) => Ok(c.left_out.clone()),
+            Values::Full(a) => {
+                let names = names()?;
+                Ok(a.left_out()
+                    .map(|v| LeftOutEntry {
+                        id: v.id,
+                        name: names.get(&v.id).cloned().unwrap_or_default(),
+                        currencies: v.left_out.clone(),
+                    })
+                    .collect())
+            }
+        }
+    }
+}
+
+/// Customer names by id.
+pub type NameMap = std::collections::HashMap<CustomerId, String>;
+
+/// Every customer's name (the old path's way to name rows).
+pub fn names(store: &Store) -> Result<NameMap> {
+    Ok(store
+        .summaries()?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect())
+}
+
+/// Which customers `customer list` shows.
+pub struct ListAsk<'a> {
+    pub filter: &'a Filter,
+    /// Only customers without a tier (`--tier unranked`).
+    pub unranked: bool,
+    pub offset: usize,
+    pub limit: Option<usize>,
+}
+
+/// The customers that pass `ask.filter` (and `unranked`), in name order (collation key,
+/// then id: `rapport_query::Sort::default()`), paged; each with its value.
+pub fn list_customers(
+    store: &Store,
+    values: &Values,
+    ask: &ListAsk<'_>,
+) -> Result<Vec<(CustomerSummary, Option<CustomerValue>)>> {
+    let limit = ask.limit.unwrap_or(usize::MAX);
+    let want = ask.offset.saturating_add(limit);
+    let needs_value = ask.filter.needs_value() || ask.unranked;
+    let unranked_ok =
+        |v: Option<ValueFacts>| !ask.unranked || v.and_then(|v| v.effective_tier).is_none();
+    let ids: Vec<CustomerId> = if !derived_enabled() {
+        let sums = store.summaries()?;
+        let a = match values {
+            Values::Full(a) => Some(&**a),
+            Values::Cached(_) => None,
+        };
+        let mut picked =
+            rapport_query::select(&sums, a, ask.filter, rapport_query::Sort::default());
+        if ask.unranked {
+            picked.retain(|&i| unranked_ok(a.and_then(|a| a.get(sums[i].id)).map(|v| v.facts())));
+        }
+        picked
+            .into_iter()
+            .skip(ask.offset)
+            .take(limit)
+            .map(|i| sums[i].id)
+            .collect()
+    } else if ask.filter.text.trim().is_empty() {
+        // In name order, stopping at the end of the page.
+        let mut compiled = ask.filter.compile();
+        let mut out = Vec::new();
+        let mut error = None;
+        store.list_rows_by_name(|row| {
+            if out.len() >= want {
+                return Ok(false);
+            }
+            let v = if needs_value {
+                match values.facts(row.id) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        error = Some(e);
+                        return Ok(false);
+                    }
+                }
+            } else {
+                None
+            };
+            if compiled.admits(candidate(&row), v) && unranked_ok(v) {
+                out.push(row.id);
+            }
+            Ok(true)
+        })?;
+        if let Some(e) = error {
+            return Err(e);
+        }
+        out.into_iter().skip(ask.offset).collect()
+    } else {
+        // A search reads every row: scan them in id order, then sort what matched.
+        let facts = if needs_value {
+            Some(values.all_facts()?)
+        } else {
+            None
+        };
+        let mut compiled = ask.filter.compile();
+        let mut hits: Vec<(String, CustomerId)> = Vec::new();
+        store.scan_list_rows(|row| {
+            let v = facts.as_ref().and_then(|f| f.get(&row.id).copied());
+            if compiled.admits(candidate(&row), v) && unranked_ok(v) {
+                hits.push((row.sort_key.to_string(), row.id));
+            }
+            Ok(true)
+        })?;
+        hits.sort_unstable();
+        hits.into_iter()
+            .skip(ask.offset)
+            .take(limit)
+            .map(|(_, id)| id)
+            .collect()
+    };
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let s = store
+            .summary(id)?
+            .ok_or_else(|| anyhow::anyhow!("customer {id} vanished"))?;
+        out.push((s, values.get(id)?));
+    }
+    Ok(out)
+}
+
+/// Deleted customers (the CLI's bin: `customer list --deleted`) with tag `tag`, whose search
+/// text holds every word of `text`, in name order, paged.
+pub fn list_deleted(
+    store: &Store,
+    tag: Option<&str>,
+    text: Option<&str>,
+    offset: usize,
+    limit: Option<usize>,
+) -> Result<Vec<CustomerSummary>> {
+    let tag = tag.map(rapport_model::text::fold);
+    let words: Vec<String> = text
+        .map(rapport_model::text::fold)
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect();
+    let want = offset.saturating_add(limit.unwrap_or(usize::MAX));
+    let mut ids = Vec::new();
+    store.list_rows_by_name(|row| {
+        if row.deleted
+            && tag.as_deref().is_none_or(|t| row.tags.contains(&t))
+            && words.iter().all(|w| row.search.contains(w.as_str()))
+        {
+            ids.push(row.id);
+        }
+        Ok(ids.len() < want)
+    })?;
+    let mut out = Vec::new();
+    for id in ids.into_iter().skip(offset) {
+        if let Some(s) = store.summary(id)? {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
+fn candidate<'a>(r: &'a ListRowRef<'a>) -> Candidate<'a> {
+    Candidate {
+        id: r.id,
+        name: r.name,
+        company: r.company,
+        search: r.search,
+        tags: rapport_query::Tags::List(&r.tags),
+        owner: r.owner,
+        stage: r.stage,
+        archived: r.archived,
+        deleted: r.deleted,
+    }
+}
+
+/// Open follow-ups of active customers due up to and including `until` (all if `None`), in
+/// the app's order: by due time, then customer name, then follow-up; only overdue ones at
+/// `now` if `overdue`.
+pub fn agenda(
+    store: &Store,
+    until: Option<NaiveDate>,
+    overdue_at: Option<NaiveDateTime>,
+) -> Result<Vec<AgendaItem>> {
+    let mut rows: Vec<(String, AgendaItem)> = if derived_enabled() {
+        store.agenda_rows(until)?
+    } else {
+        store
+            .agenda(until)?
+            .into_iter()
+            .map(|i| (rapport_model::text::sort_key(&i.customer_name), i))
+            .collect()
+    };
+    rows.sort_by(|(a, i), (b, j)| {
+        (i.followup.due.at(), a, i.followup.id).cmp(&(j.followup.due.at(), b, j.followup.id))
+    });
+    let mut items: Vec<AgendaItem> = rows.into_iter().map(|(_, i)| i).collect();
+    if let Some(now) = overdue_at {
+        items.retain(|i| i.followup.due.is_overdue(now));
+    }
+    Ok(items)
+}
+
+/// Today, on this device's calendar.
+pub fn today() -> NaiveDate {
+    Local::now().date_naive()
+}
