@@ -281,9 +281,12 @@ pub(crate) use say_err;
 
 /// Prints `v` as pretty JSON on stdout.
 pub fn json<T: Serialize + ?Sized>(v: &T) -> Result<()> {
+    // Made whole, then written at once (stdout is line-buffered: pretty JSON is many lines).
+    let mut text = serde_json::to_vec_pretty(v).map_err(std::io::Error::from)?;
+    text.push(b'\n');
     let mut out = raw_stdout();
-    serde_json::to_writer_pretty(&mut out, v).map_err(std::io::Error::from)?;
-    writeln!(out)?;
+    out.write_all(&text)?;
+    out.flush()?;
     Ok(())
 }
 
@@ -625,13 +628,6 @@ impl FollowUpRow {
     }
 }
 
-fn pad(s: &str, width: usize) -> String {
-    let w = UnicodeWidthStr::width(s);
-    let mut out = s.to_string();
-    out.extend(std::iter::repeat_n(' ', width.saturating_sub(w)));
-    out
-}
-
 fn clip(s: &str, max: usize) -> String {
     let mut out = String::new();
     let mut w = 0;
@@ -656,25 +652,32 @@ fn table(header: &[&str], rows: Vec<Vec<String>>) -> Result<()> {
             }
         }
     }
-    let mut out = stdout();
-    let line = |cells: Vec<String>| -> String {
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| pad(c, widths.get(i).copied().unwrap_or(0)))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_string()
+    // The whole table is made first and written at once: one pass of the terminal filter and
+    // a few large writes instead of several small ones per line (a list of 80,000
+    // follow-ups is 9 MB).
+    let mut text = String::new();
+    let mut line = |cells: &[&str]| {
+        let start = text.len();
+        for (i, c) in cells.iter().enumerate() {
+            if i > 0 {
+                text.push_str("  ");
+            }
+            text.push_str(c);
+            let w = widths.get(i).copied().unwrap_or(0);
+            text.extend(std::iter::repeat_n(' ', w.saturating_sub(c.width())));
+        }
+        let end = text[start..].trim_end().len() + start;
+        text.truncate(end);
+        text.push('\n');
     };
-    writeln!(
-        out,
-        "{}",
-        line(header.iter().map(|h| h.to_string()).collect())
-    )?;
-    for r in rows {
-        writeln!(out, "{}", line(r))?;
+    line(header);
+    for r in &rows {
+        let cells: Vec<&str> = r.iter().map(String::as_str).collect();
+        line(&cells);
     }
+    let mut out = stdout();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
     Ok(())
 }
 

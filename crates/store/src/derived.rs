@@ -641,7 +641,10 @@ impl Store {
             let stored: Option<CacheKey> = meta
                 .get("value_key")?
                 .and_then(|g| postcard::from_bytes(g.value()).ok());
-            if stored == Some(key) {
+            let readable = meta
+                .get("value_meta")?
+                .is_some_and(|g| postcard::from_bytes::<CacheMeta>(g.value()).is_ok());
+            if stored == Some(key) && readable {
                 drop(meta);
                 txn.abort()?;
                 return Ok(());
