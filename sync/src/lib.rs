@@ -24,9 +24,15 @@
 //! The crate never reads a customer: the store validates what arrives
 //! ([`rapport_store::Store::apply_remote_many`]) and the CLI and app drive [`net::Node`].
 
+mod config;
+mod discovery;
 pub mod net;
+mod node;
 pub mod pair;
 pub mod protocol;
+mod session;
+mod team;
+mod wire;
 
 use automerge::ChangeHash;
 use rapport_model::CustomerId;
@@ -83,6 +89,11 @@ pub trait Replica {
         }
         Ok(n)
     }
+}
+
+/// Store calls do disk IO; run them off the async worker without moving the borrow.
+pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
 }
 
 fn shared_kind(kind: u8) -> Result<Shared, SyncError> {

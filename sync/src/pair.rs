@@ -31,7 +31,8 @@ use rapport_store::Store;
 use serde::{Deserialize, Serialize};
 
 use crate::SyncError;
-use crate::net::{CONNECT_TIMEOUT, Members, Wire};
+use crate::team::Members;
+use crate::wire::{CONNECT_TIMEOUT, Wire};
 
 /// ALPN of the pairing protocol, version 2 (version 1 admitted without confirmation).
 pub const PAIR_ALPN: &[u8] = b"rapport/pair/2";
@@ -368,7 +369,7 @@ pub const PAIR_ALPN_V1: &[u8] = b"rapport/pair/1";
 
 impl PairHandler {
     fn store_id(&self) -> iroh::EndpointId {
-        crate::net::device_id(&self.store)
+        crate::team::device_id(&self.store)
     }
 }
 

@@ -270,7 +270,8 @@ impl Store {
         // store takes it over only after the customers are written.
         let mut identity = None;
         if let Some(id) = &backup.identity {
-            crate::check_device_name(&id.name).map_err(|e| bad(format!("identity.name: {e}")))?;
+            crate::device::check_device_name(&id.name)
+                .map_err(|e| bad(format!("identity.name: {e}")))?;
             let team = match &id.team {
                 None => None,
                 Some(t) => Some(

@@ -39,7 +39,8 @@ use redb::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{AgendaItem, BY_NAME, Result, SUMMARIES, Store, StoreError, decode_summary};
+use crate::tables::{BY_NAME, SUMMARIES, decode_summary};
+use crate::{AgendaItem, Result, Store, StoreError};
 
 pub(crate) const LIST_ROWS: TableDefinition<u128, &[u8]> = TableDefinition::new("list_rows");
 pub(crate) const VALUE_INPUTS: TableDefinition<u128, &[u8]> = TableDefinition::new("value_inputs");

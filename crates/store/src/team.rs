@@ -24,10 +24,9 @@ use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, transaction::Transactable};
 use rapport_team::{Denied, Hash, Log, Op, RecoveryCode, Role, SecretKey, TeamState};
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
-use crate::{
-    MAX_SETTING_BYTES, Origin, Result, Shared, Store, StoreError, TEAM_DOCS, TeamMember,
-    check_shared_text, load_shared,
-};
+use crate::shared::{MAX_SETTING_BYTES, check_shared_text, load_shared};
+use crate::tables::{META, TEAM_DOCS};
+use crate::{Origin, Result, Shared, Store, StoreError, TeamMember};
 
 /// Verified signed team entries, by hash (never deleted).
 pub(crate) const TEAM_LOG: TableDefinition<&[u8], &[u8]> = TableDefinition::new("team_log");
@@ -67,7 +66,7 @@ impl Store {
     /// The signed team this device belongs to, if any.
     pub fn team_id(&self) -> Result<Option<Hash>> {
         let txn = self.db.begin_read()?;
-        let meta = txn.open_table(crate::META)?;
+        let meta = txn.open_table(META)?;
         Ok(meta
             .get("team_id")?
             .and_then(|g| <[u8; 32]>::try_from(g.value()).ok()))
@@ -328,8 +327,7 @@ impl Store {
             ))),
             _ => {
                 let txn = self.begin_write()?;
-                txn.open_table(crate::META)?
-                    .insert("team_id", team.as_slice())?;
+                txn.open_table(META)?.insert("team_id", team.as_slice())?;
                 self.commit(txn)?;
                 self.team_changed();
                 Ok(())
@@ -381,7 +379,7 @@ impl Store {
     /// upgraded from an earlier Rapport), if any.
     pub fn legacy_actor(&self) -> Result<Option<Vec<u8>>> {
         let txn = self.db.begin_read()?;
-        let meta = txn.open_table(crate::META)?;
+        let meta = txn.open_table(META)?;
         Ok(meta
             .get("legacy_actor")?
             .map(|g| g.value().to_vec())
@@ -509,7 +507,7 @@ impl Store {
     /// store's own copy of the name ([`Store::device`]) changes at the next open, or at once
     /// through [`Store::set_device_name`] for a store held alone.
     pub fn rename_device(&self, name: &str) -> Result<()> {
-        crate::check_device_name(name)?;
+        crate::device::check_device_name(name)?;
         let name = name.trim().to_string();
         self.save_device_name(&name)?;
         let id = self.device_id();
@@ -599,8 +597,7 @@ impl Store {
                 )?;
             }
             if let Some(team) = team {
-                txn.open_table(crate::META)?
-                    .insert("team_id", team.as_slice())?;
+                txn.open_table(META)?.insert("team_id", team.as_slice())?;
             }
             self.commit_team_doc(&mut doc, &["log"]);
             docs.insert(Shared::Team.key(), doc.save().as_slice())?;

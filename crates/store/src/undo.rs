@@ -17,7 +17,9 @@ use rapport_team::TeamState;
 use redb::ReadableTable;
 
 use crate::authored::{self, SigRow};
-use crate::{ChangeMessage, DocRef, Origin, Result, Store, StoreError, Writer, doc, load_doc};
+use crate::tables::load_doc;
+use crate::write::Writer;
+use crate::{ChangeMessage, DocRef, Origin, Result, Store, StoreError, doc};
 
 /// What [`Store::undo_device`] did (or would do, on a dry run).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -135,7 +135,11 @@ fn an_edit_that_changes_no_value_input_keeps_the_cache() {
     assert_cache_is_fresh(&store, &settings);
     let after = store.value_cache(&settings, today()).unwrap();
     assert_eq!(after.get(ids[0]).unwrap(), v);
-    assert_eq!(after.inputs_generation(), generation, "recomputed for a note");
+    assert_eq!(
+        after.inputs_generation(),
+        generation,
+        "recomputed for a note"
+    );
     drop(after);
     // Archiving is a value input: that one moves it.
     store.edit(ids[0], &[Edit::Archive(true)]).unwrap();
