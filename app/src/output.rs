@@ -127,8 +127,51 @@ impl<W: Write> Terminal<W> {
     }
 }
 
+/// Whether `text` holds nothing [`Terminal`] would remove or act on: no C0 control but
+/// newline and tab, no DEL, no C1 control, no bidirectional control. Then it passes as it is.
+fn plain(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x20 {
+            if c != b'\n' && c != b'\t' {
+                return false;
+            }
+        } else if c == 0x7f {
+            return false;
+        } else if c >= 0x80 {
+            // C1 controls are C2 80..9F; the bidi controls are U+200E/F, U+202A..E,
+            // U+2066..9 (E2 80 xx, E2 81 xx) and U+061C (D8 9C).
+            let next = b.get(i + 1).copied().unwrap_or(0);
+            match c {
+                0xc2 if (0x80..=0x9f).contains(&next) => return false,
+                0xd8 if next == 0x9c => return false,
+                0xe2 if next == 0x80 || next == 0x81 => {
+                    let ch = text[i..].chars().next().unwrap_or(' ');
+                    if is_bidi(ch) {
+                        return false;
+                    }
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    true
+}
+
 impl<W: Write> Write for Terminal<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // Most output is plain text: passed on as it is, without a pass per character.
+        if self.partial.is_empty()
+            && self.state == Seq::Text
+            && let Ok(text) = std::str::from_utf8(buf)
+            && plain(text)
+        {
+            self.inner.write_all(buf)?;
+            return Ok(buf.len());
+        }
         self.partial.extend_from_slice(buf);
         let bytes = std::mem::take(&mut self.partial);
         let mut out = String::with_capacity(bytes.len());
@@ -952,6 +995,33 @@ pub fn history(h: &[HistoryEntry]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_text_is_exactly_what_the_filter_would_pass() {
+        // Every character of the first planes, alone and between letters: whatever the fast
+        // path passes unchanged, the per-character filter passes unchanged too.
+        for c in (0u32..0x3100)
+            .chain(0xfe00..0xff00)
+            .filter_map(char::from_u32)
+        {
+            let s = format!("a{c}b");
+            if plain(&s) {
+                assert_eq!(Terminal::clean(&s), s, "U+{:04X}", c as u32);
+            }
+        }
+        for bad in [
+            "\x1b[31m",
+            "\u{9b}2J",
+            "a\u{202e}b",
+            "\u{2066}",
+            "\u{061c}",
+            "\x07",
+            "\x7f",
+        ] {
+            assert!(!plain(bad), "{bad:?}");
+        }
+        assert!(plain("张伟  Müller\tJosé\n"));
+    }
 
     #[test]
     fn terminal_drops_what_a_terminal_would_obey() {

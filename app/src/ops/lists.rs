@@ -33,7 +33,9 @@ pub enum Values {
 /// The value analysis of every customer under `settings` as of `today`.
 pub fn values(store: &Store, settings: &ValueSettings, today: NaiveDate) -> Result<Values> {
     if derived_enabled() {
-        Ok(Values::Cached(Box::new(store.value_cache(settings, today)?)))
+        Ok(Values::Cached(Box::new(
+            store.value_cache(settings, today)?,
+        )))
     } else {
         Ok(Values::Full(Box::new(rapport_value::analyse(
             &store.summaries()?,

@@ -1,7 +1,10 @@
 //! `cli`: the CLI's read commands as whole processes (the release `rapport` binary, start to
 //! exit) on a demo store: wall time (median of 3) and the process's peak resident set, first
 //! with the store closed (the CLI opens it), then while `rapport serve` holds it (the command
-//! goes through the running process; the peak is the client's own).
+//! goes through the running process; the peak is the client's own), and, as the baseline in
+//! the same run, with the store closed on the path before the derived rows and the value
+//! cache (`RAPPORT_DERIVED=off`: every summary decoded and analysed per command). One more
+//! row times `value` right after a won deal, when the value cache is computed again.
 //!
 //! Needs the binary: `cargo build --release -p rapport` first (it is looked for beside this
 //! program). The peak resident set comes from `wait4`'s resource usage, the one figure the
@@ -32,6 +35,12 @@ fn commands(id: &str) -> Vec<(String, Vec<String>)> {
             "customer list --search wang --limit 20".into(),
             v(&["customer", "list", "--search", "wang", "--limit", "20"]),
         ),
+        (
+            "customer list --search blwtr --tier common --limit 20".into(),
+            v(&[
+                "customer", "list", "--search", "blwtr", "--tier", "common", "--limit", "20",
+            ]),
+        ),
         ("customer show ID".into(), v(&["customer", "show", id])),
         ("value".into(), v(&["value"])),
         (
@@ -39,9 +48,14 @@ fn commands(id: &str) -> Vec<(String, Vec<String>)> {
             v(&["followup", "list", "--today"]),
         ),
         (
+            "followup list --overdue".into(),
+            v(&["followup", "list", "--overdue"]),
+        ),
+        (
             "followup list --week".into(),
             v(&["followup", "list", "--week"]),
         ),
+        ("followup list".into(), v(&["followup", "list"])),
         (
             "followup list --due-revisit".into(),
             v(&["followup", "list", "--due-revisit"]),
@@ -64,13 +78,14 @@ fn binary() -> Result<PathBuf> {
 
 /// Runs `rapport --data-dir DIR ARGS` to its end; returns its wall time (ms) and peak
 /// resident set (KiB).
-fn measure(bin: &Path, dir: &Path, args: &[String]) -> Result<Cost> {
+fn measure(bin: &Path, dir: &Path, args: &[String], derived: bool) -> Result<Cost> {
     let t = Instant::now();
     let child = Command::new(bin)
         .arg("--data-dir")
         .arg(dir)
         .args(args)
         .env("RAPPORT_LAN_DISCOVERY", "off")
+        .env("RAPPORT_DERIVED", if derived { "on" } else { "off" })
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -93,9 +108,9 @@ fn measure(bin: &Path, dir: &Path, args: &[String]) -> Result<Cost> {
     Ok((ms, usage.ru_maxrss as u64))
 }
 
-fn median_of_3(bin: &Path, dir: &Path, args: &[String]) -> Result<Cost> {
+fn median_of_3(bin: &Path, dir: &Path, args: &[String], derived: bool) -> Result<Cost> {
     let mut runs = (0..3)
-        .map(|_| measure(bin, dir, args))
+        .map(|_| measure(bin, dir, args, derived))
         .collect::<Result<Vec<_>>>()?;
     runs.sort_by(|a, b| a.0.total_cmp(&b.0));
     let peak = runs.iter().map(|r| r.1).max().unwrap_or(0);
@@ -106,8 +121,10 @@ fn median_of_3(bin: &Path, dir: &Path, args: &[String]) -> Result<Cost> {
 type Cost = (f64, u64);
 
 struct Row {
-    /// (command, with the store closed, through `serve`) per command.
-    cells: Vec<(String, Cost, Cost)>,
+    /// (command, store closed, through `serve`, store closed on the old path) per command.
+    cells: Vec<(String, Cost, Cost, Cost)>,
+    /// `value` right after a won deal (the cache computed again), store closed.
+    after_deal: Cost,
 }
 
 fn one(n: usize) -> Result<Row> {
@@ -151,9 +168,38 @@ fn one(n: usize) -> Result<Row> {
         .to_string();
     let cmds = commands(&id);
     let mut closed = Vec::new();
+    let mut old = Vec::new();
     for (_, args) in &cmds {
-        closed.push(median_of_3(&bin, dir.path(), args)?);
+        // Once unmeasured, so the value cache is there as it is after any first command.
+        measure(&bin, dir.path(), args, true)?;
+        closed.push(median_of_3(&bin, dir.path(), args, true)?);
+        old.push(median_of_3(&bin, dir.path(), args, false)?);
     }
+    let deal = |n: usize| -> Vec<String> {
+        [
+            "deal",
+            "add",
+            &id,
+            "--amount",
+            &format!("{}", 1000 + n),
+            "--currency",
+            "CNY",
+            "--status",
+            "won",
+            "--date",
+            "2026-11-30",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let mut after = Vec::new();
+    for n in 0..3 {
+        measure(&bin, dir.path(), &deal(n), true)?;
+        after.push(measure(&bin, dir.path(), &["value".to_string()], true)?);
+    }
+    after.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let after_deal = after[1];
     let mut server = Command::new(&bin)
         .arg("--data-dir")
         .arg(dir.path())
@@ -174,7 +220,7 @@ fn one(n: usize) -> Result<Row> {
     }
     let mut held = Vec::new();
     for (_, args) in &cmds {
-        held.push(median_of_3(&bin, dir.path(), args));
+        held.push(median_of_3(&bin, dir.path(), args, true));
     }
     let _ = server.kill();
     let _ = server.wait();
@@ -184,8 +230,10 @@ fn one(n: usize) -> Result<Row> {
             .into_iter()
             .zip(closed)
             .zip(held)
-            .map(|(((label, _), c), h)| (label, c, h))
+            .zip(old)
+            .map(|((((label, _), c), h), o)| (label, c, h, o))
             .collect(),
+        after_deal,
     })
 }
 
@@ -195,25 +243,37 @@ pub fn run(sizes: &[usize]) -> Result<()> {
     println!("\n### CLI commands as whole processes (median of 3; peak resident set)\n");
     let head: Vec<String> = sizes
         .iter()
-        .flat_map(|n| [format!("{n}: store closed"), format!("{n}: through serve")])
+        .flat_map(|n| {
+            [
+                format!("{n}: store closed"),
+                format!("{n}: through serve"),
+                format!("{n}: before (every summary)"),
+            ]
+        })
         .collect();
     println!("| command | {} |", head.join(" | "));
     println!("|---|{}", "---|".repeat(head.len()));
     let Some(first) = rows.first() else {
         return Ok(());
     };
-    for (i, (label, _, _)) in first.cells.iter().enumerate() {
+    let cell = |c: &Cost| format!("{:.0} ms, {:.0} MiB", c.0, c.1 as f64 / 1024.0);
+    for (i, (label, _, _, _)) in first.cells.iter().enumerate() {
         let cells: Vec<String> = rows
             .iter()
             .flat_map(|r| {
-                let (_, c, h) = &r.cells[i];
-                [
-                    format!("{:.0} ms, {:.0} MiB", c.0, c.1 as f64 / 1024.0),
-                    format!("{:.0} ms, {:.0} MiB", h.0, h.1 as f64 / 1024.0),
-                ]
+                let (_, c, h, o) = &r.cells[i];
+                [cell(c), cell(h), cell(o)]
             })
             .collect();
         println!("| `{label}` | {} |", cells.join(" | "));
     }
+    let cells: Vec<String> = rows
+        .iter()
+        .flat_map(|r| [cell(&r.after_deal), "".into(), "".into()])
+        .collect();
+    println!(
+        "| `value` right after a won deal (cache computed again) | {} |",
+        cells.join(" | ")
+    );
     Ok(())
 }
