@@ -153,11 +153,10 @@ fn the_cli_and_the_app_list_and_schedule_the_same_customers() {
             .collect::<Vec<_>>()
     };
     for (q, cli) in searches.iter().zip(&by_search) {
-        h.state_mut().filter = Filter {
+        h.state_mut().set_filter(Filter {
             text: q.to_string(),
             ..Filter::default()
-        };
-        h.state_mut().query();
+        });
         wait(
             &mut h,
             &format!("the app's list for {q:?} to be {cli:?}"),
@@ -165,37 +164,27 @@ fn the_cli_and_the_app_list_and_schedule_the_same_customers() {
         );
     }
     for ((t, tier), cli) in tiers.iter().zip(&by_tier) {
-        h.state_mut().filter = Filter {
+        h.state_mut().set_filter(Filter {
             tier: Some(*tier),
             ..Filter::default()
-        };
-        h.state_mut().query();
+        });
         wait(&mut h, &format!("the app's {t} list to be {cli:?}"), |a| {
             listed(a) == *cli
         });
     }
     // The same bad setting asked of the app: refused with the CLI's words, nothing written.
-    h.state().send(rapport::gui::backend::Request::SetSetting {
-        key: "tier.vip".into(),
-        value: Some("90".into()),
-    });
+    h.state().set_team_setting("tier.vip", Some("90"));
     wait(&mut h, "the app's refusal", |a| {
-        a.banners
+        a.banners()
             .iter()
             .any(|b| matches!(b, rapport::gui::Banner::Error(e) if *e == cli_refusal))
     });
     // The same file previewed by the app.
-    h.state_mut().import = Some(rapport::gui::ImportDialog {
-        path: file.display().to_string(),
-        skip_bad: true,
-        preview: None,
-    });
-    h.state()
-        .send(rapport::gui::backend::Request::PreviewImport(file.clone()));
+    h.state_mut().preview_import(file.clone(), true);
     wait(&mut h, "the app's import preview", |a| {
-        a.import.as_ref().is_some_and(|i| i.preview.is_some())
+        a.import().is_some_and(|i| i.preview().is_some())
     });
-    let preview = h.state().import.as_ref().unwrap().preview.clone().unwrap();
+    let preview = h.state().import().unwrap().preview().cloned().unwrap();
     assert_eq!(
         preview.kind,
         dry["layout"]
@@ -213,7 +202,7 @@ fn the_cli_and_the_app_list_and_schedule_the_same_customers() {
         "{preview:?}"
     );
     assert_eq!(preview.bad.len(), 1, "{preview:?}");
-    let agenda = &h.state().snapshot.agenda;
+    let agenda = &h.state().snapshot().agenda;
     let mut app_week: Vec<String> = agenda
         .overdue
         .iter()
