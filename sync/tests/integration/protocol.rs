@@ -9,9 +9,7 @@ use rapport_store::Store;
 use rapport_sync::protocol::{Children, Frame, Initiator, Items, Prefix};
 use rapport_sync::{Replica, SyncError, sync_local};
 
-mod common;
-
-use common::device;
+use crate::common::device;
 
 fn demo(n: usize, seed: u64) -> Vec<NewCustomer> {
     rapport_demo::generate(n, seed, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap())

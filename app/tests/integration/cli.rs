@@ -3,13 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{json, ok, rapport};
+use crate::common::{json, ok, rapport};
 use rapport_store::{OpenOptions, Store};
 use serde_json::Value;
 
@@ -543,7 +541,7 @@ fn value_settings_and_revisits_from_the_cli() {
 }
 
 /// A team device that sent a document this one refused is named in `peers`, with why and how
-/// to revoke it (the refusal itself is tested in `crates/store/tests/bounds.rs`).
+/// to revoke it (the refusal itself is tested in `crates/store/tests/integration/bounds.rs`).
 #[test]
 fn peers_names_a_device_whose_data_was_refused() {
     let d = tempfile::tempdir().unwrap();

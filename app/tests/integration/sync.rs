@@ -4,14 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
-mod common;
-
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{first_line, json, ok, rapport, spawn};
+use crate::common::{first_line, json, ok, rapport, spawn};
 
 /// A loopback port that is free right now (QUIC uses UDP; a TCP probe is a good enough hint).
 fn free_port() -> u16 {

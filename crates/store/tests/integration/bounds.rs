@@ -279,7 +279,8 @@ fn run_child(mode: &str) -> std::process::Output {
     std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "inflation_child",
+            // The name the test has in this binary (`tests/integration/main.rs`).
+            "bounds::inflation_child",
             "--nocapture",
             "--test-threads=1",
         ])

@@ -21,9 +21,7 @@ use rapport_sync::net::{CLOSE_NOT_MEMBER, SYNC_ALPN};
 use rapport_sync::pair::Admit;
 use rapport_sync::protocol::{Frame, MAX_ROUNDS, NodeSum, Prefix};
 
-mod common;
-
-use common::{pair, peer, peer_with};
+use crate::common::{pair, peer, peer_with};
 
 fn demo(n: usize, seed: u64) -> Vec<rapport_model::NewCustomer> {
     rapport_demo::generate(n, seed, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap())

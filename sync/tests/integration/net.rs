@@ -9,9 +9,7 @@ use chrono::NaiveDate;
 use rapport_sync::net::{Node, SYNC_ALPN};
 use rapport_sync::pair::Admit;
 
-mod common;
-
-use common::{Peer, peer};
+use crate::common::{Peer, peer};
 
 /// Lets the nodes' team watchers see the latest team document.
 async fn settle() {

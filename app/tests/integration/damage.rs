@@ -12,12 +12,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::{json, ok, rapport};
+use crate::common::{json, ok, rapport};
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 

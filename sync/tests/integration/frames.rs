@@ -19,9 +19,8 @@ use proptest::prelude::*;
 use rapport_store::{OpenOptions, Store};
 use rapport_sync::protocol::{Frame, Initiator, Responder};
 
-mod common;
-
-use common::Device;
+use crate::common;
+use crate::common::Device;
 
 /// A device named `name` holding `customers` demo customers and one exchange rate.
 fn device(name: &str, customers: usize, seed: u64) -> Device {

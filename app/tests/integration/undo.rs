@@ -3,12 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
-mod common;
-
 use std::net::TcpListener;
 use std::path::Path;
 
-use common::{first_line, json, ok, rapport, spawn};
+use crate::common::{first_line, json, ok, rapport, spawn};
 use serde_json::Value;
 
 /// Name, notes and deal count of every customer, deleted ones included, by id.

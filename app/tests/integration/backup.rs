@@ -3,11 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
-mod common;
-
 use std::path::Path;
 
-use common::{json, ok, rapport};
+use crate::common::{json, ok, rapport};
 use serde_json::Value;
 
 /// Every customer in full (fields, contacts, follow-ups, interactions, deals, override,

@@ -11,9 +11,7 @@ use rapport_model::{
 };
 use rapport_store::{ListQuery, OpenOptions, Store, Visibility};
 
-mod common;
-
-use common::device;
+use crate::common::device;
 
 /// Sends every document of `from` to `to` (what sync will do, minus the network).
 fn push(from: &Store, to: &Store) {

@@ -6,12 +6,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
-mod common;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{first_line, ok, rapport, spawn};
+use crate::common;
+use crate::common::{first_line, ok, rapport, spawn};
 
 /// What a command printed and its exit code.
 #[derive(Clone, Debug, PartialEq, Eq)]

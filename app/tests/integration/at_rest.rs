@@ -5,12 +5,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{first_line, ok, rapport, spawn};
+use crate::common;
+use crate::common::{first_line, ok, rapport, spawn};
 use rapport_store::{OpenOptions, Shared, Store};
 
 #[cfg(unix)]

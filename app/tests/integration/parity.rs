@@ -8,11 +8,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{json, ok};
+use crate::common;
+use crate::common::{json, ok};
 use egui_kittest::Harness;
 use rapport::gui::RapportApp;
 use rapport_model::Tier;

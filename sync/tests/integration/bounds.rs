@@ -32,9 +32,7 @@ use rapport_sync::protocol::{
 };
 use rapport_sync::{Hash, Replica, SyncError};
 
-mod common;
-
-use common::{Peer, device, pair, peer, peer_with};
+use crate::common::{Peer, device, pair, peer, peer_with};
 
 fn demo(n: usize, seed: u64) -> Vec<NewCustomer> {
     rapport_demo::generate(n, seed, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap())
@@ -339,7 +337,8 @@ fn deep_doc(id: CustomerId, depth: usize) -> Vec<u8> {
 #[test]
 fn a_deeply_nested_document_in_a_session_is_quarantined_on_small_stacks() {
     // Tokio workers with half their default stack: automerge's recursive hydrate of 500
-    // nested maps overflows it (see crates/store/tests/bounds.rs), and an overflow aborts.
+    // nested maps overflows it (see crates/store/tests/integration/bounds.rs), and an
+    // overflow aborts.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_stack_size(1024 * 1024)

@@ -15,9 +15,7 @@ use rapport_store::Store;
 use rapport_sync::protocol::{Doc, FRAME_BUDGET, Frame, Initiator, Item, Responder};
 use rapport_sync::{Hash, Replica, SyncError};
 
-mod common;
-
-use common::device;
+use crate::common::device;
 
 /// A store whose reads of outgoing documents are counted.
 struct Counting<'s> {

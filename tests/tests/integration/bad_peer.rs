@@ -11,9 +11,7 @@ use rapport_model::{Customer, CustomerId, Edit};
 use rapport_store::{ListQuery, Visibility};
 use rapport_sync::sync_local;
 
-mod common;
-
-use common::device;
+use crate::common::device;
 
 /// The fields the bad peer overwrites, as they were.
 fn essentials(c: &Customer) -> (String, String, String, Vec<String>, Vec<String>, bool) {

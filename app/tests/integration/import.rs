@@ -2,9 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
-mod common;
-
-use common::{json, ok, rapport};
+use crate::common::{json, ok, rapport};
 
 fn count(dir: &std::path::Path) -> usize {
     json(dir, &["customer", "list", "--archived", "--json"])

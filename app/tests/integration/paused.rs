@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
-mod common;
-
-use common::{json, ok, rapport};
+use crate::common::{json, ok, rapport};
 use rapport_model::{CustomerId, CustomerKind, NewCustomer};
 use rapport_store::{OpenOptions, Store};
 
