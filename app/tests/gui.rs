@@ -90,7 +90,7 @@ fn a_salesperson_day_in_the_app() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(dir.path(), "Laptop A");
     let mut h = harness(store.clone());
-    wait(&mut h, "the first snapshot", |a| a.progress.is_none());
+    wait(&mut h, "the first snapshot", |a| a.progress().is_none());
 
     // Ctrl+N, type a Chinese company name, create.
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::N);
@@ -121,7 +121,7 @@ fn a_salesperson_day_in_the_app() {
     h.get_by_role_and_label(Role::Button, "张伟贸易有限公司")
         .click();
     h.step();
-    wait(&mut h, "the customer panel", |a| a.detail.is_some());
+    wait(&mut h, "the customer panel", |a| a.detail().is_some());
 
     // Add a follow-up due today; it shows in the agenda.
     h.get_by_role_and_label(Role::Button, "Follow-ups").click();
@@ -133,25 +133,25 @@ fn a_salesperson_day_in_the_app() {
         .click();
     h.step();
     wait(&mut h, "the follow-up in today's agenda", |a| {
-        a.snapshot
+        a.snapshot()
             .agenda
             .today
             .iter()
-            .chain(&a.snapshot.agenda.overdue)
+            .chain(&a.snapshot().agenda.overdue)
             .any(|e| e.followup.subject == "Send the catalogue")
     });
     h.get_by_role_and_label(Role::Button, "Agenda").click();
     h.step();
-    assert_eq!(h.state().persisted.view, View::Agenda);
+    assert_eq!(h.state().view(), View::Agenda);
     h.get_by_label_contains("Send the catalogue");
     // Complete it from the agenda.
     h.get_by_role_and_label(Role::Button, "Done").click();
     h.step();
     wait(&mut h, "the agenda to empty", |a| {
-        a.snapshot.agenda.is_empty()
+        a.snapshot().agenda.is_empty()
     });
     assert!(h.query_by_label_contains("Send the catalogue").is_none());
-    let c = store.customer(h.state().selected.unwrap()).unwrap();
+    let c = store.customer(h.state().selected().unwrap()).unwrap();
     let f = c.followups.values().next().unwrap();
     assert!(f.done_at.is_some(), "completed in the store, durably");
 
@@ -165,7 +165,7 @@ fn a_salesperson_day_in_the_app() {
     h.get_by_role_and_label(Role::Button, "Add won").click();
     h.step();
     wait(&mut h, "the analysis to rank the customer", |a| {
-        a.snapshot.analysis.as_ref().is_some_and(|an| {
+        a.snapshot().analysis.as_ref().is_some_and(|an| {
             an.tiers
                 .iter()
                 .any(|t| t.tier == rapport_model::Tier::Vip && t.customers == 1)
@@ -176,7 +176,7 @@ fn a_salesperson_day_in_the_app() {
     h.get_by_role_and_label(Role::Button, "VIP").click();
     h.step();
     wait(&mut h, "the VIP filter", |a| {
-        a.persisted.view == View::Customers && listed_names(a) == ["张伟贸易有限公司"]
+        a.view() == View::Customers && listed_names(a) == ["张伟贸易有限公司"]
     });
 
     // A change from another device arrives while the app runs and appears without a click.
@@ -232,11 +232,11 @@ fn snapshots_of_each_screen_on_demo_data() {
         .unwrap();
     let mut h = harness_at(store, Clock(Some(now)));
     wait(&mut h, "the demo customers", |a| {
-        a.progress.is_none() && a.listed().len() == 600
+        a.progress().is_none() && a.listed().len() == 600
     });
     let fourth = h.state().listed()[3].id;
     h.state_mut().open(fourth);
-    wait(&mut h, "the customer panel", |a| a.detail.is_some());
+    wait(&mut h, "the customer panel", |a| a.detail().is_some());
     let mut results = egui_kittest::SnapshotResults::new();
     for (view, name) in [
         (View::Customers, "customers"),
@@ -263,7 +263,7 @@ fn import_a_contacts_file_with_a_preview_first() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(dir.path(), "Laptop A");
     let mut h = harness(store.clone());
-    wait(&mut h, "the first snapshot", |a| a.progress.is_none());
+    wait(&mut h, "the first snapshot", |a| a.progress().is_none());
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../crates/interchange/tests/data/google-contacts.csv");
     h.get_by_role_and_label(Role::Button, "Import…").click();
@@ -272,7 +272,7 @@ fn import_a_contacts_file_with_a_preview_first() {
     h.get_by_role_and_label(Role::Button, "Preview").click();
     h.step();
     wait(&mut h, "the preview", |a| {
-        a.import.as_ref().is_some_and(|d| d.preview.is_some())
+        a.import().is_some_and(|d| d.preview().is_some())
     });
     h.get_by_label_contains("5 to create, 0 to merge");
     h.get_by_label_contains("create company 华创商务有限公司 with 1 contact(s)");
@@ -281,7 +281,7 @@ fn import_a_contacts_file_with_a_preview_first() {
     h.step();
     wait(&mut h, "the imported customers", |a| a.listed().len() == 5);
     assert_eq!(store.count().unwrap(), 5);
-    assert!(h.state().import.is_none(), "the dialog closes");
+    assert!(h.state().import().is_none(), "the dialog closes");
 }
 
 #[test]
@@ -310,8 +310,8 @@ fn the_command_palette_opens_a_customer_found_by_the_worker() {
     }
     h.get_by_label("Open 北京鼎盛物流有限公司").click();
     h.step();
-    wait(&mut h, "the customer panel", |a| a.detail.is_some());
-    assert!(h.state().palette.is_none(), "the palette closes");
+    wait(&mut h, "the customer panel", |a| a.detail().is_some());
+    assert!(!h.state().is_palette_open(), "the palette closes");
 }
 
 /// A team device wiped its customers and synced; on the sync screen, "Undo its changes…" and
@@ -338,11 +338,11 @@ fn undoing_a_wiped_device_from_the_sync_screen() {
     rapport_sync::sync_local(laptop.as_ref(), office.as_ref()).unwrap();
 
     let mut h = harness(office.clone());
-    wait(&mut h, "the store read", |a| a.progress.is_none());
+    wait(&mut h, "the store read", |a| a.progress().is_none());
     assert!(h.state().listed().is_empty(), "every customer was deleted");
     h.state_mut().switch(View::Sync);
     wait(&mut h, "the team's devices", |a| {
-        a.sync.as_ref().is_some_and(|s| !s.peers.is_empty())
+        a.sync().is_some_and(|s| !s.peers.is_empty())
     });
     h.run_steps(2);
     h.get_by_label("Undo its changes…").click();
@@ -367,10 +367,10 @@ fn the_sync_screen_offers_only_what_the_role_allows() {
     rapport_sync::sync_local(member.as_ref(), owner.as_ref()).unwrap();
 
     let mut h = harness(member.clone());
-    wait(&mut h, "the store read", |a| a.progress.is_none());
+    wait(&mut h, "the store read", |a| a.progress().is_none());
     h.state_mut().switch(View::Sync);
     wait(&mut h, "the team's devices", |a| {
-        a.sync.as_ref().is_some_and(|s| !s.peers.is_empty())
+        a.sync().is_some_and(|s| !s.peers.is_empty())
     });
     h.run_steps(2);
     h.get_by_label("Role in the team: member");
@@ -379,10 +379,10 @@ fn the_sync_screen_offers_only_what_the_role_allows() {
     assert!(h.query_by_label("Revoke").is_none());
 
     let mut h = harness(owner.clone());
-    wait(&mut h, "the store read", |a| a.progress.is_none());
+    wait(&mut h, "the store read", |a| a.progress().is_none());
     h.state_mut().switch(View::Sync);
     wait(&mut h, "the team's devices", |a| {
-        a.sync.as_ref().is_some_and(|s| !s.peers.is_empty())
+        a.sync().is_some_and(|s| !s.peers.is_empty())
     });
     h.run_steps(2);
     h.get_by_label("Role in the team: owner");

@@ -1,28 +1,41 @@
 //! # The desktop app (egui/eframe)
 //!
 //! [`RapportApp`] draws and dispatches; it holds no business logic. Data comes from the
-//! [`backend`] worker thread (store, sync node, queries, value analysis) as
-//! [`backend::Update`]s; user actions go back as [`backend::Request`]s. The UI thread never
-//! does IO and never waits on the worker: it drains the update channel at the start of each
-//! frame, and the worker calls `request_repaint` after sending.
+//! [`worker`] thread (store, sync node, queries, value analysis) as [`worker::Update`]s;
+//! user actions go back as [`worker::Request`]s. The UI thread never does IO and never waits
+//! on the worker: it drains the update channel at the start of each frame, and the worker
+//! calls `request_repaint` after sending.
 //!
-//! Screens: customers (virtualised table with search and filters, detail panel), agenda,
-//! value (plots), sync, settings. Window size, panel layout, the current screen, sort,
-//! filters (not the search text) and theme persist through eframe's storage; customer data
-//! never goes there.
+//! This module owns the app's state, applies the worker's updates, handles the keyboard
+//! shortcuts and lays out a frame. The pieces it draws: `top_bar` (with the banners),
+//! `screens` (customers with the customer panel, agenda, value, sync, settings),
+//! `dialogs` (new customer, import, command palette, the sync screen's prompts), and the
+//! shared `widgets`. Window size, panel layout, the current screen, sort, filters (not
+//! the search text) and theme persist through eframe's storage; customer data never goes
+//! there.
 
-pub mod backend;
+mod dialogs;
 mod screens;
+mod top_bar;
+mod widgets;
+pub mod worker;
 
 use std::sync::Arc;
 
-use backend::{Backend, Detail, Request, Snapshot, SyncView, Update};
+use dialogs::join_request::JoinRequest;
+use dialogs::new_customer::NewCustomerDialog;
+use dialogs::palette::CommandPalette;
 use egui::{Key, KeyboardShortcut, Modifiers};
 use rapport_model::{CustomerId, CustomerKind, Edit};
 use rapport_query::{AgendaEntry, Filter, Sort};
+use screens::detail::{self, DetailState};
+use screens::settings::SettingsScreen;
+use screens::sync::SyncScreen;
 use serde::{Deserialize, Serialize};
+use worker::{Backend, Detail, Request, Snapshot, SyncView, Update};
 
-pub use backend::{Clock, Options, Source};
+pub use dialogs::import::ImportDialog;
+pub use worker::{Clock, Options, Source};
 
 /// The screens.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,56 +103,31 @@ pub enum Banner {
     Due(Vec<AgendaEntry>),
 }
 
-/// The open customer and the text being edited in its fields.
-pub struct DetailState {
-    pub detail: Detail,
-    /// Field → (text being edited, the value it started from).
-    pub drafts: std::collections::BTreeMap<&'static str, (String, String)>,
-    pub tab: screens::DetailTab,
-    pub forms: screens::Forms,
-}
-
-/// The app.
+/// The app. Its state is private: tests and the UI benchmark read it through the accessors
+/// below and act through a few intent methods (open, switch, set the search text).
 pub struct RapportApp {
     backend: Backend,
-    pub persisted: Persisted,
-    pub filter: Filter,
+    persisted: Persisted,
+    filter: Filter,
     generation: u64,
-    pub snapshot: Arc<Snapshot>,
-    pub rows: Arc<Vec<usize>>,
-    pub progress: Option<String>,
-    pub detail: Option<DetailState>,
-    pub selected: Option<CustomerId>,
-    pub sync: Option<SyncView>,
-    pub ticket: Option<(String, Option<egui::TextureHandle>)>,
-    /// A device asking to join: (id, name, confirmation code), until the person answers.
-    pub join_request: Option<(String, String, String)>,
-    pub join_text: String,
-    /// A team device whose changes the user asked to undo, awaiting confirmation.
-    pub confirm_undo: Option<String>,
-    pub banners: Vec<Banner>,
-    pub palette: Option<String>,
-    pub new_customer: Option<(String, CustomerKind)>,
+    snapshot: Arc<Snapshot>,
+    rows: Arc<Vec<usize>>,
+    progress: Option<String>,
+    detail: Option<DetailState>,
+    selected: Option<CustomerId>,
+    sync: Option<SyncView>,
+    banners: Vec<Banner>,
     focus_search: bool,
     /// Set when a customer was created from the UI, to open it when it arrives.
     awaiting_created: bool,
-    pub settings_drafts: std::collections::BTreeMap<String, String>,
-    pub device_name_draft: Option<String>,
-    /// Whether the last copy-to-clipboard happened (tests read it).
-    pub copied: Option<String>,
-    pub clock: Clock,
-    /// The import dialog: the path typed, whether bad rows are skipped, the preview.
-    pub import: Option<ImportDialog>,
-    /// The command palette's customer matches: for which text, and the matches.
-    palette_results: (String, Vec<(CustomerId, String)>),
-}
-
-/// The import dialog's state.
-#[derive(Clone, Debug, Default)]
-pub struct ImportDialog {
-    pub path: String,
-    pub skip_bad: bool,
-    pub preview: Option<backend::ImportPreview>,
+    clock: Clock,
+    /// The new-customer window, while open.
+    new_customer: Option<NewCustomerDialog>,
+    /// The import dialog, while open.
+    import: Option<ImportDialog>,
+    palette: CommandPalette,
+    sync_screen: SyncScreen,
+    settings: SettingsScreen,
 }
 
 impl RapportApp {
@@ -175,28 +163,22 @@ impl RapportApp {
             detail: None,
             selected: None,
             sync: None,
-            ticket: None,
-            join_request: None,
-            join_text: String::new(),
-            confirm_undo: None,
             banners: Vec::new(),
-            palette: None,
-            new_customer: None,
             focus_search: false,
             awaiting_created: false,
-            settings_drafts: Default::default(),
-            device_name_draft: None,
-            copied: None,
             clock,
+            new_customer: None,
             import: None,
-            palette_results: Default::default(),
+            palette: CommandPalette::default(),
+            sync_screen: SyncScreen::default(),
+            settings: SettingsScreen::default(),
         };
         app.query();
         app
     }
 
     /// Sends the current filter and sort to the worker.
-    pub fn query(&mut self) {
+    pub(crate) fn query(&mut self) {
         self.generation += 1;
         self.persisted.tier = self.filter.tier;
         self.persisted.stage = self.filter.stage;
@@ -217,7 +199,7 @@ impl RapportApp {
             .collect()
     }
 
-    pub fn send(&self, r: Request) {
+    pub(crate) fn send(&self, r: Request) {
         self.backend.send(r);
     }
 
@@ -230,14 +212,14 @@ impl RapportApp {
         self.backend.send(Request::Open(id));
     }
 
-    pub fn close_detail(&mut self) {
+    pub(crate) fn close_detail(&mut self) {
         self.detail = None;
         self.backend.send(Request::Close);
     }
 
     /// Applies `edits` to the open customer at once (validated by the model) and asks the
     /// worker to make them durable. An invalid edit is refused here with its reason.
-    pub fn edit(&mut self, id: CustomerId, edits: Vec<Edit>) {
+    pub(crate) fn edit(&mut self, id: CustomerId, edits: Vec<Edit>) {
         if let Some(d) = self.detail.as_mut().filter(|d| d.detail.customer.id == id) {
             let now = self.clock.utc();
             let mut preview = d.detail.customer.clone();
@@ -253,13 +235,105 @@ impl RapportApp {
         self.backend.send(Request::Edit { id, edits });
     }
 
-    pub fn new_customer(&mut self, name: String, kind: CustomerKind) {
+    /// Asks the worker to create a customer, and selects it when it arrives.
+    pub(crate) fn new_customer(&mut self, name: String, kind: CustomerKind) {
         self.awaiting_created = true;
         self.backend.send(Request::Create { name, kind });
     }
 
+    /// Shows screen `view`.
     pub fn switch(&mut self, view: View) {
         self.persisted.view = view;
+    }
+
+    /// Replaces the search text and sends the query, as typing it in the search box does.
+    pub fn set_search_text(&mut self, text: impl Into<String>) {
+        self.filter.text = text.into();
+        self.query();
+    }
+
+    /// Replaces the whole filter (search text included) and sends the query, as the filter
+    /// panel does.
+    pub fn set_filter(&mut self, filter: Filter) {
+        self.filter = filter;
+        self.query();
+    }
+
+    /// Asks the worker to set team setting `key` (`None` removes it), as the settings
+    /// screen's Save does; a refusal comes back as an error banner.
+    pub fn set_team_setting(&self, key: &str, value: Option<&str>) {
+        self.send(Request::SetSetting {
+            key: key.to_string(),
+            value: value.map(str::to_string),
+        });
+    }
+
+    /// Opens the import dialog on `path` and asks the worker for its preview, as typing the
+    /// path and pressing Preview does.
+    pub fn preview_import(&mut self, path: std::path::PathBuf, skip_bad: bool) {
+        self.import = Some(ImportDialog::new(path.display().to_string(), skip_bad));
+        self.progress = Some("Reading the file…".into());
+        self.send(Request::PreviewImport(path));
+    }
+
+    /// The screen shown.
+    pub fn view(&self) -> View {
+        self.persisted.view
+    }
+
+    /// What the worker reports it is doing (`None` when idle).
+    pub fn progress(&self) -> Option<&str> {
+        self.progress.as_deref()
+    }
+
+    /// The worker's latest snapshot of every customer, the analysis and the agenda.
+    pub fn snapshot(&self) -> &Arc<Snapshot> {
+        &self.snapshot
+    }
+
+    /// The table's rows (indices into the snapshot's summaries) for the current query.
+    pub fn rows(&self) -> &Arc<Vec<usize>> {
+        &self.rows
+    }
+
+    /// The text in the search box.
+    pub fn search_text(&self) -> &str {
+        &self.filter.text
+    }
+
+    /// The customer selected in the table.
+    pub fn selected(&self) -> Option<CustomerId> {
+        self.selected
+    }
+
+    /// The customer open in the panel, as the worker last sent it.
+    pub fn detail(&self) -> Option<&Detail> {
+        self.detail.as_ref().map(|d| &d.detail)
+    }
+
+    /// This device and its team, as the worker last sent them.
+    pub fn sync(&self) -> Option<&SyncView> {
+        self.sync.as_ref()
+    }
+
+    /// The banners shown under the top bar, oldest first.
+    pub fn banners(&self) -> &[Banner] {
+        &self.banners
+    }
+
+    /// The import dialog, while open.
+    pub fn import(&self) -> Option<&ImportDialog> {
+        self.import.as_ref()
+    }
+
+    /// Whether the command palette is open.
+    pub fn is_palette_open(&self) -> bool {
+        self.palette.is_open()
+    }
+
+    /// The text last copied to the clipboard (the invite ticket).
+    pub fn copied(&self) -> Option<&str> {
+        self.sync_screen.copied()
     }
 
     fn apply_updates(&mut self, ctx: &egui::Context) {
@@ -282,7 +356,7 @@ impl RapportApp {
                         .detail
                         .take()
                         .filter(|old| old.detail.customer.id == d.customer.id);
-                    self.detail = Some(screens::detail_state(*d, keep));
+                    self.detail = Some(detail::detail_state(*d, keep));
                 }
                 Update::Created(id) => {
                     if self.awaiting_created {
@@ -292,23 +366,17 @@ impl RapportApp {
                     }
                 }
                 Update::Sync(s) => self.sync = Some(*s),
-                Update::Ticket(t) => {
-                    let tex = screens::qr_texture(ctx, &t);
-                    self.ticket = Some((t, tex));
-                }
+                Update::Ticket(t) => self.sync_screen.set_ticket(ctx, t),
                 Update::JoinRequest { id, name, code } => {
-                    self.join_request = Some((id, name, code));
+                    self.sync_screen
+                        .ask_to_admit(JoinRequest { id, name, code });
                     self.persisted.view = View::Sync;
                 }
-                Update::PaletteResults(text, hits) => {
-                    if self.palette_results.0 == text {
-                        self.palette_results.1 = hits;
-                    }
-                }
+                Update::PaletteResults(text, hits) => self.palette.receive(text, hits),
                 Update::ImportPreview(p) => {
                     self.progress = None;
                     if let Some(dlg) = self.import.as_mut() {
-                        dlg.preview = Some(*p);
+                        dlg.set_preview(*p);
                     }
                 }
                 Update::Due(d) => self.banners.push(Banner::Due(d)),
@@ -335,7 +403,7 @@ impl RapportApp {
         let typing = ctx.memory(|m| m.focused().is_some());
         ctx.input_mut(|i| {
             if i.consume_shortcut(&NEW) {
-                self.new_customer = Some((String::new(), CustomerKind::Company));
+                self.new_customer = Some(NewCustomerDialog::default());
             }
             if i.consume_shortcut(&FIND) || (!typing && i.consume_key(Modifiers::NONE, Key::Slash))
             {
@@ -343,11 +411,11 @@ impl RapportApp {
                 self.focus_search = true;
             }
             if i.consume_shortcut(&PALETTE) {
-                self.palette = Some(String::new());
+                self.palette.open();
             }
             if i.consume_key(Modifiers::NONE, Key::Escape) {
-                if self.palette.is_some() {
-                    self.palette = None;
+                if self.palette.is_open() {
+                    self.palette.close();
                 } else if self.import.is_some() {
                     self.import = None;
                 } else if self.new_customer.is_some() {
@@ -361,302 +429,6 @@ impl RapportApp {
             }
         });
     }
-
-    fn top_bar(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
-            ui.strong("Rapport");
-            ui.separator();
-            for v in View::ALL {
-                let label = match v {
-                    View::Agenda if !self.snapshot.agenda.overdue.is_empty() => {
-                        format!("Agenda ({})", self.snapshot.agenda.overdue.len())
-                    }
-                    _ => v.label().to_string(),
-                };
-                if ui
-                    .selectable_label(self.persisted.view == v, label)
-                    .clicked()
-                {
-                    self.persisted.view = v;
-                }
-            }
-            ui.separator();
-            if ui.button("New customer").on_hover_text("Ctrl+N").clicked() {
-                self.new_customer = Some((String::new(), CustomerKind::Company));
-            }
-            if ui
-                .button("Import…")
-                .on_hover_text("Google or Outlook CSV, vCard, orders CSV")
-                .clicked()
-            {
-                self.import = Some(ImportDialog::default());
-            }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                let theme = if self.persisted.dark {
-                    "Light theme"
-                } else {
-                    "Dark theme"
-                };
-                if ui.button(theme).clicked() {
-                    self.persisted.dark = !self.persisted.dark;
-                    apply_theme(ui.ctx(), self.persisted.dark);
-                }
-                if let Some(s) = &self.sync {
-                    let online = s.peers.iter().filter(|p| p.online).count();
-                    let total = s.peers.iter().filter(|p| !p.revoked).count();
-                    ui.label(format!("{online}/{total} devices online"));
-                }
-                if let Some(p) = &self.progress {
-                    ui.spinner();
-                    ui.label(p);
-                }
-            });
-        });
-    }
-
-    fn banners(&mut self, ui: &mut egui::Ui) {
-        let mut close = None;
-        let mut open = None;
-        for (i, b) in self.banners.iter().enumerate() {
-            ui.horizontal_wrapped(|ui| {
-                match b {
-                    Banner::Notice(n) => {
-                        ui.label(n);
-                    }
-                    Banner::Error(e) => {
-                        ui.colored_label(ui.visuals().error_fg_color, e);
-                    }
-                    Banner::Due(entries) => {
-                        ui.strong(format!("{} follow-up(s) due now:", entries.len()));
-                        for e in entries.iter().take(5) {
-                            if ui
-                                .link(format!("{} — {}", e.customer_name, e.followup.subject))
-                                .clicked()
-                            {
-                                open = Some(e.customer);
-                            }
-                        }
-                    }
-                }
-                if ui.small_button("Dismiss").clicked() {
-                    close = Some(i);
-                }
-            });
-        }
-        if let Some(i) = close {
-            self.banners.remove(i);
-        }
-        if let Some(id) = open {
-            self.persisted.view = View::Customers;
-            self.open(id);
-        }
-    }
-
-    fn new_customer_window(&mut self, ctx: &egui::Context) {
-        let Some((name, kind)) = self.new_customer.as_mut() else {
-            return;
-        };
-        let mut create = false;
-        let mut cancel = false;
-        egui::Window::new("New customer")
-            .collapsible(false)
-            .resizable(false)
-            .anchor(egui::Align2::CENTER_TOP, [0.0, 80.0])
-            .show(ctx, |ui| {
-                let r = ui.add(
-                    egui::TextEdit::singleline(name)
-                        .hint_text("Name")
-                        .desired_width(280.0),
-                );
-                let r = r.accessible_name("New customer name");
-                if !r.has_focus() && name.is_empty() {
-                    r.request_focus();
-                }
-                if r.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)) {
-                    create = true;
-                }
-                ui.horizontal(|ui| {
-                    ui.selectable_value(kind, CustomerKind::Company, "Company");
-                    ui.selectable_value(kind, CustomerKind::Person, "Person");
-                });
-                ui.horizontal(|ui| {
-                    if ui.button("Create").clicked() {
-                        create = true;
-                    }
-                    if ui.button("Cancel").clicked() {
-                        cancel = true;
-                    }
-                });
-            });
-        if create {
-            if let Some((name, kind)) = self.new_customer.take() {
-                if name.trim().is_empty() {
-                    self.banners
-                        .push(Banner::Error("a customer needs a name".into()));
-                    self.new_customer = Some((name, kind));
-                } else {
-                    self.new_customer(name.trim().to_string(), kind);
-                }
-            }
-        } else if cancel {
-            self.new_customer = None;
-        }
-    }
-
-    fn import_window(&mut self, ctx: &egui::Context) {
-        let Some(dlg) = self.import.as_mut() else {
-            return;
-        };
-        let mut preview_path = None;
-        let mut confirm = None;
-        let mut close = false;
-        egui::Window::new("Import")
-            .collapsible(false)
-            .default_width(560.0)
-            .anchor(egui::Align2::CENTER_TOP, [0.0, 60.0])
-            .show(ctx, |ui| {
-                ui.label("A Google or Outlook contacts CSV, a vCard file, or an orders CSV (customer, date, amount, currency, status, title).");
-                ui.horizontal(|ui| {
-                    ui.add(
-                        egui::TextEdit::singleline(&mut dlg.path)
-                            .hint_text("/path/to/contacts.csv")
-                            .desired_width(380.0),
-                    )
-                    .accessible_name("File to import");
-                    if ui.button("Preview").clicked() && !dlg.path.trim().is_empty() {
-                        preview_path = Some(std::path::PathBuf::from(dlg.path.trim()));
-                    }
-                });
-                if let Some(p) = &dlg.preview {
-                    ui.separator();
-                    ui.strong(format!(
-                        "{} ({}): {} to create, {} to merge, {} already here, {} bad row(s)",
-                        p.file,
-                        p.kind,
-                        p.created,
-                        p.merged,
-                        p.unchanged,
-                        p.bad.len()
-                    ));
-                    egui::ScrollArea::vertical()
-                        .id_salt("import-preview")
-                        .max_height(280.0)
-                        .show(ui, |ui| {
-                            for b in &p.bad {
-                                ui.colored_label(ui.visuals().error_fg_color, b);
-                            }
-                            for l in p.lines.iter().take(500) {
-                                ui.label(l);
-                            }
-                            if p.lines.len() > 500 {
-                                ui.weak(format!("… and {} more", p.lines.len() - 500));
-                            }
-                        });
-                    if !p.bad.is_empty() {
-                        ui.checkbox(&mut dlg.skip_bad, "Skip bad rows and import the rest");
-                    }
-                    let can = p.bad.is_empty() || dlg.skip_bad;
-                    if ui.add_enabled(can, egui::Button::new("Import now")).clicked() {
-                        confirm = Some(dlg.skip_bad);
-                    }
-                }
-                if ui.button("Cancel").clicked() {
-                    close = true;
-                }
-            });
-        if let Some(p) = preview_path {
-            self.progress = Some("Reading the file…".into());
-            self.backend.send(Request::PreviewImport(p));
-        }
-        if let Some(skip_bad) = confirm {
-            self.backend.send(Request::ConfirmImport { skip_bad });
-        }
-        if close {
-            self.import = None;
-        }
-    }
-
-    fn palette_window(&mut self, ctx: &egui::Context) {
-        let Some(query) = self.palette.as_mut() else {
-            return;
-        };
-        let mut chosen: Option<PaletteAction> = None;
-        let q = rapport_model::text::fold(query);
-        egui::Window::new("Command palette")
-            .collapsible(false)
-            .resizable(false)
-            .anchor(egui::Align2::CENTER_TOP, [0.0, 60.0])
-            .show(ctx, |ui| {
-                let r = ui
-                    .add(
-                        egui::TextEdit::singleline(query)
-                            .hint_text("Go to, new customer, sync now, or a customer's name")
-                            .desired_width(360.0),
-                    )
-                    .accessible_name("Command");
-                if !r.has_focus() {
-                    r.request_focus();
-                }
-                let mut actions: Vec<(String, PaletteAction)> = View::ALL
-                    .iter()
-                    .map(|v| (format!("Go to {}", v.label()), PaletteAction::Go(*v)))
-                    .collect();
-                actions.push(("New customer".into(), PaletteAction::NewCustomer));
-                actions.push(("Sync now".into(), PaletteAction::SyncNow));
-                actions.push(("Invite a device".into(), PaletteAction::Invite));
-                actions.push(("Import a file".into(), PaletteAction::Import));
-                actions.push(("Toggle dark theme".into(), PaletteAction::Theme));
-                let mut shown = 0;
-                for (label, a) in actions {
-                    if q.is_empty() || rapport_model::text::fold(&label).contains(&q) {
-                        shown += 1;
-                        if ui.button(label).clicked() {
-                            chosen = Some(a);
-                        }
-                    }
-                }
-                if !q.is_empty() {
-                    // Customers come from the worker (searching 100k rows takes too long for a
-                    // frame); ask again when the text changed.
-                    if self.palette_results.0 != q {
-                        self.palette_results = (q.clone(), Vec::new());
-                        self.backend.send(Request::PaletteSearch(q.clone()));
-                    }
-                    for (id, name) in &self.palette_results.1 {
-                        shown += 1;
-                        if ui.button(format!("Open {name}")).clicked() {
-                            chosen = Some(PaletteAction::Open(*id));
-                        }
-                    }
-                }
-                if shown == 0 {
-                    ui.weak("Nothing matches");
-                }
-            });
-        if let Some(a) = chosen {
-            self.palette = None;
-            match a {
-                PaletteAction::Go(v) => self.persisted.view = v,
-                PaletteAction::NewCustomer => {
-                    self.new_customer = Some((String::new(), CustomerKind::Company))
-                }
-                PaletteAction::SyncNow => self.send(Request::SyncNow),
-                PaletteAction::Invite => {
-                    self.persisted.view = View::Sync;
-                    self.send(Request::Invite);
-                }
-                PaletteAction::Import => self.import = Some(ImportDialog::default()),
-                PaletteAction::Theme => {
-                    self.persisted.dark = !self.persisted.dark;
-                    apply_theme(ctx, self.persisted.dark);
-                }
-                PaletteAction::Open(id) => {
-                    self.persisted.view = View::Customers;
-                    self.open(id);
-                }
-            }
-        }
-    }
 }
 
 fn apply_theme(ctx: &egui::Context, dark: bool) {
@@ -667,17 +439,6 @@ fn apply_theme(ctx: &egui::Context, dark: bool) {
     });
 }
 
-#[derive(Clone, Copy, Debug)]
-enum PaletteAction {
-    Go(View),
-    NewCustomer,
-    SyncNow,
-    Invite,
-    Import,
-    Theme,
-    Open(CustomerId),
-}
-
 impl eframe::App for RapportApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.apply_updates(ctx);
@@ -686,33 +447,37 @@ impl eframe::App for RapportApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
-        egui::Panel::top("top_bar").show(ui, |ui| {
-            self.top_bar(ui);
-            if !self.banners.is_empty() {
-                self.banners(ui);
-            }
-        });
+        egui::Panel::top("top_bar").show(ui, |ui| top_bar::show(self, ui));
         match self.persisted.view {
             View::Customers => {
                 let focus = std::mem::take(&mut self.focus_search);
-                screens::customers(self, ui, focus);
+                screens::customers::show(self, ui, focus);
             }
             View::Agenda => {
-                egui::CentralPanel::default().show(ui, |ui| screens::agenda(self, ui));
+                egui::CentralPanel::default().show(ui, |ui| screens::agenda::show(self, ui));
             }
             View::Value => {
-                egui::CentralPanel::default().show(ui, |ui| screens::value(self, ui));
+                egui::CentralPanel::default().show(ui, |ui| screens::value::show(self, ui));
             }
             View::Sync => {
-                egui::CentralPanel::default().show(ui, |ui| screens::sync(self, ui));
+                egui::CentralPanel::default().show(ui, |ui| {
+                    let open = self.sync_screen.show(ui, self.sync.as_ref(), &self.backend);
+                    if let Some(id) = open {
+                        self.switch(View::Customers);
+                        self.open(id);
+                    }
+                });
             }
             View::Settings => {
-                egui::CentralPanel::default().show(ui, |ui| screens::settings(self, ui));
+                egui::CentralPanel::default().show(ui, |ui| {
+                    self.settings
+                        .show(ui, self.sync.as_ref(), &self.snapshot, &self.backend)
+                });
             }
         }
-        self.new_customer_window(&ctx);
-        self.import_window(&ctx);
-        self.palette_window(&ctx);
+        dialogs::new_customer::show(self, &ctx);
+        dialogs::import::show(self, &ctx);
+        dialogs::palette::show(self, &ctx);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -1,6 +1,6 @@
 //! Operations both front ends call, so the CLI and the app cannot disagree about them. Each
 //! returns a value or an error and never prints or draws (the helix-view role): [`crate::run`]
-//! prints, [`crate::gui::backend`] sends updates to the window.
+//! prints, [`crate::gui::worker`] sends updates to the window.
 //!
 //! What already has one home elsewhere and is called from both: listing, search and the
 //! agenda (`rapport_query::select`, `agenda`, `end_of_week`), device rename

@@ -89,7 +89,7 @@ fn measure(n: usize) -> Result<Vec<String>> {
             }
         });
     wait(&mut h, "the customers", |a| {
-        a.progress.is_none() && a.listed().len() >= n * 9 / 10
+        a.progress().is_none() && a.listed().len() >= n * 9 / 10
     })?;
     for _ in 0..10 {
         h.step();
@@ -99,8 +99,7 @@ fn measure(n: usize) -> Result<Vec<String>> {
     let mut typing = Vec::new();
     let mut shown_after = Vec::new();
     for round in 0..5 {
-        h.state_mut().filter.text.clear();
-        h.state_mut().query();
+        h.state_mut().set_search_text("");
         wait(&mut h, "the full list", |a| a.listed().len() >= n * 9 / 10)?;
         h.get_by_label("Search").focus();
         h.step();
@@ -114,13 +113,13 @@ fn measure(n: usize) -> Result<Vec<String>> {
             timed(&mut h, &mut typing);
         }
         let last = Instant::now();
-        let want = h.state().filter.text.clone();
+        let want = h.state().search_text().to_string();
         let mut frames = 0;
         while frames < 10_000 {
-            let before = h.state().rows.clone();
+            let before = h.state().rows().clone();
             timed(&mut h, &mut typing);
             frames += 1;
-            if !Arc::ptr_eq(&before, &h.state().rows) && h.state().filter.text == want {
+            if !Arc::ptr_eq(&before, h.state().rows()) && h.state().search_text() == want {
                 break;
             }
             std::thread::sleep(Duration::from_millis(1));
@@ -129,8 +128,7 @@ fn measure(n: usize) -> Result<Vec<String>> {
     }
 
     // Scrolling the full list.
-    h.state_mut().filter.text.clear();
-    h.state_mut().query();
+    h.state_mut().set_search_text("");
     wait(&mut h, "the full list", |a| a.listed().len() >= n * 9 / 10)?;
     h.hover_at(egui::pos2(500.0, 400.0));
     h.step();
@@ -148,7 +146,7 @@ fn measure(n: usize) -> Result<Vec<String>> {
     }
 
     // Naive: the query in the frame.
-    let snap = h.state().snapshot.clone();
+    let snap = h.state().snapshot().clone();
     let mut naive_search = Vec::new();
     for q in [
         "z",

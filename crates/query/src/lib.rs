@@ -3,7 +3,8 @@
 //! Pure functions over [`CustomerSummary`] rows and a value [`Analysis`]: no IO, no UI. The
 //! app's customer table, agenda and value screens call them on a background thread, and the
 //! CLI's `customer list` and `followup list --week` call the same functions, so the two front
-//! ends mean the same by a search, a tier filter and "this week" (`app/tests/parity.rs`).
+//! ends mean the same by a search, a tier filter and "this week"
+//! (`app/tests/integration/parity.rs`).
 //!
 //! - [`select`]: search-as-you-type and filters (tier, stage, tag, owner, segment, due for a
 //!   revisit), then a sort by any column. Search is CJK-aware (the summary's folded search
