@@ -186,9 +186,18 @@ impl Due {
 
 impl fmt::Display for Due {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use chrono::{Datelike, Timelike};
+        let y = self.date.year();
+        // Digits written directly (what `%Y-%m-%d` gives for years 0 to 9999): the agenda
+        // formats tens of thousands of these per command. Other years go through chrono.
+        if (0..=9999).contains(&y) {
+            write!(f, "{y:04}-{:02}-{:02}", self.date.month(), self.date.day())?;
+        } else {
+            write!(f, "{}", self.date.format("%Y-%m-%d"))?;
+        }
         match self.time {
-            None => write!(f, "{}", self.date.format("%Y-%m-%d")),
-            Some(t) => write!(f, "{}T{}", self.date.format("%Y-%m-%d"), t.format("%H:%M")),
+            None => Ok(()),
+            Some(t) => write!(f, "T{:02}:{:02}", t.hour(), t.minute()),
         }
     }
 }

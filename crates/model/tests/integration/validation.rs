@@ -400,3 +400,33 @@ fn timestamps_from_millis() {
         1_790_000_000_123
     );
 }
+
+#[test]
+fn a_due_reads_as_chrono_would_format_it_and_parses_back() {
+    use chrono::NaiveTime;
+    let days = [
+        NaiveDate::from_ymd_opt(1, 1, 1).unwrap(),
+        NaiveDate::from_ymd_opt(999, 12, 31).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 2, 9).unwrap(),
+        NaiveDate::from_ymd_opt(9999, 12, 31).unwrap(),
+        NaiveDate::from_ymd_opt(10000, 1, 1).unwrap(),
+        NaiveDate::from_ymd_opt(-5, 3, 4).unwrap(),
+    ];
+    for date in days {
+        for time in [
+            None,
+            Some(NaiveTime::from_hms_opt(0, 5, 0).unwrap()),
+            Some(NaiveTime::from_hms_opt(23, 59, 0).unwrap()),
+        ] {
+            let due = Due { date, time };
+            let want = match time {
+                None => date.format("%Y-%m-%d").to_string(),
+                Some(t) => format!("{}T{}", date.format("%Y-%m-%d"), t.format("%H:%M")),
+            };
+            assert_eq!(due.to_string(), want);
+            if (1900..=2200).contains(&chrono::Datelike::year(&date)) {
+                assert_eq!(Due::parse(&want, "due").unwrap(), due);
+            }
+        }
+    }
+}

@@ -5,5 +5,6 @@
 
 mod authored;
 mod bounds;
+mod derived;
 mod sealed;
 mod store;

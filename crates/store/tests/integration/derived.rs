@@ -4,8 +4,6 @@
 //! damaged cache is found by `verify_derived` and dropped, and a store from before these
 //! tables gets them when it is opened.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
-
 use chrono::NaiveDate;
 use rapport_model::{Currency, Deal, DealStatus, Edit, ItemId, Money};
 use rapport_store::{OpenOptions, Store};

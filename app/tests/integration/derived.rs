@@ -4,14 +4,10 @@
 //! tagged, overridden and follow-up-laden customers, before and after edits that do and do
 //! not move value; and `rapport check` is clean and finds a damaged cache.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
-
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::{json, ok};
+use crate::common::{json, ok};
 
 fn run(dir: &Path, args: &[&str], derived: bool) -> (String, String, Option<i32>) {
     let out = Command::new(env!("CARGO_BIN_EXE_rapport"))
@@ -125,7 +121,14 @@ fn read_commands_say_the_same_from_derived_rows_as_from_every_summary() {
     same_both_ways(d, &commands);
     // And what they say is not empty where it must not be.
     let found = json(d, &["customer", "list", "--search", "blwtr", "--json"]);
-    assert_eq!(found[0]["name"], "Bluewater Trading");
+    assert!(
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == "Bluewater Trading"),
+        "{found}"
+    );
     assert!(
         !json(d, &["customer", "list", "--tier", "vip", "--json"])
             .as_array()
