@@ -167,6 +167,28 @@ pub fn list_customers(
             .take(limit)
             .map(|i| sums[i].id)
             .collect()
+    } else if ask.filter.text.trim().is_empty()
+        && (ask.filter.tier.is_some() || ask.filter.segment.is_some() || ask.filter.due_for_revisit)
+    {
+        // A value filter with no search: the cached facts say who can pass (a tier, segment
+        // or revisit filter needs a value that has it), and only their rows are read.
+        let facts = values.all_facts()?;
+        let f = ask.filter;
+        let maybe = facts.iter().filter(|(_, v)| {
+            f.tier.is_none_or(|t| v.effective_tier == Some(t))
+                && f.segment.is_none_or(|g| v.segment == g)
+                && (!f.due_for_revisit || v.due_for_revisit)
+        });
+        let mut compiled = f.compile();
+        let mut best = Best::new(want);
+        store.visit_list_rows(maybe.map(|(id, _)| *id), |row| {
+            let v = facts.get(&row.id).copied();
+            if compiled.admits(candidate(&row), v) && unranked_ok(v) {
+                best.offer(row.sort_key, row.id);
+            }
+            Ok(true)
+        })?;
+        best.page(ask.offset)
     } else if ask.filter.text.trim().is_empty() {
         // In name order, stopping at the end of the page.
         let mut compiled = ask.filter.compile();
@@ -197,27 +219,23 @@ pub fn list_customers(
         }
         out.into_iter().skip(ask.offset).collect()
     } else {
-        // A search reads every row: scan them in id order, then sort what matched.
+        // A search reads every row: scan them in id order, keeping the first of the page in
+        // name order.
         let facts = if needs_value {
             Some(values.all_facts()?)
         } else {
             None
         };
         let mut compiled = ask.filter.compile();
-        let mut hits: Vec<(String, CustomerId)> = Vec::new();
+        let mut best = Best::new(want);
         store.scan_list_rows(|row| {
             let v = facts.as_ref().and_then(|f| f.get(&row.id).copied());
             if compiled.admits(candidate(&row), v) && unranked_ok(v) {
-                hits.push((row.sort_key.to_string(), row.id));
+                best.offer(row.sort_key, row.id);
             }
             Ok(true)
         })?;
-        hits.sort_unstable();
-        hits.into_iter()
-            .skip(ask.offset)
-            .take(limit)
-            .map(|(_, id)| id)
-            .collect()
+        best.page(ask.offset)
     };
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
@@ -264,6 +282,47 @@ pub fn list_deleted(
         }
     }
     Ok(out)
+}
+
+/// The first `want` customers in name order (collation key, then id) of those offered: a
+/// bounded max-heap, so a search matching half of 100,000 customers keeps (and copies the
+/// key of) only the page.
+struct Best {
+    want: usize,
+    heap: std::collections::BinaryHeap<(String, CustomerId)>,
+}
+
+impl Best {
+    fn new(want: usize) -> Best {
+        Best {
+            want,
+            heap: std::collections::BinaryHeap::new(),
+        }
+    }
+
+    fn offer(&mut self, sort_key: &str, id: CustomerId) {
+        if self.want == 0 {
+            return;
+        }
+        if self.heap.len() < self.want {
+            self.heap.push((sort_key.to_string(), id));
+        } else if let Some(top) = self.heap.peek()
+            && (sort_key, id) < (top.0.as_str(), top.1)
+        {
+            self.heap.pop();
+            self.heap.push((sort_key.to_string(), id));
+        }
+    }
+
+    /// The kept customers in name order, after the first `offset`.
+    fn page(self, offset: usize) -> Vec<CustomerId> {
+        self.heap
+            .into_sorted_vec()
+            .into_iter()
+            .skip(offset)
+            .map(|(_, id)| id)
+            .collect()
+    }
 }
 
 fn candidate<'a>(r: &'a ListRowRef<'a>) -> Candidate<'a> {

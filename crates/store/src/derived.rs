@@ -517,6 +517,26 @@ impl Store {
         Ok(())
     }
 
+    /// Calls `visit` with the list row of each of `ids` that has one, in the order given,
+    /// until it returns `false`.
+    pub fn visit_list_rows(
+        &self,
+        ids: impl IntoIterator<Item = CustomerId>,
+        mut visit: impl FnMut(ListRowRef<'_>) -> Result<bool>,
+    ) -> Result<()> {
+        let txn = self.db.begin_read()?;
+        let rows = txn.open_table(LIST_ROWS)?;
+        for id in ids {
+            let Some(g) = rows.get(id.as_u128())? else {
+                continue;
+            };
+            if !visit(postcard::from_bytes(g.value())?)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Calls `visit` with each customer's list row in name order (collation key, then id)
     /// until it returns `false`.
     pub fn list_rows_by_name(
