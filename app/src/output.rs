@@ -1006,7 +1006,7 @@ mod tests {
         {
             let s = format!("a{c}b");
             if plain(&s) {
-                assert_eq!(Terminal::clean(&s), s, "U+{:04X}", c as u32);
+                assert_eq!(Terminal::<Vec<u8>>::clean(&s), s, "U+{:04X}", c as u32);
             }
         }
         for bad in [

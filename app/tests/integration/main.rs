@@ -14,6 +14,7 @@ mod cli;
 mod common;
 mod crash;
 mod damage;
+mod derived;
 mod import;
 mod parity;
 mod paused;

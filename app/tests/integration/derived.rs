@@ -4,14 +4,10 @@
 //! tagged, overridden and follow-up-laden customers, before and after edits that do and do
 //! not move value; and `rapport check` is clean and finds a damaged cache.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
-
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::{json, ok};
+use crate::common::{json, ok};
 
 fn run(dir: &Path, args: &[&str], derived: bool) -> (String, String, Option<i32>) {
     let out = Command::new(env!("CARGO_BIN_EXE_rapport"))
