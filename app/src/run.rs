@@ -60,37 +60,12 @@ fn open_here(cli: &Cli, holder: &str) -> Result<Store> {
 }
 
 /// `restore --replace-damaged`: moves a damaged store file aside so a restore can start from an
-/// empty store. Refuses if the store opens and checks clean (nothing to replace).
+/// empty store ([`crate::ops::backup::set_aside_damaged`]). Refuses if the store opens and
+/// checks clean (nothing to replace).
 fn set_aside_damaged(cli: &Cli) -> Result<()> {
     let dir = data_dir(cli)?;
-    let file = dir.join(rapport_store::DB_FILE);
-    if !file.exists() {
-        return Ok(());
-    }
-    let damaged = match open_here(cli, "restore") {
-        Err(e) => match e.downcast_ref::<rapport_store::StoreError>() {
-            Some(se) if se.is_damage() => true,
-            _ => return Err(e),
-        },
-        Ok(mut store) => {
-            let problems = store.verify().unwrap_or_else(|e| vec![e.to_string()]);
-            if problems.is_empty() {
-                bail!(
-                    "the store at {} is not damaged (`rapport check` finds no problem); restore into a new --data-dir instead",
-                    dir.display()
-                );
-            }
-            true
-        }
-    };
-    if damaged {
-        let aside = dir.join(format!(
-            "{}.damaged-{}",
-            rapport_store::DB_FILE,
-            Local::now().format("%Y%m%d-%H%M%S")
-        ));
-        std::fs::rename(&file, &aside)
-            .with_context(|| format!("could not move {} aside", file.display()))?;
+    if let Some(aside) = crate::ops::backup::set_aside_damaged(&dir, || open_here(cli, "restore"))?
+    {
         say_err!("moved the damaged store file to {}", aside.display());
     }
     Ok(())
@@ -233,7 +208,7 @@ fn import(
             plan.created(),
             plan.merged()
         ));
-        store.write_batch(plan.creates.clone(), plan.merges.clone())?;
+        crate::ops::import::apply_contacts(&store, &plan)?;
     }
     if let Some(b) = progress {
         b.finish_and_clear();
@@ -333,21 +308,9 @@ fn import_orders(
         refuse_bad_rows(file, &bad)?;
     }
     // Which deals are new or different, for the report.
-    let (mut added, mut same) = (0usize, 0usize);
-    for (id, es) in &edits {
-        let c = store.customer(*id)?;
-        for e in es {
-            if let Edit::PutDeal(did, d) = e {
-                if c.deals.get(did) == Some(d) {
-                    same += 1;
-                } else {
-                    added += 1;
-                }
-            }
-        }
-    }
+    let (added, same) = crate::ops::import::deal_changes(&store, &edits)?;
     if !dry_run {
-        store.write_batch(Vec::new(), edits.clone())?;
+        crate::ops::import::apply_orders(&store, &edits)?;
     }
     if json {
         return output::json(&serde_json::json!({
@@ -616,15 +579,7 @@ fn run_command(cli: &Cli) -> Result<()> {
                 set_aside_damaged(cli)?;
             }
             let mut store = open_here(cli, "restore")?;
-            let input = std::io::BufReader::new(f);
-            let result = if *replace_damaged {
-                store.restore_as_device(input)
-            } else {
-                store.restore(input)
-            };
-            let stats = result.with_context(|| {
-                format!("{} was not restored (nothing was written)", file.display())
-            })?;
+            let stats = crate::ops::backup::restore(&mut store, f, file, *replace_damaged)?;
             if stats.identity {
                 say!(
                     "this device is again `{}` to its team: sync to get back what changed since the backup",
@@ -642,51 +597,39 @@ fn run_command(cli: &Cli) -> Result<()> {
         Command::Backup { list } => {
             if *list {
                 let dir = data_dir(cli)?;
-                for b in rapport_store::backups::list(&dir) {
-                    let size = std::fs::metadata(&b).map(|m| m.len()).unwrap_or(0);
-                    say!("{}  {} KiB", b.display(), size / 1024);
+                for b in crate::ops::backup::list_backups(&dir) {
+                    say!("{}  {} KiB", b.path.display(), b.bytes / 1024);
                 }
                 return Ok(());
             }
             let store = open(cli, "backup")?;
-            let path = store.write_backup()?;
+            let path = crate::ops::backup::write_backup(&store)?;
             say!("{}", path.display());
             Ok(())
         }
         Command::Check { json } => {
             let mut store = open(cli, "check")?;
-            // redb's own file check needs the store to itself; a running process that lends
-            // its store checks everything else.
-            let problems = match Arc::get_mut(&mut store) {
-                Some(s) => s.verify()?,
-                None => store.verify_documents()?,
-            };
+            let report = crate::ops::backup::check(&mut store)?;
+            let problems = &report.problems;
             if *json {
                 output::json(&serde_json::json!({
-                    "customers": store.count()?,
+                    "customers": report.customers,
                     "problems": problems,
                 }))?;
             } else {
-                for p in &problems {
+                for p in problems {
                     say!("{p}");
                 }
                 say!(
                     "{} customers checked, {} problems",
-                    store.count()?,
+                    report.customers,
                     problems.len()
                 );
             }
             if problems.is_empty() {
                 Ok(())
             } else {
-                bail!(
-                    "the store file {} has {} problems; {}",
-                    store.dir().join(rapport_store::DB_FILE).display(),
-                    problems.len(),
-                    rapport_store::restore_hint(
-                        rapport_store::backups::latest(store.dir()).as_deref()
-                    )
-                )
+                Err(crate::ops::backup::damaged(&store, problems.len()))
             }
         }
         Command::Device { action, json } => {
@@ -696,7 +639,7 @@ fn run_command(cli: &Cli) -> Result<()> {
                 Some(DeviceCmd::Rename { name }) => store.rename_device(name)?,
                 Some(DeviceCmd::Revoke { device }) => return crate::net::revoke(store, device),
                 Some(DeviceCmd::Set { key, value }) => {
-                    crate::net::set_device_setting(&store, key, value)?
+                    crate::ops::device::set_setting(&store, key, value)?
                 }
                 Some(DeviceCmd::Undo {
                     device,
@@ -707,7 +650,7 @@ fn run_command(cli: &Cli) -> Result<()> {
                         .as_deref()
                         .map(|s| parse_instant("since", s))
                         .transpose()?;
-                    let r = store.undo_device(device, since, *dry_run)?;
+                    let r = crate::ops::backup::undo_device(&store, device, since, *dry_run)?;
                     if r.changes == 0 {
                         bail!(
                             "no change by `{}` found{} (device names as `rapport history` shows them)",
@@ -736,7 +679,7 @@ fn run_command(cli: &Cli) -> Result<()> {
             }
             let d = store.device().clone();
             let id = crate::net::device_id(&store);
-            let settings = crate::net::device_settings(&store)?;
+            let settings = crate::ops::device::settings(&store)?;
             if *json {
                 output::json(&serde_json::json!({
                     "id": id, "name": d.name, "actor": d.actor, "settings": settings,

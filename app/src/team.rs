@@ -2,9 +2,8 @@
 //! adopt a team, roles, reinstate, recover). The rules themselves live in `rapport-team`; the
 //! store signs and checks; this module only parses and prints.
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use rapport_store::Store;
-use rapport_team::{RecoveryCode, Role};
 
 use crate::cli::TeamCmd;
 use crate::output::{self, say};
@@ -14,37 +13,23 @@ pub fn run(store: &Store, action: Option<&TeamCmd>, json: bool) -> Result<()> {
     match action {
         None => list(store, json),
         Some(TeamCmd::Create { name }) => {
-            let name = name.clone().unwrap_or_else(|| store.device().name.clone());
-            let code = store.team_create(&name)?;
+            let code = crate::ops::team::create(store, name.as_deref())?;
             crate::net::print_recovery_code(&code.to_text());
             say!("this device ({}) is the team's owner", store.device().name);
             Ok(())
         }
         Some(TeamCmd::Role { device, role }) => {
-            let role = Role::parse_assignable(role).ok_or_else(|| {
-                anyhow!(
-                    "`{}` is not a role: admin or member",
-                    rapport_model::excerpt(role)
-                )
-            })?;
-            let team = store.team()?;
-            let m = crate::net::find_device(&team, device)?;
-            store.team_set_role(&m.id, role)?;
+            let (m, role) = crate::ops::team::set_role(store, device, role)?;
             say!("{} ({}) is now {role}", m.name, m.id);
             Ok(())
         }
         Some(TeamCmd::Reinstate { device }) => {
-            let team = store.team()?;
-            let m = crate::net::find_device(&team, device)?;
-            store.team_reinstate(&m.id)?;
+            let m = crate::ops::team::reinstate(store, device)?;
             say!("reinstated {} ({}) as a member", m.name, m.id);
             Ok(())
         }
         Some(TeamCmd::Recover { code }) => {
-            let code = RecoveryCode::parse(code).ok_or_else(|| {
-                anyhow!("that is not a recovery code (8 groups of 4 letters and digits)")
-            })?;
-            store.team_recover(&code)?;
+            crate::ops::team::recover(store, code)?;
             say!(
                 "this device ({}) is now the team's owner; the old owner device is revoked",
                 store.device().name
