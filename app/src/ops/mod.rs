@@ -1,6 +1,6 @@
 //! Operations both front ends call, so the CLI and the app cannot disagree about them. Each
 //! returns a value or an error and never prints or draws (the helix-view role): the CLI
-//! ([`crate::run`], [`crate::net`], [`crate::team`]) prints through [`crate::output`],
+//! ([`crate::cli`]) prints through [`crate::output`],
 //! [`crate::gui::worker`] sends updates to the window.
 //!
 //! What lives where:

@@ -5,8 +5,59 @@
 use anyhow::Result;
 use rapport_store::Store;
 
-use crate::cli::TeamCmd;
+use super::net;
 use crate::output::{self, say};
+
+#[derive(clap::Subcommand, Debug)]
+pub enum TeamCmd {
+    /// Make this device the owner of a new team, or of this device's team if it has no owner
+    /// yet (a team from Rapport 0.1: its devices and revocations carry over). Prints the
+    /// recovery code once. The first `pair invite` does this by itself for a new device.
+    Create {
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Make a device (id, id prefix or name) an admin or a member again (owner only).
+    Role { device: String, role: String },
+    /// Undo a revocation, e.g. one a rogue admin made (owner only).
+    Reinstate { device: String },
+    /// Make this device the owner with the team's recovery code (the lost owner device is
+    /// revoked).
+    Recover { code: String },
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum PeersCmd {
+    /// Sync again with a device (id, id prefix or name) that was paused because it sent
+    /// data that was refused. What it sent stays set aside; what it sends next is checked.
+    Resume { device: String },
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum PairCmd {
+    /// Print an invite ticket (alone on the first line of stdout) and wait for the new device.
+    Invite {
+        /// Seconds to wait (1 to 86400); the ticket expires then too.
+        #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        wait: u64,
+        #[arg(long, default_value = "0.0.0.0:47810")]
+        bind: std::net::SocketAddr,
+        /// Admit the device that presents the ticket without asking (scripts and tests);
+        /// otherwise this terminal shows its name and confirmation code and asks.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Join the team of the device that printed TICKET, and sync with it.
+    Join {
+        ticket: String,
+        #[arg(long, default_value = "0.0.0.0:0")]
+        bind: std::net::SocketAddr,
+        /// Join even though this device already belongs to another team: its customers go
+        /// to the new team too.
+        #[arg(long)]
+        merge_teams: bool,
+    },
+}
 
 /// Runs `rapport team [ACTION] [--json]`.
 pub fn run(store: &Store, action: Option<&TeamCmd>, json: bool) -> Result<()> {
@@ -14,7 +65,7 @@ pub fn run(store: &Store, action: Option<&TeamCmd>, json: bool) -> Result<()> {
         None => list(store, json),
         Some(TeamCmd::Create { name }) => {
             let code = crate::ops::team::create(store, name.as_deref())?;
-            crate::net::print_recovery_code(&code.to_text());
+            net::print_recovery_code(&code.to_text());
             say!("this device ({}) is the team's owner", store.device().name);
             Ok(())
         }
