@@ -1,8 +1,8 @@
 //! # rapport: the binary
 //!
 //! Command-line front end over `rapport-store` and `rapport-sync`; with no subcommand it opens
-//! the desktop app (`rapport::gui`). The CLI itself is in the library (`rapport::cli` parses,
-//! `rapport::run` dispatches, `rapport::output` formats), so the running app and `serve` can
+//! the desktop app (`rapport::gui`). The CLI itself is in the library (`rapport::cli` parses and
+//! dispatches, `rapport::output` formats), so the running app and `serve` can
 //! run a command for a client (`rapport::remote`); this file sets up logging, runs the
 //! command, and turns storage-engine panics into a damage report. Rules live in
 //! `rapport-model`, `rapport-value` and `rapport-query`, storage in `rapport-store`,
@@ -16,7 +16,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use rapport::{cli, run};
+use rapport::cli;
 
 /// `eprintln!` through the library's terminal-safe writer.
 macro_rules! say_err {
@@ -36,11 +36,11 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = cli::Cli::parse();
-    let store_file = run::data_dir(&cli)
+    let store_file = cli::data_dir(&cli)
         .map(|d| d.join(rapport_store::DB_FILE))
         .ok();
     let storage_panic = storage_panics_quietly();
-    let code = match std::panic::catch_unwind(|| run::main_code(cli)) {
+    let code = match std::panic::catch_unwind(|| cli::main_code(cli)) {
         Ok(code) => code,
         Err(payload) => match storage_panic.lock().ok().and_then(|mut p| p.take()) {
             Some(what) => {

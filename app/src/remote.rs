@@ -7,7 +7,7 @@
 //!
 //! The running process runs the very same code the CLI would ([`execute`]): it parses the
 //! arguments with the same [`Cli`], reads and writes the files a command names relative to the
-//! client's directory ([`client_path`]), and calls [`crate::run::run`] with this thread's output captured
+//! client's directory ([`client_path`]), and calls [`crate::cli::run`] with this thread's output captured
 //! ([`crate::output::capture`]) and the process's own open store and node attached, so
 //! `open()` hands out that store instead of opening the file ([`attached_store`]), and network
 //! commands use the running node ([`attached_node`]). Output, JSON and exit codes are
@@ -115,10 +115,10 @@ pub fn execute(attached: &Attached, args: Vec<String>, cwd: PathBuf) -> CommandO
         }
         ATTACHED.with(|a| *a.borrow_mut() = Some((attached.clone(), cwd)));
         let outcome =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| crate::run::run(cli)));
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| crate::cli::run(cli)));
         ATTACHED.with(|a| *a.borrow_mut() = None);
         match outcome {
-            Ok(result) => crate::run::report(result),
+            Ok(result) => crate::cli::report(result),
             Err(_) => {
                 let _ = writeln!(
                     crate::output::stderr(),

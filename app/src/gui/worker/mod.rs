@@ -17,7 +17,7 @@ use rapport_model::{
 };
 use rapport_query::{Agenda, AgendaEntry, Filter, Sort};
 use rapport_store::{DocRef, HistoryEntry, Origin, Store};
-use rapport_sync::net::{NetConfig, Node};
+use rapport_sync::net::Node;
 use rapport_value::{Analysis, CustomerValue, ValueSettings};
 use tokio::sync::mpsc;
 
@@ -174,12 +174,6 @@ pub struct ImportPreview {
     pub unchanged: usize,
     /// Rows that cannot be imported, each naming its line and field.
     pub bad: Vec<String>,
-}
-
-/// A planned import waiting for the user's go.
-enum PendingImport {
-    Contacts(rapport_interchange::Plan),
-    Orders(Vec<(CustomerId, Vec<Edit>)>),
 }
 
 /// What the worker tells the UI.
@@ -350,15 +344,16 @@ struct Worker {
     sort: Sort,
     generation: u64,
     open: Option<CustomerId>,
-    node: Option<Arc<Node>>,
+    /// The node, the control socket and backups ([`crate::ops::node`]).
+    net: crate::ops::node::Services,
     node_status: String,
     /// The answer channel of the join request the person is looking at.
     pending_join: Arc<std::sync::Mutex<Option<tokio::sync::oneshot::Sender<bool>>>>,
     arrivals: Vec<Arrival>,
     last_due_check: NaiveDateTime,
     clock: Clock,
-    pending_import: Option<(PendingImport, usize)>,
-    control: Option<tokio::task::JoinHandle<()>>,
+    /// A planned import waiting for the user's go, and its number of bad rows.
+    pending_import: Option<(crate::ops::import::Planned, usize)>,
 }
 
 async fn run(
@@ -395,11 +390,11 @@ async fn run(
             out.send(Update::Error(format!("demo data: {e}")));
         }
     }
+    let mut net = crate::ops::node::Services::new(store.clone());
     // Demo stores are temporary: no backups of them.
-    let _backups = options
-        .demo
-        .is_none()
-        .then(|| crate::autobackup::spawn(&store));
+    if options.demo.is_none() {
+        net.start_backups();
+    }
     let mut feed = store.subscribe();
     let mut w = Worker {
         store,
@@ -411,14 +406,13 @@ async fn run(
         sort: Sort::default(),
         generation: 0,
         open: None,
-        node: None,
+        net,
         node_status: "sync is off".into(),
         pending_join: Default::default(),
         arrivals: Vec::new(),
         last_due_check: options.clock.local(),
         clock: options.clock,
         pending_import: None,
-        control: None,
     };
     w.out.send(Update::Progress("Reading customers…".into()));
     w.reload_all();
@@ -428,10 +422,11 @@ async fn run(
     }
     // Every CLI command goes through the app while it holds the store; with sync off (or a
     // demo store) too, only `pair invite` then has nothing to answer with.
-    if w.control.is_none() && options.demo.is_none() {
-        match crate::control::control_socket(&w.store, None) {
-            Ok(task) => w.control = Some(task),
-            Err(e) => tracing::warn!(error = %e, "no control socket"),
+    if w.net.node().is_some() || options.demo.is_none() {
+        // CLI commands from a terminal (`pair invite` among them) go through the app while
+        // it runs.
+        if let Err(e) = w.net.start_control() {
+            tracing::warn!(error = %e, "no control socket");
         }
     }
     w.send_sync();
@@ -481,15 +476,7 @@ async fn run(
             }
         }
     }
-    if let Some(task) = w.control.take() {
-        task.abort();
-        let _ = std::fs::remove_file(w.store.dir().join(crate::control::CONTROL_SOCKET));
-    }
-    if let Some(node) = w.node.take()
-        && let Ok(node) = Arc::try_unwrap(node)
-    {
-        node.shutdown().await;
-    }
+    w.net.stop().await;
 }
 
 fn make_demo(
@@ -719,7 +706,7 @@ impl Worker {
             }
             Request::SetDeviceSetting { key, on } => {
                 let v = if on { "on" } else { "off" };
-                match blocking(|| self.store.set_device_setting(&key, Some(v))) {
+                match blocking(|| crate::ops::device::set_flag(&self.store, &key, on)) {
                     Ok(()) => self.out.send(Update::Notice(format!(
                         "{key} is {v}; it takes effect at the next start"
                     ))),
@@ -761,17 +748,18 @@ impl Worker {
                     return;
                 }
                 self.out.send(Update::Progress("Importing…".into()));
-                let written = match pending {
-                    PendingImport::Contacts(plan) => {
-                        let n = plan.creates.len();
-                        blocking(|| self.store.write_batch(plan.creates, plan.merges))
-                            .map(|(_, merged)| format!("Imported: {n} created, {merged} merged."))
-                    }
-                    PendingImport::Orders(edits) => {
-                        blocking(|| self.store.write_batch(Vec::new(), edits))
-                            .map(|(_, changed)| format!("Imported deals for {changed} customers."))
-                    }
-                };
+                use crate::ops::import::Planned;
+                let written =
+                    blocking(|| crate::ops::import::apply(&self.store, &pending)).map(|w| {
+                        match pending {
+                            Planned::Contacts(_) => {
+                                format!("Imported: {} created, {} merged.", w.created, w.changed)
+                            }
+                            Planned::Orders(_) => {
+                                format!("Imported deals for {} customers.", w.changed)
+                            }
+                        }
+                    });
                 match written {
                     Ok(msg) => self.out.send(Update::Notice(msg)),
                     Err(e) => self
@@ -780,7 +768,7 @@ impl Worker {
                 }
             }
             Request::CancelInvite => {
-                if let Some(node) = &self.node {
+                if let Some(node) = self.node() {
                     node.cancel_invite();
                 }
                 if let Some(answer) = self.pending_join.lock().ok().and_then(|mut s| s.take()) {
@@ -792,7 +780,7 @@ impl Worker {
                     let _ = answer.send(yes);
                 }
             }
-            Request::Invite => match &self.node {
+            Request::Invite => match self.node() {
                 Some(node) => match node
                     .open_invite(rapport_sync::pair::INVITE_TTL, self.ask_person())
                     .and_then(|(invite, code)| Ok((invite.encode()?, code)))
@@ -822,7 +810,7 @@ impl Worker {
                         return;
                     }
                 };
-                let Some(node) = self.node.clone() else {
+                let Some(node) = self.node() else {
                     self.out
                         .send(Update::Error(format!("cannot join: {}", self.node_status)));
                     return;
@@ -839,14 +827,7 @@ impl Worker {
                 });
             }
             Request::Revoke(id) => {
-                let me = rapport_sync::net::device_id(&self.store).to_string();
-                if id == me {
-                    self.out.send(Update::Error(
-                        "this is this device; revoke it from another team device".into(),
-                    ));
-                    return;
-                }
-                match blocking(|| self.store.team_revoke(&id)) {
+                match blocking(|| crate::ops::team::revoke(&self.store, &id)) {
                     Ok(()) => self.out.send(Update::Notice(
                         "Revoked. Every team device refuses it once it has synced with this one."
                             .into(),
@@ -856,7 +837,7 @@ impl Worker {
                 self.send_sync();
             }
             Request::ResumePeer(id) => {
-                match blocking(|| self.store.resume_peer(&id)) {
+                match blocking(|| crate::ops::team::resume(&self.store, &id)) {
                     Ok(_) => self.out.send(Update::Notice(
                         "Sync resumes. What it sent before stays set aside; what it sends next is checked."
                             .into(),
@@ -866,7 +847,7 @@ impl Worker {
                 self.send_sync();
             }
             Request::UndoDevice(name) => {
-                match blocking(|| self.store.undo_device(&name, None, false)) {
+                match blocking(|| crate::ops::backup::undo_device(&self.store, &name, None, false)) {
                     Ok(r) if r.changes == 0 => self.out.send(Update::Notice(format!(
                         "No change by {name} found on this device."
                     ))),
@@ -878,7 +859,7 @@ impl Worker {
                 }
             }
             Request::SyncNow => {
-                let Some(node) = self.node.clone() else {
+                let Some(node) = self.node() else {
                     self.out
                         .send(Update::Error(format!("cannot sync: {}", self.node_status)));
                     return;
@@ -931,7 +912,7 @@ impl Worker {
             }
             preview.merged = edits.len();
             preview.bad = bad.iter().map(|e| e.to_string()).collect();
-            self.pending_import = Some((PendingImport::Orders(edits), bad.len()));
+            self.pending_import = Some((crate::ops::import::Planned::Orders(edits), bad.len()));
         } else if let crate::ops::ImportRead::Contacts {
             layout,
             people,
@@ -975,64 +956,36 @@ impl Worker {
                 }
             }
             preview.bad = bad.iter().map(|e| e.to_string()).collect();
-            self.pending_import = Some((PendingImport::Contacts(plan), bad.len()));
+            self.pending_import = Some((crate::ops::import::Planned::Contacts(plan), bad.len()));
         }
         self.out.send(Update::ImportPreview(Box::new(preview)));
     }
 
     async fn start_node(&mut self, bind: SocketAddr) {
-        let config = match NetConfig::from_store(&self.store, bind) {
-            Ok(c) => c,
-            Err(e) => {
-                self.node_status = format!("sync is off: {e}");
-                return;
-            }
-        };
-        let mut spawned = Node::spawn_configured(self.store.clone(), config.clone()).await;
-        if spawned.is_err() {
-            // The usual port is taken (another Rapport?): any port will do.
-            let mut any = config;
-            any.bind.set_port(0);
-            spawned = Node::spawn_configured(self.store.clone(), any).await;
-        }
-        match spawned {
+        use crate::ops::node::Mode;
+        match self
+            .net
+            .start_node(Mode::App, bind, Duration::from_secs(30))
+            .await
+        {
             Ok(node) => {
-                let node = Arc::new(node);
-                if let Err(e) = node.announce() {
-                    tracing::warn!(error = %e, "could not record this device's addresses");
-                }
-                node.enable_push(Duration::from_millis(250));
-                let periodic = Arc::downgrade(&node);
-                tokio::spawn(async move {
-                    let mut every = tokio::time::interval(Duration::from_secs(30));
-                    loop {
-                        every.tick().await;
-                        let Some(node) = periodic.upgrade() else {
-                            break;
-                        };
-                        node.sync_all(Duration::from_secs(60)).await;
-                    }
-                });
-                let addrs: Vec<String> = node.addr().ip_addrs().map(|a| a.to_string()).collect();
                 self.node_status = format!(
                     "listening on {}{}",
-                    addrs.join(", "),
+                    self.net.listening().join(", "),
                     if node.config().lan_discovery {
                         "; looking for team devices on the LAN"
                     } else {
                         ""
                     }
                 );
-                // CLI commands from a terminal (`pair invite` among them) go through the app
-                // while it runs.
-                match crate::control::control_socket(&self.store, Some(node.clone())) {
-                    Ok(task) => self.control = Some(task),
-                    Err(e) => tracing::warn!(error = %e, "no control socket"),
-                }
-                self.node = Some(node);
             }
             Err(e) => self.node_status = format!("sync is off: {e}"),
         }
+    }
+
+    /// The running sync node, if any.
+    fn node(&self) -> Option<Arc<Node>> {
+        self.net.node().cloned()
     }
 
     /// Join requests go to the window, whose person admits or refuses ([`Request::Admit`]).
@@ -1059,8 +1012,8 @@ impl Worker {
         let store = &self.store;
         let me = rapport_sync::net::device_id(store).to_string();
         let lan: Vec<String> = self
-            .node
-            .as_ref()
+            .net
+            .node()
             .map(|n| n.lan_peers().iter().map(|p| p.to_string()).collect())
             .unwrap_or_default();
         let now = self.clock.utc();
@@ -1102,24 +1055,12 @@ impl Worker {
                 })
                 .collect()
         });
-        let mut device_settings = BTreeMap::new();
-        for (key, default, _) in rapport_sync::net::DEVICE_SETTINGS {
-            let v = blocking(|| store.device_setting(key))
-                .ok()
-                .flatten()
-                .and_then(|v| rapport_sync::net::parse_flag(&v))
-                .unwrap_or(default);
-            device_settings.insert(key.to_string(), v);
-        }
+        let device_settings = blocking(|| crate::ops::device::flags(store));
         let name = blocking(|| store.team())
             .ok()
             .and_then(|t| t.into_iter().find(|m| m.id == me).map(|m| m.name))
             .unwrap_or_else(|| store.device().name.clone());
-        let listening = self
-            .node
-            .as_ref()
-            .map(|n| n.addr().ip_addrs().map(|a| a.to_string()).collect())
-            .unwrap_or_default();
+        let listening = self.net.listening();
         let role = blocking(|| store.my_role()).ok().flatten();
         self.out.send(Update::Sync(Box::new(SyncView {
             device_id: me,

@@ -2,49 +2,85 @@
 //! adopt a team, roles, reinstate, recover). The rules themselves live in `rapport-team`; the
 //! store signs and checks; this module only parses and prints.
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use rapport_store::Store;
-use rapport_team::{RecoveryCode, Role};
 
-use crate::cli::TeamCmd;
+use super::net;
 use crate::output::{self, say};
+
+#[derive(clap::Subcommand, Debug)]
+pub enum TeamCmd {
+    /// Make this device the owner of a new team, or of this device's team if it has no owner
+    /// yet (a team from Rapport 0.1: its devices and revocations carry over). Prints the
+    /// recovery code once. The first `pair invite` does this by itself for a new device.
+    Create {
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Make a device (id, id prefix or name) an admin or a member again (owner only).
+    Role { device: String, role: String },
+    /// Undo a revocation, e.g. one a rogue admin made (owner only).
+    Reinstate { device: String },
+    /// Make this device the owner with the team's recovery code (the lost owner device is
+    /// revoked).
+    Recover { code: String },
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum PeersCmd {
+    /// Sync again with a device (id, id prefix or name) that was paused because it sent
+    /// data that was refused. What it sent stays set aside; what it sends next is checked.
+    Resume { device: String },
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum PairCmd {
+    /// Print an invite ticket (alone on the first line of stdout) and wait for the new device.
+    Invite {
+        /// Seconds to wait (1 to 86400); the ticket expires then too.
+        #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        wait: u64,
+        #[arg(long, default_value = "0.0.0.0:47810")]
+        bind: std::net::SocketAddr,
+        /// Admit the device that presents the ticket without asking (scripts and tests);
+        /// otherwise this terminal shows its name and confirmation code and asks.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Join the team of the device that printed TICKET, and sync with it.
+    Join {
+        ticket: String,
+        #[arg(long, default_value = "0.0.0.0:0")]
+        bind: std::net::SocketAddr,
+        /// Join even though this device already belongs to another team: its customers go
+        /// to the new team too.
+        #[arg(long)]
+        merge_teams: bool,
+    },
+}
 
 /// Runs `rapport team [ACTION] [--json]`.
 pub fn run(store: &Store, action: Option<&TeamCmd>, json: bool) -> Result<()> {
     match action {
         None => list(store, json),
         Some(TeamCmd::Create { name }) => {
-            let name = name.clone().unwrap_or_else(|| store.device().name.clone());
-            let code = store.team_create(&name)?;
-            crate::net::print_recovery_code(&code.to_text());
+            let code = crate::ops::team::create(store, name.as_deref())?;
+            net::print_recovery_code(&code.to_text());
             say!("this device ({}) is the team's owner", store.device().name);
             Ok(())
         }
         Some(TeamCmd::Role { device, role }) => {
-            let role = Role::parse_assignable(role).ok_or_else(|| {
-                anyhow!(
-                    "`{}` is not a role: admin or member",
-                    rapport_model::excerpt(role)
-                )
-            })?;
-            let team = store.team()?;
-            let m = crate::net::find_device(&team, device)?;
-            store.team_set_role(&m.id, role)?;
+            let (m, role) = crate::ops::team::set_role(store, device, role)?;
             say!("{} ({}) is now {role}", m.name, m.id);
             Ok(())
         }
         Some(TeamCmd::Reinstate { device }) => {
-            let team = store.team()?;
-            let m = crate::net::find_device(&team, device)?;
-            store.team_reinstate(&m.id)?;
+            let m = crate::ops::team::reinstate(store, device)?;
             say!("reinstated {} ({}) as a member", m.name, m.id);
             Ok(())
         }
         Some(TeamCmd::Recover { code }) => {
-            let code = RecoveryCode::parse(code).ok_or_else(|| {
-                anyhow!("that is not a recovery code (8 groups of 4 letters and digits)")
-            })?;
-            store.team_recover(&code)?;
+            crate::ops::team::recover(store, code)?;
             say!(
                 "this device ({}) is now the team's owner; the old owner device is revoked",
                 store.device().name

@@ -6,17 +6,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use rapport_store::Store;
-use rapport_sync::net::{NetConfig, Node, member_addr};
+use rapport_sync::net::{Node, member_addr};
 use rapport_sync::pair::Invite;
 use serde::Serialize;
 
-use crate::control::{CONTROL_SOCKET, Control, control_socket};
+use crate::control::{CONTROL_SOCKET, Control};
 use crate::output::{self, say, say_err};
 
-/// Per-peer timeout of one sync session started from the CLI.
-const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
+use crate::ops::node::{SESSION_TIMEOUT, listen as spawn_node};
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -26,58 +25,41 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("could not start the async runtime")
 }
 
-/// Binds this device's node as its settings say (mDNS, relays).
-async fn spawn_node(store: &Arc<Store>, bind: SocketAddr) -> Result<Node> {
-    let config = NetConfig::from_store(store, bind)?;
-    Node::spawn_configured(store.clone(), config)
-        .await
-        .with_context(|| format!("could not listen on {bind}"))
-}
+pub use crate::ops::team::{device_id, find_device};
 
-/// This device's network id (its public key), derived from the store's device secret.
-pub fn device_id(store: &Store) -> String {
-    rapport_sync::net::device_id(store).to_string()
-}
-
-/// `rapport serve`.
+/// `rapport serve`: the node ([`crate::ops::node`]) until Ctrl-C.
 pub fn serve(store: Arc<Store>, bind: SocketAddr, interval: u64) -> Result<()> {
+    use crate::ops::node::{Mode, Services};
     runtime()?.block_on(async move {
-        let node = Arc::new(spawn_node(&store, bind).await?);
-        node.announce()?;
-        // Whatever arrives from one peer is passed on to the others right away.
-        node.enable_push(Duration::from_millis(250));
+        let mut services = Services::new(store.clone());
+        let started = services
+            .start_node(Mode::Serve, bind, Duration::from_secs(interval))
+            .await;
+        let node = match started {
+            Ok(node) => node,
+            Err(e) => {
+                services.stop().await;
+                return Err(e);
+            }
+        };
         // The control socket first: "serving as" means commands can come through it.
-        let control = control_socket(&store, Some(node.clone()))?;
-        let addrs: Vec<String> = node.addr().ip_addrs().map(|a| a.to_string()).collect();
+        if let Err(e) = services.start_control() {
+            drop(node);
+            services.stop().await;
+            return Err(e);
+        }
         say!(
             "serving as {} ({}) on {}",
             node.endpoint().id(),
             store.device().name,
-            addrs.join(", ")
+            services.listening().join(", ")
         );
+        drop(node);
         let _ = std::io::stdout().flush();
-        let backups = crate::autobackup::spawn(&store);
-        let mut tick = tokio::time::interval(Duration::from_secs(interval.max(1)));
-        loop {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => break,
-                _ = tick.tick() => {
-                    for (m, r) in node.sync_all(SESSION_TIMEOUT).await {
-                        match r {
-                            Ok(t) => tracing::info!(peer = %m.name, changed = t.initiator.docs_changed, "synced"),
-                            Err(e) => tracing::info!(peer = %m.name, error = %e, "not reachable"),
-                        }
-                    }
-                }
-            }
-        }
+        services.start_backups();
+        let _ = tokio::signal::ctrl_c().await;
         say_err!("stopping");
-        control.abort();
-        backups.abort();
-        let _ = std::fs::remove_file(store.dir().join(CONTROL_SOCKET));
-        if let Ok(node) = Arc::try_unwrap(node) {
-            node.shutdown().await;
-        }
+        services.stop().await;
         Ok(())
     })
 }
@@ -483,9 +465,8 @@ pub fn peers(store: Arc<Store>, json: bool, probe: bool) -> Result<()> {
 
 /// `rapport peers resume DEVICE`: sync again with a device whose sync was paused.
 pub fn resume(store: &Store, query: &str) -> Result<()> {
-    let team = store.team()?;
-    let m = find_device(&team, query)?;
-    if store.resume_peer(&m.id)? {
+    let m = crate::ops::team::find(store, query)?;
+    if crate::ops::team::resume(store, &m.id)? {
         say!(
             "sync with {} resumes; what it sent before stays set aside, what it sends next is checked",
             m.name
@@ -498,71 +479,12 @@ pub fn resume(store: &Store, query: &str) -> Result<()> {
 
 /// `rapport device revoke DEVICE`.
 pub fn revoke(store: Arc<Store>, query: &str) -> Result<()> {
-    let team = store.team()?;
-    let m = find_device(&team, query)?;
-    if m.id == device_id(&store) {
-        return Err(anyhow!(
-            "this is this device; revoke it from another team device"
-        ));
-    }
-    store.team_revoke(&m.id)?;
+    let m = crate::ops::team::find(&store, query)?;
+    crate::ops::team::revoke(&store, &m.id)?;
     say!(
         "revoked {} ({}); team devices refuse it once they have synced with this one",
         m.name,
         m.id
     );
     Ok(())
-}
-
-/// The team device `query` names: its id, a unique id prefix (4+ digits) or its name.
-pub fn find_device<'a>(
-    team: &'a [rapport_store::TeamMember],
-    query: &str,
-) -> Result<&'a rapport_store::TeamMember> {
-    let q = query.trim().to_lowercase();
-    let hits: Vec<_> = team
-        .iter()
-        .filter(|m| {
-            m.id == q || (q.len() >= 4 && m.id.starts_with(&q)) || m.name.to_lowercase() == q
-        })
-        .collect();
-    let shown = rapport_model::excerpt(query);
-    match hits.as_slice() {
-        [one] => Ok(*one),
-        [] => bail!("no team device matches `{shown}` (see `rapport team`)"),
-        _ => bail!("`{shown}` matches several devices; give more of the id"),
-    }
-}
-
-/// `rapport device set KEY VALUE`: a network setting of this device.
-pub fn set_device_setting(store: &Store, key: &str, value: &str) -> Result<()> {
-    use rapport_sync::net::{DEVICE_SETTINGS, parse_flag};
-    if !DEVICE_SETTINGS.iter().any(|(k, _, _)| *k == key) {
-        let known: Vec<&str> = DEVICE_SETTINGS.iter().map(|(k, _, _)| *k).collect();
-        bail!(
-            "unknown device setting `{}` (known: {})",
-            rapport_model::excerpt(key),
-            known.join(", ")
-        );
-    }
-    let on = parse_flag(value).ok_or_else(|| {
-        anyhow!(
-            "device setting `{key}`: `{}` is not on or off",
-            rapport_model::excerpt(value)
-        )
-    })?;
-    store.set_device_setting(key, Some(if on { "on" } else { "off" }))?;
-    Ok(())
-}
-
-/// This device's network settings with defaults filled in, in a stable order.
-pub fn device_settings(store: &Store) -> Result<std::collections::BTreeMap<String, String>> {
-    let mut out = std::collections::BTreeMap::new();
-    for (key, default, _) in rapport_sync::net::DEVICE_SETTINGS {
-        let v = store
-            .device_setting(key)?
-            .unwrap_or_else(|| if default { "on" } else { "off" }.to_string());
-        out.insert(key.to_string(), v);
-    }
-    Ok(out)
 }
