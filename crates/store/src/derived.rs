@@ -57,7 +57,7 @@ const ROWS_FORMAT: u32 = 1;
 /// Format of the value cache, and the meaning of `rapport-value`'s analysis: bump it when
 /// either changes, so no device keeps an analysis an older build computed. (`rapport check`
 /// would find such a cache and drop it anyway.)
-pub const CACHE_FORMAT: u32 = 1;
+pub const CACHE_FORMAT: u32 = 2;
 
 /// What a list filter and search read of one customer (see `rapport_query::Candidate`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -711,7 +711,9 @@ impl Store {
                 .and_then(|g| postcard::from_bytes(g.value()).ok());
             let readable = meta
                 .get("value_meta")?
-                .is_some_and(|g| postcard::from_bytes::<CacheMeta>(g.value()).is_ok());
+                .is_some_and(|g| postcard::from_bytes::<CacheMeta>(g.value()).is_ok())
+                && meta.get("value_due")?.is_some()
+                && meta.get("value_facts")?.is_some();
             if stored == Some(key) && readable {
                 drop(meta);
                 txn.abort()?;
@@ -930,6 +932,12 @@ fn cached(txn: ReadTransaction, want: &CacheKey) -> Result<Option<ValueCache>> {
         .and_then(|g| postcard::from_bytes(g.value()).ok());
     if key.as_ref() != Some(want) {
         return Ok(None);
+    }
+    // All its rows, or it is not a cache (one written by a build with another layout).
+    for part in ["value_due", "value_facts"] {
+        if meta.get(part)?.is_none() {
+            return Ok(None);
+        }
     }
     let Some(g) = meta.get("value_meta")? else {
         return Ok(None);
