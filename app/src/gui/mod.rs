@@ -261,6 +261,11 @@ impl RapportApp {
 
     /// Asks the worker to set team setting `key` (`None` removes it), as the settings
     /// screen's Save does; a refusal comes back as an error banner.
+    /// Renames this device, as the settings screen's Save does.
+    pub fn rename_device(&self, name: &str) {
+        self.send(Request::SetDeviceName(name.to_string()));
+    }
+
     pub fn set_team_setting(&self, key: &str, value: Option<&str>) {
         self.send(Request::SetSetting {
             key: key.to_string(),

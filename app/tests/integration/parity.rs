@@ -216,3 +216,50 @@ fn the_cli_and_the_app_list_and_schedule_the_same_customers() {
     // Of ours: today's and the rest of this week's, up to Sunday, and not one day more.
     assert_eq!(ours, days_left + 1);
 }
+
+/// The name this device has in its own record and in the signed team, as the CLI reads them.
+fn names_of_this_device(d: &std::path::Path) -> (String, String) {
+    let device = json(d, &["device", "--json"]);
+    let team = json(d, &["team", "--json"]);
+    let me = team["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["this_device"] == true)
+        .unwrap_or_else(|| panic!("this device is not in {team}"))
+        .clone();
+    (
+        device["name"].as_str().unwrap().to_string(),
+        me["name"].as_str().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn a_rename_from_the_cli_or_the_app_reaches_the_store_and_the_team() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["team", "create", "--name", "Sales"]);
+    ok(d, &["device", "rename", "Front desk"]);
+    assert_eq!(
+        names_of_this_device(d),
+        ("Front desk".to_string(), "Front desk".to_string())
+    );
+    // The app's rename, read back through the running app and again with it closed.
+    let mut h = common::app_holding(d);
+    h.state().rename_device("Office PC");
+    let start = Instant::now();
+    while names_of_this_device(d).1 != "Office PC" {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the app did not rename"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+        h.step();
+    }
+    assert_eq!(names_of_this_device(d).0, "Office PC");
+    drop(h);
+    assert_eq!(
+        names_of_this_device(d),
+        ("Office PC".to_string(), "Office PC".to_string())
+    );
+}
