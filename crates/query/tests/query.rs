@@ -10,7 +10,9 @@ use rapport_model::{
     Interaction, InteractionKind, ItemId, LifecycleStage, Money, NewCustomer, Tier,
     timestamp_from_millis,
 };
-use rapport_query::{Agenda, Column, Filter, Search, Sort, agenda, fell_due, select};
+use rapport_query::{
+    Agenda, Candidate, Column, Filter, Search, Sort, Tags, agenda, fell_due, select,
+};
 use rapport_value::{Analysis, Segment, ValueSettings, analyse};
 
 fn summary(name: &str, company: &str, edits: Vec<Edit>) -> CustomerSummary {
@@ -669,4 +671,235 @@ fn agenda_counts_and_fell_due_edges() {
         ["today"],
         "a date alone falls due at midnight"
     );
+}
+
+#[test]
+fn search_matches_a_whole_summary_like_its_three_texts() {
+    let all = sample();
+    let mut zw = Search::new("zw");
+    assert!(zw.matches(&all[0]), "pinyin initials of 张伟");
+    assert!(!zw.matches(&all[1]));
+    let mut fuzzy = Search::new("blwtr");
+    assert!(fuzzy.matches(&all[1]), "fuzzy subsequence of Bluewater Ltd");
+    assert!(!fuzzy.matches(&all[2]));
+    for s in &all {
+        assert_eq!(
+            Search::new("acme").matches(s),
+            Search::new("acme").matches_text(&s.name, &s.company, &s.search),
+            "{}",
+            s.name
+        );
+    }
+}
+
+#[test]
+fn needs_value_exactly_for_tier_segment_revisit_and_stage() {
+    let without = [
+        Filter::default(),
+        Filter {
+            text: "acme".into(),
+            tag: Some("vip".into()),
+            owner: Some("li".into()),
+            archived: true,
+            ..Filter::default()
+        },
+    ];
+    for f in &without {
+        assert!(!f.needs_value(), "{f:?}");
+    }
+    let with = [
+        Filter {
+            tier: Some(Tier::Vip),
+            ..Filter::default()
+        },
+        Filter {
+            segment: Some(Segment::Lost),
+            ..Filter::default()
+        },
+        Filter {
+            due_for_revisit: true,
+            ..Filter::default()
+        },
+        Filter {
+            stage: Some(LifecycleStage::Decline),
+            ..Filter::default()
+        },
+    ];
+    for f in &with {
+        assert!(f.needs_value(), "{f:?}");
+    }
+}
+
+#[test]
+fn tags_as_a_list_or_a_set_contain_the_same() {
+    let list = ["key account", "vip"];
+    let set: std::collections::BTreeSet<String> = list.iter().map(|t| t.to_string()).collect();
+    for tags in [Tags::List(&list), Tags::Set(&set)] {
+        assert!(tags.contains("vip"), "{tags:?}");
+        assert!(tags.contains("key account"), "{tags:?}");
+        assert!(!tags.contains("vi"), "{tags:?}: whole tags only");
+        assert!(
+            !tags.contains("Key Account"),
+            "{tags:?}: tags are stored folded"
+        );
+    }
+    assert!(!Tags::List(&[]).contains(""));
+}
+
+#[test]
+fn admits_from_list_parts_agrees_with_select() {
+    let all = vec![
+        owned(
+            "Li Na",
+            "Li Na",
+            vec![
+                won("500", "2026-10-01"),
+                contacted("2026-11-23"),
+                Edit::Stage(Some(LifecycleStage::Decline)),
+            ],
+        ),
+        owned("Wang Fang", "wang fang", vec![won("100", "2026-10-02")]),
+        owned(
+            "Chen Jie",
+            "Li Na",
+            vec![Edit::AddTag("Key Account".into())],
+        ),
+        owned(
+            "Zhou Archived",
+            "Li Na",
+            vec![Edit::AddTag("Key Account".into()), Edit::Archive(true)],
+        ),
+        owned("Gone", "Li Na", vec![Edit::Delete]),
+    ];
+    let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    let analysis = analyse(&all, &ValueSettings::default(), today);
+    let filters = [
+        Filter::default(),
+        Filter {
+            archived: true,
+            ..Filter::default()
+        },
+        Filter {
+            text: "li".into(),
+            ..Filter::default()
+        },
+        Filter {
+            text: "wng fng".into(),
+            ..Filter::default()
+        },
+        Filter {
+            tag: Some("Key Account".into()),
+            ..Filter::default()
+        },
+        Filter {
+            tag: Some("key account".into()),
+            archived: true,
+            ..Filter::default()
+        },
+        Filter {
+            owner: Some(" LI NA".into()),
+            ..Filter::default()
+        },
+        Filter {
+            tier: Some(Tier::Minor),
+            ..Filter::default()
+        },
+        Filter {
+            tier: Some(Tier::Vip),
+            ..Filter::default()
+        },
+        Filter {
+            segment: Some(Segment::Prospect),
+            ..Filter::default()
+        },
+        Filter {
+            due_for_revisit: true,
+            ..Filter::default()
+        },
+        Filter {
+            stage: Some(LifecycleStage::Decline),
+            ..Filter::default()
+        },
+        Filter {
+            stage: Some(LifecycleStage::Exploration),
+            ..Filter::default()
+        },
+        Filter {
+            owner: Some("li na".into()),
+            tier: Some(Tier::Minor),
+            text: "chen".into(),
+            ..Filter::default()
+        },
+    ];
+    // Each candidate is built from separately held parts, as the store's compact list rows
+    // give them: the tags as a list, the texts as their own strings.
+    let tag_lists: Vec<Vec<String>> = all
+        .iter()
+        .map(|s| s.tags.iter().cloned().collect())
+        .collect();
+    let mut admitted_somewhere = 0;
+    let mut refused_somewhere = 0;
+    for f in &filters {
+        for a in [Some(&analysis), None] {
+            let selected = select(&all, a, f, Sort::default());
+            let mut compiled = f.compile();
+            for (i, s) in all.iter().enumerate() {
+                let tags: Vec<&str> = tag_lists[i].iter().map(String::as_str).collect();
+                let name = s.name.clone();
+                let company = s.company.clone();
+                let search = s.search.clone();
+                let owner = s.owner.clone();
+                let c = Candidate {
+                    id: s.id,
+                    name: &name,
+                    company: &company,
+                    search: &search,
+                    tags: Tags::List(&tags),
+                    owner: &owner,
+                    stage: s.stage,
+                    archived: s.archived,
+                    deleted: s.deleted,
+                };
+                let v = a.and_then(|a| a.get(s.id)).map(|v| v.facts());
+                let admitted = compiled.admits(c, v);
+                assert_eq!(
+                    admitted,
+                    selected.contains(&i),
+                    "{f:?} {} with analysis: {}",
+                    s.name,
+                    a.is_some()
+                );
+                assert_eq!(
+                    admitted,
+                    compiled.admits(Candidate::from(s), v),
+                    "list parts and the summary are read alike"
+                );
+                if !f.needs_value() {
+                    assert_eq!(
+                        admitted,
+                        compiled.admits(c, None),
+                        "{f:?}: the value is ignored"
+                    );
+                }
+                if admitted {
+                    admitted_somewhere += 1;
+                } else {
+                    refused_somewhere += 1;
+                }
+            }
+        }
+    }
+    assert!(admitted_somewhere > 0 && refused_somewhere > 0);
+
+    // What the cases above mean, spelled out for the list parts.
+    let listed = |f: &Filter| names(&all, &select(&all, Some(&analysis), f, Sort::default()));
+    assert_eq!(listed(&filters[0]), ["Chen Jie", "Li Na", "Wang Fang"]);
+    assert_eq!(
+        listed(&filters[1]),
+        ["Chen Jie", "Li Na", "Wang Fang", "Zhou Archived"],
+        "archived only when asked; deleted never"
+    );
+    assert_eq!(listed(&filters[4]), ["Chen Jie"], "the tag is folded");
+    assert_eq!(listed(&filters[5]), ["Chen Jie", "Zhou Archived"]);
+    assert_eq!(listed(&filters[13]), ["Chen Jie"]);
 }

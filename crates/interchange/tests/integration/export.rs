@@ -214,3 +214,129 @@ fn ics_export_parses_with_stable_uids_and_sequence_bumped_on_change() {
     assert_eq!(uids(&first), uids(&changed));
     assert!(seq(&changed) > seq(&first));
 }
+
+/// A company customer last changed at `updated` (RFC 3339) with the given follow-ups.
+fn with_followups(name: &str, updated: &str, followups: &[(&str, &str, bool)]) -> Customer {
+    let at = chrono::DateTime::parse_from_rfc3339(updated)
+        .unwrap()
+        .to_utc();
+    let mut c = Customer::new(
+        rapport_model::CustomerId::new(),
+        name,
+        rapport_model::CustomerKind::Company,
+        at,
+    );
+    for (due, subject, done) in followups {
+        c.followups.insert(
+            ItemId::new(),
+            FollowUp {
+                due: Due::parse(due, "due").unwrap(),
+                kind: FollowUpKind::Visit,
+                subject: (*subject).into(),
+                assignee: String::new(),
+                done_at: done.then_some(at),
+                outcome: String::new(),
+            },
+        );
+    }
+    c.updated_at = at;
+    c
+}
+
+#[test]
+fn ics_export_times_reminders_and_sequence_are_exact() {
+    let active = with_followups(
+        "Lima Imports",
+        "2024-01-01T02:05:00Z",
+        &[
+            ("2026-12-01T10:00", "Visit the plant", false),
+            ("2026-12-03", "", false),
+            ("2026-11-01", "Already done", true),
+        ],
+    );
+    let mut archived = with_followups(
+        "Archived Co",
+        "2025-01-01T00:00:00Z",
+        &[("2026-12-02", "a", false)],
+    );
+    archived.archived = true;
+    let mut deleted = with_followups(
+        "Deleted Co",
+        "2025-01-01T00:00:00Z",
+        &[("2026-12-02", "d", false)],
+    );
+    deleted.deleted_at = Some(deleted.updated_at);
+    let text = to_ics(&[active, archived, deleted]);
+    let cal = ical::IcalParser::new(std::io::BufReader::new(text.as_bytes()))
+        .next()
+        .unwrap()
+        .unwrap();
+    let prop = |props: &[ical::property::Property], name: &str| -> String {
+        props
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.value.clone())
+            .unwrap_or_default()
+    };
+    let mut events: Vec<(String, String, String, String, String)> = cal
+        .events
+        .iter()
+        .map(|e| {
+            (
+                prop(&e.properties, "SUMMARY"),
+                prop(&e.properties, "DTSTART"),
+                prop(&e.properties, "DTEND"),
+                prop(&e.properties, "SEQUENCE"),
+                prop(&e.properties, "DESCRIPTION"),
+            )
+        })
+        .collect();
+    events.sort();
+    let about = "visit with Lima Imports (Rapport follow-up)".to_string();
+    // SEQUENCE: minutes from 2024-01-01 to the customer's last change (2 h 5 min). A timed
+    // follow-up is a half-hour event; a date-only one is an all-day event on its date (the
+    // icalendar crate writes its DTEND as the same date).
+    assert_eq!(
+        events,
+        [
+            (
+                "Lima Imports: Visit the plant".to_string(),
+                "20261201T100000".to_string(),
+                "20261201T103000".to_string(),
+                "125".to_string(),
+                about.clone(),
+            ),
+            (
+                "visit Lima Imports".to_string(),
+                "20261203".to_string(),
+                "20261203".to_string(),
+                "125".to_string(),
+                about,
+            ),
+        ],
+        "only the active customer's open follow-ups"
+    );
+    let mut dues: Vec<String> = cal
+        .todos
+        .iter()
+        .map(|t| prop(&t.properties, "DUE"))
+        .collect();
+    dues.sort();
+    assert_eq!(dues, ["20261201T100000", "20261203"]);
+    for e in &cal.events {
+        assert_eq!(e.alarms.len(), 1);
+        assert_eq!(
+            prop(&e.alarms[0].properties, "TRIGGER"),
+            "-PT900S",
+            "the reminder is 15 minutes before, not after"
+        );
+    }
+    // A customer last changed before 2024 still exports, with SEQUENCE 0.
+    let old = with_followups(
+        "Old Co",
+        "2023-06-01T00:00:00Z",
+        &[("2026-12-02", "x", false)],
+    );
+    let text = to_ics(&[old]);
+    assert!(text.lines().any(|l| l.trim_end() == "SEQUENCE:0"), "{text}");
+}

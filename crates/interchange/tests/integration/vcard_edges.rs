@@ -130,3 +130,48 @@ fn organisation_cards_are_told_from_people() {
     assert_eq!(people[0].organization, "Lima Imports");
     assert!(people[0].name.is_empty());
 }
+
+#[test]
+fn an_end_right_after_its_begin_still_closes_the_card() {
+    // Card 1 is empty (END on the line after BEGIN), card 2 has only FN (END two lines after
+    // BEGIN): both are complete. The empty one is refused for having no name, not for a
+    // missing END; the other is read.
+    let text = "BEGIN:VCARD\nEND:VCARD\nBEGIN:VCARD\nFN:Ana Lima\nEND:VCARD\n";
+    let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+    let names: Vec<(&str, u64)> = people.iter().map(|p| (p.name.as_str(), p.line)).collect();
+    assert_eq!(names, [("Ana Lima", 3)]);
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!((bad[0].line, bad[0].column.as_str()), (1, "FN"));
+}
+
+#[test]
+fn what_follows_a_cards_end_is_reported_at_its_begin_line() {
+    let read = |tail: &str| {
+        let text = format!("VERSION:3.0\nBEGIN:VCARD\nVERSION:3.0\nFN:Ana Lima\nEND:VCARD\n{tail}");
+        let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+        let names: Vec<(String, u64)> = people.into_iter().map(|p| (p.name, p.line)).collect();
+        assert_eq!(
+            names,
+            [("Ana Lima".to_string(), 2)],
+            "the card itself is read"
+        );
+        let bad: Vec<(u64, String, String)> = bad
+            .into_iter()
+            .map(|e| (e.line, e.column, e.reason))
+            .collect();
+        bad
+    };
+    assert_eq!(read(""), []);
+    assert_eq!(
+        read("garbage here\n"),
+        [(
+            2,
+            "line".to_string(),
+            "`garbage here` is not a vCard line".to_string()
+        )]
+    );
+    assert_eq!(
+        read("BEGIN:VEVENT\nEND:VEVENT\n"),
+        [(2, "BEGIN".to_string(), "not a vCard component".to_string())]
+    );
+}
