@@ -109,13 +109,15 @@ pub fn read_vcards(bytes: &[u8]) -> Result<(Vec<Person>, Vec<RowError>), ReadErr
     if text.trim().is_empty() {
         return Err(ReadError::Empty);
     }
-    // Where each card starts, for messages (calcard does not report positions).
+    // Where each card starts, for messages (calcard does not report positions). A line that
+    // starts with a space or a tab continues the line before it (folding), as calcard reads
+    // it: ` END:VCARD` is text of the previous property, not the card's end.
     let starts: Vec<u64> = text
         .lines()
         .enumerate()
         .filter(|(_, l)| {
             l.trim_start_matches('\u{feff}')
-                .trim()
+                .trim_end()
                 .eq_ignore_ascii_case("BEGIN:VCARD")
         })
         .map(|(i, _)| i as u64 + 1)
@@ -123,7 +125,7 @@ pub fn read_vcards(bytes: &[u8]) -> Result<(Vec<Person>, Vec<RowError>), ReadErr
     let ends: Vec<u64> = text
         .lines()
         .enumerate()
-        .filter(|(_, l)| l.trim().eq_ignore_ascii_case("END:VCARD"))
+        .filter(|(_, l)| l.trim_end().eq_ignore_ascii_case("END:VCARD"))
         .map(|(i, _)| i as u64 + 1)
         .collect();
     // A card is complete when an END:VCARD comes before the next BEGIN:VCARD (calcard itself

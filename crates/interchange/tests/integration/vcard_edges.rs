@@ -175,3 +175,17 @@ fn what_follows_a_cards_end_is_reported_at_its_begin_line() {
         [(2, "BEGIN".to_string(), "not a vCard component".to_string())]
     );
 }
+
+#[test]
+fn a_folded_end_line_does_not_end_the_card() {
+    // ` END:VCARD` (a leading space) continues the FN line: that card has no end of its own
+    // and is refused at its BEGIN line, rather than read with "END:VCARD" in its name; the
+    // card after it is read.
+    let text = "BEGIN:VCARD\nVERSION:3.0\nFN:Ana Lima\n END:VCARD\n\
+                BEGIN:VCARD\nVERSION:3.0\nFN:Bo Chen\nEND:VCARD\r\n";
+    let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+    let names: Vec<&str> = people.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Bo Chen"]);
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!((bad[0].line, bad[0].column.as_str()), (1, "END:VCARD"));
+}
