@@ -123,6 +123,17 @@ pub struct AgendaRow {
     pub followup: OpenFollowUp,
 }
 
+impl AgendaRow {
+    /// The agenda row of `s`'s open follow-up `f`.
+    pub fn of(s: &CustomerSummary, f: &OpenFollowUp) -> AgendaRow {
+        AgendaRow {
+            sort_key: s.sort_key.clone(),
+            customer_name: s.name.clone(),
+            followup: f.clone(),
+        }
+    }
+}
+
 /// An instant as (seconds, nanoseconds) since 1970.
 type Instant = (i64, u32);
 
@@ -365,8 +376,8 @@ impl ValueCache {
     }
 
     /// Every analysed customer's facts, in id order.
-    /// (One row, `value_facts`, holds them all: a tier filter at 100k customers reads 2 MB
-    /// instead of every cached value.)
+    /// (One row, `value_facts`, holds them all: a tier filter reads that row instead of
+    /// every cached value.)
     pub fn all_facts(&self) -> Result<HashMap<CustomerId, ValueFacts>> {
         let meta = self.txn.open_table(DERIVED_META)?;
         let Some(g) = meta.get("value_facts")? else {
@@ -435,11 +446,7 @@ impl<'t> Tables<'t> {
         }
         if !new.deleted && !new.archived {
             for f in &new.open_followups {
-                let row = AgendaRow {
-                    sort_key: new.sort_key.clone(),
-                    customer_name: new.name.clone(),
-                    followup: f.clone(),
-                };
+                let row = AgendaRow::of(new, f);
                 self.agenda.insert(
                     (f.due.to_string().as_str(), key, f.id.as_u128()),
                     postcard::to_stdvec(&row)?.as_slice(),
@@ -501,23 +508,6 @@ impl Store {
             t.mark_current()?;
         }
         self.commit(txn)
-    }
-
-    /// Calls `visit` with every customer's list row, read in place, in id order, until it
-    /// returns `false`.
-    pub fn scan_list_rows(
-        &self,
-        mut visit: impl FnMut(ListRowRef<'_>) -> Result<bool>,
-    ) -> Result<()> {
-        let txn = self.db.begin_read()?;
-        let t = txn.open_table(LIST_ROWS)?;
-        for row in t.iter()? {
-            let (_, v) = row?;
-            if !visit(postcard::from_bytes(v.value())?)? {
-                break;
-            }
-        }
-        Ok(())
     }
 
     /// Scans every list row, read in place, in `parts` key ranges at once (one thread and read
@@ -656,22 +646,22 @@ impl Store {
         if let Some(c) = cached(txn, &want(seq))? {
             return Ok(c);
         }
-        self.refresh_values(settings, today, &digest)?;
-        let txn = self.db.begin_read()?;
-        let seq = self.inputs_seq(&txn)?;
-        match cached(txn, &want(seq))? {
-            Some(c) => Ok(c),
-            // A write landed between the refresh and this read: compute once more (it holds
-            // the write lock, so the next write waits).
-            None => {
-                self.refresh_values(settings, today, &digest)?;
-                cached(self.db.begin_read()?, &want(seq))?
-                    .map_or_else(|| self.value_cache_any(), Ok)
+        // The analysis as of the refresh's own snapshot of the inputs: a write landing just
+        // after it makes the next command compute again, not this one. Only another caller
+        // refreshing under other settings or another date in between can replace it.
+        for _ in 0..3 {
+            let key = self.refresh_values(settings, today, &digest)?;
+            if let Some(c) = cached(self.db.begin_read()?, &key)? {
+                return Ok(c);
             }
         }
+        Err(StoreError::Refused(
+            "the value analysis kept being replaced while it was computed; try again".into(),
+        ))
     }
 
-    /// Whatever value cache is stored (used only when writes keep landing during a refresh).
+    /// Whatever value cache is stored, under whichever key (for [`Store::verify_derived`],
+    /// which checks it against the key it holds).
     fn value_cache_any(&self) -> Result<ValueCache> {
         let txn = self.db.begin_read()?;
         let meta = txn.open_table(DERIVED_META)?;
@@ -696,11 +686,12 @@ impl Store {
         settings: &ValueSettings,
         today: NaiveDate,
         digest: &[u8; 32],
-    ) -> Result<()> {
+    ) -> Result<CacheKey> {
         let txn = self.begin_write()?;
+        let key;
         {
             let mut meta = txn.open_table(DERIVED_META)?;
-            let key = CacheKey {
+            key = CacheKey {
                 format: CACHE_FORMAT,
                 inputs_seq: read_u64(&meta, "inputs_seq")?,
                 settings: *digest,
@@ -717,7 +708,7 @@ impl Store {
             if stored == Some(key) && readable {
                 drop(meta);
                 txn.abort()?;
-                return Ok(());
+                return Ok(key);
             }
             let inputs = txn.open_table(VALUE_INPUTS)?;
             let mut sums = Vec::with_capacity(usize::try_from(inputs.len()?).unwrap_or(0));
@@ -751,7 +742,8 @@ impl Store {
             meta.insert("value_due", postcard::to_stdvec(&due)?.as_slice())?;
             meta.insert("value_key", postcard::to_stdvec(&key)?.as_slice())?;
         }
-        self.commit(txn)
+        self.commit(txn)?;
+        Ok(key)
     }
 
     /// Recomputes every derived row and the current value cache from the summaries and
@@ -781,11 +773,7 @@ impl Store {
             if !s.deleted && !s.archived {
                 for f in &s.open_followups {
                     want_agenda += 1;
-                    let want = AgendaRow {
-                        sort_key: s.sort_key.clone(),
-                        customer_name: s.name.clone(),
-                        followup: f.clone(),
-                    };
+                    let want = AgendaRow::of(s, f);
                     let got = agenda
                         .get((f.due.to_string().as_str(), key, f.id.as_u128()))?
                         .map(|g| postcard::from_bytes::<AgendaRow>(g.value()))
