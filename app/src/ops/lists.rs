@@ -63,9 +63,9 @@ impl Values {
     }
 
     /// What list filters read of one customer's value.
-    pub fn facts(&self, id: CustomerId) -> Result<Option<ValueFacts>> {
+    pub fn facts(&self, id: CustomerId) -> rapport_store::Result<Option<ValueFacts>> {
         match self {
-            Values::Cached(c) => Ok(c.facts(id)?),
+            Values::Cached(c) => c.facts(id),
             Values::Full(a) => Ok(a.get(id).map(CustomerValue::facts)),
         }
     }
@@ -174,11 +174,7 @@ pub fn list_customers(
         // or revisit filter needs a value that has it), and only their rows are read.
         let facts = values.all_facts()?;
         let f = ask.filter;
-        let maybe = facts.iter().filter(|(_, v)| {
-            f.tier.is_none_or(|t| v.effective_tier == Some(t))
-                && f.segment.is_none_or(|g| v.segment == g)
-                && (!f.due_for_revisit || v.due_for_revisit)
-        });
+        let maybe = facts.iter().filter(|(_, v)| f.value_may_pass(v));
         let mut compiled = f.compile();
         let mut best = Best::new(want);
         // In id order, as the rows are stored.
@@ -196,19 +192,12 @@ pub fn list_customers(
         // In name order, stopping at the end of the page.
         let mut compiled = ask.filter.compile();
         let mut out = Vec::new();
-        let mut error = None;
         store.list_rows_by_name(|row| {
             if out.len() >= want {
                 return Ok(false);
             }
             let v = if needs_value {
-                match values.facts(row.id) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        error = Some(e);
-                        return Ok(false);
-                    }
-                }
+                values.facts(row.id)?
             } else {
                 None
             };
@@ -217,9 +206,6 @@ pub fn list_customers(
             }
             Ok(true)
         })?;
-        if let Some(e) = error {
-            return Err(e);
-        }
         out.into_iter().skip(ask.offset).collect()
     } else {
         // A search reads every row: scan them in id order, keeping the first of the page in

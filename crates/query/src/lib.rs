@@ -253,6 +253,15 @@ impl Filter {
         }
     }
 
+    /// Whether a customer whose value facts are `v` can pass the filter's value tests (tier,
+    /// segment, due for a revisit) at all: what [`Compiled::admits`] asks of the value before
+    /// anything else, so a caller holding only the facts can skip the rest of a row.
+    pub fn value_may_pass(&self, v: &ValueFacts) -> bool {
+        self.tier.is_none_or(|t| v.effective_tier == Some(t))
+            && self.segment.is_none_or(|g| v.segment == g)
+            && (!self.due_for_revisit || v.due_for_revisit)
+    }
+
     /// Whether admitting a row needs its value analysis (a tier, segment, revisit or stage
     /// filter); without one, [`Compiled::admits`] ignores the value it is given.
     pub fn needs_value(&self) -> bool {

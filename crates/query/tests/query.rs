@@ -903,3 +903,61 @@ fn admits_from_list_parts_agrees_with_select() {
     assert_eq!(listed(&filters[5]), ["Chen Jie", "Zhou Archived"]);
     assert_eq!(listed(&filters[13]), ["Chen Jie"]);
 }
+
+#[test]
+fn value_may_pass_is_what_admits_asks_of_the_value() {
+    let tags = std::collections::BTreeSet::new();
+    let c = Candidate {
+        id: rapport_model::CustomerId::new(),
+        name: "Acme",
+        company: "",
+        search: "acme",
+        tags: Tags::Set(&tags),
+        owner: "",
+        stage: None,
+        archived: false,
+        deleted: false,
+    };
+    let tiers = [None, Some(Tier::Vip), Some(Tier::Major), Some(Tier::Minor)];
+    let segments = [Segment::Champions, Segment::Lost, Segment::Prospect];
+    let mut filters = vec![Filter::default()];
+    for t in tiers.iter().flatten() {
+        filters.push(Filter {
+            tier: Some(*t),
+            ..Filter::default()
+        });
+    }
+    for g in segments {
+        filters.push(Filter {
+            segment: Some(g),
+            due_for_revisit: true,
+            ..Filter::default()
+        });
+    }
+    filters.push(Filter {
+        tier: Some(Tier::Vip),
+        segment: Some(Segment::Champions),
+        ..Filter::default()
+    });
+    let mut passed = 0;
+    for f in &filters {
+        let mut compiled = f.compile();
+        for effective_tier in tiers {
+            for segment in segments {
+                for due_for_revisit in [false, true] {
+                    let v = rapport_value::ValueFacts {
+                        effective_tier,
+                        segment,
+                        due_for_revisit,
+                        stage: LifecycleStage::Formation,
+                    };
+                    let may = f.value_may_pass(&v);
+                    assert_eq!(may, compiled.admits(c, Some(v)), "{f:?} {v:?}");
+                    passed += usize::from(may);
+                }
+            }
+        }
+    }
+    // Neither always nor never.
+    assert!(passed > 0 && passed < filters.len() * 24, "{passed}");
+}
