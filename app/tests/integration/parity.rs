@@ -257,7 +257,12 @@ fn a_rename_from_the_cli_or_the_app_reaches_the_store_and_the_team() {
         h.step();
     }
     assert_eq!(names_of_this_device(d).0, "Office PC");
+    // Closing the app closes the store: it opens here at once, with no wait for a worker.
     drop(h);
+    drop(
+        rapport_store::Store::open(d, rapport_store::OpenOptions::default())
+            .expect("the store is free the moment the app is dropped"),
+    );
     assert_eq!(
         names_of_this_device(d),
         ("Office PC".to_string(), "Office PC".to_string())

@@ -241,6 +241,33 @@ pub enum Source {
 pub struct Backend {
     tx: mpsc::UnboundedSender<Request>,
     rx: std::sync::mpsc::Receiver<Update>,
+    /// The worker thread, joined on drop so the store is closed when the app is.
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How long closing the app waits for the worker to stop its node and close the store.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
+
+impl Drop for Backend {
+    /// Closes the request channel (the worker's loop ends, it stops the node and the control
+    /// socket) and waits for the thread, so the store's lock is released when the app is gone:
+    /// a CLI command right after the window closes opens the store itself.
+    fn drop(&mut self) {
+        let (closed, _) = mpsc::unbounded_channel();
+        drop(std::mem::replace(&mut self.tx, closed));
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        let start = std::time::Instant::now();
+        while !thread.is_finished() {
+            if start.elapsed() > SHUTDOWN_WAIT {
+                tracing::warn!("the worker did not stop in time; leaving it");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = thread.join();
+    }
 }
 
 impl Backend {
@@ -271,11 +298,18 @@ impl Backend {
                     }
                 };
                 rt.block_on(run(source, options, req_rx, out));
+                // Tasks still running (a sync session, a backup) are cancelled; blocking work
+                // gets a moment to finish its transaction.
+                rt.shutdown_timeout(Duration::from_secs(5));
             });
-        if let Err(e) = spawned {
-            tracing::error!(error = %e, "could not start the worker thread");
-        }
-        Backend { tx, rx }
+        let thread = match spawned {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::error!(error = %e, "could not start the worker thread");
+                None
+            }
+        };
+        Backend { tx, rx, thread }
     }
 
     pub fn send(&self, r: Request) {
