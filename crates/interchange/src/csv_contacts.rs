@@ -35,6 +35,37 @@ pub struct Person {
     /// Labels or categories (system labels such as `* myContacts` dropped).
     pub labels: Vec<String>,
     pub birthday: Option<NaiveDate>,
+    /// Websites (vCard `URL`, a "Web Page" or "Website" column).
+    pub websites: Vec<String>,
+    /// Nickname (vCard `NICKNAME`).
+    pub nickname: String,
+    /// Role (vCard `ROLE`), kept beside the title.
+    pub role: String,
+    /// The customer's industry (行业), when the file has one.
+    pub industry: String,
+    /// The salesperson who owns the relationship (负责人), when the file has one.
+    pub owner: String,
+    /// How the customer came (来源), when the file has one.
+    pub source: String,
+    /// Values with no field of their own, kept as `(label, value)`: a phone that says `pager`,
+    /// an "email" that is not one, a column mapped to nothing in particular. The import writes
+    /// them into the customer's notes (visible and searchable) and warns about each.
+    pub other: Vec<(String, String)>,
+    /// Custom field values by field name (a spreadsheet column mapped to a team field, or an
+    /// `X-RAPPORT-FIELD` of our own vCards).
+    pub fields: Vec<(String, String)>,
+    /// A "next revisit" date: the import adds an open follow-up due then.
+    pub next_followup: Option<NaiveDate>,
+    /// A "last visit" or "last contact" date: the import logs an interaction then, so revisit
+    /// cadence works at once.
+    pub last_contact: Option<NaiveDate>,
+    /// A sales or revenue amount: the import adds a won deal of it, dated by `sales_date` (or
+    /// the file's date when the row has none).
+    pub sales: Option<rapport_model::Money>,
+    pub sales_date: Option<NaiveDate>,
+    /// What was kept somewhere else than asked, or could not be read but did not stop the
+    /// person (each names the line and the column).
+    pub warnings: Vec<RowError>,
 }
 
 /// A row that cannot be imported, and why.

@@ -25,6 +25,7 @@
 //! nothing.
 
 mod csv_contacts;
+pub mod decode;
 mod export;
 mod orders;
 mod plan;
