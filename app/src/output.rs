@@ -638,6 +638,8 @@ pub fn value_report(r: &ValueReport) -> Result<()> {
 pub struct CustomerDetail<'a> {
     #[serde(flatten)]
     pub customer: &'a Customer,
+    /// Custom field values by the field's name (fields in use only).
+    pub fields: BTreeMap<String, String>,
     pub conflicts: BTreeMap<String, Vec<String>>,
     pub value: Option<ValueView>,
 }
@@ -724,7 +726,11 @@ fn table(header: &[&str], rows: Vec<Vec<String>>) -> Result<()> {
     Ok(())
 }
 
-pub fn customer_table(rows: &[CustomerRow]) -> Result<()> {
+/// The customer list as a table; phones shown in the team's style (`region`).
+pub fn customer_table(
+    rows: &[CustomerRow],
+    region: Option<rapport_model::phone::Region>,
+) -> Result<()> {
     table(
         &[
             "ID",
@@ -747,7 +753,10 @@ pub fn customer_table(rows: &[CustomerRow]) -> Result<()> {
                         .to_string(),
                     r.kind.to_string(),
                     clip(r.email.as_deref().unwrap_or(""), 30),
-                    r.phone.clone().unwrap_or_default(),
+                    r.phone
+                        .as_deref()
+                        .map(|p| rapport_model::phone::display(p, region))
+                        .unwrap_or_default(),
                     clip(&r.tags.join(","), 24),
                     r.next_followup.clone().unwrap_or_default(),
                 ]
@@ -785,7 +794,15 @@ pub fn customer_detail(
     c: &Customer,
     conflicts: &BTreeMap<String, Vec<String>>,
     value: Option<&ValueView>,
+    fields: &BTreeMap<String, String>,
+    region: Option<rapport_model::phone::Region>,
 ) -> Result<()> {
+    let phones = |ps: &[String]| {
+        ps.iter()
+            .map(|p| rapport_model::phone::display(p, region))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let mut o = stdout();
     let state = if c.is_deleted() {
         " (deleted)"
@@ -804,8 +821,9 @@ pub fn customer_detail(
     field("company", &c.company)?;
     field("industry", &c.industry)?;
     field("address", &c.address)?;
+    field("website", &c.website)?;
     field("emails", &c.emails.join(", "))?;
-    field("phones", &c.phones.join(", "))?;
+    field("phones", &phones(&c.phones))?;
     field(
         "tags",
         &c.tags.iter().cloned().collect::<Vec<_>>().join(", "),
@@ -819,6 +837,9 @@ pub fn customer_detail(
         "referred by",
         &c.referred_by.map(|r| r.to_string()).unwrap_or_default(),
     )?;
+    for (name, v) in fields {
+        field(name, v)?;
+    }
     field("created", &c.created_at.to_rfc3339())?;
     field("updated", &c.updated_at.to_rfc3339())?;
     if let Some(v) = value {
@@ -909,7 +930,7 @@ pub fn customer_detail(
                 k.name,
                 k.title,
                 k.emails.join(", "),
-                k.phones.join(", ")
+                phones(&k.phones)
             )?;
         }
     }

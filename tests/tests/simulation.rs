@@ -272,6 +272,8 @@ fn variant(e: &Edit) -> &'static str {
         Edit::Company(_) => "Company",
         Edit::Industry(_) => "Industry",
         Edit::Address(_) => "Address",
+        Edit::Website(_) => "Website",
+        Edit::SetField(..) => "SetField",
         Edit::Owner(_) => "Owner",
         Edit::Source(_) => "Source",
         Edit::Notes(_) => "Notes",
@@ -1141,7 +1143,17 @@ impl Sim {
     /// A random edit of customer `c` on device `d` (`None`: a customer being created). Mostly
     /// valid; a few are refused on purpose (or because the item they name is gone).
     fn random_edit(&mut self, d: usize, c: Option<&Customer>, ids: &[CustomerId]) -> Edit {
-        match self.rng.random_range(0..40) {
+        match self.rng.random_range(0..42) {
+            40 => Edit::Website(
+                self.pick(&["", "acme.com", "https://müller.de/shop"])
+                    .into(),
+            ),
+            41 => Edit::SetField(
+                self.pick(&["territory", "machine", "expiry"]).into(),
+                self.rng
+                    .random_bool(0.8)
+                    .then(|| self.pick(&["North", "X-200", "2027-03-31", "华南"]).into()),
+            ),
             0 => Edit::Name(self.pick(NAMES).into()),
             1 => Edit::Kind(self.pick(CustomerKind::ALL)),
             2 => Edit::Company(

@@ -49,11 +49,16 @@ pub struct CustomerAdd {
     #[arg(long)]
     pub address: Option<String>,
     #[arg(long)]
+    pub website: Option<String>,
+    #[arg(long)]
     pub owner: Option<String>,
     #[arg(long)]
     pub source: Option<String>,
     #[arg(long)]
     pub notes: Option<String>,
+    /// A custom field's value, FIELD=VALUE (repeatable; see `rapport field list`).
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -97,12 +102,18 @@ pub struct CustomerEdit {
     pub industry: Option<String>,
     #[arg(long)]
     pub address: Option<String>,
+    /// The website (`example.com` or a full URL); empty clears it.
+    #[arg(long)]
+    pub website: Option<String>,
     #[arg(long)]
     pub owner: Option<String>,
     #[arg(long)]
     pub source: Option<String>,
     #[arg(long)]
     pub notes: Option<String>,
+    /// Set a custom field, FIELD=VALUE (repeatable; an empty VALUE clears it).
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
     /// exploration, formation, stability, decline, or `none` to infer it.
     #[arg(long)]
     pub stage: Option<String>,
@@ -187,13 +198,24 @@ pub(super) fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
             item_edit(a.company.clone(), Edit::Company, e);
             item_edit(a.industry.clone(), Edit::Industry, e);
             item_edit(a.address.clone(), Edit::Address, e);
+            item_edit(a.website.clone(), Edit::Website, e);
             item_edit(a.owner.clone(), Edit::Owner, e);
             item_edit(a.source.clone(), Edit::Source, e);
             item_edit(a.notes.clone(), Edit::Notes, e);
             e.extend(a.email.iter().cloned().map(Edit::AddEmail));
-            e.extend(a.phone.iter().cloned().map(Edit::AddPhone));
             e.extend(a.tag.iter().cloned().map(Edit::AddTag));
             let store = open(cli, "customer add")?;
+            let region = crate::ops::fields::phone_region(&store)?;
+            e.extend(
+                crate::ops::fields::canonical_phones(region, &a.phone)
+                    .into_iter()
+                    .map(Edit::AddPhone),
+            );
+            e.extend(crate::ops::fields::field_edits(
+                &crate::ops::fields::fields(&store)?,
+                &a.set,
+                value_settings(&store)?.base_currency,
+            )?);
             let id = store.create(nc)?;
             if a.json {
                 let s = store
@@ -259,7 +281,7 @@ pub(super) fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
             if l.json {
                 output::json(&rows)
             } else {
-                output::customer_table(&rows)
+                output::customer_table(&rows, crate::ops::fields::phone_region(&store)?)
             }
         }
         CustomerCmd::Show { customer, json } => {
@@ -271,20 +293,26 @@ pub(super) fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
             let value = v
                 .get(id)?
                 .map(|value| output::ValueView::new(&value, v.totals().settings.base_currency));
+            let defs = crate::ops::fields::fields(&store)?;
+            let fields = crate::ops::fields::values_by_name(&defs, &c)
+                .into_iter()
+                .collect();
             if *json {
                 output::json(&output::CustomerDetail {
                     customer: &c,
+                    fields,
                     conflicts,
                     value,
                 })
             } else {
-                output::customer_detail(&c, &conflicts, value.as_ref())
+                let region = crate::ops::fields::phone_region(&store)?;
+                output::customer_detail(&c, &conflicts, value.as_ref(), &fields, region)
             }
         }
         CustomerCmd::Edit(e) => {
             let store = open(cli, "customer edit")?;
             let id = store.resolve(&e.customer)?;
-            let edits = edits_of(&store, e)?;
+            let edits = edits_of(&store, id, e)?;
             if edits.is_empty() {
                 bail!(
                     "nothing to change: give at least one field flag (see `rapport customer edit --help`)"
@@ -322,7 +350,11 @@ pub(super) fn none_or<T>(s: &str, f: impl FnOnce(&str) -> Result<T>) -> Result<O
     }
 }
 
-pub(super) fn edits_of(store: &Store, e: &CustomerEdit) -> Result<Vec<Edit>> {
+pub(super) fn edits_of(
+    store: &Store,
+    id: rapport_model::CustomerId,
+    e: &CustomerEdit,
+) -> Result<Vec<Edit>> {
     let mut out = Vec::new();
     item_edit(e.name.clone(), Edit::Name, &mut out);
     if let Some(k) = &e.kind {
@@ -331,6 +363,7 @@ pub(super) fn edits_of(store: &Store, e: &CustomerEdit) -> Result<Vec<Edit>> {
     item_edit(e.company.clone(), Edit::Company, &mut out);
     item_edit(e.industry.clone(), Edit::Industry, &mut out);
     item_edit(e.address.clone(), Edit::Address, &mut out);
+    item_edit(e.website.clone(), Edit::Website, &mut out);
     item_edit(e.owner.clone(), Edit::Owner, &mut out);
     item_edit(e.source.clone(), Edit::Source, &mut out);
     item_edit(e.notes.clone(), Edit::Notes, &mut out);
@@ -357,7 +390,24 @@ pub(super) fn edits_of(store: &Store, e: &CustomerEdit) -> Result<Vec<Edit>> {
     out.extend(e.remove_tag.iter().cloned().map(Edit::RemoveTag));
     out.extend(e.add_email.iter().cloned().map(Edit::AddEmail));
     out.extend(e.remove_email.iter().cloned().map(Edit::RemoveEmail));
-    out.extend(e.add_phone.iter().cloned().map(Edit::AddPhone));
-    out.extend(e.remove_phone.iter().cloned().map(Edit::RemovePhone));
+    if !e.add_phone.is_empty() || !e.remove_phone.is_empty() || !e.set.is_empty() {
+        let region = crate::ops::fields::phone_region(store)?;
+        let c = store.customer(id)?;
+        out.extend(
+            crate::ops::fields::canonical_phones(region, &e.add_phone)
+                .into_iter()
+                .map(Edit::AddPhone),
+        );
+        out.extend(
+            e.remove_phone
+                .iter()
+                .map(|p| Edit::RemovePhone(crate::ops::fields::stored_phone(&c, region, p))),
+        );
+        out.extend(crate::ops::fields::field_edits(
+            &crate::ops::fields::fields(store)?,
+            &e.set,
+            value_settings(store)?.base_currency,
+        )?);
+    }
     Ok(out)
 }

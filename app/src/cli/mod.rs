@@ -5,7 +5,8 @@
 //! there is no business logic here.
 //!
 //! - [`customer`]: customers, contacts, interactions; [`followup`]; [`deal`];
-//! - [`import_export`]: import and export; [`settings`]: team settings; [`demo`];
+//! - [`import_export`]: import and export; [`settings`]: team settings; [`field`]: custom
+//!   fields; [`demo`];
 //! - [`device`]: this device, revoke, undo; [`backup`]: backup, check, restore;
 //! - [`team`]: `team` and its owner commands, and the clap types of `pair` and `peers`;
 //! - [`net`]: the network commands (`serve`, `pair invite|join`, `sync --once`, `peers`).
@@ -15,6 +16,7 @@ pub mod customer;
 pub mod deal;
 pub mod demo;
 pub mod device;
+pub mod field;
 pub mod followup;
 pub mod import_export;
 pub mod net;
@@ -26,6 +28,7 @@ pub use customer::{
 };
 pub use deal::DealCmd;
 pub use device::DeviceCmd;
+pub use field::FieldCmd;
 pub use followup::FollowUpCmd;
 pub use import_export::{ExportFormat, ImportFormat};
 pub use settings::SettingsCmd;
@@ -108,7 +111,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Team settings (tiers, window, cadence, currency rates, lifetime value); they sync.
+    /// The team's custom fields: add, list, rename, remove, restore; they sync.
+    #[command(subcommand)]
+    Field(FieldCmd),
+    /// Team settings (tiers, window, cadence, currency rates, lifetime value, phone.region);
+    /// they sync.
     Settings {
         #[command(subcommand)]
         action: Option<SettingsCmd>,
@@ -503,6 +510,7 @@ fn run_command(cli: &Cli) -> Result<()> {
             }
         }
         Command::Settings { action, json } => settings::settings(cli, action.as_ref(), *json),
+        Command::Field(f) => field::field(cli, f),
         Command::Export { format, file } => import_export::export(cli, *format, file),
         Command::Import {
             file,

@@ -19,8 +19,18 @@ pub(super) fn settings(cli: &Cli, action: Option<&SettingsCmd>, json: bool) -> R
         Some(SettingsCmd::Unset { key }) => crate::ops::change_setting(&store, key, None)?,
         None => {}
     }
-    let explicit = store.settings()?;
-    let effective = value_settings(&store)?.to_map();
+    let explicit: std::collections::BTreeMap<String, String> = store
+        .settings()?
+        .into_iter()
+        .filter(|(k, _)| {
+            !k.starts_with(rapport_model::fields::FIELD_KEY_PREFIX) && !k.starts_with("import.")
+        })
+        .collect();
+    let mut effective = value_settings(&store)?.to_map();
+    let region_key = crate::ops::fields::PHONE_REGION_KEY;
+    if let Some(r) = explicit.get(region_key) {
+        effective.insert(region_key.to_string(), r.clone());
+    }
     if json {
         output::json(
             &serde_json::json!({ "settings": effective, "set": explicit.keys().collect::<Vec<_>>() }),
@@ -38,6 +48,9 @@ pub(super) fn settings(cli: &Cli, action: Option<&SettingsCmd>, json: bool) -> R
         for (k, help) in rapport_value::KEYS {
             say!("  {k:<22} {help}");
         }
+        say!(
+            "  {region_key:<22} country of phone numbers written without +, e.g. CN or DE (stored as +86..., shown nationally)"
+        );
         Ok(())
     } else {
         Ok(())

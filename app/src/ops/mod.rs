@@ -14,7 +14,8 @@
 //!   a device's changes;
 //! - [`team`]: finding a team device, revoke, resume a paused peer, roles, reinstate, create,
 //!   recover;
-//! - [`device`]: this device's network settings.
+//! - [`device`]: this device's network settings;
+//! - [`fields`]: custom field definitions and values, and the team's phone region.
 //!
 //! What already has one home elsewhere and is called from both: search and the agenda's
 //! rules (`rapport_query::select`, `agenda`, `end_of_week`), device rename
@@ -22,6 +23,7 @@
 
 pub mod backup;
 pub mod device;
+pub mod fields;
 pub mod import;
 pub mod lists;
 pub mod node;
@@ -37,6 +39,23 @@ use rapport_value::{SettingsError, ValueSettings};
 /// nothing is written). Unsetting a key that is neither known nor set is refused too (a
 /// typing mistake, not a no-op).
 pub fn change_setting(store: &Store, key: &str, value: Option<&str>) -> anyhow::Result<()> {
+    if key == fields::PHONE_REGION_KEY {
+        let region = value
+            .map(rapport_model::phone::Region::parse)
+            .transpose()?
+            .map(|r| r.as_str().to_string());
+        store.set_setting(key, region.as_deref())?;
+        return Ok(());
+    }
+    if let Some(prefix) = rapport_value::OTHER_KEYS
+        .iter()
+        .find(|p| key.starts_with(*p))
+    {
+        anyhow::bail!(
+            "`{}` settings are not set by hand (custom fields: `rapport field`; import mappings: `rapport import --map`)",
+            prefix.trim_end_matches('.')
+        );
+    }
     let current = store.settings()?;
     if value.is_none() && !ValueSettings::is_known_key(key) && !current.contains_key(key) {
         return Err(SettingsError::Unknown(rapport_model::excerpt(key)).into());

@@ -15,6 +15,7 @@ mod common;
 mod crash;
 mod damage;
 mod derived;
+mod fields;
 mod import;
 mod parity;
 mod paused;

@@ -63,6 +63,9 @@ pub struct Person {
     /// the file's date when the row has none).
     pub sales: Option<rapport_model::Money>,
     pub sales_date: Option<NaiveDate>,
+    /// Labels of phones and emails, as `(value, label)`: vCard TYPEs (`work`, `cell`) and
+    /// Apple's `X-ABLabel`s (`Assistant`). Labels beyond the usual ones are kept in notes.
+    pub value_labels: Vec<(String, String)>,
     /// What was kept somewhere else than asked, or could not be read but did not stop the
     /// person (each names the line and the column).
     pub warnings: Vec<RowError>,

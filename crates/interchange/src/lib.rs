@@ -34,7 +34,7 @@ mod vcard;
 pub use csv_contacts::{Layout, Person, ReadError, RowError, read_contacts_csv};
 pub use export::{to_google_csv, to_ics, to_vcards};
 pub use orders::{Order, is_orders_header, plan_orders, read_orders_csv};
-pub use plan::{Action, Existing, Plan, plan};
+pub use plan::{Action, Existing, Plan, PlanOptions, plan, plan_with};
 pub use vcard::read_vcards;
 
 /// What kind of import file `bytes` is, from its first line.
@@ -69,19 +69,11 @@ pub fn email_key(e: &str) -> String {
     e.trim().to_lowercase()
 }
 
-/// A phone number as compared for duplicates: its digits, with `+` for an international
-/// number (`00` counts as `+`). Without a country we cannot turn a national number into
-/// E.164, so `030 1234567` and `+49 30 1234567` stay different.
+/// A phone number as compared for duplicates without a region: its digits, with `+` for an
+/// international number (`00` counts as `+`), or E.164 when it is one
+/// ([`rapport_model::phone::key`]; the plan uses the team's region).
 pub fn phone_key(p: &str) -> String {
-    let t = p.trim();
-    let digits: String = t.chars().filter(char::is_ascii_digit).collect();
-    if t.starts_with('+') {
-        format!("+{digits}")
-    } else if let Some(rest) = digits.strip_prefix("00") {
-        format!("+{rest}")
-    } else {
-        digits
-    }
+    rapport_model::phone::key(p, None)
 }
 
 /// A name or organisation as compared for duplicates: folded (case, width, spacing).

@@ -2,13 +2,38 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
+use rapport_model::phone::{self, Region};
 use rapport_model::{
-    Contact, Customer, CustomerId, CustomerKind, CustomerSummary, Edit, ItemId, NewCustomer,
-    Timestamp, normalize_tag,
+    Contact, Customer, CustomerId, CustomerKind, CustomerSummary, Deal, DealStatus, Due, Edit,
+    Fields, FollowUp, FollowUpKind, Interaction, InteractionKind, ItemId, NewCustomer, Timestamp,
+    normalize_tag,
 };
 use serde::Serialize;
 
-use crate::{Person, email_key, name_key, phone_key};
+use crate::{Person, email_key, name_key};
+
+/// What an import plan needs to know of the team besides its customers.
+#[derive(Clone, Debug, Default)]
+pub struct PlanOptions {
+    /// The team's phone region: phones are matched and stored as E.164 with it.
+    pub region: Option<Region>,
+    /// The team's custom fields: `Person::fields` are placed by name.
+    pub fields: Fields,
+    /// The date sales without a date of their own are dated (the file's date).
+    pub file_date: Option<NaiveDate>,
+    /// Who logged the imported "last visit" interactions.
+    pub by: String,
+}
+
+/// A stable item id from what an imported row says, so importing the same file again adds
+/// no second follow-up, interaction or deal.
+fn content_id(parts: &[&str]) -> ItemId {
+    let h = blake3::hash(parts.join("\u{1f}").as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&h.as_bytes()[..16]);
+    ItemId::from_u128(u128::from_be_bytes(b))
+}
 
 /// The customers an import may touch, loaded in full by the caller.
 #[derive(Clone, Debug, Default)]
@@ -25,6 +50,16 @@ impl Existing {
         summaries: &[S],
         people: &[Person],
     ) -> Vec<CustomerId> {
+        Self::candidates_in(summaries, people, None)
+    }
+
+    /// [`Existing::candidates`] with phones compared in `region`.
+    pub fn candidates_in<S: std::borrow::Borrow<CustomerSummary>>(
+        summaries: &[S],
+        people: &[Person],
+        region: Option<Region>,
+    ) -> Vec<CustomerId> {
+        let phone_key = |p: &str| phone::key(p, region);
         let mut names = std::collections::HashSet::new();
         let mut emails = std::collections::HashSet::new();
         let mut phones = std::collections::HashSet::new();
@@ -100,7 +135,8 @@ impl Plan {
     }
 }
 
-struct Work {
+struct Work<'o> {
+    opts: &'o PlanOptions,
     customer: Customer,
     is_new: bool,
     edits: Vec<Edit>,
@@ -109,9 +145,10 @@ struct Work {
     order: usize,
 }
 
-impl Work {
-    fn new(customer: Customer, is_new: bool) -> Self {
+impl<'o> Work<'o> {
+    fn new(customer: Customer, is_new: bool, opts: &'o PlanOptions) -> Self {
         Work {
+            opts,
             customer,
             is_new,
             edits: Vec::new(),
@@ -128,8 +165,8 @@ impl Work {
     }
 }
 
-#[derive(Default)]
 struct Index {
+    region: Option<Region>,
     company: HashMap<String, usize>,
     person_email: HashMap<String, usize>,
     person_phone: HashMap<String, usize>,
@@ -147,7 +184,9 @@ impl Index {
                     self.person_email.entry(email_key(e)).or_insert(i);
                 }
                 for p in &c.phones {
-                    self.person_phone.entry(phone_key(p)).or_insert(i);
+                    self.person_phone
+                        .entry(phone::key(p, self.region))
+                        .or_insert(i);
                 }
                 self.person_name.entry(name_key(&c.name)).or_insert(i);
             }
@@ -156,7 +195,8 @@ impl Index {
 }
 
 /// Finds the contact of `c` that is `p`: same email, else same phone, else same name.
-fn find_contact(c: &Customer, p: &Person) -> Option<ItemId> {
+fn find_contact(c: &Customer, p: &Person, region: Option<Region>) -> Option<ItemId> {
+    let phone_key = |x: &str| phone::key(x, region);
     let emails: Vec<String> = p.emails.iter().map(|e| email_key(e)).collect();
     let phones: Vec<String> = p.phones.iter().map(|x| phone_key(x)).collect();
     let by =
@@ -166,13 +206,33 @@ fn find_contact(c: &Customer, p: &Person) -> Option<ItemId> {
         .or_else(|| by(&|k| name_key(&k.name) == name_key(&p.name)))
 }
 
-/// Works out what importing `people` does to `existing` customers, as of `now`.
+/// Works out what importing `people` does to `existing` customers, as of `now` (no phone
+/// region, no custom fields).
 pub fn plan(people: &[Person], existing: Existing, now: Timestamp) -> Plan {
+    plan_with(people, existing, now, &PlanOptions::default())
+}
+
+/// Works out what importing `people` does to `existing` customers, as of `now`, with the
+/// team's phone region and custom fields.
+pub fn plan_with(
+    people: &[Person],
+    existing: Existing,
+    now: Timestamp,
+    opts: &PlanOptions,
+) -> Plan {
+    let region = opts.region;
+    let phone_key = |x: &str| phone::key(x, region);
     let mut work: Vec<Work> = Vec::new();
-    let mut index = Index::default();
+    let mut index = Index {
+        region,
+        company: HashMap::new(),
+        person_email: HashMap::new(),
+        person_phone: HashMap::new(),
+        person_name: HashMap::new(),
+    };
     for c in existing.customers.into_iter().filter(|c| !c.is_deleted()) {
         index.add(work.len(), &c);
-        work.push(Work::new(c, false));
+        work.push(Work::new(c, false, opts));
     }
     let mut order = 0;
     for p in people {
@@ -190,7 +250,7 @@ pub fn plan(people: &[Person], existing: Existing, now: Timestamp) -> Plan {
                 None => {
                     let c =
                         Customer::new(CustomerId::new(), p.name.trim(), CustomerKind::Person, now);
-                    work.push(Work::new(c, true));
+                    work.push(Work::new(c, true, opts));
                     work.len() - 1
                 }
             }
@@ -204,7 +264,7 @@ pub fn plan(people: &[Person], existing: Existing, now: Timestamp) -> Plan {
                         CustomerKind::Company,
                         now,
                     );
-                    work.push(Work::new(c, true));
+                    work.push(Work::new(c, true, opts));
                     index.add(work.len() - 1, &work[work.len() - 1].customer);
                     work.len() - 1
                 }
@@ -264,6 +324,9 @@ pub fn plan(people: &[Person], existing: Existing, now: Timestamp) -> Plan {
 /// organisation, to the customer itself otherwise (a person customer, or a row that describes
 /// only the organisation).
 fn merge_into(w: &mut Work, p: &Person, now: Timestamp) {
+    let region = w.opts.region;
+    let phone_key = |x: &str| phone::key(x, region);
+    merge_customer_fields(w, p, now);
     for l in &p.labels {
         let t = normalize_tag(l);
         if !t.is_empty() && !w.customer.tags.contains(&t) {
@@ -274,7 +337,7 @@ fn merge_into(w: &mut Work, p: &Person, now: Timestamp) {
         w.push(Edit::Address(p.address.clone()), "address".into(), now);
     }
     if !p.organization.is_empty() && !p.name.is_empty() {
-        let existing = find_contact(&w.customer, p);
+        let existing = find_contact(&w.customer, p, region);
         let mut contact = existing
             .and_then(|id| w.customer.contacts.get(&id).cloned())
             .unwrap_or_else(|| Contact {
@@ -289,14 +352,27 @@ fn merge_into(w: &mut Work, p: &Person, now: Timestamp) {
         }
         for x in &p.phones {
             if !contact.phones.iter().any(|y| phone_key(y) == phone_key(x)) {
-                contact.phones.push(x.clone());
+                contact.phones.push(phone::canonical(x, region));
             }
         }
         if contact.title.is_empty() {
-            contact.title = p.title.clone();
+            contact.title = if p.title.is_empty() {
+                p.role.clone()
+            } else {
+                p.title.clone()
+            };
         }
         if contact.notes.is_empty() {
             contact.notes = p.notes.clone();
+        }
+        // What has no field of its own is kept in the contact's notes, once.
+        for line in kept_lines(p, true) {
+            if !contact.notes.lines().any(|l| l == line) {
+                if !contact.notes.is_empty() {
+                    contact.notes.push('\n');
+                }
+                contact.notes.push_str(&line);
+            }
         }
         if contact.birthday.is_none() {
             contact.birthday = p.birthday;
@@ -333,11 +409,30 @@ fn merge_into(w: &mut Work, p: &Person, now: Timestamp) {
             .iter()
             .any(|y| phone_key(y) == phone_key(x))
         {
-            w.push(Edit::AddPhone(x.clone()), format!("phone {x}"), now);
+            let stored = phone::canonical(x, region);
+            w.push(Edit::AddPhone(stored), format!("phone {x}"), now);
         }
     }
     if !p.notes.is_empty() && w.customer.notes.trim().is_empty() {
         w.push(Edit::Notes(p.notes.clone()), "notes".into(), now);
+    }
+    let lines: Vec<String> = kept_lines(p, false)
+        .into_iter()
+        .filter(|l| !w.customer.notes.lines().any(|n| n == l))
+        .collect();
+    if !lines.is_empty() {
+        let mut notes = w.customer.notes.clone();
+        for l in &lines {
+            if !notes.is_empty() {
+                notes.push('\n');
+            }
+            notes.push_str(l);
+        }
+        w.push(
+            Edit::Notes(notes),
+            format!("{} kept in notes", lines.len()),
+            now,
+        );
     }
     if !p.title.is_empty() && w.customer.kind == CustomerKind::Person && w.is_new {
         // A person's job title has no field of its own on a person customer: keep it in
@@ -348,5 +443,175 @@ fn merge_into(w: &mut Work, p: &Person, now: Timestamp) {
             format!("{}\nTitle: {}", w.customer.notes, p.title)
         };
         w.push(Edit::Notes(notes), "title (in notes)".into(), now);
+    }
+}
+
+/// Phone and email labels that say nothing a phone book would not: not worth a line.
+const PLAIN_LABELS: &[&str] = &[
+    "home", "work", "cell", "mobile", "voice", "pref", "internet", "other", "main", "x400",
+];
+
+/// The lines a person's unplaced values are kept as (`label: value`), in the notes of the
+/// contact (`contact`) or of the customer. Stable, so a second import finds them there.
+fn kept_lines(p: &Person, contact: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if !p.nickname.is_empty() {
+        out.push(format!("Nickname: {}", p.nickname));
+    }
+    if !p.role.is_empty() && !(contact && p.title.is_empty()) {
+        out.push(format!("Role: {}", p.role));
+    }
+    for (label, value) in &p.other {
+        out.push(format!("{label}: {value}"));
+    }
+    for (value, label) in &p.value_labels {
+        let plain = label
+            .split([',', ';'])
+            .all(|l| PLAIN_LABELS.contains(&l.trim().to_ascii_lowercase().as_str()));
+        if !plain {
+            out.push(format!("{label}: {value}"));
+        }
+    }
+    if contact {
+        for w in &p.websites {
+            out.push(format!("Website: {w}"));
+        }
+    }
+    out
+}
+
+/// What a row says of the customer itself (whichever person or company it became): website,
+/// industry, owner, source and custom fields where the customer has none yet; the next
+/// revisit as an open follow-up, the last visit as an interaction, sales as a won deal.
+fn merge_customer_fields(w: &mut Work, p: &Person, now: Timestamp) {
+    // A contact's own website goes to the contact's notes; a company row's or a person's to
+    // the customer.
+    let own = p.organization.is_empty() || p.name.is_empty();
+    if own
+        && w.customer.website.is_empty()
+        && let Some(site) = p
+            .websites
+            .iter()
+            .find(|s| rapport_model::check_website("website", s).is_ok())
+    {
+        w.push(Edit::Website(site.clone()), "website".into(), now);
+    }
+    for (value, field, edit) in [
+        (
+            &p.industry,
+            w.customer.industry.clone(),
+            Edit::Industry as fn(String) -> Edit,
+        ),
+        (&p.owner, w.customer.owner.clone(), Edit::Owner),
+        (&p.source, w.customer.source.clone(), Edit::Source),
+    ] {
+        if !value.trim().is_empty() && field.trim().is_empty() {
+            let e = edit(value.trim().to_string());
+            let label = e.label();
+            w.push(e, label.to_string(), now);
+        }
+    }
+    let currency = rapport_model::Currency::parse("CNY", "currency").ok();
+    for (name, value) in &p.fields {
+        let Some(def) = w.opts.fields.find(name) else {
+            continue;
+        };
+        if w.customer.fields.contains_key(&def.id) {
+            continue;
+        }
+        let cur = p.sales.map(|m| m.currency).or(currency);
+        if let Some(cur) = cur
+            && let Ok(Some(v)) = def.parse(value, cur)
+        {
+            w.push(
+                Edit::SetField(def.id.clone(), Some(v)),
+                format!("field {}", def.name),
+                now,
+            );
+        }
+    }
+    let who = if p.name.is_empty() {
+        &p.organization
+    } else {
+        &p.name
+    };
+    if let Some(due) = p.next_followup {
+        let open_then = w
+            .customer
+            .followups
+            .values()
+            .any(|f| f.done_at.is_none() && f.due.date == due);
+        if !open_then {
+            let id = content_id(&[&w.customer.name, who, &due.to_string(), "next"]);
+            w.push(
+                Edit::PutFollowUp(
+                    id,
+                    FollowUp {
+                        due: Due {
+                            date: due,
+                            time: None,
+                        },
+                        kind: FollowUpKind::Visit,
+                        subject: format!("Revisit {who}"),
+                        assignee: p.owner.trim().to_string(),
+                        done_at: None,
+                        outcome: String::new(),
+                    },
+                ),
+                format!("follow-up {due}"),
+                now,
+            );
+        }
+    }
+    if let Some(day) = p.last_contact {
+        let id = content_id(&[&w.customer.name, who, &day.to_string(), "last"]);
+        if !w.customer.interactions.contains_key(&id) {
+            let at = day
+                .and_hms_opt(12, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or(now);
+            w.push(
+                Edit::LogInteraction(
+                    id,
+                    Interaction {
+                        at,
+                        kind: InteractionKind::Visit,
+                        summary: format!("Visit {who} (from the imported sheet)"),
+                        outcome: String::new(),
+                        by: w.opts.by.clone(),
+                    },
+                ),
+                format!("visit {day}"),
+                now,
+            );
+        }
+    }
+    if let Some(amount) = p.sales
+        && amount.minor > 0
+        && let Some(date) = p.sales_date.or(w.opts.file_date)
+    {
+        let id = content_id(&[
+            &w.customer.name,
+            who,
+            &date.to_string(),
+            &amount.to_string(),
+            "sales",
+        ]);
+        if !w.customer.deals.contains_key(&id) {
+            w.push(
+                Edit::PutDeal(
+                    id,
+                    Deal {
+                        title: format!("Sales {date} (imported)"),
+                        amount,
+                        status: DealStatus::Won,
+                        date,
+                        probability: 100,
+                    },
+                ),
+                format!("won deal {amount}"),
+                now,
+            );
+        }
     }
 }

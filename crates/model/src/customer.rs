@@ -280,6 +280,9 @@ pub struct Customer {
     pub company: String,
     pub industry: String,
     pub address: String,
+    /// Website (`example.com` or a full URL).
+    #[serde(default)]
+    pub website: String,
     pub emails: Vec<String>,
     pub phones: Vec<String>,
     pub tags: BTreeSet<String>,
@@ -306,6 +309,11 @@ pub struct Customer {
     pub followups: BTreeMap<ItemId, FollowUp>,
     pub interactions: BTreeMap<ItemId, Interaction>,
     pub deals: BTreeMap<ItemId, Deal>,
+    /// Custom field values by field id (the team's definitions are in its settings; see
+    /// [`crate::fields`]). Each value is its kind's canonical text. In JSON `fields_by_id`
+    /// (`customer show --json` has `fields` by name beside it).
+    #[serde(default, rename = "fields_by_id")]
+    pub fields: BTreeMap<String, String>,
 }
 
 impl Customer {
@@ -323,6 +331,7 @@ impl Customer {
             company: String::new(),
             industry: String::new(),
             address: String::new(),
+            website: String::new(),
             emails: Vec::new(),
             phones: Vec::new(),
             tags: BTreeSet::new(),
@@ -342,6 +351,7 @@ impl Customer {
             followups: BTreeMap::new(),
             interactions: BTreeMap::new(),
             deals: BTreeMap::new(),
+            fields: BTreeMap::new(),
         }
     }
 

@@ -37,6 +37,11 @@ pub enum Edit {
     Company(String),
     Industry(String),
     Address(String),
+    /// The customer's website (one line; `https://` is not required).
+    Website(String),
+    /// Sets a custom field's value (by the field's id, see [`crate::fields`]), or with `None`
+    /// clears it. The value is the field kind's canonical text ([`crate::FieldDef::parse`]).
+    SetField(String, Option<String>),
     Owner(String),
     Source(String),
     /// Replaces the notes text; stored as a minimal splice so concurrent edits merge.
@@ -119,11 +124,32 @@ pub fn check_email(field: &'static str, s: &str) -> Result<(), ValidationError> 
     Ok(())
 }
 
-/// Validates a phone number loosely: at least 3 digits, only phone punctuation.
+/// Validates a website loosely: one line, no spaces, and a dot or a scheme (`example.com`,
+/// `https://example.com/path`, `http://intranet`); empty clears it.
+pub fn check_website(field: &'static str, s: &str) -> Result<(), ValidationError> {
+    check_line(field, s)?;
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(());
+    }
+    if t.chars().any(char::is_whitespace) || !(t.contains('.') || t.contains("://")) {
+        return Err(ValidationError::BadWebsite {
+            field,
+            value: excerpt(s),
+        });
+    }
+    Ok(())
+}
+
+/// Validates a phone number loosely: at least 3 digits, only phone punctuation, and
+/// optionally an extension (` ext. 102`, `;ext=102`, `x102`, `#102`; see
+/// [`crate::phone::split_extension`]).
 pub fn check_phone(field: &'static str, s: &str) -> Result<(), ValidationError> {
     check_line(field, s)?;
-    let digits = s.chars().filter(char::is_ascii_digit).count();
-    let ok_chars = s
+    let (number, _ext) = crate::phone::split_extension(s);
+    let number = number.strip_prefix("tel:").unwrap_or(number);
+    let digits = number.chars().filter(char::is_ascii_digit).count();
+    let ok_chars = number
         .chars()
         .all(|c| c.is_ascii_digit() || " +-().//x".contains(c) || c == 'X');
     if digits < 3 || !ok_chars {
@@ -172,6 +198,14 @@ impl Edit {
             Edit::Company(s) => check_line("company", s),
             Edit::Industry(s) => check_line("industry", s),
             Edit::Address(s) => check_text("address", s),
+            Edit::Website(s) => check_website("website", s),
+            Edit::SetField(id, v) => {
+                crate::fields::check_field_id(id)?;
+                match v {
+                    Some(v) => check_line("field value", v),
+                    None => Ok(()),
+                }
+            }
             Edit::Owner(s) => check_line("owner", s),
             Edit::Source(s) => check_line("source", s),
             Edit::Notes(s) => check_text("notes", s),
@@ -270,6 +304,15 @@ impl Edit {
             Edit::Company(s) => c.company = s.trim().to_string(),
             Edit::Industry(s) => c.industry = s.trim().to_string(),
             Edit::Address(s) => c.address = s.clone(),
+            Edit::Website(s) => c.website = s.trim().to_string(),
+            Edit::SetField(id, v) => match v {
+                Some(v) => {
+                    c.fields.insert(id.clone(), v.trim().to_string());
+                }
+                None => {
+                    c.fields.remove(id);
+                }
+            },
             Edit::Owner(s) => c.owner = s.trim().to_string(),
             Edit::Source(s) => c.source = s.trim().to_string(),
             Edit::Notes(s) => c.notes = s.clone(),
@@ -338,6 +381,8 @@ impl Edit {
             Edit::Company(_) => "company",
             Edit::Industry(_) => "industry",
             Edit::Address(_) => "address",
+            Edit::Website(_) => "website",
+            Edit::SetField(..) => "fields",
             Edit::Owner(_) => "owner",
             Edit::Source(_) => "source",
             Edit::Notes(_) => "notes",

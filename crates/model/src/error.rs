@@ -5,6 +5,8 @@
 pub enum ValidationError {
     #[error("{field}: must not be empty")]
     Empty { field: &'static str },
+    #[error("{field}: `{value}` is not a website (example.com or https://example.com/...)")]
+    BadWebsite { field: &'static str, value: String },
     #[error("{field}: `{value}` is not a valid email address")]
     BadEmail { field: &'static str, value: String },
     #[error("{field}: `{value}` is not a valid phone number (digits, spaces, + - ( ) . / only)")]

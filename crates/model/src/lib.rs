@@ -15,6 +15,10 @@
 //!   sorting and filtering never open a document. It is computed by [`CustomerSummary::of`] from
 //!   a customer and nothing else, so every device derives the same summary from the same
 //!   merged document.
+//! - [`fields`]: the team's custom fields ([`FieldDef`]: id, name, kind, options), defined in
+//!   its settings; values in each customer's document, keyed by the field's id.
+//! - [`phone`]: one phone number however it is written (E.164 with the team's default region,
+//!   extensions kept), for storing, matching and display.
 //! - [`text`]: folding for search and a collation key that sorts Chinese names by pinyin
 //!   among Latin ones (张伟 sorts as "zhang wei").
 //!
@@ -24,8 +28,10 @@
 mod customer;
 mod edit;
 mod error;
+pub mod fields;
 mod ids;
 mod money;
+pub mod phone;
 mod revert;
 mod summary;
 pub mod text;
@@ -36,9 +42,10 @@ pub use customer::{
 };
 pub use edit::{
     Edit, MAX_FIELD_BYTES, NewCustomer, YEARS, check_date, check_email, check_line, check_phone,
-    check_text, normalize_tag,
+    check_text, check_website, normalize_tag,
 };
 pub use error::{ValidationError, excerpt};
+pub use fields::{FieldDef, FieldKind, Fields};
 pub use ids::{CustomerId, IdParseError, ItemId};
 pub use money::{Currency, Money};
 pub use revert::{FIELDS, edits_between};

@@ -14,6 +14,8 @@ pub const FIELDS: &[&str] = &[
     "company",
     "industry",
     "address",
+    "website",
+    "fields",
     "owner",
     "source",
     "notes",
@@ -54,6 +56,17 @@ pub fn edits_between(from: &Customer, to: &Customer, fields: &BTreeSet<&str>) ->
     scalar!("company", company, Edit::Company);
     scalar!("industry", industry, Edit::Industry);
     scalar!("address", address, Edit::Address);
+    scalar!("website", website, Edit::Website);
+    if want("fields") {
+        for id in from.fields.keys().filter(|k| !to.fields.contains_key(*k)) {
+            out.push(Edit::SetField(id.clone(), None));
+        }
+        for (id, v) in &to.fields {
+            if from.fields.get(id) != Some(v) {
+                out.push(Edit::SetField(id.clone(), Some(v.clone())));
+            }
+        }
+    }
     scalar!("owner", owner, Edit::Owner);
     scalar!("source", source, Edit::Source);
     scalar!("notes", notes, Edit::Notes);

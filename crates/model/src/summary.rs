@@ -66,7 +66,8 @@ pub struct CustomerSummary {
     pub tier_override: Option<TierOverride>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    /// Folded text of name, company, contacts, phones, emails, tags and notes, with pinyin.
+    /// Folded text of name, company, contacts, phones (also as bare digits), emails, tags,
+    /// website, custom field values and notes, with pinyin.
     pub search: String,
 }
 
@@ -130,12 +131,24 @@ impl CustomerSummary {
         add(&c.company);
         add(&c.industry);
         c.emails.iter().for_each(|e| add(e));
-        c.phones.iter().for_each(|p| add(p));
+        // A phone is found by its digits however it was written (`+8613812345678` by
+        // `138 1234 5678` too, which is a substring of the digits).
+        let add_phone = |p: &str, add: &mut dyn FnMut(&str)| {
+            add(p);
+            let digits: String = p.chars().filter(char::is_ascii_digit).collect();
+            if digits != p {
+                add(&digits);
+            }
+        };
+        c.phones.iter().for_each(|p| add_phone(p, &mut add));
         c.tags.iter().for_each(|t| add(t));
+        add(&c.website);
+        // Custom field values (text, choices, dates, amounts) are searchable.
+        c.fields.values().for_each(|v| add(v));
         for k in c.contacts.values() {
             add(&k.name);
             k.emails.iter().for_each(|e| add(e));
-            k.phones.iter().for_each(|p| add(p));
+            k.phones.iter().for_each(|p| add_phone(p, &mut add));
         }
         let notes_cut = c.notes.floor_char_boundary(NOTES_SEARCH_BYTES);
         add(&c.notes[..notes_cut]);

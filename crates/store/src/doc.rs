@@ -7,7 +7,10 @@
 //!   owner, source, importance, urgency, tier_reason: str
 //!   stage, referred_by, tier_override: str | null
 //!   notes: Text            archived: bool          created_at, updated_at: timestamp
-//!   emails, phones: [str]  tags: { tag: true }
+//!   emails, phones: [str]  tags: { tag: true }   website: str
+//!   field.<field id>: str  a custom field's value (at the root, not in a map of its own, so
+//!                          the first values set concurrently on a document from before
+//!                          custom fields cannot put two competing maps there)
 //!   deletions: { key: timestamp }     deleted iff non-empty (see below)
 //!   contacts | followups | interactions | deals: { item id: { field: value } }
 //! ```
@@ -37,6 +40,9 @@ use rapport_model::{
 };
 
 use crate::StoreError;
+
+/// Root keys of custom field values start with this.
+pub const FIELD_KEY: &str = "field.";
 
 /// Layout version written at `schema`.
 pub const DOC_SCHEMA: i64 = 1;
@@ -72,7 +78,7 @@ pub fn create(doc: &mut AutoCommit, c: &Customer) -> AmResult<()> {
     };
     let tsv = |t: Timestamp| H::scalar(ts(t));
     let coll = |entries: Vec<(String, H)>| map(entries);
-    let root: Vec<(String, H)> = vec![
+    let mut root: Vec<(String, H)> = vec![
         ("schema".into(), H::scalar(DOC_SCHEMA)),
         ("id".into(), s(&c.id.to_string())),
         ("created_at".into(), tsv(c.created_at)),
@@ -82,6 +88,7 @@ pub fn create(doc: &mut AutoCommit, c: &Customer) -> AmResult<()> {
         ("company".into(), s(c.company.trim())),
         ("industry".into(), s(c.industry.trim())),
         ("address".into(), s(&c.address)),
+        ("website".into(), s(c.website.trim())),
         ("owner".into(), s(c.owner.trim())),
         ("source".into(), s(c.source.trim())),
         ("importance".into(), s(c.importance.as_str())),
@@ -212,6 +219,11 @@ pub fn create(doc: &mut AutoCommit, c: &Customer) -> AmResult<()> {
             ),
         ),
     ];
+    root.extend(
+        c.fields
+            .iter()
+            .map(|(id, v)| (format!("{FIELD_KEY}{id}"), s(v.trim()))),
+    );
     let root = Map::from(
         root.into_iter()
             .collect::<std::collections::HashMap<String, H>>(),
@@ -411,6 +423,18 @@ pub fn apply(doc: &mut AutoCommit, edits: &[Edit], now: Timestamp) -> AmResult<(
             Edit::Company(s) => put_str(doc, &ROOT, "company", s.trim())?,
             Edit::Industry(s) => put_str(doc, &ROOT, "industry", s.trim())?,
             Edit::Address(s) => put_str(doc, &ROOT, "address", s)?,
+            Edit::Website(s) => put_str(doc, &ROOT, "website", s.trim())?,
+            Edit::SetField(id, v) => {
+                let key = format!("{FIELD_KEY}{id}");
+                match v {
+                    Some(v) => put_str(doc, &ROOT, &key, v.trim())?,
+                    None => {
+                        if doc.get(&ROOT, key.as_str())?.is_some() {
+                            doc.delete(&ROOT, key.as_str())?;
+                        }
+                    }
+                }
+            }
             Edit::Owner(s) => put_str(doc, &ROOT, "owner", s.trim())?,
             Edit::Source(s) => put_str(doc, &ROOT, "source", s.trim())?,
             Edit::Notes(s) => {
@@ -652,6 +676,15 @@ pub fn hydrate(doc: &AutoCommit, expect: CustomerId) -> Result<Customer, StoreEr
     c.company = h_str(r, "company").unwrap_or_default();
     c.industry = h_str(r, "industry").unwrap_or_default();
     c.address = h_str(r, "address").unwrap_or_default();
+    c.website = h_str(r, "website").unwrap_or_default();
+    c.fields = r
+        .iter()
+        .filter_map(|(k, _)| {
+            let id = k.strip_prefix(FIELD_KEY)?;
+            rapport_model::fields::check_field_id(id).ok()?;
+            Some((id.to_string(), h_str(r, k)?))
+        })
+        .collect();
     c.owner = h_str(r, "owner").unwrap_or_default();
     c.source = h_str(r, "source").unwrap_or_default();
     c.notes = h_str(r, "notes").unwrap_or_default();

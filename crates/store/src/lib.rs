@@ -103,7 +103,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 ///   is listed as unsigned.
 pub const SCHEMA_VERSION: u64 = 3;
 /// Version of the summary encoding; a mismatch rebuilds summaries from the documents.
-pub const SUMMARY_VERSION: u64 = 2;
+pub const SUMMARY_VERSION: u64 = 3;
 /// Change chunks kept per document before they are folded into a new snapshot.
 pub const COMPACT_AFTER: u32 = 32;
 /// File name of the database inside the data directory.

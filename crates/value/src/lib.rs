@@ -75,7 +75,7 @@ use rapport_model::{
 };
 use serde::{Deserialize, Serialize};
 
-pub use settings::{KEYS, Rate, SettingsError, ValueSettings};
+pub use settings::{KEYS, OTHER_KEYS, Rate, SettingsError, ValueSettings};
 
 /// RFM segment names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -98,6 +98,10 @@ impl Default for ValueSettings {
     }
 }
 
+/// Prefixes of setting keys that are not value analysis's (custom field definitions, the
+/// phone region, remembered import mappings): value analysis ignores them.
+pub const OTHER_KEYS: &[&str] = &["field.", "phone.", "import."];
+
 /// The keys `rapport settings` accepts, with what each means.
 pub const KEYS: &[(&str, &str)] = &[
     (
@@ -223,6 +227,10 @@ impl ValueSettings {
 
     /// Sets one key from its text; on an error nothing changes.
     fn apply(&mut self, key: &str, value: &str) -> Result<(), SettingsError> {
+        // Keys other parts of Rapport own share the settings document.
+        if OTHER_KEYS.iter().any(|p| key.starts_with(p)) {
+            return Ok(());
+        }
         let s = self;
         let k = key;
         match k {

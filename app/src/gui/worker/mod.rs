@@ -116,6 +116,12 @@ pub struct Detail {
     /// Fields two devices set concurrently: field → the values (winner first).
     pub conflicts: BTreeMap<String, Vec<String>>,
     pub referrer: Option<String>,
+    /// The team's custom fields in use, each with this customer's value.
+    pub fields: Vec<(rapport_model::FieldDef, Option<String>)>,
+    /// The team's phone region (phones are shown in its style).
+    pub region: Option<rapport_model::phone::Region>,
+    /// The team's base currency (money fields typed without one are in it).
+    pub currency: rapport_model::Currency,
 }
 
 /// A team device as the sync screen shows it.
@@ -655,8 +661,23 @@ impl Worker {
             };
             let mut history = store.history(id)?;
             history.reverse();
+            let settings = store.settings()?;
+            let defs = rapport_model::Fields::from_settings(&settings);
+            let fields = defs
+                .active()
+                .map(|f| (f.clone(), customer.fields.get(&f.id).cloned()))
+                .collect();
+            let region = settings
+                .get(crate::ops::fields::PHONE_REGION_KEY)
+                .and_then(|r| rapport_model::phone::Region::parse(r).ok());
+            let currency = rapport_value::ValueSettings::from_map_tolerant(&settings)
+                .0
+                .base_currency;
             Ok(Detail {
                 history,
+                fields,
+                region,
+                currency,
                 conflicts: store.conflicts(id)?,
                 referrer,
                 customer,
@@ -708,7 +729,12 @@ impl Worker {
                 }
             }
             Request::Edit { id, edits } => {
-                if let Err(e) = blocking(|| self.store.edit(id, &edits)) {
+                let edited = blocking(|| -> anyhow::Result<()> {
+                    let edits = crate::ops::fields::stored_edits(&self.store, edits)?;
+                    self.store.edit(id, &edits)?;
+                    Ok(())
+                });
+                if let Err(e) = edited {
                     self.out.send(Update::Error(e.to_string()));
                     // The UI applied the edit optimistically: give it the real state back.
                     if self.open == Some(id) {

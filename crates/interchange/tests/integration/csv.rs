@@ -126,7 +126,7 @@ fn import_creates_companies_with_contacts_and_a_reimport_changes_nothing() {
             "张伟".to_string(),
             "采购经理".to_string(),
             vec!["zhang.wei@huachuang.example".to_string()],
-            vec!["+86 138 0013 8000".to_string(), "028-8512 3456".to_string()]
+            vec!["+8613800138000".to_string(), "028-8512 3456".to_string()]
         )]
     );
     // The organisation-only row describes the company itself.

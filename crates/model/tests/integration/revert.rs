@@ -80,6 +80,9 @@ fn before() -> Customer {
     c.company = "Acme Group".into();
     c.industry = "optics".into();
     c.address = "1 Main St".into();
+    c.website = "acme.com".into();
+    c.fields.insert("expiry".into(), "2027-03-31".into());
+    c.fields.insert("gone".into(), "x".into());
     c.owner = "li na".into();
     c.source = "fair".into();
     c.notes = "old notes".into();
@@ -110,6 +113,10 @@ fn after() -> Customer {
     c.company = "Acme Holding".into();
     c.industry = "lenses".into();
     c.address = "2 Main St".into();
+    c.website = "https://acme.example/".into();
+    c.fields.insert("expiry".into(), "2028-01-01".into());
+    c.fields.remove("gone");
+    c.fields.insert("model".into(), "X-200".into());
     c.owner = "wang fang".into();
     c.source = "web".into();
     c.notes = "new notes".into();
@@ -164,6 +171,10 @@ fn every_field_changed_gives_exactly_these_edits() {
             Edit::Company("Acme Holding".into()),
             Edit::Industry("lenses".into()),
             Edit::Address("2 Main St".into()),
+            Edit::Website("https://acme.example/".into()),
+            Edit::SetField("gone".into(), None),
+            Edit::SetField("expiry".into(), Some("2028-01-01".into())),
+            Edit::SetField("model".into(), Some("X-200".into())),
             Edit::Owner("wang fang".into()),
             Edit::Source("web".into()),
             Edit::Notes("new notes".into()),

@@ -56,6 +56,13 @@ fn edit() -> impl Strategy<Value = Edit> {
         word().prop_map(Edit::Company),
         word().prop_map(Edit::Industry),
         word().prop_map(Edit::Address),
+        prop::sample::select(vec!["", "acme.com", "https://x.cn/a"])
+            .prop_map(|w| Edit::Website(w.into())),
+        (
+            prop::sample::select(vec!["f1", "f2"]),
+            prop::option::of(word())
+        )
+            .prop_map(|(id, v)| Edit::SetField(id.into(), v)),
         word().prop_map(Edit::Owner),
         word().prop_map(Edit::Source),
         "[a-z 张伟\n]{0,20}".prop_map(Edit::Notes),

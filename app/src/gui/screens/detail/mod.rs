@@ -51,8 +51,8 @@ pub struct Forms {
 }
 
 /// The customer's text fields, by name: the overview edits them, history restores them.
-const FIELDS: [&str; 7] = [
-    "name", "company", "industry", "address", "owner", "source", "notes",
+const FIELDS: [&str; 8] = [
+    "name", "company", "industry", "address", "website", "owner", "source", "notes",
 ];
 
 /// The current text of field `f`.
@@ -62,6 +62,7 @@ fn field_value(c: &rapport_model::Customer, f: &str) -> String {
         "company" => c.company.clone(),
         "industry" => c.industry.clone(),
         "address" => c.address.clone(),
+        "website" => c.website.clone(),
         "owner" => c.owner.clone(),
         "source" => c.source.clone(),
         "notes" => c.notes.clone(),
@@ -76,6 +77,7 @@ fn field_edit(f: &str, v: String) -> Option<Edit> {
         "company" => Edit::Company(v),
         "industry" => Edit::Industry(v),
         "address" => Edit::Address(v),
+        "website" => Edit::Website(v),
         "owner" => Edit::Owner(v),
         "source" => Edit::Source(v),
         "notes" => Edit::Notes(v),

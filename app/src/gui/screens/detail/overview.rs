@@ -22,6 +22,10 @@ pub struct Form {
     pub tag: String,
     pub email: String,
     pub phone: String,
+    /// Custom field values being typed, by field id: (draft, value when typing began).
+    pub fields: std::collections::BTreeMap<String, (String, String)>,
+    /// Why the last custom field value was refused (field name, reason).
+    pub field_error: Option<(String, String)>,
 }
 
 pub(super) fn show(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
@@ -53,6 +57,7 @@ pub(super) fn show(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
             ui.end_row();
         }
     });
+    custom_fields(ui, state, &mut edits);
     let c = state.detail.customer.clone();
     ui.horizontal_wrapped(|ui| {
         let mut stage = c.stage;
@@ -126,15 +131,31 @@ pub(super) fn show(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
         Edit::AddEmail,
         Edit::RemoveEmail,
     );
+    let region = state.detail.region;
+    let phones: Vec<String> = c
+        .phones
+        .iter()
+        .map(|p| rapport_model::phone::display(p, region))
+        .collect();
+    let before = edits.len();
     list_editor(
         ui,
         "Phones",
-        &c.phones,
+        &phones,
         &mut state.forms.overview.phone,
         &mut edits,
         Edit::AddPhone,
         Edit::RemovePhone,
     );
+    // A phone is removed as it is stored, whatever style it is shown in.
+    for e in &mut edits[before..] {
+        if let Edit::RemovePhone(shown) = e
+            && let Some(i) = phones.iter().position(|p| p == shown)
+            && let Some(stored) = c.phones.get(i)
+        {
+            *shown = stored.clone();
+        }
+    }
     ui.separator();
     ui.strong(format!("Contacts ({})", c.contacts.len()));
     for (cid, ct) in &c.contacts {
@@ -269,5 +290,81 @@ fn capitalise(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
+    }
+}
+
+/// The team's custom fields: a text box per field (a drop-down for a choice or yes/no),
+/// saved when it loses focus; a value its kind refuses is not sent and the reason is shown.
+fn custom_fields(ui: &mut egui::Ui, state: &mut super::DetailState, edits: &mut Vec<Edit>) {
+    if state.detail.fields.is_empty() {
+        return;
+    }
+    let form = &mut state.forms.overview;
+    let currency = state.detail.currency;
+    ui.separator();
+    ui.strong("Custom fields");
+    egui::Grid::new("custom fields")
+        .num_columns(2)
+        .show(ui, |ui| {
+            for (def, value) in &state.detail.fields {
+                let label = ui.label(&def.name);
+                let now = value.clone().unwrap_or_default();
+                match def.kind {
+                    rapport_model::FieldKind::Choice | rapport_model::FieldKind::YesNo => {
+                        let options: Vec<String> = if def.kind == rapport_model::FieldKind::YesNo {
+                            vec!["yes".into(), "no".into()]
+                        } else {
+                            def.options.clone()
+                        };
+                        let mut picked = value.clone();
+                        egui::ComboBox::from_id_salt(("field", &def.id))
+                            .selected_text(picked.clone().unwrap_or_else(|| "—".into()))
+                            .show_ui(ui, |ui| {
+                                ui.selectable_value(&mut picked, None, "—");
+                                for o in &options {
+                                    ui.selectable_value(&mut picked, Some(o.clone()), o);
+                                }
+                            });
+                        if picked != *value {
+                            edits.push(Edit::SetField(def.id.clone(), picked));
+                        }
+                    }
+                    _ => {
+                        let entry = form
+                            .fields
+                            .entry(def.id.clone())
+                            .or_insert_with(|| (now.clone(), now.clone()));
+                        // The value changed underneath (sync, another window) while not typing.
+                        if entry.0 == entry.1 && entry.1 != now {
+                            *entry = (now.clone(), now.clone());
+                        }
+                        let hint = match def.kind {
+                            rapport_model::FieldKind::Date => "YYYY-MM-DD",
+                            rapport_model::FieldKind::Money => "1200 or 1200.50 EUR",
+                            rapport_model::FieldKind::Number => "a number",
+                            _ => "",
+                        };
+                        let r = ui
+                            .add(egui::TextEdit::singleline(&mut entry.0).hint_text(hint))
+                            .labelled_by(label.id);
+                        if r.lost_focus() && entry.0 != entry.1 {
+                            match def.parse(&entry.0, currency) {
+                                Ok(v) => {
+                                    edits.push(Edit::SetField(def.id.clone(), v));
+                                    form.field_error = None;
+                                    entry.1 = entry.0.clone();
+                                }
+                                Err(e) => {
+                                    form.field_error = Some((def.name.clone(), e.to_string()));
+                                }
+                            }
+                        }
+                    }
+                }
+                ui.end_row();
+            }
+        });
+    if let Some((name, why)) = &form.field_error {
+        ui.colored_label(ui.visuals().error_fg_color, format!("{name}: {why}"));
     }
 }

@@ -1,0 +1,187 @@
+//! Custom fields, the website and phone numbers from the CLI: defined once, set per customer,
+//! shown by name, kept through a rename and a remove, refused clearly when a value does not
+//! fit; phones stored as E.164 with the team's region and shown in its national style.
+
+use crate::common::{json, ok, rapport};
+
+fn customer(d: &std::path::Path, id: &str) -> serde_json::Value {
+    json(d, &["customer", "show", id, "--json"])
+}
+
+#[test]
+fn custom_fields_are_set_shown_renamed_removed_and_restored_with_their_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["field", "add", "Contract expiry", "--kind", "date"]);
+    ok(
+        d,
+        &[
+            "field",
+            "add",
+            "Territory",
+            "--kind",
+            "choice",
+            "--option",
+            "North",
+            "--option",
+            "South",
+        ],
+    );
+    ok(d, &["field", "add", "Credit limit", "--kind", "money"]);
+    ok(d, &["field", "add", "Key account", "--kind", "yes_no"]);
+    // A second field of the same name (folded) is refused.
+    let dup = rapport(d, &["field", "add", "territory", "--kind", "text"]);
+    assert_eq!(dup.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("exists already"));
+    let id = ok(
+        d,
+        &[
+            "customer",
+            "add",
+            "--name",
+            "Acme Optics",
+            "--website",
+            "acme-optics.example",
+            "--set",
+            "territory=north",
+        ],
+    )
+    .trim()
+    .to_string();
+    ok(
+        d,
+        &[
+            "customer",
+            "edit",
+            &id,
+            "--set",
+            "Contract expiry=2027-03-31",
+            "--set",
+            "credit limit=50000",
+            "--set",
+            "key account=yes",
+        ],
+    );
+    let c = customer(d, &id);
+    assert_eq!(c["website"], "acme-optics.example");
+    assert_eq!(
+        c["fields"],
+        serde_json::json!({
+            "Contract expiry": "2027-03-31",
+            "Credit limit": "50000.00 CNY",
+            "Key account": "yes",
+            "Territory": "North",
+        })
+    );
+    // Values that do not fit their field are refused, naming the field; nothing is written.
+    for (bad, says) in [
+        ("contract expiry=31.3.2027", "date"),
+        ("territory=East", "options"),
+        ("key account=maybe", "yes or no"),
+        ("nosuch=1", "no field named"),
+    ] {
+        let out = rapport(d, &["customer", "edit", &id, "--set", bad]);
+        assert_eq!(out.status.code(), Some(1), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{bad}: {err}");
+    }
+    assert_eq!(customer(d, &id)["fields"]["Territory"], "North");
+    // Text search finds values of custom fields and the website.
+    let found = json(
+        d,
+        &["customer", "list", "--search", "acme-optics", "--json"],
+    );
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    // Renaming keeps the value; removing hides it; restoring brings it back.
+    ok(d, &["field", "rename", "Territory", "Region"]);
+    assert_eq!(customer(d, &id)["fields"]["Region"], "North");
+    ok(d, &["field", "remove", "Region"]);
+    let c = customer(d, &id);
+    assert!(c["fields"].get("Region").is_none(), "{c}");
+    let listed = json(d, &["field", "list", "--all", "--json"]);
+    let region = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "Region")
+        .unwrap();
+    assert_eq!(region["removed"], true);
+    assert_eq!(
+        json(d, &["field", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    ok(d, &["field", "restore", "Region"]);
+    assert_eq!(customer(d, &id)["fields"]["Region"], "North");
+    // Clearing a value.
+    ok(d, &["customer", "edit", &id, "--set", "Region="]);
+    assert!(customer(d, &id)["fields"].get("Region").is_none());
+    // Field definitions are not settings typed by hand.
+    let out = rapport(d, &["settings", "set", "field.x", "{}"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn phones_are_one_number_however_written_with_the_team_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["settings", "set", "phone.region", "cn"]);
+    let id = ok(
+        d,
+        &[
+            "customer",
+            "add",
+            "--name",
+            "Ming Li",
+            "--kind",
+            "person",
+            "--phone",
+            "+86 138 1234 5678",
+        ],
+    )
+    .trim()
+    .to_string();
+    // The same number in its national spelling is not added twice...
+    ok(d, &["customer", "edit", &id, "--add-phone", "13812345678"]);
+    assert_eq!(
+        customer(d, &id)["phones"],
+        serde_json::json!(["+8613812345678"])
+    );
+    // ...an extension is kept, and the human output shows the national style.
+    ok(
+        d,
+        &[
+            "customer",
+            "edit",
+            &id,
+            "--add-phone",
+            "tel:+1-418-656-9254;ext=102",
+        ],
+    );
+    let shown = ok(d, &["customer", "show", &id]);
+    assert!(
+        shown.contains("phones      138 1234 5678, +1 418-656-9254 ext. 102"),
+        "{shown}"
+    );
+    // Removing by another spelling removes the stored number.
+    ok(
+        d,
+        &["customer", "edit", &id, "--remove-phone", "138-1234-5678"],
+    );
+    assert_eq!(
+        customer(d, &id)["phones"],
+        serde_json::json!(["+14186569254 ext. 102"])
+    );
+    // Found by the digits as typed nationally.
+    ok(d, &["customer", "edit", &id, "--add-phone", "13812345678"]);
+    let found = json(
+        d,
+        &["customer", "list", "--search", "13812345678", "--json"],
+    );
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    let bad = rapport(d, &["settings", "set", "phone.region", "Atlantis"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("two-letter country code"));
+}
