@@ -4,12 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
-use rapport_interchange::{Layout, ReadError, read_contacts_csv, to_vcards};
+use crate::read_csv;
+use rapport_interchange::{Language, Layout, ReadError, to_vcards};
 use rapport_model::{Customer, CustomerId, CustomerKind, Edit, MAX_FIELD_BYTES};
 
 #[test]
 fn layouts_are_recognised_from_any_one_of_their_columns() {
-    let layout = |csv: &str| read_contacts_csv(csv.as_bytes()).map(|(l, p, _)| (l, p));
+    let layout = |csv: &str| read_csv(csv.as_bytes()).map(|(l, p, _)| (l, p));
     let (l, p) = layout("Given Name,E-mail 1 - Value\nAnna,anna@example.com\n").unwrap();
     assert_eq!((l, p[0].name.as_str()), (Layout::GoogleOld, "Anna"));
     let (l, p) = layout("Family Name,E-mail 1 - Value\nJansen,anna@example.com\n").unwrap();
@@ -17,10 +18,10 @@ fn layouts_are_recognised_from_any_one_of_their_columns() {
     let (l, _) = layout("First Name,Phone 1 - Value\nAnna,+31 20 1234567\n").unwrap();
     assert_eq!(l, Layout::Google);
     let (l, p) = layout("First Name,E-mail Address\nAnna,anna@example.com\n").unwrap();
-    assert_eq!(l, Layout::Outlook);
+    assert_eq!(l, Layout::Outlook(Language::English));
     assert_eq!(p[0].emails, ["anna@example.com"]);
     let (l, p) = layout("First Name,Mobile Phone\nAnna,+31 6 12345678\n").unwrap();
-    assert_eq!(l, Layout::Outlook);
+    assert_eq!(l, Layout::Outlook(Language::English));
     assert_eq!(p[0].phones, ["+31 6 12345678"]);
     assert!(matches!(
         layout("First Name,Email\nAnna,anna@example.com\n"),
@@ -34,7 +35,7 @@ fn family_name_first_only_when_both_parts_are_cjk() {
                伟,张,zw@example.com\n\
                伟,Smith,ws@example.com\n\
                Wei,张,wz@example.com\n";
-    let (_, people, bad) = read_contacts_csv(csv.as_bytes()).unwrap();
+    let (_, people, bad) = read_csv(csv.as_bytes()).unwrap();
     assert!(bad.is_empty(), "{bad:?}");
     let names: Vec<&str> = people.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["张伟", "伟 Smith", "Wei 张"]);
@@ -45,13 +46,13 @@ fn escaped_quotes_in_the_last_record_are_not_an_unclosed_quote() {
     // The last field ends in `",`: read pair by pair, its closing quote closes it.
     let csv = "First Name,E-mail 1 - Value,Notes\n\
                Anna,anna@example.com,\"Says \"\"hi\"\",\"\n";
-    let (_, people, bad) = read_contacts_csv(csv.as_bytes()).unwrap();
+    let (_, people, bad) = read_csv(csv.as_bytes()).unwrap();
     assert!(bad.is_empty(), "{bad:?}");
     assert_eq!(people[0].notes, "Says \"hi\",");
     let open = "First Name,E-mail 1 - Value,Notes\n\
                 Anna,anna@example.com,\"Says \"\"hi\"\",\n";
     assert!(matches!(
-        read_contacts_csv(open.as_bytes()),
+        read_csv(open.as_bytes()),
         Err(ReadError::Csv { line: 2, .. })
     ));
 }
@@ -59,12 +60,14 @@ fn escaped_quotes_in_the_last_record_are_not_an_unclosed_quote() {
 #[test]
 fn a_field_may_hold_exactly_the_largest_size() {
     let row = |name: &str| format!("First Name,E-mail 1 - Value\n{name},a@example.com\n");
-    let (_, people, bad) = read_contacts_csv(row(&"x".repeat(MAX_FIELD_BYTES)).as_bytes()).unwrap();
+    let (_, people, bad) = read_csv(row(&"x".repeat(MAX_FIELD_BYTES)).as_bytes()).unwrap();
     assert_eq!((people.len(), bad.len()), (1, 0), "{bad:?}");
-    let (_, people, bad) =
-        read_contacts_csv(row(&"x".repeat(MAX_FIELD_BYTES + 1)).as_bytes()).unwrap();
-    assert_eq!(people.len(), 0);
-    assert_eq!((bad[0].line, bad[0].column.as_str()), (2, "name"));
+    // One byte more: the name is left out (with a warning) and the email names the person.
+    let (_, people, bad) = read_csv(row(&"x".repeat(MAX_FIELD_BYTES + 1)).as_bytes()).unwrap();
+    assert!(bad.is_empty());
+    assert_eq!(people[0].name, "a@example.com");
+    let w = &people[0].warnings[0];
+    assert_eq!((w.line, w.column.as_str()), (2, "name"));
 }
 
 #[test]
@@ -74,8 +77,8 @@ fn outlook_columns() {
                Anna,Jansen,anna@example.com,Anna Jansen (anna@example.com),somewhere,\
                +31 20 1234567,+31 20 7654321,Kerkstraat 1,,Amsterdam,VIP; ;Fair\n\
                Kim,Lee,kim@example.com,,,,,Hauptstr. 2,,,\n";
-    let (layout, people, bad) = read_contacts_csv(csv.as_bytes()).unwrap();
-    assert_eq!(layout, Layout::Outlook);
+    let (layout, people, bad) = read_csv(csv.as_bytes()).unwrap();
+    assert_eq!(layout, Layout::Outlook(Language::English));
     assert!(bad.is_empty(), "{bad:?}");
     let anna = &people[0];
     assert_eq!(

@@ -4,75 +4,109 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
+use crate::read_vcf;
 use chrono::NaiveDate;
-use rapport_interchange::read_vcards;
 
 fn card(body: &str) -> String {
     format!("BEGIN:VCARD\nVERSION:3.0\nFN:Ana Lima\n{body}END:VCARD\n")
 }
 
-/// The birthday of a one-card file, or the reason its card was refused.
-fn birthday(bday: &str) -> Result<Option<NaiveDate>, String> {
-    let text = card(&format!("BDAY:{bday}\n"));
-    let (people, bad) = read_vcards(text.as_bytes()).unwrap();
-    match (people.as_slice(), bad.as_slice()) {
-        ([p], []) => Ok(p.birthday),
-        ([], [e]) => {
-            assert_eq!(e.line, 1, "a card's error names its BEGIN line");
-            assert_eq!(e.column, "BDAY");
-            Err(e.reason.clone())
+/// The birthday of a one-card file, or the warning its BDAY gave: a BDAY that is no full
+/// date never refuses the card; its text is kept in `other` as `birthday`, with a warning on
+/// the BDAY line.
+fn read_birthday(text: &str, bday_line: u64) -> Result<Option<NaiveDate>, (String, String)> {
+    let (people, bad) = read_vcf(text.as_bytes()).unwrap();
+    assert!(bad.is_empty(), "{bad:?}");
+    let p = &people[0];
+    match p.warnings.as_slice() {
+        [] => {
+            assert!(p.other.is_empty(), "{:?}", p.other);
+            Ok(p.birthday)
         }
-        other => panic!("one person or one error, not {other:?}"),
+        [w] => {
+            assert_eq!((w.line, w.column.as_str()), (bday_line, "BDAY"));
+            assert_eq!(p.birthday, None);
+            let [(label, kept)] = p.other.as_slice() else {
+                panic!("one value kept: {:?}", p.other)
+            };
+            assert_eq!(label, "birthday");
+            let reason = w
+                .reason
+                .strip_suffix("; kept as \"birthday\" in the notes")
+                .unwrap_or(&w.reason);
+            Err((kept.clone(), reason.to_string()))
+        }
+        other => panic!("at most one warning, not {other:?}"),
     }
 }
 
-/// The birthday of a vCard 4 card whose BDAY is given as text (`VALUE=text`): what the reader
-/// makes of a text calcard does not parse as a date itself.
-fn text_birthday(bday: &str) -> Result<Option<NaiveDate>, String> {
-    let text =
-        format!("BEGIN:VCARD\nVERSION:4.0\nFN:Ana Lima\nBDAY;VALUE=text:{bday}\nEND:VCARD\n");
-    let (people, bad) = read_vcards(text.as_bytes()).unwrap();
-    match (people.as_slice(), bad.as_slice()) {
-        ([p], []) => Ok(p.birthday),
-        ([], [e]) => Err(e.reason.clone()),
-        other => panic!("one person or one error, not {other:?}"),
-    }
+fn birthday(bday: &str) -> Result<Option<NaiveDate>, (String, String)> {
+    read_birthday(&card(&format!("BDAY:{bday}\n")), 4)
+}
+
+/// A vCard 4 BDAY given as text (`VALUE=text`), which calcard does not parse itself.
+fn text_birthday(bday: &str) -> Result<Option<NaiveDate>, (String, String)> {
+    read_birthday(
+        &format!("BEGIN:VCARD\nVERSION:4.0\nFN:Ana Lima\nBDAY;VALUE=text:{bday}\nEND:VCARD\n"),
+        4,
+    )
+}
+
+fn kept(text: &str, reason: &str) -> Result<Option<NaiveDate>, (String, String)> {
+    Err((text.to_string(), reason.to_string()))
 }
 
 #[test]
-fn a_birthday_given_as_text_is_a_date_an_error_or_nothing() {
-    let d = |y, m, day| Some(NaiveDate::from_ymd_opt(y, m, day).unwrap());
-    assert_eq!(text_birthday("1985-04-15"), Ok(d(1985, 4, 15)));
-    assert_eq!(text_birthday("19850415"), Ok(d(1985, 4, 15)));
-    // It looks like a date (eight digits or more, only digits, `-` and `+`) but is none.
-    let err = text_birthday("20261340").unwrap_err();
-    assert!(
-        err.contains("`20261340` is not a date (YYYY-MM-DD or YYYYMMDD)"),
-        "{err}"
+fn a_birthday_given_as_text_is_a_date_or_kept_with_a_warning() {
+    let d = |y, m, day| Ok(Some(NaiveDate::from_ymd_opt(y, m, day).unwrap()));
+    assert_eq!(text_birthday("1985-04-15"), d(1985, 4, 15));
+    assert_eq!(text_birthday("19850415"), d(1985, 4, 15));
+    for t in [
+        "20261340",
+        "1985+0415",
+        "123-4567",
+        "x12345678",
+        "circa 1800",
+    ] {
+        assert_eq!(
+            text_birthday(t),
+            kept(t, &format!("`{t}` is not a date (YYYY-MM-DD or YYYYMMDD)"))
+        );
+    }
+    assert_eq!(
+        text_birthday("0000-01-01"),
+        kept(
+            "0000-01-01",
+            "birthday: `0000-01-01` is out of range (the year must be 1000 to 9999)"
+        )
     );
-    let err = text_birthday("1985+0415").unwrap_err();
-    assert!(err.contains("`1985+0415` is not a date"), "{err}");
-    // Seven digits, or a letter among them: a note, not a birthday, and no error.
-    assert_eq!(text_birthday("123-4567"), Ok(None));
-    assert_eq!(text_birthday("x12345678"), Ok(None));
-    assert_eq!(text_birthday("12345678x"), Ok(None));
 }
 
 #[test]
-fn birthdays_are_dates_errors_or_nothing() {
-    let d = |y, m, day| Some(NaiveDate::from_ymd_opt(y, m, day).unwrap());
-    assert_eq!(birthday("1985-04-15"), Ok(d(1985, 4, 15)));
-    assert_eq!(birthday("19850415"), Ok(d(1985, 4, 15)));
-    // Eight digits that are no date: refused, saying which text.
-    let err = birthday("20261340").unwrap_err();
-    assert!(err.contains("`2026-13-40` is not a date"), "{err}");
-    let err = birthday("2026-13-40").unwrap_err();
-    assert!(err.contains("is not a date"), "{err}");
-    // Fewer than eight digits, or letters among them: not a birthday at all, no error.
-    assert_eq!(birthday("123-4567"), Ok(None));
-    assert_eq!(birthday("x12345678"), Ok(None));
-    assert_eq!(birthday("born 19850415"), Ok(None));
-    assert_eq!(birthday("spring"), Ok(None));
+fn birthdays_are_dates_or_kept_with_a_warning() {
+    let d = |y, m, day| Ok(Some(NaiveDate::from_ymd_opt(y, m, day).unwrap()));
+    assert_eq!(birthday("1985-04-15"), d(1985, 4, 15));
+    assert_eq!(birthday("19850415"), d(1985, 4, 15));
+    // Eight digits that are no date, parsed by calcard as one.
+    assert_eq!(
+        birthday("20261340"),
+        kept("2026-13-40", "`2026-13-40` is not a date")
+    );
+    assert_eq!(
+        birthday("2026-13-40"),
+        kept("2026-13-40", "`2026-13-40` is not a date")
+    );
+    // No year: a valid vCard value our field cannot hold.
+    assert_eq!(
+        birthday("--0415"),
+        kept("--04-15", "a birthday without a year")
+    );
+    for t in ["born 19850415", "spring"] {
+        assert_eq!(
+            birthday(t),
+            kept(t, &format!("`{t}` is not a date (YYYY-MM-DD or YYYYMMDD)"))
+        );
+    }
 }
 
 #[test]
@@ -82,7 +116,7 @@ fn a_card_cut_short_in_the_middle_is_reported_at_its_begin_line() {
     let text = "BEGIN:VCARD\nVERSION:3.0\nFN:First\nEND:VCARD\n\
                 BEGIN:VCARD\nVERSION:3.0\nFN:Second\n\
                 BEGIN:VCARD\nVERSION:3.0\nFN:Third\nEND:VCARD\n";
-    let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+    let (people, bad) = read_vcf(text.as_bytes()).unwrap();
     let names: Vec<(&str, u64)> = people.iter().map(|p| (p.name.as_str(), p.line)).collect();
     assert_eq!(names, [("First", 1), ("Third", 8)]);
     assert_eq!(bad.len(), 1, "{bad:?}");
@@ -94,7 +128,7 @@ fn the_last_card_without_an_end_is_reported_once_and_the_rest_is_read() {
     let text = "BEGIN:VCARD\nVERSION:3.0\nFN:First\nEND:VCARD\n\
                 BEGIN:VCARD\nVERSION:3.0\nFN:Second\nEND:VCARD\n\
                 BEGIN:VCARD\nVERSION:3.0\nFN:Third\n";
-    let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+    let (people, bad) = read_vcf(text.as_bytes()).unwrap();
     let lines: Vec<u64> = people.iter().map(|p| p.line).collect();
     assert_eq!(lines, [1, 5]);
     assert_eq!(bad.len(), 1, "{bad:?}");
@@ -105,7 +139,7 @@ fn the_last_card_without_an_end_is_reported_once_and_the_rest_is_read() {
 fn organisation_cards_are_told_from_people() {
     let read = |body: &str| {
         let text = format!("BEGIN:VCARD\nVERSION:3.0\nFN:Lima Imports\n{body}END:VCARD\n");
-        let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+        let (people, bad) = read_vcf(text.as_bytes()).unwrap();
         assert!(bad.is_empty(), "{bad:?}");
         let p = people.into_iter().next().unwrap();
         (p.name, p.organization)
@@ -126,7 +160,7 @@ fn organisation_cards_are_told_from_people() {
     );
     // vCard 4's KIND:org is an organisation too.
     let text = "BEGIN:VCARD\nVERSION:4.0\nKIND:org\nFN:Lima Imports\nEND:VCARD\n";
-    let (people, _) = read_vcards(text.as_bytes()).unwrap();
+    let (people, _) = read_vcf(text.as_bytes()).unwrap();
     assert_eq!(people[0].organization, "Lima Imports");
     assert!(people[0].name.is_empty());
 }
@@ -137,7 +171,7 @@ fn an_end_right_after_its_begin_still_closes_the_card() {
     // BEGIN): both are complete. The empty one is refused for having no name, not for a
     // missing END; the other is read.
     let text = "BEGIN:VCARD\nEND:VCARD\nBEGIN:VCARD\nFN:Ana Lima\nEND:VCARD\n";
-    let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+    let (people, bad) = read_vcf(text.as_bytes()).unwrap();
     let names: Vec<(&str, u64)> = people.iter().map(|p| (p.name.as_str(), p.line)).collect();
     assert_eq!(names, [("Ana Lima", 3)]);
     assert_eq!(bad.len(), 1, "{bad:?}");
@@ -148,7 +182,7 @@ fn an_end_right_after_its_begin_still_closes_the_card() {
 fn what_follows_a_cards_end_is_reported_at_its_begin_line() {
     let read = |tail: &str| {
         let text = format!("VERSION:3.0\nBEGIN:VCARD\nVERSION:3.0\nFN:Ana Lima\nEND:VCARD\n{tail}");
-        let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+        let (people, bad) = read_vcf(text.as_bytes()).unwrap();
         let names: Vec<(String, u64)> = people.into_iter().map(|p| (p.name, p.line)).collect();
         assert_eq!(
             names,
@@ -183,7 +217,7 @@ fn a_folded_end_line_does_not_end_the_card() {
     // card after it is read.
     let text = "BEGIN:VCARD\nVERSION:3.0\nFN:Ana Lima\n END:VCARD\n\
                 BEGIN:VCARD\nVERSION:3.0\nFN:Bo Chen\nEND:VCARD\r\n";
-    let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+    let (people, bad) = read_vcf(text.as_bytes()).unwrap();
     let names: Vec<&str> = people.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["Bo Chen"]);
     assert_eq!(bad.len(), 1, "{bad:?}");
