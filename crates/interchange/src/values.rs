@@ -103,7 +103,7 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 
 /// A phone number with its extension written the one way the model knows:
 /// `+1-418-656-9254 ext. 102`, from a `tel:` URI's `;ext=102`, or a trailing `x102`,
-/// `ext 102`, `ext. 102`, `extension 102` or `#102`. The number part is checked with the
+/// `ext 102`, `ext. 102`, `extension 102`, `#102` or `转102`. The number part is checked with the
 /// model's rule; the extension is digits.
 pub(crate) fn phone(raw: &str) -> Result<String, String> {
     let t = raw.trim();
@@ -145,7 +145,7 @@ fn split_extension(s: &str) -> (&str, Option<&str>) {
     let (before, ext) = t.split_at(t.len() - digits);
     let before = before.trim_end();
     let lower = before.to_ascii_lowercase();
-    for marker in ["extension", "ext.", "ext", "x", "#"] {
+    for marker in ["extension", "ext.", "ext", "x", "#", "转"] {
         let Some(rest) = lower.strip_suffix(marker) else {
             continue;
         };
@@ -201,6 +201,15 @@ fn clean(value: &mut String, multi_line: bool) -> Option<String> {
 /// to identify it, naming `name_column`.
 pub(crate) fn finish(mut p: Person, name_column: &str) -> Result<Person, RowError> {
     let line = p.line;
+    for v in [&mut p.notes, &mut p.address]
+        .into_iter()
+        .chain(p.other.iter_mut().map(|(_, v)| v))
+        .chain(p.fields.iter_mut().map(|(_, v)| v))
+    {
+        if v.contains('\r') {
+            *v = v.replace("\r\n", "\n");
+        }
+    }
     let mut warnings = Vec::new();
     {
         let mut check = |field: &str, v: &mut String, multi: bool| {
@@ -275,6 +284,7 @@ mod tests {
             ("+1 555 0100, ext.102", "+1 555 0100 ext. 102"),
             ("+1 555 0100 extension 9", "+1 555 0100 ext. 9"),
             ("(030) 1234567#12", "(030) 1234567 ext. 12"),
+            ("010-62345678转801", "010-62345678 ext. 801"),
             ("tel:+49-30-1234567", "+49-30-1234567"),
             ("+49 30 1234567", "+49 30 1234567"),
         ] {

@@ -239,6 +239,26 @@ fn label_of(e: &VCardEntry, group_labels: &HashMap<String, String>) -> Option<St
     (!types.is_empty()).then(|| types.join(", "))
 }
 
+/// The label of a value kept in `other`: Apple's `X-ABLabel` of its group (`Spouse`), else
+/// the property's own name with its TYPE (`AIM (home)`).
+fn other_value_label(
+    e: &VCardEntry,
+    group_labels: &HashMap<String, String>,
+    name: String,
+) -> String {
+    if let Some(l) = e
+        .group
+        .as_ref()
+        .and_then(|g| group_labels.get(&g.to_ascii_lowercase()))
+    {
+        return l.clone();
+    }
+    match label_of(e, &HashMap::new()) {
+        Some(t) => format!("{name} ({t})"),
+        None => name,
+    }
+}
+
 /// What a BDAY says: a date, or the text it holds and why that is not one.
 fn birthday(e: &VCardEntry) -> Option<Result<NaiveDate, (String, String)>> {
     let val = e.values.first()?;
@@ -324,7 +344,7 @@ fn other_label(upper: &str, written: &str) -> String {
         }
         "X-ABDATE" => "date",
         "X-ABRELATEDNAMES" | "RELATED" => "related",
-        "IMPP" => "IM",
+        "IMPP" | "X-MS-IMADDRESS" => "IM",
         "X-AIM" => "AIM",
         "X-ICQ" => "ICQ",
         "X-JABBER" => "Jabber",
@@ -553,7 +573,7 @@ fn person(v: &VCard, line: u64, segment: &[Line]) -> Person {
                         p.add_website(&value, label.as_deref());
                     }
                     _ => {
-                        let l = label.unwrap_or_else(|| other_label(&upper, name));
+                        let l = other_value_label(e, &group_labels, other_label(&upper, name));
                         p.keep_other(&l, &value);
                     }
                 }
@@ -561,7 +581,8 @@ fn person(v: &VCard, line: u64, segment: &[Line]) -> Person {
             other => {
                 let value = joined(e);
                 let upper = other.as_str().to_ascii_uppercase();
-                let l = label.unwrap_or_else(|| other_label(&upper, &upper.to_lowercase()));
+                let l =
+                    other_value_label(e, &group_labels, other_label(&upper, &upper.to_lowercase()));
                 p.keep_other(&l, &value);
             }
         }

@@ -457,6 +457,12 @@ fn requote(
                     i += 1;
                 }
             },
+            // A `\` right after the lead byte of a double-byte character is its trail byte
+            // (Shift_JIS `ソ` is 83 5C), which quoted-printable leaves as it is.
+            b'\\' if declared_enc.is_some_and(|e| ends_in_lead(&run, e)) => {
+                run.push(b'\\');
+                i += 1;
+            }
             b'\\' => {
                 flush(&mut run, &mut out);
                 out.push('\\');
@@ -485,6 +491,36 @@ fn requote(
         .collect::<Vec<_>>()
         .join(";");
     (format!("{head_text}:{out}"), used, warning)
+}
+
+/// Whether `run` ends with the lead byte of a double-byte character in `enc` (Shift_JIS,
+/// GBK/GB18030, Big5), so that the next byte belongs to it.
+fn ends_in_lead(run: &[u8], enc: &'static Encoding) -> bool {
+    use encoding_rs::{BIG5, GB18030, GBK, SHIFT_JIS};
+    let is_lead = |b: u8| {
+        if enc == SHIFT_JIS {
+            matches!(b, 0x81..=0x9F | 0xE0..=0xFC)
+        } else if enc == GBK || enc == GB18030 || enc == BIG5 {
+            matches!(b, 0x81..=0xFE)
+        } else {
+            false
+        }
+    };
+    let mut i = 0;
+    while i < run.len() {
+        if is_lead(run[i]) {
+            // GB18030's four-byte sequences have a digit second.
+            let four = enc == GB18030 && run.get(i + 1).is_some_and(u8::is_ascii_digit);
+            let len = if four { 4 } else { 2 };
+            if i + len > run.len() {
+                return true;
+            }
+            i += len;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 fn hex(b: Option<&u8>) -> Option<u8> {
@@ -578,6 +614,19 @@ mod tests {
         assert_eq!(p.lines[2].text, "ORG;CHARSET=windows-1252:Müller");
         assert_eq!(p.lines[3].text, "NOTE:山田太郎");
         assert_eq!(p.decoded_as, "Shift_JIS, windows-1252 (CHARSET parameters)");
+        assert!(p.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_backslash_after_a_lead_byte_is_a_trail_byte() {
+        // ソ表 in Shift_JIS is 83 5C 95 5C: quoted-printable leaves the 5C bytes as `\`; a
+        // `\` after a whole character is still an escape.
+        let p = prepare(
+            b"ORG;CHARSET=SHIFT_JIS;ENCODING=QUOTED-PRINTABLE:=83\\=95\\;a\\;b\n",
+            None,
+        )
+        .unwrap();
+        assert_eq!(p.lines[0].text, "ORG:ソ表;a\\;b");
         assert!(p.warnings.is_empty());
     }
 
