@@ -200,7 +200,7 @@ enum Role {
     Org,
     Title,
     /// Profession, occupation (`Person::role`).
-    JobRole,
+    Profession,
     Email,
     Phone,
     Web,
@@ -314,7 +314,7 @@ fn google_role(h: &str, lower: &str) -> (Role, Option<String>) {
         "nickname" => Some(Role::Nickname),
         "organization name" => Some(Role::Org),
         "organization title" => Some(Role::Title),
-        "occupation" => Some(Role::JobRole),
+        "occupation" => Some(Role::Profession),
         "birthday" => Some(Role::Birthday),
         "notes" => Some(Role::Notes),
         "labels" | "group membership" => Some(Role::Labels(":::")),
@@ -509,7 +509,7 @@ fn outlook_role(lang: Language, lower: &str) -> Role {
             "initials" => Role::Skip,
             "company" => Role::Org,
             "job title" => Role::Title,
-            "profession" => Role::JobRole,
+            "profession" => Role::Profession,
             "notes" => Role::Notes,
             "birthday" => Role::Birthday,
             "anniversary" => Role::Default(&["0/0/00"]),
@@ -541,7 +541,7 @@ fn outlook_role(lang: Language, lower: &str) -> Role {
             "initialen" => Role::Skip,
             "firma" => Role::Org,
             "position" => Role::Title,
-            "beruf" => Role::JobRole,
+            "beruf" => Role::Profession,
             "notizen" => Role::Notes,
             "geburtstag" => Role::Birthday,
             "jahrestag" => Role::Default(&["0.0.00", "0/0/00"]),
@@ -571,7 +571,7 @@ fn outlook_role(lang: Language, lower: &str) -> Role {
             "nom" => Role::Family,
             "initiales" => Role::Skip,
             "société" => Role::Org,
-            "profession" => Role::JobRole,
+            "profession" => Role::Profession,
             "notes" => Role::Notes,
             "anniversaire" => Role::Birthday,
             "anniversaire de mariage ou fête" => Role::Default(&["0/0/00"]),
@@ -607,7 +607,7 @@ fn outlook_role(lang: Language, lower: &str) -> Role {
             "iniciales" => Role::Skip,
             "organización" | "compañía" | "empresa" => Role::Org,
             "puesto" => Role::Title,
-            "profesión" => Role::JobRole,
+            "profesión" => Role::Profession,
             "notas" => Role::Notes,
             "cumpleaños" => Role::Birthday,
             "aniversario" => Role::Default(&["0/0/00"]),
@@ -857,6 +857,9 @@ fn parse_date(s: &str, layout: Layout) -> Result<Option<NaiveDate>, String> {
     Ok(Some(d))
 }
 
+/// Address parts by group: (place, value) parts and the whole-address column (header, value).
+type AddressGroups = BTreeMap<u8, (Vec<(u8, String)>, Option<(String, String)>)>;
+
 /// Google's labels: `* Work` is `Work`.
 fn google_label(s: &str) -> String {
     s.trim().trim_start_matches("* ").trim().to_string()
@@ -891,7 +894,7 @@ fn person(layout: Layout, cols: &[Col], row: &csv::StringRecord, line: u64) -> P
         String::new(),
     );
     let mut birth = (None, None, None);
-    let mut groups: BTreeMap<u8, (Vec<(u8, String)>, Option<(String, String)>)> = BTreeMap::new();
+    let mut groups: AddressGroups = BTreeMap::new();
     let mut group_label: HashMap<u8, String> = HashMap::new();
     for (i, c) in cols.iter().enumerate() {
         let v = cell(i);
@@ -931,7 +934,7 @@ fn person(layout: Layout, cols: &[Col], row: &csv::StringRecord, line: u64) -> P
                 set(&mut n, &mut p);
                 p.title = n;
             }
-            Role::JobRole => {
+            Role::Profession => {
                 let mut n = std::mem::take(&mut p.role);
                 set(&mut n, &mut p);
                 p.role = n;
@@ -1064,10 +1067,10 @@ fn person(layout: Layout, cols: &[Col], row: &csv::StringRecord, line: u64) -> P
         let text = if from_parts.is_empty() || (google && full.is_some()) {
             full.as_ref().map(|(_, v)| v.clone()).unwrap_or_default()
         } else {
-            if let Some((h, v)) = &full {
-                if v != &from_parts {
-                    p.keep_other(h, v);
-                }
+            if let Some((h, v)) = &full
+                && v != &from_parts
+            {
+                p.keep_other(h, v);
             }
             from_parts
         };

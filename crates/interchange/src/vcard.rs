@@ -509,11 +509,10 @@ fn person(v: &VCard, line: u64, segment: &[Line]) -> Person {
             }
             VCardProperty::Bday => match birthday(e) {
                 Some(Ok(d)) if p.birthday.is_none() => p.birthday = Some(d),
-                Some(Ok(d)) => {
-                    if p.birthday != Some(d) {
-                        p.keep_other("birthday", &d.format("%Y-%m-%d").to_string());
-                    }
+                Some(Ok(d)) if p.birthday != Some(d) => {
+                    p.keep_other("birthday", &d.format("%Y-%m-%d").to_string());
                 }
+                Some(Ok(_)) => {}
                 Some(Err((text, why))) => p.misfit(line, &column, "birthday", &text, &why),
                 None => {}
             },

@@ -144,11 +144,12 @@ fn unfold(bytes: &[u8]) -> Vec<(u64, Vec<u8>)> {
             _ => out.push((number, l.to_vec())),
         }
         soft_break = false;
-        if let Some(last) = out.last_mut() {
-            if last.1.ends_with(b"=") && is_quoted_printable(&last.1) {
-                last.1.pop();
-                soft_break = true;
-            }
+        if let Some(last) = out.last_mut()
+            && last.1.ends_with(b"=")
+            && is_quoted_printable(&last.1)
+        {
+            last.1.pop();
+            soft_break = true;
         }
     }
     out
@@ -401,12 +402,12 @@ fn requote(
         if is_qp_param(p) {
             continue;
         }
-        if let Some(eq) = p.iter().position(|b| *b == b'=') {
-            if p[..eq].trim_ascii().eq_ignore_ascii_case(b"CHARSET") {
-                let v = String::from_utf8_lossy(p[eq + 1..].trim_ascii()).into_owned();
-                declared = Some(v.trim_matches('"').to_string());
-                continue;
-            }
+        if let Some(eq) = p.iter().position(|b| *b == b'=')
+            && p[..eq].trim_ascii().eq_ignore_ascii_case(b"CHARSET")
+        {
+            let v = String::from_utf8_lossy(p[eq + 1..].trim_ascii()).into_owned();
+            declared = Some(v.trim_matches('"').to_string());
+            continue;
         }
         kept.push(*p);
     }
@@ -535,10 +536,10 @@ fn decode_run(
     declared: Option<&'static Encoding>,
     legacy: Option<&'static Encoding>,
 ) -> (String, &'static Encoding, bool) {
-    if let Some(enc) = declared {
-        if let Some(t) = enc.decode_without_bom_handling_and_without_replacement(run) {
-            return (t.into_owned(), enc, false);
-        }
+    if let Some(enc) = declared
+        && let Some(t) = enc.decode_without_bom_handling_and_without_replacement(run)
+    {
+        return (t.into_owned(), enc, false);
     }
     if let Ok(t) = std::str::from_utf8(run) {
         return (t.to_string(), UTF_8, false);

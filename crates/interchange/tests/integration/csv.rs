@@ -9,6 +9,12 @@ use std::path::PathBuf;
 use rapport_interchange::{Action, Existing, Language, Layout, ReadError, plan};
 use rapport_store::{OpenOptions, Store};
 
+/// A `(label, value)` of `Person::other`.
+type Pair = (String, String);
+
+/// Warnings as (line, column).
+type Lines<'a> = Vec<(u64, &'a str)>;
+
 fn fixture(name: &str) -> Vec<u8> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data")
@@ -175,7 +181,7 @@ fn bad_rows_and_bad_files_say_where() {
     // `other`, with a warning naming the line and the column.
     let (_, people, bad) = read_csv(csv.as_bytes()).unwrap();
     assert!(bad.is_empty(), "{bad:?}");
-    let kept: Vec<(&str, &[(String, String)], Vec<(u64, &str)>)> = people
+    let kept: Vec<(&str, &[Pair], Lines)> = people
         .iter()
         .map(|p| {
             let w = p
@@ -484,7 +490,7 @@ fn out_of_range_input_is_a_warning_and_unclosed_input_is_refused() {
                BEGIN:VCARD\nVERSION:4.0\nFN:Free Text\nBDAY;VALUE=text:circa 1980\nEND:VCARD\n";
     let (people, bad) = read_vcf(vcf.as_bytes()).unwrap();
     assert!(bad.is_empty(), "{bad:?}");
-    let kept: Vec<(&[(String, String)], u64, &str)> = people
+    let kept: Vec<(&[Pair], u64, &str)> = people
         .iter()
         .map(|p| {
             (

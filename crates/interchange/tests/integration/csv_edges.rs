@@ -155,3 +155,81 @@ fn contact_cards_carry_title_and_notes_only_when_set() {
         "{out}"
     );
 }
+
+#[test]
+fn delimiters_come_from_the_header_line() {
+    for d in [",", ";", "\t", "|"] {
+        let csv = format!(
+            "First Name{d}Last Name{d}E-mail Address{d}Notes\nAnna{d}Jansen{d}anna@example.com{d}\"a, b; c\"\n"
+        );
+        let (l, p, bad) = read_csv(csv.as_bytes()).unwrap();
+        assert!(bad.is_empty(), "{d:?}: {bad:?}");
+        assert_eq!(l, Layout::Outlook(Language::English));
+        assert_eq!(
+            (
+                p[0].name.as_str(),
+                p[0].emails[0].as_str(),
+                p[0].notes.as_str()
+            ),
+            ("Anna Jansen", "anna@example.com", "a, b; c"),
+            "{d:?}"
+        );
+    }
+    // A quote never closed is found with any delimiter.
+    let open = "Vorname;Nachname;E-Mail-Adresse\nAnna;\"Jansen;anna@example.com\n";
+    assert!(matches!(
+        read_csv(open.as_bytes()),
+        Err(ReadError::Csv { line: 2, .. })
+    ));
+}
+
+#[test]
+fn spanish_outlook_headers() {
+    let csv = "Tratamiento,Nombre,Segundo nombre,Apellidos,Organización,Puesto,Calle del trabajo,\
+               Ciudad de trabajo,Código postal del trabajo,País o región del trabajo,\
+               Teléfono del trabajo,Móvil,Dirección de correo electrónico,\
+               Tipo de correo electrónico,Cumpleaños,Categorías,Notas,Página web,Prioridad,Sexo\n\
+               Sra.,Lucía,,Fernández Ruiz,Aceites del Sur S.A.,Directora de Compras,Calle Sierpes 12,\
+               Sevilla,41004,España,+34 954 123 456,+34 600 111 222,lucia@aceites.example,SMTP,\
+               3/4/1980,Clientes;Andalucía,Pide presupuesto en euros.,https://aceites.example,Normal,Sin especificar\n";
+    let (l, p, bad) = read_csv(csv.as_bytes()).unwrap();
+    assert!(bad.is_empty(), "{bad:?}");
+    assert_eq!(l, Layout::Outlook(Language::Spanish));
+    let lucia = &p[0];
+    assert_eq!(lucia.name, "Lucía Fernández Ruiz");
+    assert_eq!(
+        (lucia.organization.as_str(), lucia.title.as_str()),
+        ("Aceites del Sur S.A.", "Directora de Compras")
+    );
+    assert_eq!(lucia.emails, ["lucia@aceites.example"]);
+    assert_eq!(lucia.phones, ["+34 954 123 456", "+34 600 111 222"]);
+    assert_eq!(lucia.address, "Calle Sierpes 12, Sevilla, 41004, España");
+    assert_eq!(
+        lucia.birthday,
+        chrono::NaiveDate::from_ymd_opt(1980, 4, 3),
+        "day first"
+    );
+    assert_eq!(lucia.labels, ["Clientes", "Andalucía"]);
+    assert_eq!(lucia.websites, ["https://aceites.example"]);
+    assert_eq!(
+        lucia.other,
+        [("Tratamiento".to_string(), "Sra.".to_string())],
+        "program defaults and the email type are not kept"
+    );
+}
+
+#[test]
+fn orders_files_are_decoded_and_may_use_semicolons() {
+    let text = "customer;date;amount;currency;title\n张伟;2026-01-05;1200.50;CNY;首单\n";
+    let (bytes, _, _) = encoding_rs::GBK.encode(text);
+    assert_eq!(
+        rapport_interchange::detect(&bytes),
+        rapport_interchange::FileKind::Orders
+    );
+    let r = rapport_interchange::read_orders_csv(&bytes, Some("gbk")).unwrap();
+    assert!(r.bad.is_empty(), "{:?}", r.bad);
+    assert_eq!(r.decoded_as, "GBK (as asked)");
+    assert_eq!(r.orders[0].customer, "张伟");
+    assert_eq!(r.orders[0].deal.title, "首单");
+    assert_eq!(r.orders[0].deal.amount.minor, 120_050);
+}

@@ -223,3 +223,102 @@ fn a_folded_end_line_does_not_end_the_card() {
     assert_eq!(bad.len(), 1, "{bad:?}");
     assert_eq!((bad[0].line, bad[0].column.as_str()), (1, "END:VCARD"));
 }
+
+#[test]
+fn calcard_alone_does_not_decode_legacy_charsets_in_quoted_printable() {
+    // Why `vcard_lines` decodes QUOTED-PRINTABLE itself: calcard decodes QP, and its
+    // CHARSET with mail-parser, which without its `full_encoding` feature turns Shift_JIS
+    // (山田 = 8E 52 93 63) into replacement characters. Latin-1 it does decode.
+    let text = "BEGIN:VCARD\nVERSION:2.1\nFN;CHARSET=SHIFT_JIS;ENCODING=QUOTED-PRINTABLE:=8ER=93c\n\
+                NOTE;CHARSET=ISO-8859-1;ENCODING=QUOTED-PRINTABLE:M=FCller\nEND:VCARD\n";
+    let mut parser = calcard::Parser::new(text);
+    let calcard::Entry::VCard(v) = parser.entry() else {
+        panic!("a card")
+    };
+    let value = |p: &calcard::vcard::VCardProperty| {
+        v.property(p)
+            .and_then(|e| e.values.first())
+            .and_then(|x| x.as_text())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_ne!(value(&calcard::vcard::VCardProperty::Fn), "山田");
+    assert!(value(&calcard::vcard::VCardProperty::Fn).contains('\u{fffd}'));
+    assert_eq!(value(&calcard::vcard::VCardProperty::Note), "Müller");
+    // Read by us, both are right.
+    let (people, _) = read_vcf(text.as_bytes()).unwrap();
+    assert_eq!(
+        (people[0].name.as_str(), people[0].notes.as_str()),
+        ("山田", "Müller")
+    );
+}
+
+#[test]
+fn undecodable_values_and_unguessable_lines_say_where() {
+    // A QP value whose bytes are not its CHARSET: read with replacement characters and a
+    // warning on its line; an unknown CHARSET name: the bytes read as UTF-8 if they are.
+    let text = "BEGIN:VCARD\nFN:Ana Lima\nNOTE;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:caf=E9\n\
+                TITLE;CHARSET=klingon;ENCODING=QUOTED-PRINTABLE:Chef=C3=A9\nEND:VCARD\n";
+    let (people, bad) = read_vcf(text.as_bytes()).unwrap();
+    assert!(bad.is_empty());
+    let ana = &people[0];
+    assert_eq!(
+        (ana.notes.as_str(), ana.title.as_str()),
+        ("caf\u{fffd}", "Chefé")
+    );
+    let w: Vec<(u64, &str, &str)> = ana
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.column.as_str(), w.reason.as_str()))
+        .collect();
+    assert_eq!(
+        w,
+        [
+            (
+                3,
+                "NOTE",
+                "bytes that are not UTF-8 were replaced by \u{fffd}"
+            ),
+            (
+                4,
+                "TITLE",
+                "CHARSET `klingon` is not an encoding we know; read as UTF-8 or windows-1252"
+            )
+        ]
+    );
+    // Bytes no encoding reads as text, on an untagged line: an error naming that line.
+    let mut bytes = b"BEGIN:VCARD\nFN:Ana\nNOTE:".to_vec();
+    bytes.extend((0..200u32).map(|i| [0x81u8, 0x00, 0xff, 0x9f, 0x01][(i % 5) as usize]));
+    bytes.extend_from_slice(b"\nEND:VCARD\n");
+    match rapport_interchange::read_vcards(&bytes, None) {
+        Err(rapport_interchange::ReadError::Decode(e)) => {
+            assert!(e.to_string().starts_with("line 3:"), "{e}");
+            assert!(e.to_string().contains("--encoding"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn utf16_vcards_are_detected_and_read() {
+    let text = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Zoë Ng\r\nTEL:+65 6123 4567 x9\r\nEND:VCARD\r\n";
+    for bom in [true, false] {
+        let mut bytes = if bom { vec![0xFF, 0xFE] } else { Vec::new() };
+        bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(
+            rapport_interchange::detect(&bytes),
+            rapport_interchange::FileKind::VCard
+        );
+        let r = rapport_interchange::read_vcards(&bytes, None).unwrap();
+        assert_eq!(r.people[0].name, "Zoë Ng");
+        assert_eq!(r.people[0].phones, ["+65 6123 4567 ext. 9"]);
+        assert_eq!(
+            r.decoded_as,
+            if bom {
+                "UTF-16LE (byte order mark)"
+            } else {
+                "UTF-16LE (UTF-16 without a byte order mark)"
+            }
+        );
+    }
+}
