@@ -7,6 +7,10 @@
 //!
 //! Each order becomes a deal whose id is derived from the row's content (customer, date,
 //! amount, currency, title), so importing the same file again adds nothing.
+//!
+//! The file is decoded first ([`crate::decode`]: an encoding asked for, byte order marks,
+//! UTF-16, UTF-8, a guess); the delimiter (`,` `;` tab `|`) is the one the header line uses
+//! most.
 
 use std::collections::HashMap;
 
@@ -16,8 +20,8 @@ use rapport_model::{
     check_line, excerpt,
 };
 
-use crate::csv_contacts::each_record;
-use crate::{ReadError, RowError, email_key, name_key};
+use crate::csv_contacts::{csv_reader, each_record};
+use crate::{ReadError, RowError, decode, email_key, name_key};
 
 /// One order row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,25 +32,48 @@ pub struct Order {
     pub deal: Deal,
 }
 
-/// Whether a CSV header looks like an orders file.
+/// What [`read_orders_csv`] found in a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrdersRead {
+    pub orders: Vec<Order>,
+    /// Rows that could not be read, each naming its line and column.
+    pub bad: Vec<RowError>,
+    /// How the bytes were decoded ([`crate::decode::Decoded::describe`]).
+    pub decoded_as: String,
+}
+
+/// Whether a CSV header looks like an orders file (any encoding [`crate::decode`] finds).
 pub fn is_orders_header(bytes: &[u8]) -> bool {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
-    let head = String::from_utf8_lossy(first).to_lowercase();
-    let cols: Vec<&str> = head
-        .split(',')
+    match decode::decode(bytes, None) {
+        Ok(d) => is_orders_text(&d.text),
+        Err(_) => is_orders_text(&String::from_utf8_lossy(bytes)),
+    }
+}
+
+/// Whether the first line of `text` is an orders header (`amount` and `date` columns,
+/// separated by `,` `;` tab or `|`).
+pub(crate) fn is_orders_text(text: &str) -> bool {
+    let first = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_lowercase();
+    let cols: Vec<&str> = first
+        .split([',', ';', '\t', '|'])
         .map(|c| c.trim().trim_matches('"'))
         .collect();
     cols.contains(&"amount") && cols.contains(&"date")
 }
 
-/// Reads an orders CSV.
-pub fn read_orders_csv(bytes: &[u8]) -> Result<(Vec<Order>, Vec<RowError>), ReadError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+/// Reads an orders CSV, in the encoding `encoding` names or else the one found.
+pub fn read_orders_csv(bytes: &[u8], encoding: Option<&str>) -> Result<OrdersRead, ReadError> {
+    let decoded = decode::decode(bytes, encoding)?;
+    let text = decoded.text.as_str();
+    if text.trim().is_empty() {
         return Err(ReadError::Empty);
     }
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let (mut reader, delim) = csv_reader(text);
     let headers = reader
         .headers()
         .map_err(|e| crate::csv_contacts::csv_error(&e))?
@@ -68,7 +95,7 @@ pub fn read_orders_csv(bytes: &[u8]) -> Result<(Vec<Order>, Vec<RowError>), Read
     };
     let mut orders = Vec::new();
     let mut bad = Vec::new();
-    each_record(&mut reader, bytes, |row, line| {
+    each_record(&mut reader, text.as_bytes(), delim, |row, line| {
         let get = |name: &str| {
             col.get(name)
                 .and_then(|&i| row.get(i))
@@ -133,7 +160,11 @@ pub fn read_orders_csv(bytes: &[u8]) -> Result<(Vec<Order>, Vec<RowError>), Read
             Err(e) => bad.push(e),
         }
     })?;
-    Ok((orders, bad))
+    Ok(OrdersRead {
+        orders,
+        bad,
+        decoded_as: decoded.describe(),
+    })
 }
 
 /// A deal id from the row's content, so the same row always lands on the same deal.

@@ -446,10 +446,51 @@ fn merge_into(w: &mut Work, p: &Person, now: Timestamp) {
     }
 }
 
-/// Phone and email labels that say nothing a phone book would not: not worth a line.
-const PLAIN_LABELS: &[&str] = &[
-    "home", "work", "cell", "mobile", "voice", "pref", "internet", "other", "main", "x400",
+/// Words of phone and email labels that say nothing a phone book would not (`work`,
+/// `Mobiltelefon`, `Téléphone domicile`): such labels are not worth a line in the notes.
+const PLAIN_LABEL_WORDS: &[&str] = &[
+    "home",
+    "work",
+    "cell",
+    "mobile",
+    "voice",
+    "pref",
+    "internet",
+    "other",
+    "main",
+    "x400",
+    "phone",
+    "business",
+    "primary",
+    "email",
+    "e-mail",
+    "fax",
+    "mobil",
+    "telefon",
+    "privat",
+    "geschäft",
+    "téléphone",
+    "portable",
+    "domicile",
+    "bureau",
+    "travail",
+    "móvil",
+    "casa",
+    "trabajo",
+    "teléfono",
+    "correo",
+    "courriel",
 ];
+
+/// Whether a label is one of the usual kinds (see [`PLAIN_LABEL_WORDS`]).
+fn plain_label(label: &str) -> bool {
+    let l = label.to_lowercase();
+    l.split([',', ';', ' ', '-', '_'])
+        .filter(|w| !w.is_empty())
+        .all(|w| {
+            PLAIN_LABEL_WORDS.iter().any(|p| w.contains(p)) || w.chars().all(|c| c.is_ascii_digit())
+        })
+}
 
 /// The lines a person's unplaced values are kept as (`label: value`), in the notes of the
 /// contact (`contact`) or of the customer. Stable, so a second import finds them there.
@@ -465,10 +506,7 @@ fn kept_lines(p: &Person, contact: bool) -> Vec<String> {
         out.push(format!("{label}: {value}"));
     }
     for (value, label) in &p.value_labels {
-        let plain = label
-            .split([',', ';'])
-            .all(|l| PLAIN_LABELS.contains(&l.trim().to_ascii_lowercase().as_str()));
-        if !plain {
+        if !plain_label(label) {
             out.push(format!("{label}: {value}"));
         }
     }

@@ -4,12 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
-use rapport_interchange::{Layout, ReadError, read_contacts_csv, to_vcards};
+use crate::read_csv;
+use rapport_interchange::{Language, Layout, ReadError, to_vcards};
 use rapport_model::{Customer, CustomerId, CustomerKind, Edit, MAX_FIELD_BYTES};
 
 #[test]
 fn layouts_are_recognised_from_any_one_of_their_columns() {
-    let layout = |csv: &str| read_contacts_csv(csv.as_bytes()).map(|(l, p, _)| (l, p));
+    let layout = |csv: &str| read_csv(csv.as_bytes()).map(|(l, p, _)| (l, p));
     let (l, p) = layout("Given Name,E-mail 1 - Value\nAnna,anna@example.com\n").unwrap();
     assert_eq!((l, p[0].name.as_str()), (Layout::GoogleOld, "Anna"));
     let (l, p) = layout("Family Name,E-mail 1 - Value\nJansen,anna@example.com\n").unwrap();
@@ -17,10 +18,10 @@ fn layouts_are_recognised_from_any_one_of_their_columns() {
     let (l, _) = layout("First Name,Phone 1 - Value\nAnna,+31 20 1234567\n").unwrap();
     assert_eq!(l, Layout::Google);
     let (l, p) = layout("First Name,E-mail Address\nAnna,anna@example.com\n").unwrap();
-    assert_eq!(l, Layout::Outlook);
+    assert_eq!(l, Layout::Outlook(Language::English));
     assert_eq!(p[0].emails, ["anna@example.com"]);
     let (l, p) = layout("First Name,Mobile Phone\nAnna,+31 6 12345678\n").unwrap();
-    assert_eq!(l, Layout::Outlook);
+    assert_eq!(l, Layout::Outlook(Language::English));
     assert_eq!(p[0].phones, ["+31 6 12345678"]);
     assert!(matches!(
         layout("First Name,Email\nAnna,anna@example.com\n"),
@@ -34,7 +35,7 @@ fn family_name_first_only_when_both_parts_are_cjk() {
                伟,张,zw@example.com\n\
                伟,Smith,ws@example.com\n\
                Wei,张,wz@example.com\n";
-    let (_, people, bad) = read_contacts_csv(csv.as_bytes()).unwrap();
+    let (_, people, bad) = read_csv(csv.as_bytes()).unwrap();
     assert!(bad.is_empty(), "{bad:?}");
     let names: Vec<&str> = people.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["张伟", "伟 Smith", "Wei 张"]);
@@ -45,13 +46,13 @@ fn escaped_quotes_in_the_last_record_are_not_an_unclosed_quote() {
     // The last field ends in `",`: read pair by pair, its closing quote closes it.
     let csv = "First Name,E-mail 1 - Value,Notes\n\
                Anna,anna@example.com,\"Says \"\"hi\"\",\"\n";
-    let (_, people, bad) = read_contacts_csv(csv.as_bytes()).unwrap();
+    let (_, people, bad) = read_csv(csv.as_bytes()).unwrap();
     assert!(bad.is_empty(), "{bad:?}");
     assert_eq!(people[0].notes, "Says \"hi\",");
     let open = "First Name,E-mail 1 - Value,Notes\n\
                 Anna,anna@example.com,\"Says \"\"hi\"\",\n";
     assert!(matches!(
-        read_contacts_csv(open.as_bytes()),
+        read_csv(open.as_bytes()),
         Err(ReadError::Csv { line: 2, .. })
     ));
 }
@@ -59,12 +60,14 @@ fn escaped_quotes_in_the_last_record_are_not_an_unclosed_quote() {
 #[test]
 fn a_field_may_hold_exactly_the_largest_size() {
     let row = |name: &str| format!("First Name,E-mail 1 - Value\n{name},a@example.com\n");
-    let (_, people, bad) = read_contacts_csv(row(&"x".repeat(MAX_FIELD_BYTES)).as_bytes()).unwrap();
+    let (_, people, bad) = read_csv(row(&"x".repeat(MAX_FIELD_BYTES)).as_bytes()).unwrap();
     assert_eq!((people.len(), bad.len()), (1, 0), "{bad:?}");
-    let (_, people, bad) =
-        read_contacts_csv(row(&"x".repeat(MAX_FIELD_BYTES + 1)).as_bytes()).unwrap();
-    assert_eq!(people.len(), 0);
-    assert_eq!((bad[0].line, bad[0].column.as_str()), (2, "name"));
+    // One byte more: the name is left out (with a warning) and the email names the person.
+    let (_, people, bad) = read_csv(row(&"x".repeat(MAX_FIELD_BYTES + 1)).as_bytes()).unwrap();
+    assert!(bad.is_empty());
+    assert_eq!(people[0].name, "a@example.com");
+    let w = &people[0].warnings[0];
+    assert_eq!((w.line, w.column.as_str()), (2, "name"));
 }
 
 #[test]
@@ -74,8 +77,8 @@ fn outlook_columns() {
                Anna,Jansen,anna@example.com,Anna Jansen (anna@example.com),somewhere,\
                +31 20 1234567,+31 20 7654321,Kerkstraat 1,,Amsterdam,VIP; ;Fair\n\
                Kim,Lee,kim@example.com,,,,,Hauptstr. 2,,,\n";
-    let (layout, people, bad) = read_contacts_csv(csv.as_bytes()).unwrap();
-    assert_eq!(layout, Layout::Outlook);
+    let (layout, people, bad) = read_csv(csv.as_bytes()).unwrap();
+    assert_eq!(layout, Layout::Outlook(Language::English));
     assert!(bad.is_empty(), "{bad:?}");
     let anna = &people[0];
     assert_eq!(
@@ -151,4 +154,82 @@ fn contact_cards_carry_title_and_notes_only_when_set() {
             .any(|l| l.starts_with("TITLE") || l.starts_with("NOTE")),
         "{out}"
     );
+}
+
+#[test]
+fn delimiters_come_from_the_header_line() {
+    for d in [",", ";", "\t", "|"] {
+        let csv = format!(
+            "First Name{d}Last Name{d}E-mail Address{d}Notes\nAnna{d}Jansen{d}anna@example.com{d}\"a, b; c\"\n"
+        );
+        let (l, p, bad) = read_csv(csv.as_bytes()).unwrap();
+        assert!(bad.is_empty(), "{d:?}: {bad:?}");
+        assert_eq!(l, Layout::Outlook(Language::English));
+        assert_eq!(
+            (
+                p[0].name.as_str(),
+                p[0].emails[0].as_str(),
+                p[0].notes.as_str()
+            ),
+            ("Anna Jansen", "anna@example.com", "a, b; c"),
+            "{d:?}"
+        );
+    }
+    // A quote never closed is found with any delimiter.
+    let open = "Vorname;Nachname;E-Mail-Adresse\nAnna;\"Jansen;anna@example.com\n";
+    assert!(matches!(
+        read_csv(open.as_bytes()),
+        Err(ReadError::Csv { line: 2, .. })
+    ));
+}
+
+#[test]
+fn spanish_outlook_headers() {
+    let csv = "Tratamiento,Nombre,Segundo nombre,Apellidos,Organización,Puesto,Calle del trabajo,\
+               Ciudad de trabajo,Código postal del trabajo,País o región del trabajo,\
+               Teléfono del trabajo,Móvil,Dirección de correo electrónico,\
+               Tipo de correo electrónico,Cumpleaños,Categorías,Notas,Página web,Prioridad,Sexo\n\
+               Sra.,Lucía,,Fernández Ruiz,Aceites del Sur S.A.,Directora de Compras,Calle Sierpes 12,\
+               Sevilla,41004,España,+34 954 123 456,+34 600 111 222,lucia@aceites.example,SMTP,\
+               3/4/1980,Clientes;Andalucía,Pide presupuesto en euros.,https://aceites.example,Normal,Sin especificar\n";
+    let (l, p, bad) = read_csv(csv.as_bytes()).unwrap();
+    assert!(bad.is_empty(), "{bad:?}");
+    assert_eq!(l, Layout::Outlook(Language::Spanish));
+    let lucia = &p[0];
+    assert_eq!(lucia.name, "Lucía Fernández Ruiz");
+    assert_eq!(
+        (lucia.organization.as_str(), lucia.title.as_str()),
+        ("Aceites del Sur S.A.", "Directora de Compras")
+    );
+    assert_eq!(lucia.emails, ["lucia@aceites.example"]);
+    assert_eq!(lucia.phones, ["+34 954 123 456", "+34 600 111 222"]);
+    assert_eq!(lucia.address, "Calle Sierpes 12, Sevilla, 41004, España");
+    assert_eq!(
+        lucia.birthday,
+        chrono::NaiveDate::from_ymd_opt(1980, 4, 3),
+        "day first"
+    );
+    assert_eq!(lucia.labels, ["Clientes", "Andalucía"]);
+    assert_eq!(lucia.websites, ["https://aceites.example"]);
+    assert_eq!(
+        lucia.other,
+        [("Tratamiento".to_string(), "Sra.".to_string())],
+        "program defaults and the email type are not kept"
+    );
+}
+
+#[test]
+fn orders_files_are_decoded_and_may_use_semicolons() {
+    let text = "customer;date;amount;currency;title\n张伟;2026-01-05;1200.50;CNY;首单\n";
+    let (bytes, _, _) = encoding_rs::GBK.encode(text);
+    assert_eq!(
+        rapport_interchange::detect(&bytes),
+        rapport_interchange::FileKind::Orders
+    );
+    let r = rapport_interchange::read_orders_csv(&bytes, Some("gbk")).unwrap();
+    assert!(r.bad.is_empty(), "{:?}", r.bad);
+    assert_eq!(r.decoded_as, "GBK (as asked)");
+    assert_eq!(r.orders[0].customer, "张伟");
+    assert_eq!(r.orders[0].deal.title, "首单");
+    assert_eq!(r.orders[0].deal.amount.minor, 120_050);
 }

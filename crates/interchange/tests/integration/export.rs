@@ -3,12 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
+use crate::{read_csv, read_vcf};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use rapport_interchange::{
-    Existing, plan, read_contacts_csv, read_vcards, to_google_csv, to_ics, to_vcards,
-};
+use rapport_interchange::{Existing, plan, to_google_csv, to_ics, to_vcards};
 use rapport_model::{Customer, Due, Edit, FollowUp, FollowUpKind, ItemId};
 use rapport_store::{OpenOptions, Store};
 
@@ -60,11 +59,11 @@ fn sample() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), OpenOptions::default()).unwrap();
     for f in ["google-contacts.csv", "outlook-contacts.csv"] {
-        let (_, people, _) = read_contacts_csv(&fixture(f)).unwrap();
+        let (_, people, _) = read_csv(&fixture(f)).unwrap();
         import_people(&store, &people);
     }
     for f in ["contacts-v3.vcf", "contacts-v4.vcf"] {
-        let (people, _) = read_vcards(&fixture(f)).unwrap();
+        let (people, _) = read_vcf(&fixture(f)).unwrap();
         import_people(&store, &people);
     }
     (dir, store)
@@ -104,7 +103,7 @@ fn vcard_exports_parse_independently_and_round_trip() {
         // Back into an empty store: the same customers and contacts.
         let dir = tempfile::tempdir().unwrap();
         let fresh = Store::open(dir.path(), OpenOptions::default()).unwrap();
-        let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+        let (people, bad) = read_vcf(text.as_bytes()).unwrap();
         assert!(bad.is_empty(), "{bad:?}");
         import_people(&fresh, &people);
         assert_eq!(shape(&all(&fresh)), shape(&customers), "v4={v4}");
@@ -118,7 +117,7 @@ fn csv_export_round_trips() {
     let text = to_google_csv(&customers).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let fresh = Store::open(dir.path(), OpenOptions::default()).unwrap();
-    let (_, people, bad) = read_contacts_csv(text.as_bytes()).unwrap();
+    let (_, people, bad) = read_csv(text.as_bytes()).unwrap();
     assert!(bad.is_empty(), "{bad:?}");
     import_people(&fresh, &people);
     assert_eq!(shape(&all(&fresh)), shape(&customers));

@@ -3,9 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
+use crate::read_orders;
 use rapport_interchange::{
     Action, Existing, FileKind, Person, detect, email_key, is_orders_header, name_key, phone_key,
-    plan, plan_orders, read_orders_csv,
+    plan, plan_orders,
 };
 use rapport_model::{
     Contact, Customer, CustomerId, CustomerKind, CustomerSummary, DealStatus, Edit, Timestamp,
@@ -70,7 +71,7 @@ fn orders_attach_by_id_email_or_name_and_group_per_customer() {
                Nobody,2026-03-03,1,CNY,,,\n\
                Gone Ltd,2026-03-04,1,CNY,,,\n\
                Acme GmbH,2026-03-05,1,CNY,open,,100\n";
-    let (orders, bad) = read_orders_csv(csv.as_bytes()).unwrap();
+    let (orders, bad) = read_orders(csv.as_bytes()).unwrap();
     assert!(bad.is_empty(), "{bad:?}");
     let first = &orders[0];
     assert_eq!((first.line, first.customer.as_str()), (2, "Acme GmbH"));
@@ -127,7 +128,7 @@ fn orders_attach_by_id_email_or_name_and_group_per_customer() {
         twins[1].id,
         twins[1].id,
     );
-    let (orders, _) = read_orders_csv(by_id.as_bytes()).unwrap();
+    let (orders, _) = read_orders(by_id.as_bytes()).unwrap();
     let (edits, bad) = plan_orders(&orders, &all);
     assert!(bad.is_empty(), "{bad:?}");
     assert_eq!(edits.len(), 1);
@@ -155,7 +156,7 @@ fn bad_order_rows_name_the_column() {
                Acme,2026-01-01,5,CNY,open,101\n\
                Acme,2026-01-01,5,CNY,open,100\n\
                ,,,,,\n";
-    let (ok, bad) = read_orders_csv(csv.as_bytes()).unwrap();
+    let (ok, bad) = read_orders(csv.as_bytes()).unwrap();
     assert_eq!(ok.len(), 1, "{ok:?} {bad:?}");
     assert_eq!(ok[0].line, 8);
     let at: Vec<(u64, &str)> = bad.iter().map(|e| (e.line, e.column.as_str())).collect();
@@ -170,8 +171,8 @@ fn bad_order_rows_name_the_column() {
             (7, "probability")
         ]
     );
-    assert!(read_orders_csv(b"date,amount\n2026-01-01,5\n").is_err());
-    assert!(read_orders_csv(b" \n ").is_err());
+    assert!(read_orders(b"date,amount\n2026-01-01,5\n").is_err());
+    assert!(read_orders(b" \n ").is_err());
 }
 
 fn person(line: u64, name: &str, org: &str) -> Person {

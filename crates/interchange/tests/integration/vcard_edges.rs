@@ -4,75 +4,109 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
+use crate::read_vcf;
 use chrono::NaiveDate;
-use rapport_interchange::read_vcards;
 
 fn card(body: &str) -> String {
     format!("BEGIN:VCARD\nVERSION:3.0\nFN:Ana Lima\n{body}END:VCARD\n")
 }
 
-/// The birthday of a one-card file, or the reason its card was refused.
-fn birthday(bday: &str) -> Result<Option<NaiveDate>, String> {
-    let text = card(&format!("BDAY:{bday}\n"));
-    let (people, bad) = read_vcards(text.as_bytes()).unwrap();
-    match (people.as_slice(), bad.as_slice()) {
-        ([p], []) => Ok(p.birthday),
-        ([], [e]) => {
-            assert_eq!(e.line, 1, "a card's error names its BEGIN line");
-            assert_eq!(e.column, "BDAY");
-            Err(e.reason.clone())
+/// The birthday of a one-card file, or the warning its BDAY gave: a BDAY that is no full
+/// date never refuses the card; its text is kept in `other` as `birthday`, with a warning on
+/// the BDAY line.
+fn read_birthday(text: &str, bday_line: u64) -> Result<Option<NaiveDate>, (String, String)> {
+    let (people, bad) = read_vcf(text.as_bytes()).unwrap();
+    assert!(bad.is_empty(), "{bad:?}");
+    let p = &people[0];
+    match p.warnings.as_slice() {
+        [] => {
+            assert!(p.other.is_empty(), "{:?}", p.other);
+            Ok(p.birthday)
         }
-        other => panic!("one person or one error, not {other:?}"),
+        [w] => {
+            assert_eq!((w.line, w.column.as_str()), (bday_line, "BDAY"));
+            assert_eq!(p.birthday, None);
+            let [(label, kept)] = p.other.as_slice() else {
+                panic!("one value kept: {:?}", p.other)
+            };
+            assert_eq!(label, "birthday");
+            let reason = w
+                .reason
+                .strip_suffix("; kept as \"birthday\" in the notes")
+                .unwrap_or(&w.reason);
+            Err((kept.clone(), reason.to_string()))
+        }
+        other => panic!("at most one warning, not {other:?}"),
     }
 }
 
-/// The birthday of a vCard 4 card whose BDAY is given as text (`VALUE=text`): what the reader
-/// makes of a text calcard does not parse as a date itself.
-fn text_birthday(bday: &str) -> Result<Option<NaiveDate>, String> {
-    let text =
-        format!("BEGIN:VCARD\nVERSION:4.0\nFN:Ana Lima\nBDAY;VALUE=text:{bday}\nEND:VCARD\n");
-    let (people, bad) = read_vcards(text.as_bytes()).unwrap();
-    match (people.as_slice(), bad.as_slice()) {
-        ([p], []) => Ok(p.birthday),
-        ([], [e]) => Err(e.reason.clone()),
-        other => panic!("one person or one error, not {other:?}"),
-    }
+fn birthday(bday: &str) -> Result<Option<NaiveDate>, (String, String)> {
+    read_birthday(&card(&format!("BDAY:{bday}\n")), 4)
+}
+
+/// A vCard 4 BDAY given as text (`VALUE=text`), which calcard does not parse itself.
+fn text_birthday(bday: &str) -> Result<Option<NaiveDate>, (String, String)> {
+    read_birthday(
+        &format!("BEGIN:VCARD\nVERSION:4.0\nFN:Ana Lima\nBDAY;VALUE=text:{bday}\nEND:VCARD\n"),
+        4,
+    )
+}
+
+fn kept(text: &str, reason: &str) -> Result<Option<NaiveDate>, (String, String)> {
+    Err((text.to_string(), reason.to_string()))
 }
 
 #[test]
-fn a_birthday_given_as_text_is_a_date_an_error_or_nothing() {
-    let d = |y, m, day| Some(NaiveDate::from_ymd_opt(y, m, day).unwrap());
-    assert_eq!(text_birthday("1985-04-15"), Ok(d(1985, 4, 15)));
-    assert_eq!(text_birthday("19850415"), Ok(d(1985, 4, 15)));
-    // It looks like a date (eight digits or more, only digits, `-` and `+`) but is none.
-    let err = text_birthday("20261340").unwrap_err();
-    assert!(
-        err.contains("`20261340` is not a date (YYYY-MM-DD or YYYYMMDD)"),
-        "{err}"
+fn a_birthday_given_as_text_is_a_date_or_kept_with_a_warning() {
+    let d = |y, m, day| Ok(Some(NaiveDate::from_ymd_opt(y, m, day).unwrap()));
+    assert_eq!(text_birthday("1985-04-15"), d(1985, 4, 15));
+    assert_eq!(text_birthday("19850415"), d(1985, 4, 15));
+    for t in [
+        "20261340",
+        "1985+0415",
+        "123-4567",
+        "x12345678",
+        "circa 1800",
+    ] {
+        assert_eq!(
+            text_birthday(t),
+            kept(t, &format!("`{t}` is not a date (YYYY-MM-DD or YYYYMMDD)"))
+        );
+    }
+    assert_eq!(
+        text_birthday("0000-01-01"),
+        kept(
+            "0000-01-01",
+            "birthday: `0000-01-01` is out of range (the year must be 1000 to 9999)"
+        )
     );
-    let err = text_birthday("1985+0415").unwrap_err();
-    assert!(err.contains("`1985+0415` is not a date"), "{err}");
-    // Seven digits, or a letter among them: a note, not a birthday, and no error.
-    assert_eq!(text_birthday("123-4567"), Ok(None));
-    assert_eq!(text_birthday("x12345678"), Ok(None));
-    assert_eq!(text_birthday("12345678x"), Ok(None));
 }
 
 #[test]
-fn birthdays_are_dates_errors_or_nothing() {
-    let d = |y, m, day| Some(NaiveDate::from_ymd_opt(y, m, day).unwrap());
-    assert_eq!(birthday("1985-04-15"), Ok(d(1985, 4, 15)));
-    assert_eq!(birthday("19850415"), Ok(d(1985, 4, 15)));
-    // Eight digits that are no date: refused, saying which text.
-    let err = birthday("20261340").unwrap_err();
-    assert!(err.contains("`2026-13-40` is not a date"), "{err}");
-    let err = birthday("2026-13-40").unwrap_err();
-    assert!(err.contains("is not a date"), "{err}");
-    // Fewer than eight digits, or letters among them: not a birthday at all, no error.
-    assert_eq!(birthday("123-4567"), Ok(None));
-    assert_eq!(birthday("x12345678"), Ok(None));
-    assert_eq!(birthday("born 19850415"), Ok(None));
-    assert_eq!(birthday("spring"), Ok(None));
+fn birthdays_are_dates_or_kept_with_a_warning() {
+    let d = |y, m, day| Ok(Some(NaiveDate::from_ymd_opt(y, m, day).unwrap()));
+    assert_eq!(birthday("1985-04-15"), d(1985, 4, 15));
+    assert_eq!(birthday("19850415"), d(1985, 4, 15));
+    // Eight digits that are no date, parsed by calcard as one.
+    assert_eq!(
+        birthday("20261340"),
+        kept("2026-13-40", "`2026-13-40` is not a date")
+    );
+    assert_eq!(
+        birthday("2026-13-40"),
+        kept("2026-13-40", "`2026-13-40` is not a date")
+    );
+    // No year: a valid vCard value our field cannot hold.
+    assert_eq!(
+        birthday("--0415"),
+        kept("--04-15", "a birthday without a year")
+    );
+    for t in ["born 19850415", "spring"] {
+        assert_eq!(
+            birthday(t),
+            kept(t, &format!("`{t}` is not a date (YYYY-MM-DD or YYYYMMDD)"))
+        );
+    }
 }
 
 #[test]
@@ -82,7 +116,7 @@ fn a_card_cut_short_in_the_middle_is_reported_at_its_begin_line() {
     let text = "BEGIN:VCARD\nVERSION:3.0\nFN:First\nEND:VCARD\n\
                 BEGIN:VCARD\nVERSION:3.0\nFN:Second\n\
                 BEGIN:VCARD\nVERSION:3.0\nFN:Third\nEND:VCARD\n";
-    let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+    let (people, bad) = read_vcf(text.as_bytes()).unwrap();
     let names: Vec<(&str, u64)> = people.iter().map(|p| (p.name.as_str(), p.line)).collect();
     assert_eq!(names, [("First", 1), ("Third", 8)]);
     assert_eq!(bad.len(), 1, "{bad:?}");
@@ -94,7 +128,7 @@ fn the_last_card_without_an_end_is_reported_once_and_the_rest_is_read() {
     let text = "BEGIN:VCARD\nVERSION:3.0\nFN:First\nEND:VCARD\n\
                 BEGIN:VCARD\nVERSION:3.0\nFN:Second\nEND:VCARD\n\
                 BEGIN:VCARD\nVERSION:3.0\nFN:Third\n";
-    let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+    let (people, bad) = read_vcf(text.as_bytes()).unwrap();
     let lines: Vec<u64> = people.iter().map(|p| p.line).collect();
     assert_eq!(lines, [1, 5]);
     assert_eq!(bad.len(), 1, "{bad:?}");
@@ -105,7 +139,7 @@ fn the_last_card_without_an_end_is_reported_once_and_the_rest_is_read() {
 fn organisation_cards_are_told_from_people() {
     let read = |body: &str| {
         let text = format!("BEGIN:VCARD\nVERSION:3.0\nFN:Lima Imports\n{body}END:VCARD\n");
-        let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+        let (people, bad) = read_vcf(text.as_bytes()).unwrap();
         assert!(bad.is_empty(), "{bad:?}");
         let p = people.into_iter().next().unwrap();
         (p.name, p.organization)
@@ -126,7 +160,7 @@ fn organisation_cards_are_told_from_people() {
     );
     // vCard 4's KIND:org is an organisation too.
     let text = "BEGIN:VCARD\nVERSION:4.0\nKIND:org\nFN:Lima Imports\nEND:VCARD\n";
-    let (people, _) = read_vcards(text.as_bytes()).unwrap();
+    let (people, _) = read_vcf(text.as_bytes()).unwrap();
     assert_eq!(people[0].organization, "Lima Imports");
     assert!(people[0].name.is_empty());
 }
@@ -137,7 +171,7 @@ fn an_end_right_after_its_begin_still_closes_the_card() {
     // BEGIN): both are complete. The empty one is refused for having no name, not for a
     // missing END; the other is read.
     let text = "BEGIN:VCARD\nEND:VCARD\nBEGIN:VCARD\nFN:Ana Lima\nEND:VCARD\n";
-    let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+    let (people, bad) = read_vcf(text.as_bytes()).unwrap();
     let names: Vec<(&str, u64)> = people.iter().map(|p| (p.name.as_str(), p.line)).collect();
     assert_eq!(names, [("Ana Lima", 3)]);
     assert_eq!(bad.len(), 1, "{bad:?}");
@@ -148,7 +182,7 @@ fn an_end_right_after_its_begin_still_closes_the_card() {
 fn what_follows_a_cards_end_is_reported_at_its_begin_line() {
     let read = |tail: &str| {
         let text = format!("VERSION:3.0\nBEGIN:VCARD\nVERSION:3.0\nFN:Ana Lima\nEND:VCARD\n{tail}");
-        let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+        let (people, bad) = read_vcf(text.as_bytes()).unwrap();
         let names: Vec<(String, u64)> = people.into_iter().map(|p| (p.name, p.line)).collect();
         assert_eq!(
             names,
@@ -183,9 +217,108 @@ fn a_folded_end_line_does_not_end_the_card() {
     // card after it is read.
     let text = "BEGIN:VCARD\nVERSION:3.0\nFN:Ana Lima\n END:VCARD\n\
                 BEGIN:VCARD\nVERSION:3.0\nFN:Bo Chen\nEND:VCARD\r\n";
-    let (people, bad) = read_vcards(text.as_bytes()).unwrap();
+    let (people, bad) = read_vcf(text.as_bytes()).unwrap();
     let names: Vec<&str> = people.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["Bo Chen"]);
     assert_eq!(bad.len(), 1, "{bad:?}");
     assert_eq!((bad[0].line, bad[0].column.as_str()), (1, "END:VCARD"));
+}
+
+#[test]
+fn calcard_alone_does_not_decode_legacy_charsets_in_quoted_printable() {
+    // Why `vcard_lines` decodes QUOTED-PRINTABLE itself: calcard decodes QP, and its
+    // CHARSET with mail-parser, which without its `full_encoding` feature turns Shift_JIS
+    // (山田 = 8E 52 93 63) into replacement characters. Latin-1 it does decode.
+    let text = "BEGIN:VCARD\nVERSION:2.1\nFN;CHARSET=SHIFT_JIS;ENCODING=QUOTED-PRINTABLE:=8ER=93c\n\
+                NOTE;CHARSET=ISO-8859-1;ENCODING=QUOTED-PRINTABLE:M=FCller\nEND:VCARD\n";
+    let mut parser = calcard::Parser::new(text);
+    let calcard::Entry::VCard(v) = parser.entry() else {
+        panic!("a card")
+    };
+    let value = |p: &calcard::vcard::VCardProperty| {
+        v.property(p)
+            .and_then(|e| e.values.first())
+            .and_then(|x| x.as_text())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_ne!(value(&calcard::vcard::VCardProperty::Fn), "山田");
+    assert!(value(&calcard::vcard::VCardProperty::Fn).contains('\u{fffd}'));
+    assert_eq!(value(&calcard::vcard::VCardProperty::Note), "Müller");
+    // Read by us, both are right.
+    let (people, _) = read_vcf(text.as_bytes()).unwrap();
+    assert_eq!(
+        (people[0].name.as_str(), people[0].notes.as_str()),
+        ("山田", "Müller")
+    );
+}
+
+#[test]
+fn undecodable_values_and_unguessable_lines_say_where() {
+    // A QP value whose bytes are not its CHARSET: read with replacement characters and a
+    // warning on its line; an unknown CHARSET name: the bytes read as UTF-8 if they are.
+    let text = "BEGIN:VCARD\nFN:Ana Lima\nNOTE;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:caf=E9\n\
+                TITLE;CHARSET=klingon;ENCODING=QUOTED-PRINTABLE:Chef=C3=A9\nEND:VCARD\n";
+    let (people, bad) = read_vcf(text.as_bytes()).unwrap();
+    assert!(bad.is_empty());
+    let ana = &people[0];
+    assert_eq!(
+        (ana.notes.as_str(), ana.title.as_str()),
+        ("caf\u{fffd}", "Chefé")
+    );
+    let w: Vec<(u64, &str, &str)> = ana
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.column.as_str(), w.reason.as_str()))
+        .collect();
+    assert_eq!(
+        w,
+        [
+            (
+                3,
+                "NOTE",
+                "bytes that are not UTF-8 were replaced by \u{fffd}"
+            ),
+            (
+                4,
+                "TITLE",
+                "CHARSET `klingon` is not an encoding we know; read as UTF-8 or windows-1252"
+            )
+        ]
+    );
+    // Bytes no encoding reads as text, on an untagged line: an error naming that line.
+    let mut bytes = b"BEGIN:VCARD\nFN:Ana\nNOTE:".to_vec();
+    bytes.extend((0..200u32).map(|i| [0x81u8, 0x00, 0xff, 0x9f, 0x01][(i % 5) as usize]));
+    bytes.extend_from_slice(b"\nEND:VCARD\n");
+    match rapport_interchange::read_vcards(&bytes, None) {
+        Err(rapport_interchange::ReadError::Decode(e)) => {
+            assert!(e.to_string().starts_with("line 3:"), "{e}");
+            assert!(e.to_string().contains("--encoding"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn utf16_vcards_are_detected_and_read() {
+    let text = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Zoë Ng\r\nTEL:+65 6123 4567 x9\r\nEND:VCARD\r\n";
+    for bom in [true, false] {
+        let mut bytes = if bom { vec![0xFF, 0xFE] } else { Vec::new() };
+        bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(
+            rapport_interchange::detect(&bytes),
+            rapport_interchange::FileKind::VCard
+        );
+        let r = rapport_interchange::read_vcards(&bytes, None).unwrap();
+        assert_eq!(r.people[0].name, "Zoë Ng");
+        assert_eq!(r.people[0].phones, ["+65 6123 4567 ext. 9"]);
+        assert_eq!(
+            r.decoded_as,
+            if bom {
+                "UTF-16LE (byte order mark)"
+            } else {
+                "UTF-16LE (UTF-16 without a byte order mark)"
+            }
+        );
+    }
 }
