@@ -27,14 +27,18 @@
 mod csv_contacts;
 pub mod decode;
 mod export;
+pub mod mapping;
 mod orders;
 mod plan;
+pub mod sheet;
 mod vcard;
 
 pub use csv_contacts::{Layout, Person, ReadError, RowError, read_contacts_csv};
 pub use export::{to_google_csv, to_ics, to_vcards};
+pub use mapping::{Mapping, PeopleOptions, Target, people_from_sheet, suggest};
 pub use orders::{Order, is_orders_header, plan_orders, read_orders_csv};
 pub use plan::{Action, Existing, Plan, plan};
+pub use sheet::{Cell, Sheet, SheetError, SheetOptions, read_sheet};
 pub use vcard::read_vcards;
 
 /// What kind of import file `bytes` is, from its first line.
