@@ -1252,7 +1252,9 @@ fn read_text(bytes: &[u8], opts: &SheetOptions) -> Result<Sheet, SheetError> {
             .position()
             .map_or(0, |p| p.byte() as usize)
             .min(body.len());
-        if body.as_bytes().get(start) == Some(&b'\n') {
+        // A record never starts with a line end: the csv crate may place it at the end of the
+        // line before (CRLF) or of a blank line it skipped.
+        while matches!(body.as_bytes().get(start), Some(b'\n' | b'\r')) {
             start += 1;
         }
         last_start = start;
