@@ -302,7 +302,8 @@ const HEADERS: &[(Target, Lang, &[&str])] = &[
         De,
         &["Kunde", "Kundenname", "Kunden", "Kundin"],
     ),
-    (T::Customer, Fr, &["Nom du client", "Nom client", "Client"]),
+    (T::Customer, Fr, &["Nom du client", "Nom client"]),
+    (T::Customer, Any, &["Client"]),
     (
         T::Customer,
         Es,
@@ -405,14 +406,10 @@ const HEADERS: &[(Target, Lang, &[&str])] = &[
             "Ansprechpartnerin",
             "Kontaktperson",
             "Kontakt",
-            "Name",
         ],
     ),
-    (
-        T::Contact,
-        Fr,
-        &["Contact", "Nom du contact", "Interlocuteur", "Nom"],
-    ),
+    (T::Contact, Fr, &["Nom du contact", "Interlocuteur", "Nom"]),
+    (T::Contact, Any, &["Name", "Contact"]),
     (
         T::Contact,
         Es,
@@ -457,7 +454,8 @@ const HEADERS: &[(Target, Lang, &[&str])] = &[
         Zh,
         &["职位", "职务", "头衔", "岗位", "職位", "職務", "職稱"],
     ),
-    (T::Title, De, &["Position", "Funktion", "Titel", "Stellung"]),
+    (T::Title, De, &["Funktion", "Titel", "Stellung"]),
+    (T::Title, Any, &["Position"]),
     (T::Title, Fr, &["Fonction", "Poste", "Titre"]),
     (T::Title, Es, &["Cargo", "Puesto"]),
     (T::Title, Ja, &["役職", "肩書", "肩書き"]),
@@ -492,7 +490,6 @@ const HEADERS: &[(Target, Lang, &[&str])] = &[
         &[
             "Telefon",
             "Telefonnummer",
-            "Tel",
             "Mobil",
             "Mobiltelefon",
             "Handy",
@@ -508,15 +505,15 @@ const HEADERS: &[(Target, Lang, &[&str])] = &[
             "Tél",
             "Portable",
             "Numéro de téléphone",
-            "Mobile",
             "Tél portable",
         ],
     ),
     (
         T::Phone,
         Es,
-        &["Teléfono", "Móvil", "Celular", "Número de teléfono", "Tel"],
+        &["Teléfono", "Móvil", "Celular", "Número de teléfono"],
     ),
+    (T::Phone, Any, &["Tel", "Mobile"]),
     (
         T::Phone,
         Ja,
@@ -651,7 +648,8 @@ const HEADERS: &[(Target, Lang, &[&str])] = &[
     ),
     (T::Industry, De, &["Branche", "Industrie"]),
     (T::Industry, Fr, &["Secteur", "Secteur d'activité"]),
-    (T::Industry, Es, &["Sector", "Industria", "Rubro"]),
+    (T::Industry, Es, &["Industria", "Rubro"]),
+    (T::Industry, Any, &["Sector"]),
     (T::Industry, Ja, &["業種", "業界"]),
     (T::Industry, En, &["Industry"]),
     (
@@ -1098,12 +1096,14 @@ pub fn headers_language(headers: &[String]) -> Option<Lang> {
             *votes.entry(l).or_default() += 1;
         }
     }
-    let order = [Zh, Ja, De, Fr, Es, En];
-    order
-        .into_iter()
-        .filter_map(|l| votes.get(&l).map(|n| (l, *n)))
-        .max_by_key(|(l, n)| (*n, std::cmp::Reverse(order.iter().position(|o| o == l))))
-        .map(|(l, _)| l)
+    // The language with the most headers; a tie is no language.
+    let mut ranked: Vec<(Lang, usize)> = votes.into_iter().collect();
+    ranked.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    match ranked.as_slice() {
+        [(l, _)] => Some(*l),
+        [(l, a), (_, b), ..] if a > b => Some(*l),
+        _ => None,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2540,6 +2540,18 @@ mod tests {
         assert_ne!(a, header_signature(&["电话".into(), "客户名称".into()]));
         assert_eq!(a.len(), 32);
         assert!(m.fits(&headers));
+    }
+
+    #[test]
+    fn header_languages() {
+        let l = |h: &[&str]| headers_language(&h.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(l(&["Name", "Email", "Last visit"]), Some(En));
+        assert_eq!(l(&["Nom", "Courriel", "Tél"]), Some(Fr));
+        assert_eq!(l(&["Firma", "Name", "E-Mail"]), Some(De));
+        assert_eq!(l(&["客户名称", "手机"]), Some(Zh));
+        assert_eq!(l(&["会社名", "電話番号"]), Some(Ja));
+        assert_eq!(l(&["Firma", "Last visit"]), None);
+        assert_eq!(l(&["Email", "Tags"]), None);
     }
 
     #[test]

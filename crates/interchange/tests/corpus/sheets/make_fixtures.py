@@ -36,7 +36,7 @@ def spanish_ods():
         + '<table:table-cell office:value-type="currency" office:currency="EUR" office:value="1234.56"><text:p>1.234,56 €</text:p></table:table-cell>'
         + s("mayorista, Madrid") + s("Cliente desde 2019") + '</table:table-row>',
         '<table:table-row>' + s("Textiles Levante S.A.") + s("Jorge Martín") + s("600 123 456")
-        + s("jorge@levante") + '<table:covered-table-cell/>' + date("2026-10-02") + s("15/12/2026")
+        + s("jorge(at)levante.es") + '<table:covered-table-cell/>' + date("2026-10-02") + s("15/12/2026")
         + s("1.234,56 €") + empty + empty + '</table:table-row>',
         '<table:table-row>' + s("Frutas del Sur S.L.") + s("Ana López") + s("955 000 111")
         + s("ana@frutasdelsur.es") + s("Pablo Gómez") + empty + s("25/12/2026")
