@@ -1421,7 +1421,7 @@ pub fn parse_date(text: &str, order: DateOrder) -> Result<ParsedDate, String> {
     let t = rapport_model::text::fold(text);
     // Drop a time: "2026-12-03 10:30", "2026-12-03T10:30:00".
     let t = t
-        .split_once(|c| c == ' ' || c == 't')
+        .split_once([' ', 't'])
         .filter(|(d, rest)| rest.contains(':') && d.chars().any(|c| c.is_ascii_digit()))
         .map_or(t.as_str(), |(d, _)| d)
         .trim()
@@ -1454,7 +1454,7 @@ pub fn parse_date(text: &str, order: DateOrder) -> Result<ParsedDate, String> {
         ));
     }
     let parts: Vec<&str> = t
-        .split(|c: char| c == '/' || c == '-' || c == '.' || c == ' ' || c == ',')
+        .split(['/', '-', '.', ' ', ','])
         .filter(|s| !s.is_empty() && *s != "de")
         .collect();
     let all_digits = parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()));

@@ -263,9 +263,14 @@ pub fn read_sheet(bytes: &[u8], opts: &SheetOptions) -> Result<Sheet, SheetError
 // ---------------------------------------------------------------------------------------------
 // The grid: cells pushed in (row, column) order, bounded.
 
+/// A merged region: (first row, first column), (last row, last column), 0-based.
+type Region = ((u32, u32), (u32, u32));
+
 struct Grid {
     rows: Vec<Row>,
     slots: usize,
+    /// A row came before one already stored.
+    unsorted: bool,
     warnings: Vec<RowError>,
     dropped_warnings: usize,
 }
@@ -275,6 +280,7 @@ impl Grid {
         Grid {
             rows: Vec::new(),
             slots: 0,
+            unsorted: false,
             warnings: Vec::new(),
             dropped_warnings: 0,
         }
@@ -324,22 +330,10 @@ impl Grid {
         };
         let at = match self.rows.last() {
             Some(last) if last.line == line => self.rows.len() - 1,
-            Some(last) if last.line > line => {
-                match self.rows.binary_search_by(|r| r.line.cmp(&line)) {
-                    Ok(i) => i,
-                    Err(i) => {
-                        self.rows.insert(
-                            i,
-                            Row {
-                                line,
-                                cells: Vec::new(),
-                            },
-                        );
-                        i
-                    }
-                }
-            }
-            _ => {
+            last => {
+                // Rows out of order (rare, but a file may do it) are sorted once at the end,
+                // not inserted in place (which a hostile file could make quadratic).
+                self.unsorted |= last.is_some_and(|l| l.line > line);
                 self.rows.push(Row {
                     line,
                     cells: Vec::new(),
@@ -361,8 +355,34 @@ impl Grid {
         Ok(())
     }
 
+    /// Sorts rows that came out of order, joining the pieces of one row (a later cell wins).
+    fn sort(&mut self) {
+        if !std::mem::take(&mut self.unsorted) {
+            return;
+        }
+        self.rows.sort_by_key(|r| r.line);
+        let mut joined: Vec<Row> = Vec::with_capacity(self.rows.len());
+        for row in self.rows.drain(..) {
+            match joined.last_mut() {
+                Some(last) if last.line == row.line => {
+                    if last.cells.len() < row.cells.len() {
+                        last.cells.resize(row.cells.len(), Cell::Empty);
+                    }
+                    for (i, c) in row.cells.into_iter().enumerate() {
+                        if !c.is_empty() {
+                            last.cells[i] = c;
+                        }
+                    }
+                }
+                _ => joined.push(row),
+            }
+        }
+        self.rows = joined;
+    }
+
     /// Fills merged regions down their rows (see the module documentation).
-    fn fill_merges(&mut self, regions: &[((u32, u32), (u32, u32))]) -> Result<(), SheetError> {
+    fn fill_merges(&mut self, regions: &[Region]) -> Result<(), SheetError> {
+        self.sort();
         let mut budget = MAX_CELLS;
         for &((r1, c1), (r2, _)) in regions {
             if r2 <= r1 {
@@ -400,6 +420,7 @@ impl Grid {
     }
 
     fn into_warnings(mut self) -> (Vec<Row>, Vec<RowError>) {
+        self.sort();
         if self.dropped_warnings > 0 {
             self.warnings.push(RowError {
                 line: 0,
@@ -864,7 +885,7 @@ fn read_xlsx(bytes: &[u8], opts: &SheetOptions) -> Result<Sheet, SheetError> {
 struct OdsTable {
     name: String,
     /// Merged regions ((first row, first col), (last row, last col)), 0-based.
-    merges: Vec<((u32, u32), (u32, u32))>,
+    merges: Vec<Region>,
 }
 
 /// Scans `content.xml` (streamed, attributes only) for each table's merged regions, and
@@ -1101,10 +1122,8 @@ fn utf16(s: &str) -> Vec<u8> {
 /// Whether a compound file holds an encrypted OOXML package: its directory (UTF-16 names in
 /// 128-byte entries) names an `EncryptionInfo` or `EncryptedPackage` stream.
 fn is_encrypted_ooxml(bytes: &[u8]) -> bool {
-    let (info, package) = (utf16("EncryptionInfo"), utf16("EncryptedPackage"));
-    bytes
-        .windows(info.len())
-        .any(|w| w == info.as_slice() || w.starts_with(&package[..info.len()]))
+    let contains = |needle: Vec<u8>| bytes.windows(needle.len()).any(|w| w == needle.as_slice());
+    contains(utf16("EncryptionInfo")) || contains(utf16("EncryptedPackage"))
 }
 
 fn xls_error(e: calamine::XlsError) -> SheetError {
@@ -1400,9 +1419,16 @@ mod tests {
         g.put(0, 0, Cell::Text("a".into())).unwrap();
         g.put(2, 1, Cell::Text("b".into())).unwrap();
         g.put(1, 0, Cell::Text("c".into())).unwrap();
+        g.put(2, 0, Cell::Text("d".into())).unwrap();
+        g.sort();
         assert_eq!(
             g.rows.iter().map(|r| r.line).collect::<Vec<_>>(),
             vec![1, 2, 3]
+        );
+        // The two pieces of row 3 are one row.
+        assert_eq!(
+            g.rows[2].cells,
+            vec![Cell::Text("d".into()), Cell::Text("b".into())]
         );
         assert!(matches!(
             g.put(0, MAX_COLUMNS, Cell::Text("x".into())),

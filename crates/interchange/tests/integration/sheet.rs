@@ -556,6 +556,47 @@ fn zip_bombs_are_refused_within_a_memory_bound() {
     assert_eq!(s.headers, vec!["Name"]);
 }
 
+/// An ODS whose content is `rows`.
+fn ods(rows: &str) -> Vec<u8> {
+    use zip::write::SimpleFileOptions;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut z = zip::ZipWriter::new(&mut out);
+    let stored = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    z.start_file("mimetype", stored).unwrap();
+    z.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .unwrap();
+    z.start_file("META-INF/manifest.xml", stored).unwrap();
+    z.write_all(br#"<?xml version="1.0"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>"#).unwrap();
+    z.start_file("content.xml", stored).unwrap();
+    write!(z, r#"<?xml version="1.0"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet><table:table table:name="S">{rows}</table:table></office:spreadsheet></office:body></office:document-content>"#).unwrap();
+    z.finish().unwrap();
+    out.into_inner()
+}
+
+#[test]
+fn an_ods_that_repeats_into_billions_of_cells_is_refused_before_calamine() {
+    // 1,000,000 rows of 16,384 repeated cells: calamine would expand them into a dense range.
+    let hostile = ods(
+        r#"<table:table-row table:number-rows-repeated="1000000"><table:table-cell office:value-type="string" table:number-columns-repeated="16384"><text:p>x</text:p></table:table-cell></table:table-row>"#,
+    );
+    assert!(hostile.len() < 4096);
+    let (r, allocated, took) = measured(|| read_sheet(&hostile, &opts()));
+    let e = r.unwrap_err();
+    assert!(matches!(e, SheetError::TooLarge(_)), "{e}");
+    assert!(allocated < 4 << 20, "{allocated} bytes");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    // Repeated rows that fit are read, each with its line.
+    let ok = ods(
+        r#"<table:table-row><table:table-cell office:value-type="string"><text:p>Name</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>Email</text:p></table:table-cell></table:table-row><table:table-row table:number-rows-repeated="3"><table:table-cell office:value-type="string"><text:p>Ana</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>ana@x.es</text:p></table:table-cell></table:table-row>"#,
+    );
+    let s = read_sheet(&ok, &opts()).unwrap();
+    assert_eq!(
+        s.rows.iter().map(|r| r.line).collect::<Vec<_>>(),
+        vec![2, 3, 4]
+    );
+    assert_eq!(s.rows[2].get(1), &text("ana@x.es"));
+}
+
 #[test]
 fn truncated_and_password_protected_workbooks() {
     let whole = corpus("chinese-team.xlsx");
