@@ -196,7 +196,7 @@ impl FromStr for Target {
             return Ok(Target::Custom(name.to_string()));
         }
         Ok(match t.to_ascii_lowercase().replace('_', "-").as_str() {
-            "customer" | "name" => Target::Customer,
+            "customer" => Target::Customer,
             "company" | "organization" | "organisation" | "org" => Target::Company,
             "contact" | "contact-name" | "person" => Target::Contact,
             "first-name" | "given-name" => Target::FirstName,

@@ -90,6 +90,8 @@ pub const MAX_CELLS: usize = 20_000_000;
 pub const MAX_CELL_BYTES: usize = 128 * 1024;
 /// Sheet-level warnings kept (more are counted in the last one).
 pub const MAX_WARNINGS: usize = 1_000;
+/// Merged regions kept from an ODS sheet (more are not filled).
+pub const MAX_MERGES: usize = 100_000;
 /// Rows read from each sheet to decide whether it looks like a table.
 const PREVIEW_ROWS: usize = 40;
 /// Rows searched for the header.
@@ -992,18 +994,18 @@ fn scan_ods(zip: &mut zip::ZipArchive<Cursor<&[u8]>>) -> Result<Vec<OdsTable>, S
                         .flatten()
                         .is_some();
                 if valued {
-                    let end = (col + repeat).min(u64::from(MAX_COLUMNS));
+                    let end = col.saturating_add(repeat).min(u64::from(MAX_COLUMNS));
                     row_width = row_width.max(end);
                     row_raw = end;
                 }
-                let rows_spanned = attr(&e, "table:number-rows-spanned").unwrap_or(1);
-                let cols_spanned = attr(&e, "table:number-columns-spanned").unwrap_or(1);
+                let rows_spanned = attr(&e, "table:number-rows-spanned").unwrap_or(1).max(1);
+                let cols_spanned = attr(&e, "table:number-columns-spanned").unwrap_or(1).max(1);
                 if (rows_spanned > 1 || cols_spanned > 1)
                     && let Some(t) = tables.last_mut()
-                    && t.merges.len() < MAX_CELLS
+                    && t.merges.len() < MAX_MERGES
                 {
-                    let r2 = (row + rows_spanned - 1).min(u64::from(MAX_ROWS) - 1);
-                    let c2 = (col + cols_spanned - 1).min(u64::from(MAX_COLUMNS) - 1);
+                    let r2 = (row.saturating_add(rows_spanned) - 1).min(u64::from(MAX_ROWS) - 1);
+                    let c2 = (col.saturating_add(cols_spanned) - 1).min(u64::from(MAX_COLUMNS) - 1);
                     t.merges
                         .push(((row as u32, col as u32), (r2 as u32, c2 as u32)));
                 }
@@ -1057,7 +1059,15 @@ fn range_preview(range: &calamine::Range<Data>, is_1904: bool) -> Result<Vec<Row
     let mut g = Grid::new();
     for (r, row) in range.rows().enumerate() {
         for (c, d) in row.iter().enumerate() {
-            g.put(r0 + r as u32, c0 + c as u32, data_cell(d, is_1904))?;
+            let (r, c) = (u32::try_from(r), u32::try_from(c));
+            let (Ok(r), Ok(c)) = (r, c) else {
+                return Err(SheetError::TooManyCells);
+            };
+            g.put(
+                r0.saturating_add(r),
+                c0.saturating_add(c),
+                data_cell(d, is_1904),
+            )?;
         }
         if g.rows.len() >= PREVIEW_ROWS {
             break;

@@ -595,6 +595,14 @@ fn an_ods_that_repeats_into_billions_of_cells_is_refused_before_calamine() {
         vec![2, 3, 4]
     );
     assert_eq!(s.rows[2].get(1), &text("ana@x.es"));
+    // Absurd spans fill no more than the rows there are.
+    let spans = ods(
+        r#"<table:table-row><table:table-cell office:value-type="string"><text:p>Name</text:p></table:table-cell><table:table-cell office:value-type="string" table:number-rows-spanned="18446744073709551615" table:number-columns-spanned="0"><text:p>Owner</text:p></table:table-cell></table:table-row><table:table-row><table:table-cell office:value-type="string"><text:p>Ana</text:p></table:table-cell></table:table-row>"#,
+    );
+    let s = read_sheet(&spans, &opts()).unwrap();
+    assert_eq!(s.headers, vec!["Name", "Owner"]);
+    assert_eq!(s.rows.len(), 1);
+    assert_eq!(s.rows[0].get(1), &text("Owner"));
 }
 
 #[test]
