@@ -42,8 +42,10 @@
 mod csv_contacts;
 pub mod decode;
 mod export;
+pub mod mapping;
 mod orders;
 mod plan;
+pub mod sheet;
 mod values;
 mod vcard;
 mod vcard_lines;
@@ -51,8 +53,10 @@ mod vcard_lines;
 pub use csv_contacts::{Language, Layout, Person, ReadError, RowError, read_contacts_csv};
 pub use decode::DecodeError;
 pub use export::{to_google_csv, to_ics, to_vcards};
+pub use mapping::{Mapping, PeopleOptions, Target, people_from_sheet, suggest};
 pub use orders::{Order, OrdersRead, is_orders_header, plan_orders, read_orders_csv};
 pub use plan::{Action, Existing, Plan, PlanOptions, plan, plan_with};
+pub use sheet::{Cell, Sheet, SheetError, SheetOptions, read_sheet};
 pub use vcard::read_vcards;
 
 /// What a contacts reader found in a file.

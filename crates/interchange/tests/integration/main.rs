@@ -1,6 +1,7 @@
 //! rapport-interchange's integration tests in one test binary: contact CSVs and their edges,
-//! export, orders and plans, vCard edges, and the corpus of files real programs write. The
-//! fixtures are in `tests/data/`, the corpus in `tests/corpus/`.
+//! export, orders and plans, vCard edges, the corpus of files real programs write,
+//! spreadsheets and their column mappings. The fixtures are in `tests/data/`, the corpus in
+//! `tests/corpus/` and `tests/corpus/sheets/`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
@@ -8,7 +9,9 @@ mod corpus;
 mod csv;
 mod csv_edges;
 mod export;
+mod mapping;
 mod orders_and_plan;
+mod sheet;
 mod vcard_edges;
 
 use rapport_interchange::{Layout, Order, Person, ReadError, RowError};
