@@ -16,6 +16,8 @@ pub enum ImportFormat {
     Vcard,
     /// Orders or deals: customer (id, email or name), date, amount, currency, status, title.
     Orders,
+    /// A spreadsheet of the team's own (CSV, TSV, XLSX, XLS, ODS) through a column mapping.
+    Sheet,
 }
 
 /// Export formats.
@@ -34,17 +36,52 @@ pub enum ExportFormat {
     Json,
 }
 
+/// `rapport import`'s flags.
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    pub file: std::path::PathBuf,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: ImportFormat,
+    /// The file's text encoding (utf-8, utf-16le, gb18030, gbk, big5, shift_jis, euc-kr,
+    /// windows-1252, iso-8859-2...), when the guess is wrong.
+    #[arg(long, value_name = "NAME")]
+    pub encoding: Option<String>,
+    /// The workbook sheet to read, by name or number (default: the first with a table).
+    #[arg(long, value_name = "NAME|N")]
+    pub sheet: Option<String>,
+    /// Map a spreadsheet column to a field: COLUMN=FIELD (repeatable). FIELD is one of
+    /// customer, company, contact, first-name, last-name, title, phone, email, address,
+    /// street, postcode, city, district, region, country, website, industry, owner, source,
+    /// tags, notes, birthday, last-contact, next-visit, sales, sales-date, custom:NAME, other
+    /// (kept in the notes) or ignore. COLUMN is the header or the column letter.
+    #[arg(long = "map", value_name = "COLUMN=FIELD")]
+    pub maps: Vec<String>,
+    /// Use the mapping remembered as NAME; with --map, remember this one as NAME.
+    #[arg(long, value_name = "NAME")]
+    pub mapping: Option<String>,
+    /// Show what would be created, merged or left alone, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Import the good rows and list the bad ones (default: any bad row stops the import).
+    #[arg(long)]
+    pub skip_bad: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The file's modification date (local), which dates sales without a date of their own.
+fn file_date(path: &std::path::Path) -> Option<chrono::NaiveDate> {
+    let modified = std::fs::metadata(path).ok()?.modified().ok()?;
+    Some(chrono::DateTime::<Local>::from(modified).date_naive())
+}
+
 /// `rapport import`: read and check the whole file, plan against the store, then write
-/// everything in one transaction (or nothing, with `--dry-run` or on any bad row).
-pub(super) fn import(
-    cli: &Cli,
-    file: &std::path::Path,
-    format: crate::cli::ImportFormat,
-    dry_run: bool,
-    skip_bad: bool,
-    json: bool,
-) -> Result<()> {
+/// everything in one transaction (or nothing, with `--dry-run`, on any bad row, or while a
+/// spreadsheet has columns no field takes).
+pub(super) fn import(cli: &Cli, a: &ImportArgs) -> Result<()> {
     use rapport_interchange::Action;
+    let file = a.file.as_path();
+    let (dry_run, skip_bad, json) = (a.dry_run, a.skip_bad, a.json);
     let shown = file.display();
     // A spinner with the current step on a terminal (reading, matching, writing).
     let progress = output::stderr_is_terminal().then(|| {
@@ -58,33 +95,100 @@ pub(super) fn import(
         }
     };
     step(format!("reading {shown}"));
-    let bytes = std::fs::read(crate::remote::client_path(file))
-        .with_context(|| format!("could not read {shown}"))?;
-    let (layout, people, bad) =
-        match crate::ops::read_import(&bytes, format).map_err(|e| anyhow!("{shown}: {e}"))? {
-            crate::ops::ImportRead::Orders { orders, bad } => {
-                return import_orders(cli, file, orders, bad, dry_run, skip_bad, json);
+    let path = crate::remote::client_path(file);
+    let bytes = std::fs::read(&path).with_context(|| format!("could not read {shown}"))?;
+    let store = open(cli, "import")?;
+    let ask = crate::ops::import::ImportAsk {
+        format: a.format,
+        encoding: a.encoding.clone(),
+        sheet: a.sheet.clone(),
+        maps: a.maps.clone(),
+        mapping: a.mapping.clone(),
+        file_name: file.display().to_string(),
+        file_date: file_date(&path),
+    };
+    let read = crate::ops::read_import(&bytes, &ask, &store.settings()?)
+        .map_err(|e| anyhow!("{shown}: {e}"))?;
+    let decoded_as = read.decoded_as().to_string();
+    let mut sheet_info = None;
+    let (layout, people, bad) = match read {
+        crate::ops::ImportRead::Orders { orders, bad, .. } => {
+            if let Some(b) = progress {
+                b.finish_and_clear();
             }
-            crate::ops::ImportRead::Contacts {
-                layout,
-                people,
-                bad,
-            } => (layout, people, bad),
-        };
+            return import_orders(&store, file, orders, bad, dry_run, skip_bad, json);
+        }
+        crate::ops::ImportRead::Contacts {
+            layout,
+            people,
+            bad,
+            ..
+        } => (crate::ops::layout_name(layout).to_string(), people, bad),
+        crate::ops::ImportRead::Sheet(s) => {
+            let s = *s;
+            if !s.unplaced.is_empty() {
+                if let Some(b) = progress {
+                    b.finish_and_clear();
+                }
+                say_err!("{shown}: the proposed mapping ({}):", s.mapping_from);
+                for pair in s.mapping.to_pairs() {
+                    say_err!("  --map '{pair}'");
+                }
+                bail!(
+                    "{shown}: {} column(s) could not be placed: {}; map each with --map 'COLUMN=FIELD' (a field, custom:NAME, other to keep it in the notes, or ignore); nothing imported",
+                    s.unplaced.len(),
+                    s.unplaced
+                        .iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            let name = if s.sheet.sheet_name.is_empty() {
+                format!("{:?}", s.sheet.format).to_lowercase()
+            } else {
+                format!("sheet `{}`", s.sheet.sheet_name)
+            };
+            let people = s.people;
+            let bad = s.bad;
+            sheet_info = Some((
+                s.mapping,
+                s.mapping_from,
+                s.notes,
+                s.sheet.header_line,
+                s.sheet.warnings,
+            ));
+            (name, people, bad)
+        }
+    };
     if !skip_bad {
         refuse_bad_rows(file, &bad)?;
     }
-    let store = open(cli, "import")?;
     step(format!(
         "matching {} people against the store",
         people.len()
     ));
-    let plan = crate::ops::plan_contacts(&store, &store.summaries()?, &people, Utc::now())?;
+    let plan = crate::ops::plan_contacts(
+        &store,
+        &store.summaries()?,
+        &people,
+        Utc::now(),
+        ask.file_date,
+    )?;
     let unchanged = plan
         .actions
         .iter()
         .filter(|a| matches!(a, Action::Unchanged { .. }))
         .count();
+    let mut warnings: Vec<rapport_interchange::RowError> = people
+        .iter()
+        .flat_map(|p| p.warnings.iter().cloned())
+        .collect();
+    if let Some((_, _, _, _, w)) = &sheet_info {
+        warnings.extend(w.iter().cloned());
+    }
+    warnings.sort_by_key(|w| w.line);
+    let mut remembered = None;
     if !dry_run {
         step(format!(
             "writing {} new and {} merged customers",
@@ -92,6 +196,12 @@ pub(super) fn import(
             plan.merged()
         ));
         crate::ops::import::apply_contacts(&store, &plan)?;
+        if let Some((m, ..)) = &sheet_info {
+            remembered = Some(
+                crate::ops::import::remember_mapping(&store, m, a.mapping.as_deref())
+                    .map_err(|e| e.to_string()),
+            );
+        }
     }
     if let Some(b) = progress {
         b.finish_and_clear();
@@ -100,13 +210,31 @@ pub(super) fn import(
         return output::json(&serde_json::json!({
             "file": file,
             "layout": layout,
+            "encoding": decoded_as,
+            "mapping": sheet_info.as_ref().map(|(m, from, notes, header, _)| serde_json::json!({
+                "columns": m.to_pairs(),
+                "from": from,
+                "notes": notes,
+                "header_line": header,
+            })),
             "dry_run": dry_run,
             "created": plan.created(),
             "merged": plan.merged(),
             "unchanged": unchanged,
             "skipped": bad,
+            "warnings": warnings,
             "actions": plan.actions,
         }));
+    }
+    say!("reading {shown}: {layout}, {decoded_as}");
+    if let Some((m, from, notes, header, _)) = &sheet_info {
+        say!("mapping ({from}; header on line {header}):");
+        for pair in m.to_pairs() {
+            say!("  {pair}");
+        }
+        for n in notes {
+            say!("  {n}");
+        }
     }
     for a in &plan.actions {
         let lines = |l: &[u64]| l.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
@@ -141,16 +269,22 @@ pub(super) fn import(
             }
         }
     }
+    for w in &warnings {
+        say_err!("warning: {shown}:{w}");
+    }
     for e in &bad {
         say!("skipped {shown}:{e}");
     }
+    if let Some(Err(e)) = &remembered {
+        say_err!("warning: the mapping was not remembered: {e}");
+    }
     say!(
-        "{}{} created, {} merged, {unchanged} unchanged, {} skipped ({} layout){}",
+        "{}{} created, {} merged, {unchanged} unchanged, {} skipped, {} warning(s) ({layout}){}",
         if dry_run { "dry run: " } else { "" },
         plan.created(),
         plan.merged(),
         bad.len(),
-        crate::ops::layout_name(layout),
+        warnings.len(),
         if dry_run { "; nothing written" } else { "" }
     );
     Ok(())
@@ -179,7 +313,7 @@ pub(super) fn refuse_bad_rows(
 
 /// `rapport import` of an orders CSV: each row a deal of an existing customer.
 pub(super) fn import_orders(
-    cli: &Cli,
+    store: &Store,
     file: &std::path::Path,
     orders: Vec<rapport_interchange::Order>,
     bad: Vec<rapport_interchange::RowError>,
@@ -188,15 +322,14 @@ pub(super) fn import_orders(
     json: bool,
 ) -> Result<()> {
     let shown = file.display();
-    let store = open(cli, "import")?;
     let (edits, bad) = crate::ops::plan_orders(&orders, bad, &store.summaries()?);
     if !skip_bad {
         refuse_bad_rows(file, &bad)?;
     }
     // Which deals are new or different, for the report.
-    let (added, same) = crate::ops::import::deal_changes(&store, &edits)?;
+    let (added, same) = crate::ops::import::deal_changes(store, &edits)?;
     if !dry_run {
-        crate::ops::import::apply_orders(&store, &edits)?;
+        crate::ops::import::apply_orders(store, &edits)?;
     }
     if json {
         return output::json(&serde_json::json!({

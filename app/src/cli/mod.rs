@@ -30,7 +30,7 @@ pub use deal::DealCmd;
 pub use device::DeviceCmd;
 pub use field::FieldCmd;
 pub use followup::FollowUpCmd;
-pub use import_export::{ExportFormat, ImportFormat};
+pub use import_export::{ExportFormat, ImportArgs, ImportFormat};
 pub use settings::SettingsCmd;
 pub use team::{PairCmd, PeersCmd, TeamCmd};
 
@@ -122,22 +122,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Import contacts from a Google Contacts or Outlook CSV export or a vCard file. People with an
-    /// organisation become contacts of one company customer per organisation; the others
-    /// become person customers; people already known are merged (nothing overwritten).
-    Import {
-        file: PathBuf,
-        #[arg(long, value_enum, default_value = "auto")]
-        format: ImportFormat,
-        /// Show what would be created, merged or left alone, and write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Import the good rows and list the bad ones (default: any bad row stops the import).
-        #[arg(long)]
-        skip_bad: bool,
-        #[arg(long)]
-        json: bool,
-    },
+    /// Import customers and contacts: a Google, Outlook (English, German, French, Spanish) or
+    /// Thunderbird contacts CSV, a vCard file, an orders CSV, or any spreadsheet (CSV, TSV,
+    /// XLSX, XLS, ODS) through a column mapping, in any encoding. People with an organisation
+    /// become contacts of one company customer per organisation; the others become person
+    /// customers; people already known are merged (nothing overwritten).
+    Import(Box<ImportArgs>),
     /// Write customers to FILE: vCard, CSV (Google layout), iCalendar (follow-ups), or `json`,
     /// a backup that `rapport restore` reads back losing nothing.
     Export {
@@ -512,13 +502,7 @@ fn run_command(cli: &Cli) -> Result<()> {
         Command::Settings { action, json } => settings::settings(cli, action.as_ref(), *json),
         Command::Field(f) => field::field(cli, f),
         Command::Export { format, file } => import_export::export(cli, *format, file),
-        Command::Import {
-            file,
-            format,
-            dry_run,
-            skip_bad,
-            json,
-        } => import_export::import(cli, file, *format, *dry_run, *skip_bad, *json),
+        Command::Import(a) => import_export::import(cli, a),
         Command::Restore {
             file,
             replace_damaged,

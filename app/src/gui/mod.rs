@@ -278,7 +278,11 @@ impl RapportApp {
     pub fn preview_import(&mut self, path: std::path::PathBuf, skip_bad: bool) {
         self.import = Some(ImportDialog::new(path.display().to_string(), skip_bad));
         self.progress = Some("Reading the file…".into());
-        self.send(Request::PreviewImport(path));
+        self.send(Request::PreviewImport {
+            path,
+            maps: Vec::new(),
+            encoding: None,
+        });
     }
 
     /// The screen shown.

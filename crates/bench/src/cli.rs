@@ -64,7 +64,7 @@ fn commands(id: &str) -> Vec<(String, Vec<String>)> {
     ]
 }
 
-fn binary() -> Result<PathBuf> {
+pub(crate) fn binary() -> Result<PathBuf> {
     let me = std::env::current_exe()?;
     let bin = me.with_file_name(format!("rapport{}", std::env::consts::EXE_SUFFIX));
     if !bin.is_file() {
@@ -78,7 +78,7 @@ fn binary() -> Result<PathBuf> {
 
 /// Runs `rapport --data-dir DIR ARGS` to its end; returns its wall time (ms) and peak
 /// resident set (KiB).
-fn measure(bin: &Path, dir: &Path, args: &[String], derived: bool) -> Result<Cost> {
+pub(crate) fn measure(bin: &Path, dir: &Path, args: &[String], derived: bool) -> Result<Cost> {
     let t = Instant::now();
     let child = Command::new(bin)
         .arg("--data-dir")
@@ -118,7 +118,7 @@ fn median_of_3(bin: &Path, dir: &Path, args: &[String], derived: bool) -> Result
 }
 
 /// Wall time (ms) and peak resident set (KiB) of one command.
-type Cost = (f64, u64);
+pub(crate) type Cost = (f64, u64);
 
 struct Row {
     /// (command, store closed, through `serve`, store closed on the old path) per command.

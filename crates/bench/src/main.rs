@@ -19,6 +19,9 @@
 //!   automerge's per-document sync loop.
 //! - `import`: importing a Google Contacts CSV (read, plan, one transaction) and the same file
 //!   again, against one durable transaction per person.
+//! - `sheet`: importing a sales team's XLSX with `rapport import` (whole process: wall time
+//!   and peak resident set) and the same file again, against one durable transaction per
+//!   row; needs `cargo build --release -p rapport`.
 //! - `cli`: the CLI's read commands as whole processes (wall time, peak resident set), with
 //!   the store closed and through a running `serve`; needs `cargo build --release -p rapport`.
 //! - `ui`: the app's frame time (egui_kittest, no GPU) while typing in search and scrolling,
@@ -28,6 +31,7 @@
 
 mod cli;
 mod import;
+mod sheet;
 mod sync;
 mod ui;
 mod value;
@@ -67,6 +71,11 @@ enum What {
     /// Importing a Google Contacts CSV, against one transaction per person.
     Import {
         #[arg(long, value_delimiter = ',', default_value = "10000")]
+        sizes: Vec<usize>,
+    },
+    /// Importing a sales team's XLSX with `rapport import`, against one transaction per row.
+    Sheet {
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
         sizes: Vec<usize>,
     },
     /// The app's frame time while typing in search and scrolling.
@@ -307,6 +316,7 @@ fn main() -> Result<()> {
         What::Sync { sizes } => sync::run(&sizes),
         What::Ui { sizes } => ui::run(&sizes),
         What::Import { sizes } => import::run(&sizes),
+        What::Sheet { sizes } => sheet::run(&sizes),
         What::Cli { sizes } => cli::run(&sizes),
         What::All => {
             store(&[10_000, 100_000])?;

@@ -2022,6 +2022,19 @@ pub fn people_from_sheet(
     mapping: &Mapping,
     opts: &PeopleOptions,
 ) -> (Vec<Person>, Vec<RowError>) {
+    let (people, mut bad, totals) = read_people(sheet, mapping, opts);
+    bad.extend(totals);
+    bad.sort_by_key(|e| e.line);
+    (people, bad)
+}
+
+/// [`people_from_sheet`], with the total rows apart: `(people, bad rows, total rows)`. A
+/// total row is not a person and not a mistake: the import leaves it out and says so.
+pub fn read_people(
+    sheet: &Sheet,
+    mapping: &Mapping,
+    opts: &PeopleOptions,
+) -> (Vec<Person>, Vec<RowError>, Vec<RowError>) {
     let company_list = customer_is_company(sheet, mapping);
     let order = opts
         .date_order
@@ -2037,7 +2050,12 @@ pub fn people_from_sheet(
         .collect();
     let mut people = Vec::new();
     let mut bad = Vec::new();
+    let mut totals = Vec::new();
     for row in &sheet.rows {
+        if let Some(t) = total_row(sheet, row, &targets) {
+            totals.push(t);
+            continue;
+        }
         match person(
             sheet,
             row,
@@ -2053,7 +2071,29 @@ pub fn people_from_sheet(
             Err(e) => bad.push(e),
         }
     }
-    (people, bad)
+    (people, bad, totals)
+}
+
+/// A row whose first non-empty cell is a total word (`合计`, `Summe`, `Total`) and that has no
+/// email or phone.
+fn total_row(sheet: &Sheet, row: &Row, targets: &[Option<Target>]) -> Option<RowError> {
+    let (c, first) = row.cells.iter().enumerate().find(|(_, x)| !x.is_empty())?;
+    if !is_total_word(&first.text())
+        || row.cells.iter().enumerate().any(|(i, x)| {
+            !x.is_empty() && matches!(targets.get(i), Some(Some(T::Email | T::Phone)))
+        })
+    {
+        return None;
+    }
+    Some(RowError {
+        line: row.line,
+        column: sheet
+            .headers
+            .get(c)
+            .cloned()
+            .unwrap_or_else(|| format!("Column {}", crate::sheet::column_letter(c))),
+        reason: format!("a total row (`{}`), not a customer: left out", first.text()),
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -2086,19 +2126,6 @@ fn person(
             reason,
         })
     };
-    // The row's first non-empty cell a total word, and no email or phone: a total row.
-    if let Some((c, first)) = row.cells.iter().enumerate().find(|(_, x)| !x.is_empty())
-        && is_total_word(&first.text())
-        && !row.cells.iter().enumerate().any(|(i, x)| {
-            !x.is_empty() && matches!(targets.get(i), Some(Some(T::Email | T::Phone)))
-        })
-    {
-        return Err(RowError {
-            line,
-            column: header(c),
-            reason: format!("a total row (`{}`), not a customer: left out", first.text()),
-        });
-    }
     let (mut customer, mut company, mut contact) = (String::new(), String::new(), String::new());
     let (mut first, mut last) = (String::new(), String::new());
     let mut addr = AddressParts::default();

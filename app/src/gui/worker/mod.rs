@@ -53,8 +53,14 @@ pub enum Request {
         key: String,
         on: bool,
     },
-    /// Read and plan an import file (contacts CSV, vCard or orders); answers with a preview.
-    PreviewImport(std::path::PathBuf),
+    /// Read and plan an import file (contacts CSV, vCard, orders or any spreadsheet, with
+    /// `maps` as `COLUMN=FIELD` pairs over the suggested or remembered mapping); answers with
+    /// a preview.
+    PreviewImport {
+        path: std::path::PathBuf,
+        maps: Vec<String>,
+        encoding: Option<String>,
+    },
     /// Write the previewed import (with `skip_bad`, the rows that could not be read are left
     /// out; without it, any bad row refuses the whole import).
     ConfirmImport {
@@ -180,6 +186,30 @@ pub struct ImportPreview {
     pub unchanged: usize,
     /// Rows that cannot be imported, each naming its line and field.
     pub bad: Vec<String>,
+    /// How the bytes were decoded (`windows-1252 (guessed)`, `xlsx`).
+    pub encoding: String,
+    /// Values kept elsewhere than their column said (in the notes), each naming line and field.
+    pub warnings: Vec<String>,
+    /// What the import does with what (a sales column, the date order).
+    pub notes: Vec<String>,
+    /// A spreadsheet's column mapping, to check and change before importing.
+    pub mapping: Option<MappingStep>,
+}
+
+/// A spreadsheet's columns, where each goes, and its first rows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MappingStep {
+    /// `suggested from the headers`, `remembered for this layout`.
+    pub from: String,
+    pub headers: Vec<String>,
+    /// Each column's field word (`--map`'s), empty when no field takes it.
+    pub targets: Vec<String>,
+    /// The first rows' cells, as text.
+    pub sample: Vec<Vec<String>>,
+    /// Columns with values that no field takes: the import waits for them.
+    pub unplaced: Vec<String>,
+    /// The field words a column can be given (built-in ones and `custom:NAME`).
+    pub choices: Vec<String>,
 }
 
 /// What the worker tells the UI.
@@ -374,6 +404,14 @@ impl Clock {
     }
 }
 
+/// A previewed import waiting for the person's go: the plan, its number of bad rows, and a
+/// spreadsheet's mapping to remember once it is written.
+struct PendingImport {
+    planned: crate::ops::import::Planned,
+    bad: usize,
+    mapping: Option<rapport_interchange::Mapping>,
+}
+
 struct Worker {
     store: Arc<Store>,
     out: Outbox,
@@ -393,7 +431,7 @@ struct Worker {
     last_due_check: NaiveDateTime,
     clock: Clock,
     /// A planned import waiting for the user's go, and its number of bad rows.
-    pending_import: Option<(crate::ops::import::Planned, usize)>,
+    pending_import: Option<PendingImport>,
 }
 
 async fn run(
@@ -774,7 +812,11 @@ impl Worker {
                 }
                 self.send_sync();
             }
-            Request::PreviewImport(path) => self.preview_import(&path),
+            Request::PreviewImport {
+                path,
+                maps,
+                encoding,
+            } => self.preview_import(&path, maps, encoding),
             Request::PaletteSearch(text) => {
                 let filter = Filter {
                     text: text.clone(),
@@ -794,19 +836,21 @@ impl Worker {
                 self.out.send(Update::PaletteResults(text, hits));
             }
             Request::ConfirmImport { skip_bad } => {
-                let Some((pending, bad)) = self.pending_import.take() else {
+                let Some(p) = self.pending_import.take() else {
                     self.out.send(Update::Error(
                         "nothing to import: preview a file first".into(),
                     ));
                     return;
                 };
-                if bad > 0 && !skip_bad {
+                if p.bad > 0 && !skip_bad {
                     self.out.send(Update::Error(format!(
-                        "{bad} row(s) cannot be imported; tick “skip bad rows” or fix the file"
+                        "{} row(s) cannot be imported; tick “skip bad rows” or fix the file",
+                        p.bad
                     )));
-                    self.pending_import = Some((pending, bad));
+                    self.pending_import = Some(p);
                     return;
                 }
+                let pending = p.planned;
                 self.out.send(Update::Progress("Importing…".into()));
                 use crate::ops::import::Planned;
                 let written =
@@ -820,6 +864,13 @@ impl Worker {
                             }
                         }
                     });
+                if written.is_ok()
+                    && let Some(m) = &p.mapping
+                    && let Err(e) =
+                        blocking(|| crate::ops::import::remember_mapping(&self.store, m, None))
+                {
+                    tracing::warn!(error = %e, "the import's mapping was not remembered");
+                }
                 match written {
                     Ok(msg) => self.out.send(Update::Notice(msg)),
                     Err(e) => self
@@ -938,7 +989,12 @@ impl Worker {
         }
     }
 
-    fn preview_import(&mut self, path: &std::path::Path) {
+    fn preview_import(
+        &mut self,
+        path: &std::path::Path,
+        maps: Vec<String>,
+        encoding: Option<String>,
+    ) {
         use rapport_interchange::Action;
         self.pending_import = None;
         let shown = path.display().to_string();
@@ -953,11 +1009,65 @@ impl Worker {
             ..Default::default()
         };
         // The CLI's reading and planning (`crate::ops`), shown instead of printed.
-        let read = match crate::ops::read_import(&bytes, crate::cli::ImportFormat::Auto) {
+        let mut ask = crate::ops::import::ImportAsk::auto(&shown);
+        ask.maps = maps;
+        ask.encoding = encoding;
+        ask.file_date = std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .ok()
+            .map(|t| chrono::DateTime::<Local>::from(t).date_naive());
+        let settings = match blocking(|| self.store.settings()) {
+            Ok(s) => s,
+            Err(e) => return fail(self, e.to_string()),
+        };
+        let read = match crate::ops::read_import(&bytes, &ask, &settings) {
             Ok(r) => r,
             Err(e) => return fail(self, e),
         };
-        if let crate::ops::ImportRead::Orders { orders, bad } = read {
+        preview.encoding = read.decoded_as().to_string();
+        let mut mapping = None;
+        let read = match read {
+            crate::ops::ImportRead::Sheet(sr) => {
+                let sr = *sr;
+                let fields = rapport_model::Fields::from_settings(&settings);
+                let mut choices: Vec<String> = rapport_interchange::mapping::FIELDS
+                    .iter()
+                    .map(|(w, _)| (*w).to_string())
+                    .filter(|w| !w.starts_with("custom:"))
+                    .collect();
+                choices.extend(fields.active().map(|f| format!("custom:{}", f.name)));
+                preview.mapping = Some(MappingStep {
+                    from: sr.mapping_from.clone(),
+                    headers: sr.sheet.headers.clone(),
+                    targets: sr
+                        .mapping
+                        .columns
+                        .iter()
+                        .map(|c| c.target.as_ref().map(|t| t.to_string()).unwrap_or_default())
+                        .collect(),
+                    sample: sr
+                        .sheet
+                        .rows
+                        .iter()
+                        .take(3)
+                        .map(|r| r.cells.iter().map(|c| c.text()).collect())
+                        .collect(),
+                    unplaced: sr.unplaced.clone(),
+                    choices,
+                });
+                preview.notes = sr.notes.clone();
+                preview.warnings = sr.sheet.warnings.iter().map(|w| w.to_string()).collect();
+                mapping = Some(sr.mapping.clone());
+                crate::ops::ImportRead::Contacts {
+                    layout: rapport_interchange::Layout::VCard,
+                    people: sr.people,
+                    bad: sr.bad,
+                    decoded_as: sr.decoded_as,
+                }
+            }
+            other => other,
+        };
+        if let crate::ops::ImportRead::Orders { orders, bad, .. } = read {
             let (edits, bad) = crate::ops::plan_orders(&orders, bad, &summaries);
             preview.kind = "orders".into();
             for o in &orders {
@@ -972,16 +1082,36 @@ impl Worker {
             }
             preview.merged = edits.len();
             preview.bad = bad.iter().map(|e| e.to_string()).collect();
-            self.pending_import = Some((crate::ops::import::Planned::Orders(edits), bad.len()));
+            self.pending_import = Some(PendingImport {
+                planned: crate::ops::import::Planned::Orders(edits),
+                bad: bad.len(),
+                mapping: None,
+            });
         } else if let crate::ops::ImportRead::Contacts {
             layout,
             people,
             bad,
+            ..
         } = read
         {
-            let k = crate::ops::layout_name(layout);
+            let k = if mapping.is_some() {
+                "spreadsheet"
+            } else {
+                crate::ops::layout_name(layout)
+            };
+            preview.warnings.extend(
+                people
+                    .iter()
+                    .flat_map(|p| p.warnings.iter().map(|w| w.to_string())),
+            );
             let plan = match blocking(|| {
-                crate::ops::plan_contacts(&self.store, &summaries, &people, self.clock.utc())
+                crate::ops::plan_contacts(
+                    &self.store,
+                    &summaries,
+                    &people,
+                    self.clock.utc(),
+                    ask.file_date,
+                )
             }) {
                 Ok(p) => p,
                 Err(e) => return fail(self, e.to_string()),
@@ -1016,7 +1146,16 @@ impl Worker {
                 }
             }
             preview.bad = bad.iter().map(|e| e.to_string()).collect();
-            self.pending_import = Some((crate::ops::import::Planned::Contacts(plan), bad.len()));
+            // A spreadsheet with columns no field takes waits for the mapping to be finished.
+            let waiting = preview
+                .mapping
+                .as_ref()
+                .is_some_and(|m| !m.unplaced.is_empty());
+            self.pending_import = (!waiting).then(|| PendingImport {
+                planned: crate::ops::import::Planned::Contacts(plan),
+                bad: bad.len(),
+                mapping,
+            });
         }
         self.out.send(Update::ImportPreview(Box::new(preview)));
     }
