@@ -284,6 +284,59 @@ fn import_a_contacts_file_with_a_preview_first() {
     assert!(h.state().import().is_none(), "the dialog closes");
 }
 
+/// A spreadsheet shows its mapping step first: each column with a drop-down and its first
+/// rows; Import waits until the column no field takes (`提成`) is given one, then the
+/// preview is made again and the import writes the customers.
+#[test]
+fn a_spreadsheet_is_mapped_in_the_import_window_before_it_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path(), "Laptop A");
+    let mut h = harness(store.clone());
+    wait(&mut h, "the first snapshot", |a| a.progress().is_none());
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/interchange/tests/corpus/sheets/chinese-team.xlsx");
+    h.get_by_role_and_label(Role::Button, "Import…").click();
+    h.run_steps(2);
+    fill(&mut h, "File to import", file.to_str().unwrap());
+    h.get_by_role_and_label(Role::Button, "Preview").click();
+    h.step();
+    wait(&mut h, "the preview", |a| {
+        a.import().is_some_and(|d| d.preview().is_some())
+    });
+    h.get_by_label_contains("Columns (suggested from the headers)");
+    h.get_by_label_contains("Choose a field (or other, or ignore) for: 提成");
+    // The first rows are shown under their columns.
+    h.get_by_label("上海华东贸易有限公司");
+    h.get_by_label_contains("create company 上海华东贸易有限公司 with 1 contact(s)");
+    assert!(
+        {
+            use egui_kittest::kittest::NodeT as _;
+            h.get_by_role_and_label(Role::Button, "Import now")
+                .accesskit_node()
+                .is_disabled()
+        },
+        "import waits for the mapping"
+    );
+    // The drop-down is there for the column; choosing in it is what `map_import_column`
+    // does (kittest's click on a popup's option does not reach egui's combo box).
+    h.get_by_role_and_label(Role::ComboBox, "提成");
+    h.state_mut().map_import_column("提成", "ignore");
+    h.step();
+    wait(&mut h, "the preview with the new mapping", |a| {
+        a.import().is_some_and(|d| {
+            d.maps() == ["提成=ignore"]
+                && d.preview()
+                    .and_then(|p| p.mapping.as_ref())
+                    .is_some_and(|m| m.unplaced.is_empty())
+        })
+    });
+    assert_eq!(store.count().unwrap(), 0, "a preview writes nothing");
+    h.get_by_role_and_label(Role::Button, "Import now").click();
+    h.step();
+    wait(&mut h, "the imported customers", |a| a.listed().len() == 4);
+    assert_eq!(store.count().unwrap(), 4);
+}
+
 #[test]
 fn the_command_palette_opens_a_customer_found_by_the_worker() {
     let dir = tempfile::tempdir().unwrap();

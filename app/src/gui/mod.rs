@@ -285,6 +285,22 @@ impl RapportApp {
         });
     }
 
+    /// Maps a column of the previewed spreadsheet to a field (a `--map` word) and previews
+    /// again, as choosing in the column's drop-down does.
+    pub fn map_import_column(&mut self, header: &str, field: &str) {
+        let Some(d) = self.import.as_mut() else {
+            return;
+        };
+        d.map_column(header, field);
+        let (path, maps, encoding) = d.ask();
+        self.progress = Some("Reading the file…".into());
+        self.send(Request::PreviewImport {
+            path,
+            maps,
+            encoding,
+        });
+    }
+
     /// The screen shown.
     pub fn view(&self) -> View {
         self.persisted.view

@@ -20,5 +20,6 @@ mod import;
 mod parity;
 mod paused;
 mod remote;
+mod sheets;
 mod sync;
 mod undo;

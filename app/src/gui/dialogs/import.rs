@@ -48,6 +48,16 @@ impl ImportDialog {
         self.maps.push(format!("{header}={field}"));
     }
 
+    /// What the next preview asks: the file, the column choices, the encoding typed.
+    pub(crate) fn ask(&self) -> (std::path::PathBuf, Vec<String>, Option<String>) {
+        let e = self.encoding.trim();
+        (
+            std::path::PathBuf::from(self.path.trim()),
+            self.maps.clone(),
+            (!e.is_empty()).then(|| e.to_string()),
+        )
+    }
+
     /// The choices made so far, as `COLUMN=FIELD` pairs.
     pub fn maps(&self) -> &[String] {
         &self.maps
@@ -60,6 +70,7 @@ pub(crate) fn show(app: &mut RapportApp, ctx: &egui::Context) {
         return;
     };
     let mut preview_path = None;
+    let mut remap_to = None;
     let mut confirm = None;
     let mut close = false;
     egui::Window::new("Import")
@@ -97,7 +108,7 @@ pub(crate) fn show(app: &mut RapportApp, ctx: &egui::Context) {
                     .show(ui, |ui| {
                         egui::Grid::new("mapping").striped(true).show(ui, |ui| {
                             for (i, h) in m.headers.iter().enumerate() {
-                                ui.strong(h);
+                                let header = ui.strong(h);
                                 let now = m.targets.get(i).cloned().unwrap_or_default();
                                 let shown = if now.is_empty() {
                                     "— choose —".to_string()
@@ -111,7 +122,9 @@ pub(crate) fn show(app: &mut RapportApp, ctx: &egui::Context) {
                                         for c in &m.choices {
                                             ui.selectable_value(&mut picked, c.clone(), c);
                                         }
-                                    });
+                                    })
+                                    .response
+                                    .labelled_by(header.id);
                                 if picked != now {
                                     remap = Some((h.clone(), picked));
                                 }
@@ -133,8 +146,7 @@ pub(crate) fn show(app: &mut RapportApp, ctx: &egui::Context) {
                 }
             }
             if let Some((h, f)) = remap {
-                dlg.map_column(&h, &f);
-                preview_path = Some(std::path::PathBuf::from(dlg.path.trim()));
+                remap_to = Some((h, f));
             }
             if let Some(p) = &dlg.preview {
                 ui.separator();
@@ -181,16 +193,12 @@ pub(crate) fn show(app: &mut RapportApp, ctx: &egui::Context) {
                 close = true;
             }
         });
+    if let Some((h, f)) = remap_to {
+        app.map_import_column(&h, &f);
+    }
     if let Some(p) = preview_path {
         app.progress = Some("Reading the file…".into());
-        let (maps, encoding) = app
-            .import
-            .as_ref()
-            .map(|d| {
-                let e = d.encoding.trim();
-                (d.maps.clone(), (!e.is_empty()).then(|| e.to_string()))
-            })
-            .unwrap_or_default();
+        let (_, maps, encoding) = app.import.as_ref().map(|d| d.ask()).unwrap_or_default();
         app.backend.send(Request::PreviewImport {
             path: p,
             maps,
