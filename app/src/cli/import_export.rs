@@ -34,6 +34,17 @@ pub enum ExportFormat {
     /// A backup of the whole store: every customer (readable and as its automerge document),
     /// the team settings and the team.
     Json,
+    /// A workbook: the customer list (with --tag, --tier, --search) with every field, custom
+    /// field, tier and RFM; the value report; the contacts. `rapport import` reads it back.
+    Xlsx,
+}
+
+/// The list filter `export --format xlsx` takes.
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    pub tag: Option<String>,
+    pub tier: Option<String>,
+    pub search: Option<String>,
 }
 
 /// `rapport import`'s flags.
@@ -361,7 +372,13 @@ pub(super) fn export(
     cli: &Cli,
     format: crate::cli::ExportFormat,
     file: &std::path::Path,
+    filter: &ListFilter,
 ) -> Result<()> {
+    if format != crate::cli::ExportFormat::Xlsx
+        && (filter.tag.is_some() || filter.tier.is_some() || filter.search.is_some())
+    {
+        bail!("--tag, --tier and --search filter the xlsx export only");
+    }
     // Where the file goes (the client's directory for a relative path through a running
     // process); messages name it as given.
     let path = crate::remote::client_path(file);
@@ -392,14 +409,38 @@ pub(super) fn export(
             w.flush()?;
             (stats.customers, stats.bytes)
         }
+        ExportFormat::Xlsx => {
+            let tier = filter
+                .tier
+                .as_deref()
+                .map(|t| match t.trim().to_ascii_lowercase().as_str() {
+                    "unranked" => Ok(None),
+                    other => Tier::parse(other).map(Some),
+                })
+                .transpose()?;
+            let f = rapport_query::Filter {
+                text: filter.search.clone().unwrap_or_default(),
+                tier: tier.flatten(),
+                tag: filter.tag.clone(),
+                ..rapport_query::Filter::default()
+            };
+            let (bytes, n) = crate::ops::export::xlsx(&store, &f, tier == Some(None), today())?;
+            tmp.as_file_mut().write_all(&bytes)?;
+            (n, bytes.len() as u64)
+        }
         other => {
             let mut all = Vec::new();
             for id in store.ids()? {
                 all.push(store.customer(id)?);
             }
+            let fields = crate::ops::fields::fields(&store)?;
             let text = match other {
-                ExportFormat::Vcard => rapport_interchange::to_vcards(&all, false),
-                ExportFormat::Vcard4 => rapport_interchange::to_vcards(&all, true),
+                ExportFormat::Vcard => {
+                    rapport_interchange::to_vcards_with_fields(&all, false, &fields)
+                }
+                ExportFormat::Vcard4 => {
+                    rapport_interchange::to_vcards_with_fields(&all, true, &fields)
+                }
                 ExportFormat::Csv => rapport_interchange::to_google_csv(&all)?,
                 _ => rapport_interchange::to_ics(&all),
             };

@@ -134,6 +134,15 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "vcard")]
         format: ExportFormat,
         file: PathBuf,
+        /// xlsx: only customers with this tag.
+        #[arg(long)]
+        tag: Option<String>,
+        /// xlsx: only customers of this effective tier (vip, major, common, minor, unranked).
+        #[arg(long)]
+        tier: Option<String>,
+        /// xlsx: only customers matching this text (as `customer list --search`).
+        #[arg(long)]
+        search: Option<String>,
     },
     /// Restore a JSON backup (`rapport export --format json`, or one of the automatic backups
     /// in the store's `backups/` folder) into an empty store.
@@ -300,7 +309,8 @@ fn add_item(
     let store = open(cli, holder)?;
     let id = store.resolve(customer)?;
     let item = ItemId::new();
-    store.edit(id, &[make(item, &store)])?;
+    let edits = crate::ops::fields::stored_edits(&store, vec![make(item, &store)])?;
+    store.edit(id, &edits)?;
     say!("{item}");
     Ok(())
 }
@@ -501,7 +511,22 @@ fn run_command(cli: &Cli) -> Result<()> {
         }
         Command::Settings { action, json } => settings::settings(cli, action.as_ref(), *json),
         Command::Field(f) => field::field(cli, f),
-        Command::Export { format, file } => import_export::export(cli, *format, file),
+        Command::Export {
+            format,
+            file,
+            tag,
+            tier,
+            search,
+        } => import_export::export(
+            cli,
+            *format,
+            file,
+            &import_export::ListFilter {
+                tag: tag.clone(),
+                tier: tier.clone(),
+                search: search.clone(),
+            },
+        ),
         Command::Import(a) => import_export::import(cli, a),
         Command::Restore {
             file,

@@ -150,10 +150,15 @@ pub fn stored_phone(c: &Customer, region: Option<Region>, typed: &str) -> String
         .unwrap_or_else(|| typed.trim().to_string())
 }
 
-/// Edits as they are stored: phone numbers added in the team's canonical form (the app sends
-/// them as typed).
+/// Edits as they are stored: phone numbers added (to the customer or a contact) in the
+/// team's canonical form, whatever front end typed them.
 pub fn stored_edits(store: &Store, edits: Vec<Edit>) -> Result<Vec<Edit>> {
-    if !edits.iter().any(|e| matches!(e, Edit::AddPhone(_))) {
+    let has_phone = |e: &Edit| match e {
+        Edit::AddPhone(_) => true,
+        Edit::PutContact(_, c) => !c.phones.is_empty(),
+        _ => false,
+    };
+    if !edits.iter().any(has_phone) {
         return Ok(edits);
     }
     let region = phone_region(store)?;
@@ -161,6 +166,10 @@ pub fn stored_edits(store: &Store, edits: Vec<Edit>) -> Result<Vec<Edit>> {
         .into_iter()
         .map(|e| match e {
             Edit::AddPhone(p) => Edit::AddPhone(phone::canonical(&p, region)),
+            Edit::PutContact(id, mut c) => {
+                c.phones = canonical_phones(region, &c.phones);
+                Edit::PutContact(id, c)
+            }
             other => other,
         })
         .collect())

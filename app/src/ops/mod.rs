@@ -15,6 +15,7 @@
 //! - [`team`]: finding a team device, revoke, resume a paused peer, roles, reinstate, create,
 //!   recover;
 //! - [`device`]: this device's network settings;
+//! - [`export`]: the filtered customer list, the value report and contacts as XLSX;
 //! - [`fields`]: custom field definitions and values, and the team's phone region.
 //!
 //! What already has one home elsewhere and is called from both: search and the agenda's
@@ -23,6 +24,7 @@
 
 pub mod backup;
 pub mod device;
+pub mod export;
 pub mod fields;
 pub mod import;
 pub mod lists;

@@ -185,3 +185,196 @@ fn rfc_6350s_own_card_keeps_its_extension_and_website() {
     let shown = ok(d, &["customer", "show", &id]);
     assert!(shown.contains("+1 418-656-9254 ext. 102"), "{shown}");
 }
+
+/// What a salesperson compares after a round trip: every field of the customer, custom
+/// fields by name, contacts by name with their phones and emails.
+fn comparable(d: &std::path::Path) -> Vec<serde_json::Value> {
+    let mut out: Vec<serde_json::Value> = json(d, &["customer", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let c = named(d, row["id"].as_str().unwrap());
+            let mut contacts: Vec<serde_json::Value> = c["contacts"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|k| serde_json::json!([k["name"], k["title"], k["phones"], k["emails"]]))
+                .collect();
+            contacts.sort_by_key(|k| k.to_string());
+            serde_json::json!({
+                "name": c["name"], "kind": c["kind"], "company": c["company"],
+                "industry": c["industry"], "address": c["address"], "website": c["website"],
+                "emails": c["emails"], "phones": c["phones"], "tags": c["tags"],
+                "owner": c["owner"], "source": c["source"], "notes": c["notes"],
+                "fields": c["fields"], "contacts": contacts,
+            })
+        })
+        .collect();
+    out.sort_by_key(|c| c["name"].to_string());
+    out
+}
+
+fn team_fields(d: &std::path::Path) {
+    ok(d, &["field", "add", "Contract expiry", "--kind", "date"]);
+    ok(
+        d,
+        &[
+            "field",
+            "add",
+            "Territory",
+            "--kind",
+            "choice",
+            "--option",
+            "North",
+            "--option",
+            "South",
+        ],
+    );
+    ok(d, &["field", "add", "Credit limit", "--kind", "money"]);
+    ok(d, &["field", "add", "Machine model", "--kind", "text"]);
+}
+
+#[test]
+fn an_xlsx_export_comes_back_through_our_importer_losing_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    team_fields(&a);
+    ok(&a, &["settings", "set", "phone.region", "DE"]);
+    let acme = ok(
+        &a,
+        &[
+            "customer",
+            "add",
+            "--name",
+            "Acme Optik GmbH",
+            "--industry",
+            "optics",
+            "--address",
+            "Hauptstr. 5\n10115 Berlin",
+            "--website",
+            "acme-optik.example",
+            "--email",
+            "info@acme-optik.example",
+            "--phone",
+            "030 1234567",
+            "--tag",
+            "key-account",
+            "--tag",
+            "berlin",
+            "--owner",
+            "Anna Weber",
+            "--source",
+            "trade fair",
+            "--notes",
+            "Met at the fair.\nWants a demo in spring.",
+            "--set",
+            "contract expiry=2027-03-31",
+            "--set",
+            "territory=north",
+            "--set",
+            "credit limit=50000",
+            "--set",
+            "machine model=X-200",
+        ],
+    )
+    .trim()
+    .to_string();
+    ok(
+        &a,
+        &[
+            "contact",
+            "add",
+            &acme,
+            "--name",
+            "Jürgen Müller",
+            "--title",
+            "Einkauf",
+            "--phone",
+            "+49 170 1234567",
+            "--email",
+            "jm@acme-optik.example",
+        ],
+    );
+    ok(
+        &a,
+        &[
+            "customer",
+            "add",
+            "--name",
+            "王芳",
+            "--kind",
+            "person",
+            "--company",
+            "华东贸易",
+            "--phone",
+            "+86 138 1234 5678",
+            "--tag",
+            "vip-lead",
+        ],
+    );
+    let file = dir.path().join("customers.xlsx");
+    let out = ok(&a, &["export", "--format", "xlsx", file.to_str().unwrap()]);
+    assert!(out.contains("wrote 2 customers"), "{out}");
+    // Into a new store with the same fields: customers, then the contacts sheet.
+    team_fields(&b);
+    ok(&b, &["settings", "set", "phone.region", "DE"]);
+    let r = json(&b, &["import", file.to_str().unwrap(), "--json"]);
+    assert_eq!(r["created"], 2, "{r}");
+    assert_eq!(r["warnings"].as_array().unwrap().len(), 0, "{r}");
+    let r = json(
+        &b,
+        &[
+            "import",
+            file.to_str().unwrap(),
+            "--sheet",
+            "Contacts",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        (r["created"].as_u64(), r["merged"].as_u64()),
+        (Some(0), Some(1)),
+        "{r}"
+    );
+    assert_eq!(comparable(&b), comparable(&a));
+    // And again: nothing changes.
+    let r = json(&b, &["import", file.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        (r["created"].as_u64(), r["merged"].as_u64()),
+        (Some(0), Some(0)),
+        "{r}"
+    );
+    // The export takes the list's filters.
+    let only = dir.path().join("vip.xlsx");
+    let out = ok(
+        &a,
+        &[
+            "export",
+            "--format",
+            "xlsx",
+            only.to_str().unwrap(),
+            "--tag",
+            "vip-lead",
+        ],
+    );
+    assert!(out.contains("wrote 1 customers"), "{out}");
+    let bad = rapport(&a, &["export", "--format", "csv", "x.csv", "--tag", "x"]);
+    assert_eq!(bad.status.code(), Some(1));
+    // A vCard carries the website and the custom fields back too.
+    let vcf = dir.path().join("all.vcf");
+    ok(&a, &["export", "--format", "vcard", vcf.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&vcf).unwrap();
+    assert!(text.contains("URL:acme-optik.example"), "{text}");
+    assert!(
+        text.contains(r#"X-RAPPORT-FIELD;NAME="Machine model":X-200"#),
+        "{text}"
+    );
+    let c = dir.path().join("c");
+    team_fields(&c);
+    ok(&c, &["import", vcf.to_str().unwrap()]);
+    let back = named(&c, "Acme Optik GmbH");
+    assert_eq!(back["website"], "acme-optik.example");
+    assert_eq!(back["fields"]["Machine model"], "X-200");
+    assert_eq!(back["fields"]["Territory"], "North");
+}

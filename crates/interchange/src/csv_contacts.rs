@@ -101,6 +101,9 @@ pub struct Person {
     /// Labels or categories (system labels such as `* myContacts` dropped).
     pub labels: Vec<String>,
     pub birthday: Option<NaiveDate>,
+    /// For a person customer (no `organization`): where they work, kept as the customer's
+    /// company (a `kind` column saying `person` beside a `company` column).
+    pub employer: String,
     /// Websites (vCard `URL`, a "Web Page" or "Website" column).
     pub websites: Vec<String>,
     /// Nickname (vCard `NICKNAME`).

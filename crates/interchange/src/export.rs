@@ -57,8 +57,20 @@ fn write(card: &VCard, v4: bool, out: &mut String) {
     let _ = card.write_to(out, version);
 }
 
-/// Every customer (not deleted) as vCards, 3.0 or 4.0.
+/// Every customer (not deleted) as vCards, 3.0 or 4.0 (no custom fields).
 pub fn to_vcards(customers: &[Customer], v4: bool) -> String {
+    to_vcards_with_fields(customers, v4, &rapport_model::Fields::default())
+}
+
+/// Every customer (not deleted) as vCards, 3.0 or 4.0, with the website as `URL` and each
+/// custom field in use as `X-RAPPORT-FIELD;NAME=<name>:<value>` (which our importer reads
+/// back into the same field).
+pub fn to_vcards_with_fields(
+    customers: &[Customer],
+    v4: bool,
+    fields: &rapport_model::Fields,
+) -> String {
+    use calcard::vcard::{VCardParameter, VCardParameterName, VCardParameterValue};
     let mut out = String::new();
     for c in customers.iter().filter(|c| !c.is_deleted()) {
         let mut card = VCard::default();
@@ -120,6 +132,19 @@ pub fn to_vcards(customers: &[Customer], v4: bool) -> String {
         }
         if !c.notes.is_empty() {
             card.entries.push(entry(VCardProperty::Note, &c.notes));
+        }
+        if !c.website.is_empty() {
+            card.entries.push(entry(VCardProperty::Url, &c.website));
+        }
+        for f in fields.active() {
+            if let Some(v) = c.fields.get(&f.id) {
+                let mut e = entry(VCardProperty::Other("X-RAPPORT-FIELD".into()), v);
+                e.params.push(VCardParameter {
+                    name: VCardParameterName::Other("NAME".into()),
+                    value: VCardParameterValue::Text(f.name.clone()),
+                });
+                card.entries.push(e);
+            }
         }
         if !c.tags.is_empty() {
             card.entries.push(VCardEntry {

@@ -49,15 +49,17 @@ pub mod sheet;
 mod values;
 mod vcard;
 mod vcard_lines;
+pub mod xlsx;
 
 pub use csv_contacts::{Language, Layout, Person, ReadError, RowError, read_contacts_csv};
 pub use decode::DecodeError;
-pub use export::{to_google_csv, to_ics, to_vcards};
+pub use export::{to_google_csv, to_ics, to_vcards, to_vcards_with_fields};
 pub use mapping::{Mapping, PeopleOptions, Target, people_from_sheet, suggest};
 pub use orders::{Order, OrdersRead, is_orders_header, plan_orders, read_orders_csv};
 pub use plan::{Action, Existing, Plan, PlanOptions, plan, plan_with};
 pub use sheet::{Cell, Sheet, SheetError, SheetOptions, read_sheet};
 pub use vcard::read_vcards;
+pub use xlsx::{Table, XCell, to_xlsx};
 
 /// What a contacts reader found in a file.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -54,6 +54,9 @@ pub enum Target {
     Customer,
     /// `company`: the organisation (the customer is a company, the row one of its contacts).
     Company,
+    /// `kind`: whether the row's customer is a `company` or a `person` (公司 / 个人), as our
+    /// own XLSX export writes it; it decides for that row what `customer` is.
+    Kind,
     /// `contact`: the contact person's full name.
     Contact,
     /// `first-name`, `last-name`: parts of the contact's name, joined.
@@ -112,6 +115,7 @@ pub const FIELDS: &[(&str, &str)] = &[
         "customer name: a company, or a person when there is no contact column",
     ),
     ("company", "company name (the row is one of its contacts)"),
+    ("kind", "company or person: what the row's customer is"),
     ("contact", "contact person's name"),
     ("first-name", "contact's given name"),
     ("last-name", "contact's family name"),
@@ -149,6 +153,7 @@ impl fmt::Display for Target {
         let s = match self {
             Target::Customer => "customer",
             Target::Company => "company",
+            Target::Kind => "kind",
             Target::Contact => "contact",
             Target::FirstName => "first-name",
             Target::LastName => "last-name",
@@ -198,6 +203,7 @@ impl FromStr for Target {
         Ok(match t.to_ascii_lowercase().replace('_', "-").as_str() {
             "customer" => Target::Customer,
             "company" | "organization" | "organisation" | "org" => Target::Company,
+            "kind" | "customer-kind" => Target::Kind,
             "contact" | "contact-name" | "person" => Target::Contact,
             "first-name" | "given-name" => Target::FirstName,
             "last-name" | "family-name" | "surname" => Target::LastName,
@@ -1083,6 +1089,16 @@ fn lookup(h: &str) -> Option<(Target, Lang)> {
 
 /// The built-in target of a header (`客戶名稱` → customer, `E-Mail：` → email), if any.
 pub fn builtin_target(h: &str) -> Option<Target> {
+    // Derived columns of our own export (`Tier (computed)`) are never imported.
+    if h.trim_end().ends_with("(computed)") {
+        return Some(Target::Ignore);
+    }
+    if matches!(
+        header_key(h).as_str(),
+        "kind" | "customerkind" | "客户类型" | "类型"
+    ) {
+        return Some(Target::Kind);
+    }
     lookup(h).map(|(t, _)| t)
 }
 
@@ -2131,11 +2147,36 @@ fn person(
     let mut addr = AddressParts::default();
     let mut notes: Vec<String> = Vec::new();
     let mut any = false;
+    // A `kind` column decides, for its row, whether the customer is a company.
+    let mut company_list = company_list;
+    let mut row_kind = None;
+    for (c, cell) in row.cells.iter().enumerate() {
+        if targets.get(c).cloned().flatten() == Some(T::Kind) {
+            row_kind = match rapport_model::CustomerKind::parse(&cell.text()) {
+                Ok(k) => Some(k),
+                Err(_) => match cell.text().trim() {
+                    "公司" | "企业" | "Firma" | "société" | "empresa" => {
+                        Some(rapport_model::CustomerKind::Company)
+                    }
+                    "个人" | "個人" | "Person" | "personne" | "persona" => {
+                        Some(rapport_model::CustomerKind::Person)
+                    }
+                    _ => None,
+                },
+            };
+            if let Some(k) = row_kind {
+                company_list = k == rapport_model::CustomerKind::Company;
+            }
+        }
+    }
     for (c, cell) in row.cells.iter().enumerate() {
         if cell.is_empty() {
             continue;
         }
         let target = targets.get(c).cloned().flatten();
+        if target == Some(T::Kind) {
+            continue;
+        }
         if target == Some(T::Ignore) {
             continue;
         }
@@ -2159,6 +2200,7 @@ fn person(
         };
         match target {
             None | Some(T::Other) | Some(T::Ignore) => other(&mut p),
+            Some(T::Kind) => {}
             Some(T::Customer) => single(&mut customer, &mut p),
             Some(T::Company) => single(&mut company, &mut p),
             Some(T::Contact) => single(&mut contact, &mut p),
@@ -2301,6 +2343,10 @@ fn person(
     } else {
         contact
     };
+    // A person customer's company is where they work, not a customer of its own.
+    if row_kind == Some(rapport_model::CustomerKind::Person) && !customer.is_empty() {
+        p.employer = std::mem::take(&mut company);
+    }
     if !company.is_empty() {
         p.organization = company;
         if !customer.is_empty() {

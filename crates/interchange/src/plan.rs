@@ -536,10 +536,11 @@ fn merge_customer_fields(w: &mut Work, p: &Person, now: Timestamp) {
     }
     for (value, field, edit) in [
         (
-            &p.industry,
-            w.customer.industry.clone(),
-            Edit::Industry as fn(String) -> Edit,
+            &p.employer,
+            w.customer.company.clone(),
+            Edit::Company as fn(String) -> Edit,
         ),
+        (&p.industry, w.customer.industry.clone(), Edit::Industry),
         (&p.owner, w.customer.owner.clone(), Edit::Owner),
         (&p.source, w.customer.source.clone(), Edit::Source),
     ] {
