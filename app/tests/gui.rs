@@ -337,6 +337,42 @@ fn a_spreadsheet_is_mapped_in_the_import_window_before_it_imports() {
     assert_eq!(store.count().unwrap(), 4);
 }
 
+/// The app exports the list as filtered now: the workbook holds exactly the listed customers.
+#[test]
+fn the_app_exports_the_filtered_list_as_xlsx() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path(), "Laptop A");
+    for (name, tag) in [
+        ("Acme Optik GmbH", "vip"),
+        ("Bluewater Ltd", "lead"),
+        ("华东贸易", "vip"),
+    ] {
+        let mut c = rapport_model::NewCustomer::new(name, rapport_model::CustomerKind::Company);
+        c.edits.push(rapport_model::Edit::AddTag(tag.into()));
+        store.create(c).unwrap();
+    }
+    let mut h = harness(store);
+    wait(&mut h, "the customers", |a| a.listed().len() == 3);
+    h.state_mut().set_filter(rapport_query::Filter {
+        tag: Some("vip".into()),
+        ..rapport_query::Filter::default()
+    });
+    wait(&mut h, "the filtered list", |a| a.listed().len() == 2);
+    h.get_by_role_and_label(Role::Button, "Export…").click();
+    h.run_steps(2);
+    let file = dir.path().join("vip.xlsx");
+    fill(&mut h, "File to write", file.to_str().unwrap());
+    h.get_by_role_and_label(Role::Button, "Export").click();
+    h.step();
+    wait(&mut h, "the export", |_| file.exists());
+    let bytes = std::fs::read(&file).unwrap();
+    let sheet = rapport_interchange::read_sheet(&bytes, &Default::default()).unwrap();
+    let mut names: Vec<String> = sheet.rows.iter().map(|r| r.get(0).text()).collect();
+    names.sort();
+    assert_eq!(names, ["Acme Optik GmbH", "华东贸易"]);
+    assert_eq!(sheet.sheet_names, ["Customers", "Value report", "Contacts"]);
+}
+
 #[test]
 fn the_command_palette_opens_a_customer_found_by_the_worker() {
     let dir = tempfile::tempdir().unwrap();

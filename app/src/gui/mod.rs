@@ -123,6 +123,8 @@ pub struct RapportApp {
     clock: Clock,
     /// The new-customer window, while open.
     new_customer: Option<NewCustomerDialog>,
+    /// The export window, while open.
+    pub(crate) export: Option<dialogs::export::ExportDialog>,
     /// The import dialog, while open.
     import: Option<ImportDialog>,
     palette: CommandPalette,
@@ -169,6 +171,7 @@ impl RapportApp {
             clock,
             new_customer: None,
             import: None,
+            export: None,
             palette: CommandPalette::default(),
             sync_screen: SyncScreen::default(),
             settings: SettingsScreen::default(),
@@ -283,6 +286,21 @@ impl RapportApp {
             maps: Vec::new(),
             encoding: None,
         });
+    }
+
+    /// Writes the customer list as filtered now to `path` as XLSX (in the worker), as the
+    /// export window's Export does.
+    pub fn export_list(&mut self, path: std::path::PathBuf) {
+        self.progress = Some("Exporting…".into());
+        self.send(Request::ExportXlsx {
+            path,
+            filter: self.filter.clone(),
+        });
+    }
+
+    /// Opens the export window.
+    pub fn open_export(&mut self) {
+        self.export = Some(dialogs::export::ExportDialog::default());
     }
 
     /// Maps a column of the previewed spreadsheet to a field (a `--map` word) and previews
@@ -412,7 +430,17 @@ impl RapportApp {
                     }
                     self.banners.push(Banner::Notice(n))
                 }
-                Update::Error(e) => self.banners.push(Banner::Error(e)),
+                Update::Exported(n) => {
+                    self.export = None;
+                    self.progress = None;
+                    self.banners.push(Banner::Notice(n))
+                }
+                Update::Error(e) => {
+                    if self.export.is_some() {
+                        self.progress = None;
+                    }
+                    self.banners.push(Banner::Error(e))
+                }
             }
         }
         if self.banners.len() > 5 {
@@ -502,6 +530,7 @@ impl eframe::App for RapportApp {
         }
         dialogs::new_customer::show(self, &ctx);
         dialogs::import::show(self, &ctx);
+        dialogs::export::show(self, &ctx);
         dialogs::palette::show(self, &ctx);
     }
 

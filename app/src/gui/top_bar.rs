@@ -37,10 +37,17 @@ fn top_bar(app: &mut RapportApp, ui: &mut egui::Ui) {
         }
         if ui
             .button("Import…")
-            .on_hover_text("Google or Outlook CSV, vCard, orders CSV")
+            .on_hover_text("Contacts CSV, vCard, orders CSV, or any spreadsheet")
             .clicked()
         {
             app.import = Some(ImportDialog::default());
+        }
+        if ui
+            .button("Export…")
+            .on_hover_text("The list as filtered now, as an Excel workbook")
+            .clicked()
+        {
+            app.open_export();
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let theme = if app.persisted.dark {

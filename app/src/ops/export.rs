@@ -181,3 +181,30 @@ fn value_report(
         rows,
     }
 }
+
+/// Writes `bytes` to `path` through a temporary file beside it, renamed into place once
+/// complete and synced, so a failure never leaves half a file. Only ever replaces a regular
+/// file.
+pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use anyhow::Context as _;
+    use std::io::Write as _;
+    if let Ok(m) = std::fs::metadata(path)
+        && !m.is_file()
+    {
+        anyhow::bail!(
+            "{} is not a regular file; give the path of a file",
+            path.display()
+        );
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("could not write in {}", dir.display()))?;
+    tmp.as_file_mut().write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .with_context(|| format!("could not write {}", path.display()))?;
+    Ok(())
+}

@@ -61,6 +61,11 @@ pub enum Request {
         maps: Vec<String>,
         encoding: Option<String>,
     },
+    /// Write the customers `filter` lists to `path` as XLSX.
+    ExportXlsx {
+        path: std::path::PathBuf,
+        filter: Filter,
+    },
     /// Write the previewed import (with `skip_bad`, the rows that could not be read are left
     /// out; without it, any bad row refuses the whole import).
     ConfirmImport {
@@ -239,6 +244,8 @@ pub enum Update {
     /// Follow-ups that just fell due.
     Due(Vec<AgendaEntry>),
     Notice(String),
+    /// The export was written (the message says where).
+    Exported(String),
     Error(String),
 }
 
@@ -834,6 +841,23 @@ impl Worker {
                 .filter_map(|i| snap.summaries.get(i).map(|s| (s.id, s.name.clone())))
                 .collect();
                 self.out.send(Update::PaletteResults(text, hits));
+            }
+            Request::ExportXlsx { path, filter } => {
+                let today = self.clock.today();
+                let written = blocking(|| -> anyhow::Result<usize> {
+                    let (bytes, n) = crate::ops::export::xlsx(&self.store, &filter, false, today)?;
+                    crate::ops::export::write_file(&path, &bytes)?;
+                    Ok(n)
+                });
+                match written {
+                    Ok(n) => self.out.send(Update::Exported(format!(
+                        "Exported {n} customers to {}.",
+                        path.display()
+                    ))),
+                    Err(e) => self
+                        .out
+                        .send(Update::Error(format!("nothing exported: {e}"))),
+                }
             }
             Request::ConfirmImport { skip_bad } => {
                 let Some(p) = self.pending_import.take() else {
