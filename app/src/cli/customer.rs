@@ -5,7 +5,7 @@ use super::*;
 #[derive(Subcommand, Debug)]
 pub enum CustomerCmd {
     /// Add a customer; prints its id.
-    Add(CustomerAdd),
+    Add(Box<CustomerAdd>),
     /// List customers by name.
     List(CustomerList),
     /// Show one customer in full.

@@ -499,7 +499,9 @@ fn kept_lines(p: &Person, contact: bool) -> Vec<String> {
     if !p.nickname.is_empty() {
         out.push(format!("Nickname: {}", p.nickname));
     }
-    if !p.role.is_empty() && !(contact && p.title.is_empty()) {
+    // A contact without a title has the role as its title already.
+    let role_is_title = contact && p.title.is_empty();
+    if !p.role.is_empty() && !role_is_title {
         out.push(format!("Role: {}", p.role));
     }
     for (label, value) in &p.other {

@@ -1175,7 +1175,7 @@ impl Worker {
                 .mapping
                 .as_ref()
                 .is_some_and(|m| !m.unplaced.is_empty());
-            self.pending_import = (!waiting).then(|| PendingImport {
+            self.pending_import = (!waiting).then_some(PendingImport {
                 planned: crate::ops::import::Planned::Contacts(plan),
                 bad: bad.len(),
                 mapping,
