@@ -288,12 +288,23 @@ pub(super) fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
             let store = open(cli, "customer show")?;
             let id = store.resolve(customer)?;
             let c = store.customer(id)?;
-            let conflicts = store.conflicts(id)?;
+            let defs = crate::ops::fields::fields(&store)?;
+            // A custom field's conflict is named by the field, not its key.
+            let conflicts = store
+                .conflicts(id)?
+                .into_iter()
+                .map(|(k, v)| {
+                    let name = k
+                        .strip_prefix(rapport_store::doc::FIELD_KEY)
+                        .and_then(|fid| defs.by_id(fid))
+                        .map_or(k, |f| f.name.clone());
+                    (name, v)
+                })
+                .collect();
             let v = values(&store)?;
             let value = v
                 .get(id)?
                 .map(|value| output::ValueView::new(&value, v.totals().settings.base_currency));
-            let defs = crate::ops::fields::fields(&store)?;
             let fields = crate::ops::fields::values_by_name(&defs, &c)
                 .into_iter()
                 .collect();

@@ -372,3 +372,61 @@ fn replicas_that_synced_compute_identical_values() {
     assert_eq!(overridden.effective_tier, Some(rapport_model::Tier::Vip));
     assert_eq!(va.ranked, 400);
 }
+
+/// Custom field values merge per field: two laptops setting different fields of one
+/// customer (a document from before any custom field) offline both keep theirs; the same field
+/// set on both gets one winner everywhere and the other value stays visible as a conflict.
+#[test]
+fn custom_fields_merge_per_field_and_show_their_conflicts() {
+    let a = device("A");
+    let b = device("B");
+    let id = a
+        .store
+        .create(NewCustomer::new("Acme", CustomerKind::Company))
+        .unwrap();
+    push(&a.store, &b.store);
+    a.store
+        .edit(
+            id,
+            &[
+                Edit::SetField("expiry".into(), Some("2027-03-31".into())),
+                Edit::SetField("model".into(), Some("X-200".into())),
+                Edit::Website("acme.example".into()),
+            ],
+        )
+        .unwrap();
+    b.store
+        .edit(
+            id,
+            &[
+                Edit::SetField("territory".into(), Some("North".into())),
+                Edit::SetField("model".into(), Some("X-300".into())),
+            ],
+        )
+        .unwrap();
+    exchange(&a.store, &b.store);
+    let (ca, cb) = (a.store.customer(id).unwrap(), b.store.customer(id).unwrap());
+    assert_eq!(ca, cb, "both replicas read the same customer");
+    assert_eq!(ca.fields["expiry"], "2027-03-31");
+    assert_eq!(ca.fields["territory"], "North");
+    assert_eq!(ca.website, "acme.example");
+    let conflicts = a.store.conflicts(id).unwrap();
+    let mut model = conflicts["field.model"].clone();
+    assert_eq!(model[0], ca.fields["model"], "the winner is listed first");
+    model.sort();
+    assert_eq!(model, ["X-200", "X-300"]);
+    assert_eq!(conflicts, b.store.conflicts(id).unwrap());
+    // Setting the field again resolves the conflict; clearing one removes it everywhere.
+    a.store
+        .edit(id, &[Edit::SetField("model".into(), Some("X-300".into()))])
+        .unwrap();
+    b.store
+        .edit(id, &[Edit::SetField("expiry".into(), None)])
+        .unwrap();
+    exchange(&a.store, &b.store);
+    let c = a.store.customer(id).unwrap();
+    assert!(!a.store.conflicts(id).unwrap().contains_key("field.model"));
+    assert_eq!(c.fields.get("model").map(String::as_str), Some("X-300"));
+    assert!(!c.fields.contains_key("expiry"));
+    assert_eq!(c, b.store.customer(id).unwrap());
+}
