@@ -265,7 +265,7 @@ fn many_edits_compact_and_survive_reopen() {
     );
     store.compact().unwrap();
     assert_eq!(store.customer(id).unwrap(), c);
-    assert!(store.verify().unwrap().is_empty());
+    assert!(store.verify_documents().unwrap().is_empty());
 }
 
 #[test]
@@ -795,4 +795,64 @@ fn a_nearly_full_disk_refuses_peers_but_not_this_devices_edits() {
     let room = Store::open(dq.path(), opts("Full")).unwrap();
     assert!(room.apply_remote(id, &bytes).unwrap());
     assert_eq!(room.count().unwrap(), 2);
+}
+
+/// A store from before custom fields, websites and phone regions (summary version 2, a
+/// document with no `website` key): it opens, its summaries are rebuilt once (their search
+/// text now finds a phone by its bare digits), the customer reads with no website and no
+/// custom values, `check` passes, and the new fields can be set on the old document.
+#[test]
+fn a_store_from_before_custom_fields_keeps_working() {
+    use automerge::ReadDoc as _;
+    use automerge::transaction::Transactable as _;
+    let dir = tempfile::tempdir().unwrap();
+    let id = {
+        let store = Store::open(dir.path(), opts("a")).unwrap();
+        let mut n = NewCustomer::new("明华贸易", CustomerKind::Company);
+        n.edits.push(Edit::AddPhone("+86 138 1234 5678".into()));
+        let id = store.create(n).unwrap();
+        // The document as the previous version wrote it: no `website` key.
+        let mut doc = store.document(id).unwrap();
+        doc.delete(automerge::ROOT, "website").unwrap();
+        store.apply_remote(id, &doc.save()).unwrap();
+        assert!(
+            store
+                .document(id)
+                .unwrap()
+                .get(automerge::ROOT, "website")
+                .unwrap()
+                .is_none()
+        );
+        id
+    };
+    let path = dir.path().join(rapport_store::DB_FILE);
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        let meta: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("meta");
+        txn.open_table(meta)
+            .unwrap()
+            .insert("summary_version", 2u64.to_le_bytes().as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let store = Store::open(dir.path(), opts("a")).unwrap();
+    let c = store.customer(id).unwrap();
+    assert_eq!((c.website.as_str(), c.fields.len()), ("", 0));
+    assert_eq!(c.phones, ["+86 138 1234 5678"], "stored spellings are kept");
+    let s = store.summary(id).unwrap().unwrap();
+    assert!(s.search.contains("8613812345678"), "{}", s.search);
+    assert!(store.verify_documents().unwrap().is_empty());
+    store
+        .edit(
+            id,
+            &[
+                Edit::Website("minghua.example".into()),
+                Edit::SetField("expiry".into(), Some("2027-03-31".into())),
+            ],
+        )
+        .unwrap();
+    let c = store.customer(id).unwrap();
+    assert_eq!(c.website, "minghua.example");
+    assert_eq!(c.fields["expiry"], "2027-03-31");
 }
