@@ -373,6 +373,47 @@ fn the_app_exports_the_filtered_list_as_xlsx() {
     assert_eq!(sheet.sheet_names, ["Customers", "Value report", "Contacts"]);
 }
 
+/// A choice field filters the list in the app, from its own drop-down in the filters.
+#[test]
+fn a_custom_choice_field_filters_the_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path(), "Laptop A");
+    let region = rapport_model::FieldDef::new(
+        "r1",
+        "Region",
+        rapport_model::FieldKind::Choice,
+        vec!["North".into(), "South".into()],
+    )
+    .unwrap();
+    store
+        .set_setting(&region.key(), Some(&region.to_setting()))
+        .unwrap();
+    for (name, r) in [
+        ("Acme", "North"),
+        ("Bluewater", "South"),
+        ("华东贸易", "North"),
+    ] {
+        let mut c = rapport_model::NewCustomer::new(name, rapport_model::CustomerKind::Company);
+        c.edits
+            .push(rapport_model::Edit::SetField("r1".into(), Some(r.into())));
+        store.create(c).unwrap();
+    }
+    let mut h = harness(store);
+    wait(&mut h, "the customers", |a| a.listed().len() == 3);
+    h.get_by_role_and_label(Role::ComboBox, "Region");
+    h.state_mut().set_filter(rapport_query::Filter {
+        fields: vec![rapport_query::FieldFilter {
+            field: region,
+            test: rapport_query::FieldTest::Equals("North".into()),
+        }],
+        ..rapport_query::Filter::default()
+    });
+    wait(&mut h, "the filtered list", |a| a.listed().len() == 2);
+    let mut names: Vec<String> = h.state().listed().iter().map(|s| s.name.clone()).collect();
+    names.sort();
+    assert_eq!(names, ["Acme", "华东贸易"]);
+}
+
 #[test]
 fn the_command_palette_opens_a_customer_found_by_the_worker() {
     let dir = tempfile::tempdir().unwrap();

@@ -75,6 +75,10 @@ pub struct CustomerList {
     /// notes; Chinese names also by pinyin).
     #[arg(long)]
     pub search: Option<String>,
+    /// Only customers whose custom field passes: NAME=VALUE, NAME>=VALUE, NAME<=VALUE
+    /// (number, money and date fields) or NAME=* (set); repeatable, all must hold.
+    #[arg(long = "field", value_name = "TEST")]
+    pub field: Vec<String>,
     /// Include archived customers.
     #[arg(long)]
     pub archived: bool,
@@ -260,11 +264,18 @@ pub(super) fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
             } else {
                 // The app's list: the same search (fuzzy, pinyin), filters and order.
                 let v = lists::values(&store, &settings, today())?;
+                let defs = crate::ops::fields::fields(&store)?;
+                let field_tests = l
+                    .field
+                    .iter()
+                    .map(|t| crate::ops::fields::field_filter(&defs, t, base))
+                    .collect::<Result<Vec<_>>>()?;
                 let filter = rapport_query::Filter {
                     text: l.search.clone().unwrap_or_default(),
                     tier: tier.flatten(),
                     tag: l.tag.clone(),
                     archived: l.archived,
+                    fields: field_tests,
                     ..rapport_query::Filter::default()
                 };
                 let ask = lists::ListAsk {

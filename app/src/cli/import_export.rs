@@ -122,19 +122,40 @@ pub(super) fn import(cli: &Cli, a: &ImportArgs) -> Result<()> {
         .map_err(|e| anyhow!("{shown}: {e}"))?;
     let decoded_as = read.decoded_as().to_string();
     let mut sheet_info = None;
+    // The JSON `layout` keeps the names it always had (scripts rely on them); `format` is the
+    // detailed one (`Outlook (German)`, `sheet 客户名单`).
+    let mut json_layout = "Sheet";
+    let detail: String;
     let (layout, people, bad) = match read {
         crate::ops::ImportRead::Orders { orders, bad, .. } => {
             if let Some(b) = progress {
                 b.finish_and_clear();
             }
-            return import_orders(&store, file, orders, bad, dry_run, skip_bad, json);
+            return import_orders(
+                &store,
+                file,
+                orders,
+                bad,
+                (dry_run, skip_bad, json),
+                &decoded_as,
+            );
         }
         crate::ops::ImportRead::Contacts {
             layout,
             people,
             bad,
             ..
-        } => (crate::ops::layout_name(layout).to_string(), people, bad),
+        } => {
+            json_layout = match layout {
+                rapport_interchange::Layout::Google => "Google",
+                rapport_interchange::Layout::GoogleOld => "GoogleOld",
+                rapport_interchange::Layout::Outlook(_) => "Outlook",
+                rapport_interchange::Layout::Thunderbird => "Thunderbird",
+                rapport_interchange::Layout::VCard => "VCard",
+            };
+            detail = layout.describe().to_string();
+            (crate::ops::layout_name(layout).to_string(), people, bad)
+        }
         crate::ops::ImportRead::Sheet(s) => {
             let s = *s;
             if !s.unplaced.is_empty() {
@@ -146,7 +167,8 @@ pub(super) fn import(cli: &Cli, a: &ImportArgs) -> Result<()> {
                     say_err!("  --map '{pair}'");
                 }
                 bail!(
-                    "{shown}: {} column(s) could not be placed: {}; map each with --map 'COLUMN=FIELD' (a field, custom:NAME, other to keep it in the notes, or ignore); nothing imported",
+                    "{shown}: line {} (the header row): {} column(s) could not be placed: {}; map each with --map 'COLUMN=FIELD' (a field, custom:NAME, other to keep it in the notes, or ignore); nothing imported",
+                    s.sheet.header_line,
                     s.unplaced.len(),
                     s.unplaced
                         .iter()
@@ -160,6 +182,7 @@ pub(super) fn import(cli: &Cli, a: &ImportArgs) -> Result<()> {
             } else {
                 format!("sheet `{}`", s.sheet.sheet_name)
             };
+            detail = name.clone();
             let people = s.people;
             let bad = s.bad;
             sheet_info = Some((
@@ -220,7 +243,8 @@ pub(super) fn import(cli: &Cli, a: &ImportArgs) -> Result<()> {
     if json {
         return output::json(&serde_json::json!({
             "file": file,
-            "layout": layout,
+            "layout": json_layout,
+            "format": detail,
             "encoding": decoded_as,
             "mapping": sheet_info.as_ref().map(|(m, from, notes, header, _)| serde_json::json!({
                 "columns": m.to_pairs(),
@@ -328,9 +352,8 @@ pub(super) fn import_orders(
     file: &std::path::Path,
     orders: Vec<rapport_interchange::Order>,
     bad: Vec<rapport_interchange::RowError>,
-    dry_run: bool,
-    skip_bad: bool,
-    json: bool,
+    (dry_run, skip_bad, json): (bool, bool, bool),
+    decoded_as: &str,
 ) -> Result<()> {
     let shown = file.display();
     let (edits, bad) = crate::ops::plan_orders(&orders, bad, &store.summaries()?);
@@ -346,6 +369,7 @@ pub(super) fn import_orders(
         return output::json(&serde_json::json!({
             "file": file,
             "layout": "Orders",
+            "encoding": decoded_as,
             "dry_run": dry_run,
             "deals_added": added,
             "deals_unchanged": same,
@@ -353,6 +377,7 @@ pub(super) fn import_orders(
             "skipped": bad,
         }));
     }
+    say!("reading {shown}: orders, {decoded_as}");
     for e in &bad {
         say!("skipped {shown}:{e}");
     }

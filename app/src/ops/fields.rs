@@ -174,3 +174,63 @@ pub fn stored_edits(store: &Store, edits: Vec<Edit>) -> Result<Vec<Edit>> {
         })
         .collect())
 }
+
+/// A custom field test as the CLI writes it: `NAME=VALUE` (equal; an option of a choice),
+/// `NAME>=VALUE` and `NAME<=VALUE` (numbers, amounts and dates), `NAME=*` (set to anything).
+/// The value is read by the field's kind, so `Credit limit>=1,000` and `Region=north` work.
+pub fn field_filter(
+    fields: &Fields,
+    test: &str,
+    currency: Currency,
+) -> Result<rapport_query::FieldFilter> {
+    use rapport_query::FieldTest;
+    let (name, op, value) = if let Some((n, v)) = test.split_once(">=") {
+        (n, ">=", v)
+    } else if let Some((n, v)) = test.split_once("<=") {
+        (n, "<=", v)
+    } else if let Some((n, v)) = test.split_once('=') {
+        (n, "=", v)
+    } else {
+        bail!("--field `{test}`: write NAME=VALUE, NAME>=VALUE, NAME<=VALUE or NAME=*");
+    };
+    let def = fields.find(name).ok_or_else(|| {
+        anyhow!(
+            "--field `{test}`: no field named `{}` (rapport field list)",
+            name.trim()
+        )
+    })?;
+    if op == "=" && value.trim() == "*" {
+        return Ok(rapport_query::FieldFilter {
+            field: def.clone(),
+            test: FieldTest::IsSet,
+        });
+    }
+    let v = def
+        .parse(value, currency)
+        .map_err(|e| {
+            anyhow!(
+                "--field `{test}`: {} is a {} field: {e}",
+                def.name,
+                def.kind
+            )
+        })?
+        .ok_or_else(|| anyhow!("--field `{test}`: give a value (or * for any)"))?;
+    let ranged = matches!(
+        def.kind,
+        FieldKind::Number | FieldKind::Money | FieldKind::Date
+    );
+    let test = match op {
+        ">=" if ranged => FieldTest::AtLeast(v),
+        "<=" if ranged => FieldTest::AtMost(v),
+        "=" => FieldTest::Equals(v),
+        _ => bail!(
+            "--field `{test}`: {} is a {} field; ranges are for number, money and date fields",
+            def.name,
+            def.kind
+        ),
+    };
+    Ok(rapport_query::FieldFilter {
+        field: def.clone(),
+        test,
+    })
+}

@@ -198,6 +198,13 @@ fn read_sheet(
         },
     )
     .map_err(|e| e.to_string())?;
+    if sheet.rows.is_empty() {
+        return Err(format!(
+            "line {}: the sheet has no rows below its header ({} column(s)): nothing to import",
+            sheet.header_line.max(1),
+            sheet.headers.len()
+        ));
+    }
     let fields = rapport_model::Fields::from_settings(settings);
     let names: Vec<String> = fields.active().map(|f| f.name.clone()).collect();
     let signature = mapping::header_signature(&sheet.headers);

@@ -150,7 +150,24 @@ pub fn list_customers(
     let needs_value = ask.filter.needs_value() || ask.unranked;
     let unranked_ok =
         |v: Option<ValueFacts>| !ask.unranked || v.and_then(|v| v.effective_tier).is_none();
-    let ids: Vec<CustomerId> = if !derived_enabled() {
+    let ids: Vec<CustomerId> = if derived_enabled() && ask.filter.needs_fields() {
+        // Custom field tests read the summaries (the list rows do not carry the values),
+        // with the cached value facts, in name order.
+        let sums = store.summaries()?;
+        let mut compiled = ask.filter.compile();
+        let mut best = Best::new(want);
+        for s in &sums {
+            let v = if needs_value {
+                values.facts(s.id)?
+            } else {
+                None
+            };
+            if compiled.admits(rapport_query::Candidate::from(s), v) && unranked_ok(v) {
+                best.offer(&s.sort_key, s.id);
+            }
+        }
+        best.page(ask.offset)
+    } else if !derived_enabled() {
         let sums = store.summaries()?;
         let a = match values {
             Values::Full(a) => Some(&**a),
@@ -334,6 +351,7 @@ fn candidate<'a>(r: &'a ListRowRef<'a>) -> Candidate<'a> {
         stage: r.stage,
         archived: r.archived,
         deleted: r.deleted,
+        fields: None,
     }
 }
 

@@ -185,3 +185,61 @@ fn phones_are_one_number_however_written_with_the_team_region() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("two-letter country code"));
 }
+
+#[test]
+fn the_list_filters_by_custom_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["field", "add", "Contract expiry", "--kind", "date"]);
+    ok(
+        d,
+        &[
+            "field", "add", "Region", "--kind", "choice", "--option", "North", "--option", "South",
+        ],
+    );
+    ok(d, &["field", "add", "Credit limit", "--kind", "money"]);
+    for (name, expiry, region, credit) in [
+        ("Acme", "2027-01-31", "North", "50000"),
+        ("Bluewater", "2026-06-30", "South", "900"),
+        ("华东贸易", "", "North", ""),
+    ] {
+        let mut args = vec!["customer", "add", "--name", name];
+        let e = format!("contract expiry={expiry}");
+        let r = format!("region={region}");
+        let c = format!("credit limit={credit}");
+        for s in [&e, &r, &c] {
+            args.push("--set");
+            args.push(s);
+        }
+        ok(d, &args);
+    }
+    let names = |tests: &[&str]| {
+        let mut args = vec!["customer", "list", "--json"];
+        for t in tests {
+            args.push("--field");
+            args.push(t);
+        }
+        let mut v: Vec<String> = json(d, &args)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&["region=north"]), ["Acme", "华东贸易"]);
+    assert_eq!(names(&["Contract expiry<=2026-12-31"]), ["Bluewater"]);
+    assert_eq!(names(&["credit limit>=1,000"]), ["Acme"]);
+    assert_eq!(names(&["credit limit=*"]), ["Acme", "Bluewater"]);
+    assert_eq!(names(&["region=North", "Contract expiry=*"]), ["Acme"]);
+    for (bad, says) in [
+        ("region>=North", "ranges are for"),
+        ("nosuch=1", "no field named"),
+        ("region=East", "options"),
+    ] {
+        let out = rapport(d, &["customer", "list", "--field", bad]);
+        assert_eq!(out.status.code(), Some(1), "{bad}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(says), "{bad}");
+    }
+}

@@ -35,27 +35,42 @@ fn import_dry_run_all_or_nothing_and_skip_bad() {
     );
     assert_eq!(count(d), 5, "re-importing the same file creates nothing");
 
-    // One bad row: nothing is imported, and the error names the file, line and column.
+    // One bad row (nothing identifies it): nothing is imported, and the error names the
+    // file, line and column. An odd value alone (an email that is not one) is kept in the
+    // notes with a warning naming line and column; the person is imported.
     let bad = d.join("bad.csv");
     std::fs::write(
         &bad,
-        "First Name,Last Name,E-mail 1 - Value\nGood,Person,good@example.com\nBad,Email,not-an-email\n",
+        "First Name,Last Name,E-mail 1 - Value,Notes\nGood,Person,good@example.com,\nBad,Email,not-an-email,\n,,,only a note\n",
     )
     .unwrap();
     let out = rapport(d, &["import", bad.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("bad.csv:line 4"), "{err}");
     assert!(
-        err.contains("bad.csv:line 3, column `E-mail 1 - Value`"),
+        err.contains("no name, organisation, email or phone"),
         "{err}"
     );
     assert_eq!(count(d), 5, "nothing written");
-    let out = ok(d, &["import", bad.to_str().unwrap(), "--skip-bad"]);
+    let out = rapport(d, &["import", bad.to_str().unwrap(), "--skip-bad"]);
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
     assert!(
-        out.contains("1 created") && out.contains("1 skipped"),
-        "{out}"
+        said.contains("2 created") && said.contains("1 skipped") && said.contains("1 warning(s)"),
+        "{said}"
     );
-    assert_eq!(count(d), 6);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: ") && err.contains("bad.csv:line 3, column `E-mail 1 - Value`"),
+        "{err}"
+    );
+    assert_eq!(count(d), 7);
+    let kept = json(d, &["customer", "show", "Bad Email", "--json"]);
+    assert!(
+        kept["notes"].as_str().unwrap().contains("not-an-email"),
+        "{kept}"
+    );
 
     // vCard: 张伟 is already a contact of 华创商务有限公司 (same email); Jürgen, Carmen and 佐藤健
     // are new.
@@ -63,14 +78,14 @@ fn import_dry_run_all_or_nothing_and_skip_bad() {
     let report = json(d, &["import", vcf.to_str().unwrap(), "--json"]);
     assert_eq!(report["layout"], "VCard");
     assert_eq!(report["created"], 3, "{report}");
-    assert_eq!(count(d), 9);
+    assert_eq!(count(d), 10);
     // A file that is not contacts at all is refused clearly.
     let junk = d.join("junk.csv");
     std::fs::write(&junk, [0xffu8, 0xfe, 0, 1, 2, 3]).unwrap();
     let out = rapport(d, &["import", junk.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("junk.csv"));
-    assert_eq!(count(d), 9);
+    assert_eq!(count(d), 10);
 
     // Orders attach deals to existing customers (by email, name or id) and feed value tiers.
     let orders = d.join("orders.csv");

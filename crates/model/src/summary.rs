@@ -39,6 +39,9 @@ pub struct OpenFollowUp {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct CustomerSummary {
     pub id: CustomerId,
+    /// Custom field values by field id (lists filter by them without opening documents).
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, String>,
     pub name: String,
     /// Collation key (see [`text::sort_key`]).
     pub sort_key: String,
@@ -160,6 +163,7 @@ impl CustomerSummary {
 
         CustomerSummary {
             id: c.id,
+            fields: c.fields.clone(),
             name: c.name.clone(),
             sort_key: text::sort_key(&c.name),
             kind: c.kind,

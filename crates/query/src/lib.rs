@@ -42,12 +42,49 @@ pub struct Filter {
     pub due_for_revisit: bool,
     /// Include archived customers.
     pub archived: bool,
+    /// Tests of custom field values, all of which must hold.
+    #[serde(default)]
+    pub fields: Vec<FieldFilter>,
+}
+
+/// A test of one custom field's value ([`Filter::fields`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldFilter {
+    /// The field, as the team defined it (its kind says how values compare).
+    pub field: rapport_model::FieldDef,
+    pub test: FieldTest,
+}
+
+/// What a custom field's value must be. Values are the kind's canonical text
+/// ([`rapport_model::FieldDef::parse`]); ranges compare numbers, amounts and dates
+/// ([`rapport_model::FieldDef::numeric`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FieldTest {
+    /// Equal (folded: case, width and spacing do not matter), e.g. an option.
+    Equals(String),
+    /// At least this value.
+    AtLeast(String),
+    /// At most this value.
+    AtMost(String),
+    /// Set to anything.
+    IsSet,
+}
+
+/// A field test made ready for many rows.
+enum FieldCheck {
+    Equals(String),
+    AtLeast(f64),
+    AtMost(f64),
+    IsSet,
+    /// A bound that is no number: nothing passes.
+    Never,
 }
 
 impl Filter {
     /// Whether any filter besides the search text is set.
     pub fn is_filtered(&self) -> bool {
-        self.tier.is_some()
+        !self.fields.is_empty()
+            || self.tier.is_some()
             || self.stage.is_some()
             || self.segment.is_some()
             || self.tag.is_some()
@@ -199,6 +236,9 @@ pub struct Candidate<'a> {
     pub stage: Option<LifecycleStage>,
     pub archived: bool,
     pub deleted: bool,
+    /// Custom field values by field id, when the row carries them (summaries do; the
+    /// store's list rows do not, so a filter with field tests reads summaries).
+    pub fields: Option<&'a std::collections::BTreeMap<String, String>>,
 }
 
 impl<'a> From<&'a CustomerSummary> for Candidate<'a> {
@@ -213,6 +253,7 @@ impl<'a> From<&'a CustomerSummary> for Candidate<'a> {
             stage: s.stage,
             archived: s.archived,
             deleted: s.deleted,
+            fields: Some(&s.fields),
         }
     }
 }
@@ -240,17 +281,41 @@ pub struct Compiled<'f> {
     search: Search,
     tag: Option<String>,
     owner: Option<String>,
+    fields: Vec<(&'f rapport_model::FieldDef, FieldCheck)>,
 }
 
 impl Filter {
     /// Compiles the filter for [`Compiled::admits`].
     pub fn compile(&self) -> Compiled<'_> {
+        let bound = |f: &rapport_model::FieldDef, v: &str, make: fn(f64) -> FieldCheck| {
+            f.numeric(v).map_or(FieldCheck::Never, make)
+        };
         Compiled {
             filter: self,
             search: Search::new(&self.text),
             tag: self.tag.as_deref().map(rapport_model::normalize_tag),
             owner: self.owner.as_deref().map(text::fold),
+            fields: self
+                .fields
+                .iter()
+                .map(|ff| {
+                    let f = &ff.field;
+                    let check = match &ff.test {
+                        FieldTest::Equals(v) => FieldCheck::Equals(text::fold(v)),
+                        FieldTest::AtLeast(v) => bound(f, v, FieldCheck::AtLeast),
+                        FieldTest::AtMost(v) => bound(f, v, FieldCheck::AtMost),
+                        FieldTest::IsSet => FieldCheck::IsSet,
+                    };
+                    (f, check)
+                })
+                .collect(),
         }
+    }
+
+    /// Whether admitting a row needs its custom field values (rows without them,
+    /// [`Candidate::fields`] `None`, never pass a field test).
+    pub fn needs_fields(&self) -> bool {
+        !self.fields.is_empty()
     }
 
     /// Whether a customer whose value facts are `v` can pass the filter's value tests (tier,
@@ -291,6 +356,26 @@ impl Compiled<'_> {
             .is_some_and(|o| text::fold(c.owner) != *o)
         {
             return false;
+        }
+        if !self.fields.is_empty() {
+            let Some(values) = c.fields else {
+                return false;
+            };
+            for (def, check) in &self.fields {
+                let v = values.get(&def.id);
+                let ok = match (check, v) {
+                    (FieldCheck::IsSet, v) => v.is_some(),
+                    (_, None) | (FieldCheck::Never, _) => false,
+                    (FieldCheck::Equals(want), Some(v)) => text::fold(v) == *want,
+                    (FieldCheck::AtLeast(min), Some(v)) => {
+                        def.numeric(v).is_some_and(|n| n >= *min)
+                    }
+                    (FieldCheck::AtMost(max), Some(v)) => def.numeric(v).is_some_and(|n| n <= *max),
+                };
+                if !ok {
+                    return false;
+                }
+            }
         }
         let value_ok = f
             .tier

@@ -859,6 +859,7 @@ fn admits_from_list_parts_agrees_with_select() {
                     stage: s.stage,
                     archived: s.archived,
                     deleted: s.deleted,
+                    fields: Some(&s.fields),
                 };
                 let v = a.and_then(|a| a.get(s.id)).map(|v| v.facts());
                 let admitted = compiled.admits(c, v);
@@ -917,6 +918,7 @@ fn value_may_pass_is_what_admits_asks_of_the_value() {
         stage: None,
         archived: false,
         deleted: false,
+        fields: None,
     };
     let tiers = [None, Some(Tier::Vip), Some(Tier::Major), Some(Tier::Minor)];
     let segments = [Segment::Champions, Segment::Lost, Segment::Prospect];
@@ -960,4 +962,90 @@ fn value_may_pass_is_what_admits_asks_of_the_value() {
     }
     // Neither always nor never.
     assert!(passed > 0 && passed < filters.len() * 24, "{passed}");
+}
+
+/// Custom field tests: equal (folded), at least, at most, set; a row without field values
+/// (a store list row) never passes one; ranges compare dates and amounts by their numbers.
+#[test]
+fn custom_field_tests_compare_by_the_fields_kind() {
+    use rapport_model::{Currency, FieldDef, FieldKind};
+    use rapport_query::{FieldFilter, FieldTest};
+    let expiry = FieldDef::new("e1", "Contract expiry", FieldKind::Date, vec![]).unwrap();
+    let credit = FieldDef::new("c1", "Credit limit", FieldKind::Money, vec![]).unwrap();
+    let region = FieldDef::new(
+        "r1",
+        "Region",
+        FieldKind::Choice,
+        vec!["North".into(), "South".into()],
+    )
+    .unwrap();
+    let cny = Currency::parse("CNY", "c").unwrap();
+    let mut rows = Vec::new();
+    for (name, e, c, r) in [
+        ("A", Some("2027-01-31"), Some("50000"), Some("North")),
+        ("B", Some("2026-06-30"), Some("900"), Some("South")),
+        ("C", None, Some("120000"), None),
+    ] {
+        let mut cu = rapport_model::Customer::new(
+            rapport_model::CustomerId::new(),
+            name,
+            rapport_model::CustomerKind::Company,
+            chrono::Utc::now(),
+        );
+        for (def, v) in [(&expiry, e), (&credit, c), (&region, r)] {
+            if let Some(v) = v {
+                cu.fields
+                    .insert(def.id.clone(), def.parse(v, cny).unwrap().unwrap());
+            }
+        }
+        rows.push(CustomerSummary::of(&cu));
+    }
+    let names = |tests: Vec<FieldFilter>| {
+        let f = Filter {
+            fields: tests,
+            ..Filter::default()
+        };
+        let mut c = f.compile();
+        rows.iter()
+            .filter(|s| c.admits(Candidate::from(*s), None))
+            .map(|s| s.name.clone())
+            .collect::<Vec<_>>()
+    };
+    let t = |field: &FieldDef, test: FieldTest| FieldFilter {
+        field: field.clone(),
+        test,
+    };
+    assert_eq!(
+        names(vec![t(&region, FieldTest::Equals("north".into()))]),
+        ["A"]
+    );
+    assert_eq!(
+        names(vec![t(&expiry, FieldTest::AtMost("2026-12-31".into()))]),
+        ["B"]
+    );
+    assert_eq!(
+        names(vec![t(&credit, FieldTest::AtLeast("1000.00 CNY".into()))]),
+        ["A", "C"]
+    );
+    assert_eq!(
+        names(vec![
+            t(&credit, FieldTest::AtLeast("1000.00 CNY".into())),
+            t(&expiry, FieldTest::IsSet)
+        ]),
+        ["A"]
+    );
+    assert_eq!(
+        names(vec![t(&credit, FieldTest::AtLeast("lots".into()))]),
+        Vec::<String>::new()
+    );
+    // A row without field values never passes a field test.
+    let f = Filter {
+        fields: vec![t(&region, FieldTest::IsSet)],
+        ..Filter::default()
+    };
+    let mut c = f.compile();
+    let mut without = Candidate::from(&rows[0]);
+    without.fields = None;
+    assert!(!c.admits(without, None));
+    assert!(f.needs_fields() && f.is_filtered());
 }

@@ -219,6 +219,7 @@ impl ValueInput {
         let created_at = from_instant(self.created_at)?;
         Ok(CustomerSummary {
             id,
+            fields: Default::default(),
             name: self.name,
             sort_key: String::new(),
             kind: CustomerKind::default(),

@@ -75,6 +75,43 @@ fn filters(app: &mut RapportApp, ui: &mut egui::Ui) {
                     .changed();
             }
         });
+    // The team's choice and yes/no fields filter by option (the CLI's `--field` has ranges).
+    let defs = rapport_model::Fields::from_settings(&app.snapshot.settings);
+    for def in defs.active().filter(|d| {
+        matches!(
+            d.kind,
+            rapport_model::FieldKind::Choice | rapport_model::FieldKind::YesNo
+        )
+    }) {
+        let options: Vec<String> = if def.kind == rapport_model::FieldKind::YesNo {
+            vec!["yes".into(), "no".into()]
+        } else {
+            def.options.clone()
+        };
+        let now = f.fields.iter().find_map(|t| match &t.test {
+            rapport_query::FieldTest::Equals(v) if t.field.id == def.id => Some(v.clone()),
+            _ => None,
+        });
+        let mut picked = now.clone();
+        egui::ComboBox::from_label(&def.name)
+            .selected_text(picked.clone().unwrap_or_else(|| "Any".into()))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut picked, None, "Any");
+                for o in &options {
+                    ui.selectable_value(&mut picked, Some(o.clone()), o.as_str());
+                }
+            });
+        if picked != now {
+            f.fields.retain(|t| t.field.id != def.id);
+            if let Some(v) = picked {
+                f.fields.push(rapport_query::FieldFilter {
+                    field: def.clone(),
+                    test: rapport_query::FieldTest::Equals(v),
+                });
+            }
+            changed = true;
+        }
+    }
     changed |= ui
         .checkbox(&mut f.due_for_revisit, "Due for a revisit")
         .changed();
