@@ -643,33 +643,10 @@ fn outlook_role(lang: Language, lower: &str) -> Role {
     }
 }
 
-/// The delimiter the header line uses most (`,` when none is used): `,`, `;`, tab or `|`.
-fn delimiter(text: &str) -> u8 {
-    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0), (b'|', 0)];
-    let mut quoted = false;
-    for b in text.bytes() {
-        match b {
-            b'"' => quoted = !quoted,
-            b'\n' if !quoted => break,
-            _ if !quoted => {
-                for (d, n) in &mut counts {
-                    if *d == b {
-                        *n += 1;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    counts
-        .iter()
-        .fold((b',', 0), |best, c| if c.1 > best.1 { *c } else { best })
-        .0
-}
-
-/// A reader for `text` with the delimiter its header line uses.
+/// A reader for `text` with the delimiter its first records use
+/// ([`crate::sheet::detect_delimiter`], the one detection for contact files and sheets).
 pub(crate) fn csv_reader(text: &str) -> (csv::Reader<&[u8]>, u8) {
-    let d = delimiter(text);
+    let d = crate::sheet::detect_delimiter(text, None);
     let reader = csv::ReaderBuilder::new()
         .flexible(true)
         .delimiter(d)
@@ -760,7 +737,7 @@ pub(crate) fn each_record(
 /// Where the quoted field that is still open at the end of `bytes` starts, reading the record
 /// that starts at `start` as the csv crate does (a quote opens a field only at its start; `""`
 /// inside quotes is a quote).
-fn unclosed_quote(bytes: &[u8], start: usize, delimiter: u8) -> Option<usize> {
+pub(crate) fn unclosed_quote(bytes: &[u8], start: usize, delimiter: u8) -> Option<usize> {
     let mut open = None;
     let mut field_start = true;
     let mut i = start.min(bytes.len());

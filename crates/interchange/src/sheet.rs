@@ -844,17 +844,22 @@ fn stream_xlsx(
     Ok(())
 }
 
-fn read_xlsx(bytes: &[u8], opts: &SheetOptions) -> Result<Sheet, SheetError> {
-    let mut wb: Xlsx<Cursor<&[u8]>> = Xlsx::new(Cursor::new(bytes)).map_err(xlsx_error)?;
-    let is_1904 = wb.has_1904_epoch();
-    let names = wb.sheet_names();
-    let candidates: Vec<usize> = wb
-        .sheets_metadata()
+/// The workbook's visible worksheets (hidden sheets and chart sheets are not candidates when
+/// the sheet is chosen for the person), by index.
+fn visible_worksheets(sheets: &[calamine::Sheet]) -> Vec<usize> {
+    sheets
         .iter()
         .enumerate()
         .filter(|(_, s)| s.visible == SheetVisible::Visible && s.typ == SheetType::WorkSheet)
         .map(|(i, _)| i)
-        .collect();
+        .collect()
+}
+
+fn read_xlsx(bytes: &[u8], opts: &SheetOptions) -> Result<Sheet, SheetError> {
+    let mut wb: Xlsx<Cursor<&[u8]>> = Xlsx::new(Cursor::new(bytes)).map_err(xlsx_error)?;
+    let is_1904 = wb.has_1904_epoch();
+    let names = wb.sheet_names();
+    let candidates = visible_worksheets(wb.sheets_metadata());
     let chosen = pick_sheet(opts, &names, &candidates, |i| {
         let mut g = Grid::new();
         stream_xlsx(&mut wb, &names[i], is_1904, &mut g, Some(PREVIEW_ROWS))?;
@@ -1157,13 +1162,7 @@ fn read_cfb(bytes: &[u8], opts: &SheetOptions) -> Result<Sheet, SheetError> {
     let mut wb: Xls<Cursor<&[u8]>> = Xls::new(Cursor::new(bytes)).map_err(xls_error)?;
     let is_1904 = wb.has_1904_epoch();
     let names = wb.sheet_names();
-    let candidates: Vec<usize> = wb
-        .sheets_metadata()
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.visible == SheetVisible::Visible && s.typ == SheetType::WorkSheet)
-        .map(|(i, _)| i)
-        .collect();
+    let candidates = visible_worksheets(wb.sheets_metadata());
     let chosen = pick_sheet(opts, &names, &candidates, |i| {
         let range = wb.worksheet_range(&names[i]).map_err(xls_error)?;
         range_preview(&range, is_1904)
@@ -1306,7 +1305,8 @@ fn read_text(bytes: &[u8], opts: &SheetOptions) -> Result<Sheet, SheetError> {
             grid.put(row, c as u32, text_cell(field))?;
         }
     }
-    if let Some(open) = unclosed_quote(body.as_bytes(), last_start, delimiter) {
+    if let Some(open) = crate::csv_contacts::unclosed_quote(body.as_bytes(), last_start, delimiter)
+    {
         let line = skipped
             + 1
             + body.as_bytes()[..open]
@@ -1332,34 +1332,6 @@ fn read_text(bytes: &[u8], opts: &SheetOptions) -> Result<Sheet, SheetError> {
         },
         grid,
     ))
-}
-
-/// Where a quoted field still open at the end of `bytes` starts, reading the last record
-/// (from `start`) as the csv crate does: a quote opens a field only at its start, `""` inside
-/// quotes is a quote. The csv crate takes such a field to run to the end of the file.
-fn unclosed_quote(bytes: &[u8], start: usize, delimiter: u8) -> Option<usize> {
-    let mut open = None;
-    let mut field_start = true;
-    let mut i = start.min(bytes.len());
-    while i < bytes.len() {
-        let b = bytes[i];
-        if open.is_some() {
-            if b == b'"' {
-                if bytes.get(i + 1) == Some(&b'"') {
-                    i += 1;
-                } else {
-                    open = None;
-                }
-            }
-        } else if b == b'"' && field_start {
-            open = Some(i);
-            field_start = false;
-        } else {
-            field_start = b == delimiter || b == b'\n' || b == b'\r';
-        }
-        i += 1;
-    }
-    open
 }
 
 #[cfg(test)]
