@@ -204,7 +204,7 @@ pub(super) fn show(app: &mut RapportApp, ui: &mut egui::Ui, id: CustomerId) {
                 ui.label(&ct.title);
             }
             for p in &ct.phones {
-                ui.label(p);
+                ui.label(rapport_model::phone::display(p, region));
             }
             for e in &ct.emails {
                 ui.label(e);
