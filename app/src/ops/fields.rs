@@ -22,10 +22,14 @@ pub fn fields(store: &Store) -> Result<Fields> {
 
 /// The team's default phone region, if set (a damaged value counts as none).
 pub fn phone_region(store: &Store) -> Result<Option<Region>> {
-    Ok(store
-        .settings()?
+    Ok(region_in(&store.settings()?))
+}
+
+/// The phone region named in team settings already read (a damaged value counts as none).
+pub fn region_in(settings: &std::collections::BTreeMap<String, String>) -> Option<Region> {
+    settings
         .get(PHONE_REGION_KEY)
-        .and_then(|r| Region::parse(r).ok()))
+        .and_then(|r| Region::parse(r).ok())
 }
 
 /// A fresh field id: 12 hex digits of a random id.

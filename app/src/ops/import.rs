@@ -352,9 +352,7 @@ pub fn plan_contacts<S: std::borrow::Borrow<rapport_model::CustomerSummary>>(
     file_date: Option<chrono::NaiveDate>,
 ) -> anyhow::Result<rapport_interchange::Plan> {
     let settings = store.settings()?;
-    let region = settings
-        .get(crate::ops::fields::PHONE_REGION_KEY)
-        .and_then(|r| rapport_model::phone::Region::parse(r).ok());
+    let region = crate::ops::fields::region_in(&settings);
     let candidates = rapport_interchange::Existing::candidates_in(summaries, people, region);
     let mut customers = Vec::with_capacity(candidates.len());
     for id in candidates {

@@ -712,9 +712,7 @@ impl Worker {
                 .active()
                 .map(|f| (f.clone(), customer.fields.get(&f.id).cloned()))
                 .collect();
-            let region = settings
-                .get(crate::ops::fields::PHONE_REGION_KEY)
-                .and_then(|r| rapport_model::phone::Region::parse(r).ok());
+            let region = crate::ops::fields::region_in(&settings);
             let currency = rapport_value::ValueSettings::from_map_tolerant(&settings)
                 .0
                 .base_currency;
