@@ -363,6 +363,11 @@ pub fn plan_contacts<S: std::borrow::Borrow<rapport_model::CustomerSummary>>(
         fields: rapport_model::Fields::from_settings(&settings),
         file_date,
         by: store.device().name,
+        currency: Some(
+            rapport_value::ValueSettings::from_map_tolerant(&settings)
+                .0
+                .base_currency,
+        ),
     };
     Ok(rapport_interchange::plan_with(
         people,

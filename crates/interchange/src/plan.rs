@@ -24,6 +24,8 @@ pub struct PlanOptions {
     pub file_date: Option<NaiveDate>,
     /// Who logged the imported "last visit" interactions.
     pub by: String,
+    /// The team's base currency: money field values written without one are in it.
+    pub currency: Option<rapport_model::Currency>,
 }
 
 /// A stable item id from what an imported row says, so importing the same file again adds
@@ -552,24 +554,42 @@ fn merge_customer_fields(w: &mut Work, p: &Person, now: Timestamp) {
             w.push(e, label.to_string(), now);
         }
     }
-    let currency = rapport_model::Currency::parse("CNY", "currency").ok();
+    // A value whose field the team does not have, or that its field's kind refuses, is kept
+    // in the notes (`name: value`), never dropped.
+    let mut kept = Vec::new();
     for (name, value) in &p.fields {
         let Some(def) = w.opts.fields.find(name) else {
+            kept.push(format!("{name}: {value}"));
             continue;
         };
         if w.customer.fields.contains_key(&def.id) {
             continue;
         }
-        let cur = p.sales.map(|m| m.currency).or(currency);
-        if let Some(cur) = cur
-            && let Ok(Some(v)) = def.parse(value, cur)
-        {
-            w.push(
+        let cur = w.opts.currency.or(p.sales.map(|m| m.currency));
+        match cur.map(|cur| def.parse(value, cur)) {
+            Some(Ok(Some(v))) => w.push(
                 Edit::SetField(def.id.clone(), Some(v)),
                 format!("field {}", def.name),
                 now,
-            );
+            ),
+            Some(Ok(None)) => {}
+            _ => kept.push(format!("{}: {value}", def.name)),
         }
+    }
+    kept.retain(|l| !w.customer.notes.lines().any(|n| n == l));
+    if !kept.is_empty() {
+        let mut notes = w.customer.notes.clone();
+        for l in &kept {
+            if !notes.is_empty() {
+                notes.push('\n');
+            }
+            notes.push_str(l);
+        }
+        w.push(
+            Edit::Notes(notes),
+            format!("{} field value(s) kept in notes", kept.len()),
+            now,
+        );
     }
     let who = if p.name.is_empty() {
         &p.organization

@@ -462,3 +462,54 @@ fn a_title_goes_into_the_notes_of_a_new_person_only() {
         "no title, or not a person: no notes"
     );
 }
+
+/// Custom field values from a file: placed by name in the team's base currency; a value its
+/// field refuses, or one for a field the team does not have, is kept in the notes, never
+/// dropped, and a second import adds nothing.
+#[test]
+fn custom_field_values_are_placed_or_kept_in_the_notes() {
+    use rapport_model::{Currency, FieldDef, FieldKind, Fields};
+    let credit = FieldDef::new("c1", "Credit limit", FieldKind::Money, vec![]).unwrap();
+    let expiry = FieldDef::new("e1", "Contract expiry", FieldKind::Date, vec![]).unwrap();
+    let opts = rapport_interchange::PlanOptions {
+        fields: Fields(vec![credit, expiry]),
+        currency: Some(Currency::parse("EUR", "c").unwrap()),
+        ..Default::default()
+    };
+    let mut p = person(2, "Anna", "");
+    p.fields = vec![
+        ("credit limit".into(), "5000".into()),
+        ("Contract expiry".into(), "next spring".into()),
+        ("Machine model".into(), "X-200".into()),
+    ];
+    let plan = rapport_interchange::plan_with(
+        &[p.clone()],
+        rapport_interchange::Existing::default(),
+        chrono::Utc::now(),
+        &opts,
+    );
+    let mut c = rapport_model::Customer::new(
+        plan.creates[0].id,
+        "Anna",
+        rapport_model::CustomerKind::Person,
+        chrono::Utc::now(),
+    );
+    for e in &plan.creates[0].edits {
+        e.apply(&mut c, chrono::Utc::now());
+    }
+    assert_eq!(c.fields["c1"], "5000.00 EUR");
+    assert!(!c.fields.contains_key("e1"));
+    assert!(
+        c.notes.contains("Contract expiry: next spring"),
+        "{}",
+        c.notes
+    );
+    assert!(c.notes.contains("Machine model: X-200"), "{}", c.notes);
+    let again = rapport_interchange::plan_with(
+        &[p],
+        rapport_interchange::Existing { customers: vec![c] },
+        chrono::Utc::now(),
+        &opts,
+    );
+    assert!(again.merges.is_empty(), "{:?}", again.merges);
+}
