@@ -32,6 +32,12 @@ pub enum FollowUpCmd {
         /// Customers due for a revisit by their tier's cadence, most valuable first.
         #[arg(long, group = "window")]
         due_revisit: bool,
+        /// At most this many rows (all by default).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Skip this many rows first.
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
         #[arg(long)]
         json: bool,
     },
@@ -70,14 +76,20 @@ pub(super) fn followup(cli: &Cli, cmd: &FollowUpCmd) -> Result<()> {
             today: only_today,
             week,
             due_revisit,
+            limit,
+            offset,
             json,
         } => {
             let store = open(cli, "followup list")?;
+            let page = lists::Page {
+                offset: *offset,
+                limit: *limit,
+            };
             if *due_revisit {
                 let v = values(&store)?;
                 let today = v.totals().today;
                 let rows: Vec<output::RevisitRow> = v
-                    .due_for_revisit(|| lists::names(&store))?
+                    .due_for_revisit(|| lists::names(&store), page)?
                     .into_iter()
                     .map(|d| output::RevisitRow::new(d, today))
                     .collect();
@@ -96,7 +108,7 @@ pub(super) fn followup(cli: &Cli, cmd: &FollowUpCmd) -> Result<()> {
             } else {
                 None
             };
-            let items = lists::agenda(&store, until, overdue.then_some(now))?;
+            let items = lists::agenda(&store, until, overdue.then_some(now), page)?;
             let rows: Vec<output::FollowUpRow> = items
                 .iter()
                 .map(|i| output::FollowUpRow::new(i, now))
@@ -109,7 +121,7 @@ pub(super) fn followup(cli: &Cli, cmd: &FollowUpCmd) -> Result<()> {
         }
         FollowUpCmd::Done { followup, outcome } => {
             let store = open(cli, "followup done")?;
-            let hits: Vec<_> = lists::agenda(&store, None, None)?
+            let hits: Vec<_> = lists::agenda(&store, None, None, lists::Page::ALL)?
                 .into_iter()
                 .filter(|i| id_matches(&i.followup.id, followup))
                 .collect();

@@ -78,14 +78,21 @@ impl Values {
         }
     }
 
-    /// Customers due for a revisit, most valuable first, with names.
-    pub fn due_for_revisit(&self, names: impl Fn() -> Result<NameMap>) -> Result<Vec<DueEntry>> {
+    /// Customers due for a revisit, most valuable first, with names: `page.limit` of them
+    /// after the first `page.offset` (only those are decoded from the cache).
+    pub fn due_for_revisit(
+        &self,
+        names: impl Fn() -> Result<NameMap>,
+        page: Page,
+    ) -> Result<Vec<DueEntry>> {
         match self {
-            Values::Cached(c) => Ok(c.due()?),
+            Values::Cached(c) => Ok(c.due_page(page.offset, page.limit)?.0),
             Values::Full(a) => {
                 let names = names()?;
                 Ok(a.due_for_revisit()
                     .into_iter()
+                    .skip(page.offset)
+                    .take(page.limit.unwrap_or(usize::MAX))
                     .map(|v| DueEntry {
                         id: v.id,
                         name: names.get(&v.id).cloned().unwrap_or_default(),
@@ -114,6 +121,34 @@ impl Values {
                     .collect())
             }
         }
+    }
+}
+
+/// Which rows of a long list to return: `limit` of them (all if `None`) after the first
+/// `offset`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Page {
+    pub offset: usize,
+    pub limit: Option<usize>,
+}
+
+impl Page {
+    /// Everything.
+    pub const ALL: Page = Page {
+        offset: 0,
+        limit: None,
+    };
+
+    /// How many rows must be read to fill the page.
+    fn want(self) -> usize {
+        self.offset.saturating_add(self.limit.unwrap_or(usize::MAX))
+    }
+
+    fn apply<T>(self, rows: Vec<T>) -> Vec<T> {
+        rows.into_iter()
+            .skip(self.offset)
+            .take(self.limit.unwrap_or(usize::MAX))
+            .collect()
     }
 }
 
@@ -357,14 +392,23 @@ fn candidate<'a>(r: &'a ListRowRef<'a>) -> Candidate<'a> {
 
 /// Open follow-ups of active customers due up to and including `until` (all if `None`), in
 /// the app's order: by due time, then customer name, then follow-up; only overdue ones at
-/// `now` if `overdue`.
+/// `now` if `overdue`; paged by `page` (a page reads the days it needs, not every row).
 pub fn agenda(
     store: &Store,
     until: Option<NaiveDate>,
     overdue_at: Option<NaiveDateTime>,
+    page: Page,
 ) -> Result<Vec<AgendaItem>> {
+    let kept = |i: &AgendaItem| overdue_at.is_none_or(|now| i.followup.due.is_overdue(now));
+    let want = page.want();
     let mut rows: Vec<(String, AgendaItem)> = if derived_enabled() {
-        store.agenda_rows(until)?
+        // Days are read whole, so the page's order is exact once they are sorted.
+        let (mut seen, mut count) = (0, 0);
+        store.agenda_rows_while(until, |read| {
+            count += read[seen..].iter().filter(|(_, i)| kept(i)).count();
+            seen = read.len();
+            count < want
+        })?
     } else {
         store
             .agenda(until)?
@@ -376,10 +420,8 @@ pub fn agenda(
         (i.followup.due.at(), a, i.followup.id).cmp(&(j.followup.due.at(), b, j.followup.id))
     });
     let mut items: Vec<AgendaItem> = rows.into_iter().map(|(_, i)| i).collect();
-    if let Some(now) = overdue_at {
-        items.retain(|i| i.followup.due.is_overdue(now));
-    }
-    Ok(items)
+    items.retain(kept);
+    Ok(page.apply(items))
 }
 
 /// Today, on this device's calendar.

@@ -106,6 +106,29 @@ fn read_commands_say_the_same_from_derived_rows_as_from_every_summary() {
         vec!["followup", "list", "--week", "--json"],
         vec!["followup", "list", "--due-revisit"],
         vec!["followup", "list", "--due-revisit", "--json"],
+        vec![
+            "followup", "list", "--limit", "9", "--offset", "4", "--json",
+        ],
+        vec!["followup", "list", "--today", "--limit", "3"],
+        vec!["followup", "list", "--week", "--limit", "20", "--json"],
+        vec![
+            "followup",
+            "list",
+            "--overdue",
+            "--limit",
+            "2",
+            "--offset",
+            "1",
+        ],
+        vec![
+            "followup",
+            "list",
+            "--due-revisit",
+            "--limit",
+            "5",
+            "--offset",
+            "2",
+        ],
     ];
     for tier in ["vip", "major", "common", "minor", "unranked"] {
         commands.push(vec!["customer", "list", "--tier", tier, "--json"]);
@@ -145,6 +168,35 @@ fn read_commands_say_the_same_from_derived_rows_as_from_every_summary() {
         json(d, &["customer", "list", "--deleted", "--json"])[0]["id"],
         b.as_str()
     );
+
+    // A page of any follow-up list is that slice of the whole list, across days.
+    for mode in [
+        None,
+        Some("--today"),
+        Some("--week"),
+        Some("--overdue"),
+        Some("--due-revisit"),
+    ] {
+        let mut all = vec!["followup", "list", "--json"];
+        all.extend(mode);
+        let whole = json(d, &all);
+        let whole = whole.as_array().unwrap();
+        assert!(whole.len() >= 3, "{mode:?}: {}", whole.len());
+        for (offset, limit) in [
+            (0, 1),
+            (1, 2),
+            (2, 1000),
+            (whole.len() - 1, 5),
+            (whole.len(), 5),
+        ] {
+            let (o, l) = (offset.to_string(), limit.to_string());
+            let mut args = all.clone();
+            args.extend(["--offset", o.as_str(), "--limit", l.as_str()]);
+            let page = json(d, &args);
+            let end = (offset + limit).min(whole.len());
+            assert_eq!(page.as_array().unwrap(), &whole[offset..end], "{args:?}");
+        }
+    }
 
     // A won deal moves value (the cache is computed again); a note does not (it is kept).
     let date = today.to_string();

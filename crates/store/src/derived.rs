@@ -356,6 +356,29 @@ impl ValueCache {
         }
     }
 
+    /// A page of [`ValueCache::due`]: `limit` entries (all if `None`) after the first
+    /// `offset`, and how many there are in all. Only the page is decoded.
+    pub fn due_page(&self, offset: usize, limit: Option<usize>) -> Result<(Vec<DueEntry>, usize)> {
+        let meta = self.txn.open_table(DERIVED_META)?;
+        let Some(g) = meta.get("value_due")? else {
+            return Ok((Vec::new(), 0));
+        };
+        // postcard writes a sequence as its length (a varint), then each entry.
+        let (total, mut rest) = postcard::take_from_bytes::<usize>(g.value())?;
+        let end = offset
+            .saturating_add(limit.unwrap_or(usize::MAX))
+            .min(total);
+        let mut page = Vec::with_capacity(end.saturating_sub(offset));
+        for i in 0..end {
+            let (entry, tail) = postcard::take_from_bytes::<DueEntry>(rest)?;
+            rest = tail;
+            if i >= offset {
+                page.push(entry);
+            }
+        }
+        Ok((page, total))
+    }
+
     /// The value of one customer (`None` for archived, deleted and unknown ones).
     pub fn get(&self, id: CustomerId) -> Result<Option<CustomerValue>> {
         let t = self.txn.open_table(VALUE_ROWS)?;
@@ -597,6 +620,18 @@ impl Store {
     /// Open follow-ups of active customers due up to and including `until` (all if `None`),
     /// from the agenda rows, with each customer's collation key; in due-text order.
     pub fn agenda_rows(&self, until: Option<NaiveDate>) -> Result<Vec<(String, AgendaItem)>> {
+        self.agenda_rows_while(until, |_| true)
+    }
+
+    /// [`Store::agenda_rows`], read a whole day at a time: after each day, `more` is asked
+    /// (with every row read so far) whether to read the next. A page of the agenda reads its
+    /// days, not every open follow-up, and a day is never cut, so sorting what was read by
+    /// due time and name gives the agenda's first rows exactly.
+    pub fn agenda_rows_while(
+        &self,
+        until: Option<NaiveDate>,
+        mut more: impl FnMut(&[(String, AgendaItem)]) -> bool,
+    ) -> Result<Vec<(String, AgendaItem)>> {
         let txn = self.db.begin_read()?;
         let t = txn.open_table(AGENDA_ROWS)?;
         // Due texts start with the date, so everything due on `until` sorts before `until`+1.
@@ -604,11 +639,20 @@ impl Store {
             .and_then(|d| d.succ_opt())
             .map(|d| d.format("%Y-%m-%d").to_string());
         let mut out = Vec::new();
+        let mut last_day: Option<String> = None;
         for row in t.iter()? {
             let (k, v) = row?;
             let (due, cid, _) = k.value();
             if bound.as_deref().is_some_and(|b| due >= b) {
                 break;
+            }
+            // Due texts start with the day (`YYYY-MM-DD`).
+            let day = due.get(..10).unwrap_or(due);
+            if last_day.as_deref() != Some(day) {
+                if last_day.is_some() && !more(&out) {
+                    break;
+                }
+                last_day = Some(day.to_string());
             }
             let r: AgendaRow = postcard::from_bytes(v.value())?;
             out.push((
