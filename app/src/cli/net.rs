@@ -57,6 +57,7 @@ pub fn serve(store: Arc<Store>, bind: SocketAddr, interval: u64) -> Result<()> {
         drop(node);
         let _ = std::io::stdout().flush();
         services.start_backups();
+        services.start_values();
         let _ = tokio::signal::ctrl_c().await;
         say_err!("stopping");
         services.stop().await;

@@ -57,7 +57,15 @@ pub struct Services {
     periodic: Option<JoinHandle<()>>,
     control: Option<JoinHandle<()>>,
     backups: Option<JoinHandle<()>>,
+    values: Option<JoinHandle<()>>,
+    /// Held while the value analysis is computed on a blocking thread, so `stop` can wait
+    /// for it (aborting the task does not stop a blocking thread that holds the store).
+    values_busy: Arc<std::sync::Mutex<()>>,
 }
+
+/// How long the change feed must be quiet before the value analysis is computed again (a
+/// sync or an import lands many changes; one computation follows them).
+const VALUES_QUIET: Duration = Duration::from_secs(2);
 
 impl Services {
     /// Nothing running yet, for `store`.
@@ -68,7 +76,71 @@ impl Services {
             periodic: None,
             control: None,
             backups: None,
+            values: None,
+            values_busy: Arc::default(),
         }
+    }
+
+    /// Keeps the value cache current in the background: once now, again after each burst of
+    /// changes (once the feed has been quiet for [`VALUES_QUIET`]) and when the date changes.
+    /// A CLI command sent to this process, or run beside it later, then reads the analysis
+    /// instead of computing it (`Store::value_cache` returns the stored one when its key
+    /// still holds, so a change that moves no value input costs a key check).
+    pub fn start_values(&mut self) {
+        if self.values.is_some() {
+            return;
+        }
+        let store = self.store.clone();
+        let busy = self.values_busy.clone();
+        let mut feed = store.subscribe();
+        self.values = Some(tokio::spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            let mut day = crate::ops::lists::today();
+            let mut dirty = true;
+            loop {
+                if dirty {
+                    // Wait for a quiet feed.
+                    loop {
+                        match tokio::time::timeout(VALUES_QUIET, feed.recv()).await {
+                            Err(_) => break,
+                            Ok(Err(RecvError::Closed)) => return,
+                            Ok(_) => {}
+                        }
+                    }
+                    let (store, busy) = (store.clone(), busy.clone());
+                    let done = tokio::task::spawn_blocking(move || {
+                        let held = busy.lock();
+                        let r = refresh_values(&store);
+                        drop(store);
+                        drop(held);
+                        r
+                    })
+                    .await;
+                    match done {
+                        Ok(Ok(())) => tracing::debug!("value cache current"),
+                        Ok(Err(e)) => {
+                            tracing::warn!(error = %e, "could not compute the value analysis")
+                        }
+                        Err(e) => tracing::warn!(error = %e, "the value analysis stopped"),
+                    }
+                    dirty = false;
+                }
+                tokio::select! {
+                    r = feed.recv() => match r {
+                        Err(RecvError::Closed) => return,
+                        // A lagged feed missed changes: compute again to be sure.
+                        _ => dirty = true,
+                    },
+                    _ = tokio::time::sleep(Duration::from_secs(60)) => {
+                        let now = crate::ops::lists::today();
+                        if now != day {
+                            day = now;
+                            dirty = true;
+                        }
+                    }
+                }
+            }
+        }));
     }
 
     /// Starts the node: binds it (see [`Mode`]), records its addresses, pushes whatever
@@ -167,18 +239,33 @@ impl Services {
             let _ = std::fs::remove_file(self.store.dir().join(CONTROL_SOCKET));
             let _ = task.await;
         }
-        for task in [self.backups.take(), self.periodic.take()]
-            .into_iter()
-            .flatten()
+        for task in [
+            self.backups.take(),
+            self.periodic.take(),
+            self.values.take(),
+        ]
+        .into_iter()
+        .flatten()
         {
             task.abort();
             // Until it is gone it may hold the node.
             let _ = task.await;
         }
+        // A computation already on a blocking thread finishes (and lets go of the store).
+        let busy = self.values_busy.clone();
+        let _ = tokio::task::spawn_blocking(move || drop(busy.lock())).await;
         if let Some(node) = self.node.take()
             && let Ok(node) = Arc::try_unwrap(node)
         {
             node.shutdown().await;
         }
     }
+}
+
+/// Brings the value cache up to date with the store's inputs, its settings and today's date,
+/// as a command would read it (the same settings, read tolerantly, and the same date).
+fn refresh_values(store: &Store) -> Result<()> {
+    let (settings, _) = rapport_value::ValueSettings::from_map_tolerant(&store.settings()?);
+    store.value_cache(&settings, crate::ops::lists::today())?;
+    Ok(())
 }

@@ -228,3 +228,72 @@ fn read_commands_say_the_same_from_derived_rows_as_from_every_summary() {
     let check = json(d, &["check", "--json"]);
     assert_eq!(check["problems"], serde_json::json!([]), "{check}");
 }
+
+/// A process that holds the store (`serve`, the app) keeps the value cache current: after a
+/// change that moves value (a won deal), the analysis is computed again in the background, so
+/// the next command reads it instead of computing it.
+#[test]
+fn a_running_process_keeps_the_value_cache_current() {
+    use rapport_model::{Currency, Deal, DealStatus, Edit, ItemId, Money};
+    use rapport_store::{OpenOptions, Store};
+    use rapport_value::ValueSettings;
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["demo", "--customers", "60"]);
+    let id = json(d, &["customer", "list", "--json"])[5]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let store = std::sync::Arc::new(Store::open(d, OpenOptions::default()).unwrap());
+    let settings = ValueSettings::from_map_tolerant(&store.settings().unwrap()).0;
+    let today = rapport::ops::lists::today();
+    let current = || store.value_cache_current(&settings, today).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut services = rapport::ops::node::Services::new(store.clone());
+    let wait_current = |what: &str| {
+        let start = std::time::Instant::now();
+        while !current() {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(60),
+                "the value cache did not become current ({what})"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    rt.block_on(async { services.start_values() });
+    // Computed once at start.
+    wait_current("at start");
+
+    let deal = Deal {
+        title: "Big order".into(),
+        amount: Money::parse(
+            "9000000",
+            Currency::parse("CNY", "currency").unwrap(),
+            "amount",
+        )
+        .unwrap(),
+        status: DealStatus::Won,
+        date: today,
+        probability: 100,
+    };
+    store
+        .edit(id, &[Edit::PutDeal(ItemId::new(), deal)])
+        .unwrap();
+    assert!(
+        !current(),
+        "a won deal moves value inputs: the cache is stale"
+    );
+    wait_current("after a won deal");
+    // And what it holds is the analysis of the store as it is now.
+    let cached = store.value_cache(&settings, today).unwrap();
+    let fresh = rapport_value::analyse(&store.summaries().unwrap(), &settings, today);
+    assert_eq!(cached.totals.ranked, fresh.ranked);
+    assert_eq!(cached.totals.total_revenue, fresh.total_revenue);
+    assert_eq!(
+        cached.get(id).unwrap().map(|v| v.window_revenue),
+        fresh.get(id).map(|v| v.window_revenue)
+    );
+    rt.block_on(services.stop());
+}

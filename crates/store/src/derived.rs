@@ -705,6 +705,19 @@ impl Store {
         ))
     }
 
+    /// Whether the stored value cache is the analysis under `settings` as of `today` of the
+    /// current inputs (so [`Store::value_cache`] would read it rather than compute it).
+    pub fn value_cache_current(&self, settings: &ValueSettings, today: NaiveDate) -> Result<bool> {
+        let txn = self.db.begin_read()?;
+        let want = CacheKey {
+            format: CACHE_FORMAT,
+            inputs_seq: self.inputs_seq(&txn)?,
+            settings: settings_digest(settings)?,
+            today: day(today),
+        };
+        Ok(cached(txn, &want)?.is_some())
+    }
+
     /// Whatever value cache is stored, under whichever key (for [`Store::verify_derived`],
     /// which checks it against the key it holds).
     fn value_cache_any(&self) -> Result<ValueCache> {

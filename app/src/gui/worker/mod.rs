@@ -480,6 +480,8 @@ async fn run(
     if options.demo.is_none() {
         net.start_backups();
     }
+    // The value cache follows changes, so a CLI command run beside the app reads it.
+    net.start_values();
     let mut feed = store.subscribe();
     let mut w = Worker {
         store,
