@@ -189,7 +189,7 @@ impl RapportApp {
         self.persisted.show_archived = self.filter.archived;
         self.backend.send(Request::Query {
             filter: self.filter.clone(),
-            sort: self.persisted.sort,
+            sort: self.persisted.sort.clone(),
             generation: self.generation,
         });
     }

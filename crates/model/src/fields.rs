@@ -92,7 +92,7 @@ impl fmt::Display for FieldKind {
 }
 
 /// One custom field, as the team defined it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FieldDef {
     /// Stable id (the settings key's suffix and the key of values in documents).
     pub id: String,

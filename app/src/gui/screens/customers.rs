@@ -177,9 +177,10 @@ fn table(app: &mut RapportApp, ui: &mut egui::Ui, focus_search: bool) {
     ];
     let width = ui.available_width();
     ui.horizontal(|ui| {
-        for (c, w) in cols {
+        for (c, w) in &cols {
+            let w = *w;
             let mut label = c.label().to_string();
-            if app.persisted.sort.column == c {
+            if app.persisted.sort.column == *c {
                 label.push_str(if app.persisted.sort.descending {
                     " ↓"
                 } else {
@@ -188,10 +189,10 @@ fn table(app: &mut RapportApp, ui: &mut egui::Ui, focus_search: bool) {
             }
             let b = egui::Button::new(RichText::new(label).strong()).frame(false);
             if ui.add_sized([width * w - 8.0, 20.0], b).clicked() {
-                if app.persisted.sort.column == c {
+                if app.persisted.sort.column == *c {
                     app.persisted.sort.descending = !app.persisted.sort.descending;
                 } else {
-                    app.persisted.sort.column = c;
+                    app.persisted.sort.column = c.clone();
                     app.persisted.sort.descending = matches!(c, Column::Revenue | Column::Updated);
                 }
                 app.query();

@@ -687,7 +687,7 @@ impl Worker {
             &snap.summaries,
             snap.analysis.as_deref(),
             &self.filter,
-            self.sort,
+            self.sort.clone(),
         );
         self.out.send(Update::View {
             snapshot: snap,
