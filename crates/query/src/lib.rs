@@ -158,6 +158,24 @@ pub struct Sort {
     pub descending: bool,
 }
 
+impl Sort {
+    /// This sort with its custom field's definition as the team has it now (renamed, its
+    /// options changed), found by id; by name when the field is gone or removed. A sort kept
+    /// between runs or across a settings change goes through this before [`select`].
+    pub fn refreshed(&self, fields: &rapport_model::Fields) -> Sort {
+        match &self.column {
+            Column::Field(def) => match fields.by_id(&def.id).filter(|d| !d.removed) {
+                Some(now) => Sort {
+                    column: Column::Field(now.clone()),
+                    descending: self.descending,
+                },
+                None => Sort::default(),
+            },
+            _ => self.clone(),
+        }
+    }
+}
+
 /// A compiled search: the folded words and a fuzzy pattern.
 pub struct Search {
     words: Vec<String>,

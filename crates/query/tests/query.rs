@@ -1176,3 +1176,41 @@ fn a_custom_field_column_sorts_by_the_fields_kind_with_blanks_last() {
     assert_eq!(Column::Field(size.clone()).field(), Some(&size));
     assert_eq!(Column::Revenue.field(), None);
 }
+
+/// A kept sort by a custom field takes the field's definition as it is now, and falls back
+/// to name order when the field was removed or is unknown.
+#[test]
+fn a_kept_field_sort_follows_the_fields_current_definition() {
+    use rapport_model::{FieldDef, FieldKind, Fields};
+    let old = FieldDef::new(
+        "s1",
+        "Size",
+        FieldKind::Choice,
+        vec!["Small".into(), "Large".into()],
+    )
+    .unwrap();
+    let mut now = old.clone();
+    now.name = "Company size".into();
+    now.options.insert(1, "Medium".into());
+    let kept = Sort {
+        column: Column::Field(old.clone()),
+        descending: true,
+    };
+    let fields = Fields(vec![now.clone()]);
+    assert_eq!(
+        kept.refreshed(&fields),
+        Sort {
+            column: Column::Field(now.clone()),
+            descending: true
+        }
+    );
+    let mut removed = now.clone();
+    removed.removed = true;
+    assert_eq!(kept.refreshed(&Fields(vec![removed])), Sort::default());
+    assert_eq!(kept.refreshed(&Fields::default()), Sort::default());
+    let by_revenue = Sort {
+        column: Column::Revenue,
+        descending: true,
+    };
+    assert_eq!(by_revenue.refreshed(&Fields::default()), by_revenue);
+}

@@ -683,11 +683,15 @@ impl Worker {
 
     fn send_rows(&mut self) {
         let snap = self.snapshot.clone();
+        // A sort by a custom field uses the field as the team defines it now.
+        let sort = self
+            .sort
+            .refreshed(&rapport_model::Fields::from_settings(&snap.settings));
         let rows = rapport_query::select(
             &snap.summaries,
             snap.analysis.as_deref(),
             &self.filter,
-            self.sort.clone(),
+            sort,
         );
         self.out.send(Update::View {
             snapshot: snap,
