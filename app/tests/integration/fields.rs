@@ -243,3 +243,137 @@ fn the_list_filters_by_custom_fields() {
         assert!(String::from_utf8_lossy(&out.stderr).contains(says), "{bad}");
     }
 }
+
+/// `customer list --sort FIELD[:desc]` orders by a custom field's kind (amounts as numbers,
+/// a choice by its options, blanks last both ways), with filters and paging; `--column`
+/// shows fields in the table as people read them; JSON carries every field by name; an
+/// unknown field or column is a clear error.
+#[test]
+fn the_list_sorts_by_and_shows_custom_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["field", "add", "Contract expiry", "--kind", "date"]);
+    ok(
+        d,
+        &[
+            "field", "add", "Region", "--kind", "choice", "--option", "South", "--option", "North",
+        ],
+    );
+    ok(d, &["field", "add", "Credit limit", "--kind", "money"]);
+    ok(d, &["field", "add", "Key account", "--kind", "yes_no"]);
+    for (name, expiry, region, credit, key) in [
+        ("Acme", "2027-01-31", "North", "50000", "yes"),
+        ("Bluewater", "2026-06-30", "South", "900", "no"),
+        ("华东贸易", "", "North", "", ""),
+        ("Delta", "2028-05-01", "South", "120000", ""),
+    ] {
+        let mut args = vec!["customer", "add", "--name", name];
+        let sets = [
+            format!("contract expiry={expiry}"),
+            format!("region={region}"),
+            format!("credit limit={credit}"),
+            format!("key account={key}"),
+        ];
+        for s in &sets {
+            args.push("--set");
+            args.push(s);
+        }
+        ok(d, &args);
+    }
+    let names = |extra: &[&str]| {
+        let mut args = vec!["customer", "list", "--json"];
+        args.extend_from_slice(extra);
+        json(d, &args)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(&["--sort", "credit limit"]),
+        ["Bluewater", "Acme", "Delta", "华东贸易"],
+        "900 before 50000: by amount, not text; no value last"
+    );
+    assert_eq!(
+        names(&["--sort", "Credit limit:desc"]),
+        ["Delta", "Acme", "Bluewater", "华东贸易"],
+        "no value last descending too"
+    );
+    assert_eq!(
+        names(&["--sort", "region"]),
+        ["Bluewater", "Delta", "Acme", "华东贸易"],
+        "the options' order (South, North), then name"
+    );
+    assert_eq!(
+        names(&[
+            "--sort",
+            "contract expiry:desc",
+            "--offset",
+            "1",
+            "--limit",
+            "2"
+        ]),
+        ["Acme", "Bluewater"]
+    );
+    assert_eq!(
+        names(&["--field", "region=north", "--sort", "credit limit:desc"]),
+        ["Acme", "华东贸易"]
+    );
+    assert_eq!(
+        names(&["--sort", "name:desc"]),
+        ["华东贸易", "Delta", "Bluewater", "Acme"]
+    );
+    assert_eq!(names(&["--sort", "revenue:desc"]).len(), 4);
+    // JSON carries every field in use by name, as stored.
+    let rows = json(d, &["customer", "list", "--json", "--search", "acme"]);
+    assert_eq!(
+        rows[0]["fields"],
+        serde_json::json!({
+            "Contract expiry": "2027-01-31",
+            "Credit limit": "50000.00 CNY",
+            "Key account": "yes",
+            "Region": "North",
+        })
+    );
+    // The table shows the asked fields, readable, in the order asked.
+    let text = ok(
+        d,
+        &[
+            "customer",
+            "list",
+            "--column",
+            "credit limit",
+            "--column",
+            "Key account",
+            "--sort",
+            "credit limit:desc",
+        ],
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].ends_with("NEXT FOLLOW-UP  CREDIT LIMIT    KEY ACCOUNT"),
+        "{text}"
+    );
+    assert!(lines[1].contains("Delta"), "{text}");
+    assert!(lines[2].contains("Acme"), "{text}");
+    assert!(
+        lines[2].trim_end().ends_with("CNY 50,000.00   Yes"),
+        "{text}"
+    );
+    assert!(
+        lines[3].trim_end().ends_with("CNY 900.00      No"),
+        "{text}"
+    );
+    for (args, says) in [
+        (["--sort", "nosuch"], "no column or field named `nosuch`"),
+        (["--column", "nosuch"], "no field named `nosuch`"),
+    ] {
+        let mut all = vec!["customer", "list"];
+        all.extend_from_slice(&args);
+        let out = rapport(d, &all);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
