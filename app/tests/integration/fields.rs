@@ -377,3 +377,162 @@ fn the_list_sorts_by_and_shows_custom_fields() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
 }
+
+/// The fields in use, by name, of every customer `customer list` shows, with each one's
+/// website, by customer name.
+fn fields_and_websites(d: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    json(d, &["customer", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let id = r["id"].as_str().unwrap();
+            let website = customer(d, id)["website"].clone();
+            (
+                r["name"].as_str().unwrap().to_string(),
+                format!("{} {website}", r["fields"]),
+            )
+        })
+        .collect()
+}
+
+/// A CSV export (Google's layout) carries the website as `Website 1 - Value` and custom
+/// fields as Google's `Custom Field N - Label` / `- Value` pairs; importing it into another
+/// team with fields of the same names (other ids, defined in another order) gives every
+/// customer the same values, and into a team without them keeps the values in the notes.
+#[test]
+fn a_csv_export_carries_custom_fields_and_the_website_back_in() {
+    let dirs = [(); 3].map(|_| tempfile::tempdir().unwrap());
+    let [a, b, c] = [dirs[0].path(), dirs[1].path(), dirs[2].path()];
+    let define = |d: &std::path::Path, order: &[usize]| {
+        let all: [&[&str]; 4] = [
+            &["field", "add", "Contract expiry", "--kind", "date"],
+            &[
+                "field", "add", "Region", "--kind", "choice", "--option", "North", "--option",
+                "South",
+            ],
+            &["field", "add", "Credit limit", "--kind", "money"],
+            &["field", "add", "Key account", "--kind", "yes_no"],
+        ];
+        for &i in order {
+            ok(d, all[i]);
+        }
+    };
+    define(a, &[0, 1, 2, 3]);
+    let acme = ok(
+        a,
+        &[
+            "customer",
+            "add",
+            "--name",
+            "Acme Optics",
+            "--website",
+            "acme-optics.example",
+            "--set",
+            "region=North",
+            "--set",
+            "credit limit=50000 EUR",
+            "--set",
+            "key account=yes",
+            "--set",
+            "contract expiry=2027-03-31",
+        ],
+    )
+    .trim()
+    .to_string();
+    ok(
+        a,
+        &[
+            "contact",
+            "add",
+            &acme,
+            "--name",
+            "Kim Lee",
+            "--email",
+            "kim@acme-optics.example",
+        ],
+    );
+    ok(
+        a,
+        &[
+            "customer",
+            "add",
+            "--name",
+            "Ming Li",
+            "--kind",
+            "person",
+            "--website",
+            "https://ming.example/",
+            "--email",
+            "ming@li.example",
+            "--set",
+            "region=South",
+            "--set",
+            "key account=no",
+        ],
+    );
+    ok(a, &["customer", "add", "--name", "Plain Trading"]);
+    let file = a.join("contacts.csv");
+    ok(a, &["export", "--format", "csv", file.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let header = text.lines().next().unwrap();
+    assert!(header.contains("Website 1 - Value"), "{header}");
+    for n in 1..=4 {
+        assert!(
+            header.contains(&format!(
+                "Custom Field {n} - Label,Custom Field {n} - Value"
+            )),
+            "{header}"
+        );
+    }
+    assert!(!header.contains("Custom Field 5"), "{header}");
+    // Another team with the same fields, defined in another order (other ids).
+    define(b, &[3, 2, 1, 0]);
+    ok(b, &["import", file.to_str().unwrap()]);
+    let want = fields_and_websites(a);
+    assert_eq!(fields_and_websites(b), want);
+    assert!(
+        want["Acme Optics"].contains("\"Credit limit\":\"50000.00 EUR\"")
+            && want["Acme Optics"].contains("acme-optics.example")
+            && want["Ming Li"].contains("https://ming.example/"),
+        "{want:?}"
+    );
+    let kim = json(b, &["customer", "show", "Acme Optics", "--json"]);
+    let contacts: Vec<&serde_json::Value> = kim["contacts"].as_object().unwrap().values().collect();
+    assert_eq!(contacts.len(), 1);
+    assert_eq!(contacts[0]["name"], "Kim Lee");
+    assert_eq!(
+        contacts[0]["notes"], "",
+        "the company's fields are not the contact's"
+    );
+    // A team without these fields keeps the values in the notes, and says so.
+    let out = rapport(c, &["import", file.to_str().unwrap()]);
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("the team has no custom field of this name")
+            && said.contains("kept as \"Credit limit: 50000.00 EUR\" in the notes"),
+        "{said}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(" 6 warning(s)"),
+        "four of Acme's, two of Ming Li's"
+    );
+    let notes = json(c, &["customer", "show", "Acme Optics", "--json"])["notes"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for line in [
+        "Contract expiry: 2027-03-31",
+        "Credit limit: 50000.00 EUR",
+        "Key account: yes",
+        "Region: North",
+    ] {
+        assert!(notes.lines().any(|l| l == line), "{line} in {notes:?}");
+    }
+    // Importing the file again adds nothing twice, and has nothing more to warn about.
+    let again = ok(c, &["import", file.to_str().unwrap()]);
+    assert!(again.contains(" 0 warning(s)"), "{again}");
+    let again = json(c, &["customer", "show", "Acme Optics", "--json"])["notes"].clone();
+    assert_eq!(again, notes.as_str());
+}

@@ -1142,6 +1142,9 @@ impl Worker {
                 Ok(p) => p,
                 Err(e) => return fail(self, e.to_string()),
             };
+            preview
+                .warnings
+                .extend(plan.warnings.iter().map(|w| w.to_string()));
             preview.kind = k.into();
             for a in &plan.actions {
                 preview.lines.push(match a {
