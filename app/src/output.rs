@@ -355,10 +355,18 @@ pub struct CustomerRow {
     pub updated_at: String,
     /// Value analysis (absent for archived and deleted customers).
     pub value: Option<ValueView>,
+    /// Custom field values by field name (the fields in use), as stored.
+    pub fields: BTreeMap<String, String>,
 }
 
 impl CustomerRow {
-    pub fn new(s: &CustomerSummary, value: Option<&CustomerValue>, base: Currency) -> Self {
+    /// The row of `s`, its custom field values named by the team's `fields`.
+    pub fn new(
+        s: &CustomerSummary,
+        value: Option<&CustomerValue>,
+        base: Currency,
+        fields: &rapport_model::Fields,
+    ) -> Self {
         CustomerRow {
             id: s.id.to_string(),
             name: s.name.clone(),
@@ -378,6 +386,10 @@ impl CustomerRow {
             deleted: s.deleted,
             updated_at: s.updated_at.to_rfc3339(),
             value: value.map(|v| ValueView::new(v, base)),
+            fields: fields
+                .active()
+                .filter_map(|f| s.fields.get(&f.id).map(|v| (f.name.clone(), v.clone())))
+                .collect(),
         }
     }
 }
@@ -727,24 +739,33 @@ fn table(header: &[&str], rows: Vec<Vec<String>>) -> Result<()> {
 }
 
 /// The customer list as a table; phones shown in the team's style (`region`).
+/// Customer rows as a table, with a column per custom field in `columns` (its values as
+/// people read them: `CNY 50,000.00`, `Yes`).
 pub fn customer_table(
     rows: &[CustomerRow],
     region: Option<rapport_model::phone::Region>,
+    columns: &[rapport_model::FieldDef],
 ) -> Result<()> {
+    let mut header: Vec<String> = [
+        "ID",
+        "NAME",
+        "TIER",
+        "KIND",
+        "EMAIL",
+        "PHONE",
+        "TAGS",
+        "NEXT FOLLOW-UP",
+    ]
+    .iter()
+    .map(|h| h.to_string())
+    .collect();
+    header.extend(columns.iter().map(|f| f.name.to_uppercase()));
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
     table(
-        &[
-            "ID",
-            "NAME",
-            "TIER",
-            "KIND",
-            "EMAIL",
-            "PHONE",
-            "TAGS",
-            "NEXT FOLLOW-UP",
-        ],
+        &header,
         rows.iter()
             .map(|r| {
-                vec![
+                let mut cells = vec![
                     r.id[..8].to_string(),
                     clip(&r.name, 36),
                     r.value
@@ -759,7 +780,14 @@ pub fn customer_table(
                         .unwrap_or_default(),
                     clip(&r.tags.join(","), 24),
                     r.next_followup.clone().unwrap_or_default(),
-                ]
+                ];
+                cells.extend(columns.iter().map(|f| {
+                    r.fields
+                        .get(&f.name)
+                        .map(|v| clip(&f.display(v), 30))
+                        .unwrap_or_default()
+                }));
+                cells
             })
             .collect(),
     )

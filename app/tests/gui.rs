@@ -414,6 +414,127 @@ fn a_custom_choice_field_filters_the_list() {
     assert_eq!(names, ["Acme", "华东贸易"]);
 }
 
+/// eframe's storage in memory: what the app saves at exit, for the next start.
+#[derive(Default)]
+struct MemoryStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.into(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+/// The app on `store`, restoring its view state from `storage`.
+fn harness_restored(store: Arc<Store>, storage: MemoryStorage) -> Harness<'static, RapportApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_max_steps(50)
+        .with_context_setup(|ctx| {
+            ctx.add_font_provider(Arc::new(
+                egui_system_font_provider::SystemFontProvider::new(),
+            ));
+        })
+        .build_eframe(move |cc| {
+            RapportApp::new(
+                &cc.egui_ctx,
+                Some(&storage),
+                Source::Open(store),
+                Options {
+                    network: false,
+                    ..Options::default()
+                },
+            )
+        })
+}
+
+/// Steps until the UI has a node labelled `label` with `role`, or fails after 20 s.
+fn wait_for_node(h: &mut Harness<'static, RapportApp>, role: Role, label: &str) {
+    let start = Instant::now();
+    while h.query_by_role_and_label(role, label).is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {role:?} `{label}`"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+}
+
+/// A custom field shown as a column from the table's "Columns" menu: its values readable
+/// (money with its currency), its header sorting the list like a built-in column's
+/// (customers without a value last both ways), and the choice and the sort kept for the
+/// next start.
+#[test]
+fn a_custom_field_column_is_shown_and_sorts_the_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path(), "Laptop A");
+    let credit = rapport_model::FieldDef::new(
+        "c1",
+        "Credit limit",
+        rapport_model::FieldKind::Money,
+        vec![],
+    )
+    .unwrap();
+    store
+        .set_setting(&credit.key(), Some(&credit.to_setting()))
+        .unwrap();
+    for (name, limit) in [
+        ("Acme", Some("50000.00 CNY")),
+        ("Bluewater", Some("900.00 CNY")),
+        ("华东贸易", None),
+        ("Delta", Some("120000.00 CNY")),
+    ] {
+        let mut c = rapport_model::NewCustomer::new(name, rapport_model::CustomerKind::Company);
+        if let Some(l) = limit {
+            c.edits
+                .push(rapport_model::Edit::SetField("c1".into(), Some(l.into())));
+        }
+        store.create(c).unwrap();
+    }
+    let mut h = harness(store.clone());
+    wait(&mut h, "the customers", |a| a.listed().len() == 4);
+    assert!(
+        h.query_by_role_and_label(Role::Button, "Credit limit")
+            .is_none(),
+        "no field column until asked for"
+    );
+    h.get_by_role_and_label(Role::Button, "Columns").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::CheckBox, "Credit limit")
+        .click();
+    h.run_steps(2);
+    h.key_press(egui::Key::Escape);
+    wait_for_node(&mut h, Role::Button, "Credit limit");
+    // Money reads with its currency and thousands separators.
+    h.get_by_label("CNY 50,000.00");
+    h.get_by_role_and_label(Role::Button, "Credit limit")
+        .click();
+    wait(&mut h, "the list by credit limit", |a| {
+        listed_names(a) == ["Bluewater", "Acme", "Delta", "华东贸易"]
+    });
+    h.get_by_role_and_label(Role::Button, "Credit limit ↑")
+        .click();
+    wait(&mut h, "the list by credit limit, highest first", |a| {
+        listed_names(a) == ["Delta", "Acme", "Bluewater", "华东贸易"]
+    });
+    // The column and the sort come back at the next start.
+    let mut storage = MemoryStorage::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    drop(h);
+    let mut h = harness_restored(store, storage);
+    wait(&mut h, "the list as it was left", |a| {
+        listed_names(a) == ["Delta", "Acme", "Bluewater", "华东贸易"]
+    });
+    wait_for_node(&mut h, Role::Button, "Credit limit ↓");
+}
+
 #[test]
 fn the_command_palette_opens_a_customer_found_by_the_worker() {
     let dir = tempfile::tempdir().unwrap();

@@ -6,7 +6,7 @@ use super::*;
 pub enum CustomerCmd {
     /// Add a customer; prints its id.
     Add(Box<CustomerAdd>),
-    /// List customers by name.
+    /// List customers (by name, or `--sort`).
     List(CustomerList),
     /// Show one customer in full.
     Show {
@@ -79,6 +79,15 @@ pub struct CustomerList {
     /// (number, money and date fields) or NAME=* (set); repeatable, all must hold.
     #[arg(long = "field", value_name = "TEST")]
     pub field: Vec<String>,
+    /// Show this custom field's value as a column of the table (repeatable; JSON always
+    /// carries every field as `fields`).
+    #[arg(long = "column", value_name = "FIELD")]
+    pub column: Vec<String>,
+    /// The order: name, company, tier, revenue, stage, owner, next-due, updated or a custom
+    /// field's name, with `:desc` to reverse (default: name). A field sorts by its kind;
+    /// customers without a value come last either way.
+    #[arg(long, value_name = "COLUMN[:desc]", conflicts_with = "deleted")]
+    pub sort: Option<String>,
     /// Include archived customers.
     #[arg(long)]
     pub archived: bool,
@@ -230,6 +239,7 @@ pub(super) fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
                     &s,
                     v.get(id)?.as_ref(),
                     v.totals().settings.base_currency,
+                    &crate::ops::fields::fields(&store)?,
                 ))
             } else {
                 say!("{id}");
@@ -248,6 +258,25 @@ pub(super) fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
                 .transpose()?;
             let settings = value_settings(&store)?;
             let base = settings.base_currency;
+            let defs = crate::ops::fields::fields(&store)?;
+            let columns = l
+                .column
+                .iter()
+                .map(|name| {
+                    defs.find(name).cloned().ok_or_else(|| {
+                        anyhow!(
+                            "--column `{name}`: no field named `{}` (rapport field list)",
+                            name.trim()
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let sort = l
+                .sort
+                .as_deref()
+                .map(|s| lists::parse_sort(&defs, s))
+                .transpose()?
+                .unwrap_or_default();
             let rows: Vec<output::CustomerRow> = if l.deleted {
                 // Deleted customers are listed only here (the app has a bin of its own).
                 // They are never analysed: no value to show.
@@ -259,12 +288,11 @@ pub(super) fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
                     l.limit,
                 )?
                 .iter()
-                .map(|s| output::CustomerRow::new(s, None, base))
+                .map(|s| output::CustomerRow::new(s, None, base, &defs))
                 .collect()
             } else {
                 // The app's list: the same search (fuzzy, pinyin), filters and order.
                 let v = lists::values(&store, &settings, today())?;
-                let defs = crate::ops::fields::fields(&store)?;
                 let field_tests = l
                     .field
                     .iter()
@@ -283,16 +311,17 @@ pub(super) fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
                     unranked: tier == Some(None),
                     offset: l.offset,
                     limit: l.limit,
+                    sort,
                 };
                 lists::list_customers(&store, &v, &ask)?
                     .iter()
-                    .map(|(s, value)| output::CustomerRow::new(s, value.as_ref(), base))
+                    .map(|(s, value)| output::CustomerRow::new(s, value.as_ref(), base, &defs))
                     .collect()
             };
             if l.json {
                 output::json(&rows)
             } else {
-                output::customer_table(&rows, crate::ops::fields::phone_region(&store)?)
+                output::customer_table(&rows, crate::ops::fields::phone_region(&store)?, &columns)
             }
         }
         CustomerCmd::Show { customer, json } => {

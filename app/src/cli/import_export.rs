@@ -221,6 +221,7 @@ pub(super) fn import(cli: &Cli, a: &ImportArgs) -> Result<()> {
     if let Some((_, _, _, _, w)) = &sheet_info {
         warnings.extend(w.iter().cloned());
     }
+    warnings.extend(plan.warnings.iter().cloned());
     warnings.sort_by_key(|w| w.line);
     let mut remembered = None;
     if !dry_run {
@@ -466,7 +467,7 @@ pub(super) fn export(
                 ExportFormat::Vcard4 => {
                     rapport_interchange::to_vcards_with_fields(&all, true, &fields)
                 }
-                ExportFormat::Csv => rapport_interchange::to_google_csv(&all)?,
+                ExportFormat::Csv => rapport_interchange::to_google_csv_with_fields(&all, &fields)?,
                 _ => rapport_interchange::to_ics(&all),
             };
             tmp.as_file_mut().write_all(text.as_bytes())?;

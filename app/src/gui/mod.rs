@@ -11,7 +11,7 @@
 //! `screens` (customers with the customer panel, agenda, value, sync, settings),
 //! `dialogs` (new customer, import, command palette, the sync screen's prompts), and the
 //! shared `widgets`. Window size, panel layout, the current screen, sort, filters (not
-//! the search text) and theme persist through eframe's storage; customer data never goes
+//! the search text), the custom field columns shown and theme persist through eframe's storage; customer data never goes
 //! there.
 
 mod dialogs;
@@ -79,6 +79,8 @@ pub struct Persisted {
     pub stage: Option<rapport_model::LifecycleStage>,
     pub due_for_revisit: bool,
     pub show_archived: bool,
+    /// The custom fields shown as columns of the customer table, by field id.
+    pub field_columns: Vec<String>,
 }
 
 impl Default for Persisted {
@@ -91,6 +93,7 @@ impl Default for Persisted {
             stage: None,
             due_for_revisit: false,
             show_archived: false,
+            field_columns: Vec::new(),
         }
     }
 }
@@ -189,7 +192,7 @@ impl RapportApp {
         self.persisted.show_archived = self.filter.archived;
         self.backend.send(Request::Query {
             filter: self.filter.clone(),
-            sort: self.persisted.sort,
+            sort: self.persisted.sort.clone(),
             generation: self.generation,
         });
     }

@@ -30,24 +30,7 @@ pub(crate) fn qr_texture(ctx: &egui::Context, ticket: &str) -> Option<egui::Text
 
 /// Money in minor units of `currency`, with thousands separators.
 pub(crate) fn money(minor: i64, currency: Currency) -> String {
-    let m = Money { minor, currency };
-    let dec = m.decimal();
-    let (int, frac) = match dec.split_once('.') {
-        Some((i, f)) => (i.to_string(), format!(".{f}")),
-        None => (dec.clone(), String::new()),
-    };
-    let (sign, digits) = match int.strip_prefix('-') {
-        Some(d) => ("-", d.to_string()),
-        None => ("", int),
-    };
-    let mut grouped = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    format!("{} {sign}{grouped}{frac}", currency.code())
+    Money { minor, currency }.grouped()
 }
 
 /// A tier as the UI names it (`–` for none).

@@ -33,6 +33,7 @@ pub fn xlsx(
         unranked,
         offset: 0,
         limit: None,
+        sort: rapport_query::Sort::default(),
     };
     let listed = crate::ops::lists::list_customers(store, &values, &ask)?;
     let mut customers: Vec<Customer> = Vec::with_capacity(listed.len());

@@ -13,8 +13,9 @@
 
 use anyhow::Result;
 use chrono::{Local, NaiveDate, NaiveDateTime};
+use rapport_model::Fields;
 use rapport_model::{CustomerId, CustomerSummary};
-use rapport_query::{Candidate, Filter};
+use rapport_query::{Candidate, Column, Filter, Sort};
 use rapport_store::{AgendaItem, DueEntry, LeftOutEntry, ListRowRef, Store, ValueCache};
 use rapport_value::{Analysis, CustomerValue, ValueFacts, ValueSettings};
 
@@ -171,10 +172,46 @@ pub struct ListAsk<'a> {
     pub unranked: bool,
     pub offset: usize,
     pub limit: Option<usize>,
+    /// The order (name order, `Sort::default()`, reads the least).
+    pub sort: Sort,
 }
 
-/// The customers that pass `ask.filter` (and `unranked`), in name order (collation key,
-/// then id: `rapport_query::Sort::default()`), paged; each with its value.
+/// A `--sort` word: `name`, `company`, `tier`, `revenue`, `stage`, `owner`, `next-due`,
+/// `updated` or a custom field's name (a field named like a built-in column by its id), with
+/// `:desc` for the reverse order (`:asc` is the default).
+pub fn parse_sort(fields: &Fields, spec: &str) -> Result<Sort> {
+    let t = spec.trim();
+    let (name, descending) = if let Some(n) = t.strip_suffix(":desc") {
+        (n, true)
+    } else if let Some(n) = t.strip_suffix(":asc") {
+        (n, false)
+    } else {
+        (t, false)
+    };
+    let word = name.trim().to_ascii_lowercase().replace(['_', ' '], "-");
+    let column = match word.as_str() {
+        "name" => Column::Name,
+        "company" => Column::Company,
+        "tier" => Column::Tier,
+        "revenue" => Column::Revenue,
+        "stage" => Column::Stage,
+        "owner" => Column::Owner,
+        "next-due" | "next" | "due" | "next-follow-up" => Column::NextDue,
+        "updated" => Column::Updated,
+        _ => Column::Field(fields.find(name).cloned().ok_or_else(|| {
+            anyhow::anyhow!(
+                "--sort `{spec}`: no column or field named `{}` (columns: name, company, tier, revenue, stage, owner, next-due, updated; fields: rapport field list)",
+                name.trim()
+            )
+        })?),
+    };
+    Ok(Sort { column, descending })
+}
+
+/// The customers that pass `ask.filter` (and `unranked`), in `ask.sort`'s order (name
+/// order: collation key, then id, `rapport_query::Sort::default()`), paged; each with its
+/// value. Any other order reads every summary and sorts them with
+/// [`rapport_query::select`], as the app's table does.
 pub fn list_customers(
     store: &Store,
     values: &Values,
@@ -185,7 +222,8 @@ pub fn list_customers(
     let needs_value = ask.filter.needs_value() || ask.unranked;
     let unranked_ok =
         |v: Option<ValueFacts>| !ask.unranked || v.and_then(|v| v.effective_tier).is_none();
-    let ids: Vec<CustomerId> = if derived_enabled() && ask.filter.needs_fields() {
+    let by_name = ask.sort == Sort::default();
+    let ids: Vec<CustomerId> = if by_name && derived_enabled() && ask.filter.needs_fields() {
         // Custom field tests read the summaries (the list rows do not carry the values),
         // with the cached value facts, in name order.
         let sums = store.summaries()?;
@@ -202,14 +240,26 @@ pub fn list_customers(
             }
         }
         best.page(ask.offset)
-    } else if !derived_enabled() {
+    } else if !by_name || !derived_enabled() {
         let sums = store.summaries()?;
+        // The tier, revenue and stage orders and the value filters read each customer's
+        // value: the cache keeps only its facts, so it is analysed here, from the same
+        // inputs (settings and date) as the cache.
+        let needs_value = needs_value
+            || matches!(
+                ask.sort.column,
+                Column::Tier | Column::Revenue | Column::Stage
+            );
+        let analysed;
         let a = match values {
             Values::Full(a) => Some(&**a),
+            Values::Cached(c) if needs_value => {
+                analysed = rapport_value::analyse(&sums, &c.totals.settings, c.totals.today);
+                Some(&analysed)
+            }
             Values::Cached(_) => None,
         };
-        let mut picked =
-            rapport_query::select(&sums, a, ask.filter, rapport_query::Sort::default());
+        let mut picked = rapport_query::select(&sums, a, ask.filter, ask.sort.clone());
         if ask.unranked {
             picked.retain(|&i| unranked_ok(a.and_then(|a| a.get(sums[i].id)).map(|v| v.facts())));
         }

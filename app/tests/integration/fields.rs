@@ -243,3 +243,296 @@ fn the_list_filters_by_custom_fields() {
         assert!(String::from_utf8_lossy(&out.stderr).contains(says), "{bad}");
     }
 }
+
+/// `customer list --sort FIELD[:desc]` orders by a custom field's kind (amounts as numbers,
+/// a choice by its options, blanks last both ways), with filters and paging; `--column`
+/// shows fields in the table as people read them; JSON carries every field by name; an
+/// unknown field or column is a clear error.
+#[test]
+fn the_list_sorts_by_and_shows_custom_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["field", "add", "Contract expiry", "--kind", "date"]);
+    ok(
+        d,
+        &[
+            "field", "add", "Region", "--kind", "choice", "--option", "South", "--option", "North",
+        ],
+    );
+    ok(d, &["field", "add", "Credit limit", "--kind", "money"]);
+    ok(d, &["field", "add", "Key account", "--kind", "yes_no"]);
+    for (name, expiry, region, credit, key) in [
+        ("Acme", "2027-01-31", "North", "50000", "yes"),
+        ("Bluewater", "2026-06-30", "South", "900", "no"),
+        ("华东贸易", "", "North", "", ""),
+        ("Delta", "2028-05-01", "South", "120000", ""),
+    ] {
+        let mut args = vec!["customer", "add", "--name", name];
+        let sets = [
+            format!("contract expiry={expiry}"),
+            format!("region={region}"),
+            format!("credit limit={credit}"),
+            format!("key account={key}"),
+        ];
+        for s in &sets {
+            args.push("--set");
+            args.push(s);
+        }
+        ok(d, &args);
+    }
+    let names = |extra: &[&str]| {
+        let mut args = vec!["customer", "list", "--json"];
+        args.extend_from_slice(extra);
+        json(d, &args)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(&["--sort", "credit limit"]),
+        ["Bluewater", "Acme", "Delta", "华东贸易"],
+        "900 before 50000: by amount, not text; no value last"
+    );
+    assert_eq!(
+        names(&["--sort", "Credit limit:desc"]),
+        ["Delta", "Acme", "Bluewater", "华东贸易"],
+        "no value last descending too"
+    );
+    assert_eq!(
+        names(&["--sort", "region"]),
+        ["Bluewater", "Delta", "Acme", "华东贸易"],
+        "the options' order (South, North), then name"
+    );
+    assert_eq!(
+        names(&[
+            "--sort",
+            "contract expiry:desc",
+            "--offset",
+            "1",
+            "--limit",
+            "2"
+        ]),
+        ["Acme", "Bluewater"]
+    );
+    assert_eq!(
+        names(&["--field", "region=north", "--sort", "credit limit:desc"]),
+        ["Acme", "华东贸易"]
+    );
+    assert_eq!(
+        names(&["--sort", "name:desc"]),
+        ["华东贸易", "Delta", "Bluewater", "Acme"]
+    );
+    assert_eq!(names(&["--sort", "revenue:desc"]).len(), 4);
+    // JSON carries every field in use by name, as stored.
+    let rows = json(d, &["customer", "list", "--json", "--search", "acme"]);
+    assert_eq!(
+        rows[0]["fields"],
+        serde_json::json!({
+            "Contract expiry": "2027-01-31",
+            "Credit limit": "50000.00 CNY",
+            "Key account": "yes",
+            "Region": "North",
+        })
+    );
+    // The table shows the asked fields, readable, in the order asked.
+    let text = ok(
+        d,
+        &[
+            "customer",
+            "list",
+            "--column",
+            "credit limit",
+            "--column",
+            "Key account",
+            "--sort",
+            "credit limit:desc",
+        ],
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].ends_with("NEXT FOLLOW-UP  CREDIT LIMIT    KEY ACCOUNT"),
+        "{text}"
+    );
+    assert!(lines[1].contains("Delta"), "{text}");
+    assert!(lines[2].contains("Acme"), "{text}");
+    assert!(
+        lines[2].trim_end().ends_with("CNY 50,000.00   Yes"),
+        "{text}"
+    );
+    assert!(
+        lines[3].trim_end().ends_with("CNY 900.00      No"),
+        "{text}"
+    );
+    for (args, says) in [
+        (["--sort", "nosuch"], "no column or field named `nosuch`"),
+        (["--column", "nosuch"], "no field named `nosuch`"),
+    ] {
+        let mut all = vec!["customer", "list"];
+        all.extend_from_slice(&args);
+        let out = rapport(d, &all);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
+
+/// The fields in use, by name, of every customer `customer list` shows, with each one's
+/// website, by customer name.
+fn fields_and_websites(d: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    json(d, &["customer", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let id = r["id"].as_str().unwrap();
+            let website = customer(d, id)["website"].clone();
+            (
+                r["name"].as_str().unwrap().to_string(),
+                format!("{} {website}", r["fields"]),
+            )
+        })
+        .collect()
+}
+
+/// A CSV export (Google's layout) carries the website as `Website 1 - Value` and custom
+/// fields as Google's `Custom Field N - Label` / `- Value` pairs; importing it into another
+/// team with fields of the same names (other ids, defined in another order) gives every
+/// customer the same values, and into a team without them keeps the values in the notes.
+#[test]
+fn a_csv_export_carries_custom_fields_and_the_website_back_in() {
+    let dirs = [(); 3].map(|_| tempfile::tempdir().unwrap());
+    let [a, b, c] = [dirs[0].path(), dirs[1].path(), dirs[2].path()];
+    let define = |d: &std::path::Path, order: &[usize]| {
+        let all: [&[&str]; 4] = [
+            &["field", "add", "Contract expiry", "--kind", "date"],
+            &[
+                "field", "add", "Region", "--kind", "choice", "--option", "North", "--option",
+                "South",
+            ],
+            &["field", "add", "Credit limit", "--kind", "money"],
+            &["field", "add", "Key account", "--kind", "yes_no"],
+        ];
+        for &i in order {
+            ok(d, all[i]);
+        }
+    };
+    define(a, &[0, 1, 2, 3]);
+    let acme = ok(
+        a,
+        &[
+            "customer",
+            "add",
+            "--name",
+            "Acme Optics",
+            "--website",
+            "acme-optics.example",
+            "--set",
+            "region=North",
+            "--set",
+            "credit limit=50000 EUR",
+            "--set",
+            "key account=yes",
+            "--set",
+            "contract expiry=2027-03-31",
+        ],
+    )
+    .trim()
+    .to_string();
+    ok(
+        a,
+        &[
+            "contact",
+            "add",
+            &acme,
+            "--name",
+            "Kim Lee",
+            "--email",
+            "kim@acme-optics.example",
+        ],
+    );
+    ok(
+        a,
+        &[
+            "customer",
+            "add",
+            "--name",
+            "Ming Li",
+            "--kind",
+            "person",
+            "--website",
+            "https://ming.example/",
+            "--email",
+            "ming@li.example",
+            "--set",
+            "region=South",
+            "--set",
+            "key account=no",
+        ],
+    );
+    ok(a, &["customer", "add", "--name", "Plain Trading"]);
+    let file = a.join("contacts.csv");
+    ok(a, &["export", "--format", "csv", file.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let header = text.lines().next().unwrap();
+    assert!(header.contains("Website 1 - Value"), "{header}");
+    for n in 1..=4 {
+        assert!(
+            header.contains(&format!(
+                "Custom Field {n} - Label,Custom Field {n} - Value"
+            )),
+            "{header}"
+        );
+    }
+    assert!(!header.contains("Custom Field 5"), "{header}");
+    // Another team with the same fields, defined in another order (other ids).
+    define(b, &[3, 2, 1, 0]);
+    ok(b, &["import", file.to_str().unwrap()]);
+    let want = fields_and_websites(a);
+    assert_eq!(fields_and_websites(b), want);
+    assert!(
+        want["Acme Optics"].contains("\"Credit limit\":\"50000.00 EUR\"")
+            && want["Acme Optics"].contains("acme-optics.example")
+            && want["Ming Li"].contains("https://ming.example/"),
+        "{want:?}"
+    );
+    let kim = json(b, &["customer", "show", "Acme Optics", "--json"]);
+    let contacts: Vec<&serde_json::Value> = kim["contacts"].as_object().unwrap().values().collect();
+    assert_eq!(contacts.len(), 1);
+    assert_eq!(contacts[0]["name"], "Kim Lee");
+    assert_eq!(
+        contacts[0]["notes"], "",
+        "the company's fields are not the contact's"
+    );
+    // A team without these fields keeps the values in the notes, and says so.
+    let out = rapport(c, &["import", file.to_str().unwrap()]);
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("the team has no custom field of this name")
+            && said.contains("kept as \"Credit limit: 50000.00 EUR\" in the notes"),
+        "{said}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(" 6 warning(s)"),
+        "four of Acme's, two of Ming Li's"
+    );
+    let notes = json(c, &["customer", "show", "Acme Optics", "--json"])["notes"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for line in [
+        "Contract expiry: 2027-03-31",
+        "Credit limit: 50000.00 EUR",
+        "Key account: yes",
+        "Region: North",
+    ] {
+        assert!(notes.lines().any(|l| l == line), "{line} in {notes:?}");
+    }
+    // Importing the file again adds nothing twice, and has nothing more to warn about.
+    let again = ok(c, &["import", file.to_str().unwrap()]);
+    assert!(again.contains(" 0 warning(s)"), "{again}");
+    let again = json(c, &["customer", "show", "Acme Optics", "--json"])["notes"].clone();
+    assert_eq!(again, notes.as_str());
+}

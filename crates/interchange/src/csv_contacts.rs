@@ -120,8 +120,8 @@ pub struct Person {
     /// an "email" that is not one, a column mapped to nothing in particular. The import writes
     /// them into the customer's notes (visible and searchable) and warns about each.
     pub other: Vec<(String, String)>,
-    /// Custom field values by field name (a spreadsheet column mapped to a team field, or an
-    /// `X-RAPPORT-FIELD` of our own vCards).
+    /// Custom field values by field name (a spreadsheet column mapped to a team field, an
+    /// `X-RAPPORT-FIELD` of our own vCards, or a Google CSV's `Custom Field N` pair).
     pub fields: Vec<(String, String)>,
     /// What kind of email, phone, website or address a value is, as `(value, label)`:
     /// `("+1 555 0100", "work")` from `TEL;TYPE=work`, `("+1 555 0199", "Assistant")` from
@@ -207,6 +207,8 @@ enum Role {
     Email,
     Phone,
     Web,
+    /// Google's `Custom Field N - Value`: a custom field named by its `- Label` column.
+    Custom,
     Notes,
     Birthday,
     BirthYear,
@@ -339,6 +341,7 @@ fn google_role(h: &str, lower: &str) -> (Role, Option<String>) {
         ("e-mail", "value") => Role::Email,
         ("phone", "value") => Role::Phone,
         ("website", "value") => Role::Web,
+        ("custom field", "value") => Role::Custom,
         ("organization", "name") if number <= 1 => Role::Org,
         ("organization", "title") if number <= 1 => Role::Title,
         ("address", "formatted") => Role::AddrFull(number),
@@ -986,6 +989,12 @@ fn person(layout: Layout, cols: &[Col], row: &csv::StringRecord, line: u64) -> P
                     group_label.insert(*g, l);
                 }
             }
+            // Placed into the team's field of that name by the import plan, or kept in the
+            // notes there when the team has none (as `X-RAPPORT-FIELD`s of our vCards are).
+            Role::Custom => match label_at(c, 0) {
+                Some(l) if !l.is_empty() => p.fields.push((l, v.to_string())),
+                _ => p.keep_other(&header, v),
+            },
             Role::LabelOf | Role::Skip => {}
             Role::Default(defaults) => {
                 if !defaults.iter().any(|d| d.eq_ignore_ascii_case(v)) {

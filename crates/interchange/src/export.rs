@@ -6,6 +6,10 @@
 //!   company; a person customer is one card. `UID` is the customer's or contact's id, so a
 //!   phone that re-imports the file updates rather than duplicates.
 //! - CSV: a row for each company (organisation columns only), each contact and each person.
+//!   The customer's own row (the company's, the person's) carries its website as
+//!   `Website 1 - Value` and its custom fields as Google's `Custom Field N - Label` /
+//!   `Custom Field N - Value` pairs (one pair per field in use that some customer has, the
+//!   value as stored), which the contacts CSV reader places back into fields of that name.
 //! - iCalendar: each open follow-up twice, as a `VTODO` and as a `VEVENT` with a `VALARM`
 //!   (Google Calendar ignores `VTODO`). UIDs are `<follow-up id>-todo@rapport` and
 //!   `-event@rapport`, stable across exports; `SEQUENCE` is the customer's last change in
@@ -198,8 +202,8 @@ pub fn to_vcards_with_fields(
     out
 }
 
-/// Google Contacts' CSV columns that Rapport fills.
-const GOOGLE_HEADER: [&str; 12] = [
+/// Google Contacts' CSV columns that Rapport fills (then the custom field pairs).
+const GOOGLE_HEADER: [&str; 13] = [
     "First Name",
     "Last Name",
     "Organization Name",
@@ -212,13 +216,35 @@ const GOOGLE_HEADER: [&str; 12] = [
     "Phone 1 - Value",
     "Phone 2 - Value",
     "Address 1 - Formatted",
+    "Website 1 - Value",
 ];
 
 /// Every customer (not deleted) as a CSV in Google Contacts' layout (extra emails and
-/// phones of one person joined with ` ::: ` in the second column, as Google does).
+/// phones of one person joined with ` ::: ` in the second column, as Google does), without
+/// custom fields.
 pub fn to_google_csv(customers: &[Customer]) -> Result<String, csv::Error> {
+    to_google_csv_with_fields(customers, &rapport_model::Fields::default())
+}
+
+/// [`to_google_csv`] with each custom field in use that some exported customer has as a
+/// `Custom Field N - Label` / `Custom Field N - Value` pair of columns (the label is the
+/// field's name, filled on the rows that have a value).
+pub fn to_google_csv_with_fields(
+    customers: &[Customer],
+    fields: &rapport_model::Fields,
+) -> Result<String, csv::Error> {
+    let exported: Vec<&Customer> = customers.iter().filter(|c| !c.is_deleted()).collect();
+    let used: Vec<&rapport_model::FieldDef> = fields
+        .active()
+        .filter(|f| exported.iter().any(|c| c.fields.contains_key(&f.id)))
+        .collect();
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(GOOGLE_HEADER)?;
+    let mut header: Vec<String> = GOOGLE_HEADER.iter().map(|h| h.to_string()).collect();
+    for n in 1..=used.len() {
+        header.push(format!("Custom Field {n} - Label"));
+        header.push(format!("Custom Field {n} - Value"));
+    }
+    w.write_record(&header)?;
     let multi = |v: &[String], i: usize| -> String {
         if i == 0 {
             v.first().cloned().unwrap_or_default()
@@ -226,46 +252,57 @@ pub fn to_google_csv(customers: &[Customer]) -> Result<String, csv::Error> {
             v.get(1..).map(|r| r.join(" ::: ")).unwrap_or_default()
         }
     };
-    for c in customers.iter().filter(|c| !c.is_deleted()) {
+    for c in exported {
         let labels = c.tags.iter().cloned().collect::<Vec<_>>().join(" ::: ");
         let (first, org) = match c.kind {
             CustomerKind::Company => (String::new(), c.name.clone()),
             CustomerKind::Person => (c.name.clone(), c.company.clone()),
         };
-        w.write_record([
-            first.as_str(),
-            "",
-            org.as_str(),
-            "",
-            "",
-            c.notes.as_str(),
-            labels.as_str(),
-            &multi(&c.emails, 0),
-            &multi(&c.emails, 1),
-            &multi(&c.phones, 0),
-            &multi(&c.phones, 1),
-            c.address.as_str(),
-        ])?;
+        let mut row: Vec<String> = vec![
+            first,
+            String::new(),
+            org,
+            String::new(),
+            String::new(),
+            c.notes.clone(),
+            labels.clone(),
+            multi(&c.emails, 0),
+            multi(&c.emails, 1),
+            multi(&c.phones, 0),
+            multi(&c.phones, 1),
+            c.address.clone(),
+            c.website.clone(),
+        ];
+        for f in &used {
+            match c.fields.get(&f.id) {
+                Some(v) => row.extend([f.name.clone(), v.clone()]),
+                None => row.extend([String::new(), String::new()]),
+            }
+        }
+        w.write_record(&row)?;
         if c.kind == CustomerKind::Company {
             for k in c.contacts.values() {
                 let bday = k
                     .birthday
                     .map(|b| b.format("%Y-%m-%d").to_string())
                     .unwrap_or_default();
-                w.write_record([
-                    k.name.as_str(),
-                    "",
-                    c.name.as_str(),
-                    k.title.as_str(),
-                    bday.as_str(),
-                    k.notes.as_str(),
-                    labels.as_str(),
-                    &multi(&k.emails, 0),
-                    &multi(&k.emails, 1),
-                    &multi(&k.phones, 0),
-                    &multi(&k.phones, 1),
-                    "",
-                ])?;
+                let mut row: Vec<String> = vec![
+                    k.name.clone(),
+                    String::new(),
+                    c.name.clone(),
+                    k.title.clone(),
+                    bday,
+                    k.notes.clone(),
+                    labels.clone(),
+                    multi(&k.emails, 0),
+                    multi(&k.emails, 1),
+                    multi(&k.phones, 0),
+                    multi(&k.phones, 1),
+                    String::new(),
+                    String::new(),
+                ];
+                row.resize(header.len(), String::new());
+                w.write_record(&row)?;
             }
         }
     }

@@ -53,7 +53,9 @@ pub mod xlsx;
 
 pub use csv_contacts::{Language, Layout, Person, ReadError, RowError, read_contacts_csv};
 pub use decode::DecodeError;
-pub use export::{to_google_csv, to_ics, to_vcards, to_vcards_with_fields};
+pub use export::{
+    to_google_csv, to_google_csv_with_fields, to_ics, to_vcards, to_vcards_with_fields,
+};
 pub use mapping::{Mapping, PeopleOptions, Target, people_from_sheet, suggest};
 pub use orders::{Order, OrdersRead, is_orders_header, plan_orders, read_orders_csv};
 pub use plan::{Action, Existing, Plan, PlanOptions, plan, plan_with};

@@ -125,6 +125,9 @@ pub struct Plan {
     pub merges: Vec<(CustomerId, Vec<Edit>)>,
     /// One entry per customer touched, in file order.
     pub actions: Vec<Action>,
+    /// Custom field values kept in a customer's notes (the team has no field of that name,
+    /// or the field's kind refuses the value), by line.
+    pub warnings: Vec<crate::RowError>,
 }
 
 impl Plan {
@@ -145,6 +148,7 @@ struct Work<'o> {
     adds: Vec<String>,
     lines: Vec<u64>,
     order: usize,
+    warnings: Vec<crate::RowError>,
 }
 
 impl<'o> Work<'o> {
@@ -157,6 +161,7 @@ impl<'o> Work<'o> {
             adds: Vec::new(),
             lines: Vec::new(),
             order: usize::MAX,
+            warnings: Vec::new(),
         }
     }
 
@@ -288,6 +293,7 @@ pub fn plan_with(
     touched.sort_by_key(|w| w.order);
     let mut out = Plan::default();
     for w in touched {
+        out.warnings.extend(w.warnings.iter().cloned());
         let c = &w.customer;
         if w.is_new {
             out.actions.push(Action::Create {
@@ -319,6 +325,7 @@ pub fn plan_with(
             out.merges.push((c.id, w.edits.clone()));
         }
     }
+    out.warnings.sort_by_key(|w| w.line);
     out
 }
 
@@ -559,7 +566,11 @@ fn merge_customer_fields(w: &mut Work, p: &Person, now: Timestamp) {
     let mut kept = Vec::new();
     for (name, value) in &p.fields {
         let Some(def) = w.opts.fields.find(name) else {
-            kept.push(format!("{name}: {value}"));
+            kept.push((
+                format!("{name}: {value}"),
+                name,
+                "the team has no custom field of this name (rapport field add)".to_string(),
+            ));
             continue;
         };
         if w.customer.fields.contains_key(&def.id) {
@@ -573,17 +584,31 @@ fn merge_customer_fields(w: &mut Work, p: &Person, now: Timestamp) {
                 now,
             ),
             Some(Ok(None)) => {}
-            _ => kept.push(format!("{}: {value}", def.name)),
+            Some(Err(e)) => kept.push((
+                format!("{}: {value}", def.name),
+                name,
+                format!("a {} field: {e}", def.kind),
+            )),
+            None => kept.push((
+                format!("{}: {value}", def.name),
+                name,
+                format!("a {} field: no currency to read it in", def.kind),
+            )),
         }
     }
-    kept.retain(|l| !w.customer.notes.lines().any(|n| n == l));
+    kept.retain(|(l, ..)| !w.customer.notes.lines().any(|n| n == l));
     if !kept.is_empty() {
         let mut notes = w.customer.notes.clone();
-        for l in &kept {
+        for (l, name, why) in &kept {
             if !notes.is_empty() {
                 notes.push('\n');
             }
             notes.push_str(l);
+            w.warnings.push(crate::RowError {
+                line: p.line,
+                column: (*name).clone(),
+                reason: format!("{why}; kept as \"{l}\" in the notes"),
+            });
         }
         w.push(
             Edit::Notes(notes),

@@ -92,7 +92,7 @@ impl fmt::Display for FieldKind {
 }
 
 /// One custom field, as the team defined it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FieldDef {
     /// Stable id (the settings key's suffix and the key of values in documents).
     pub id: String,
@@ -262,6 +262,30 @@ impl FieldDef {
         }))
     }
 
+    /// A stored value as people read it: money as `CNY 50,000.00` (as the app shows
+    /// amounts), yes/no as `Yes` or `No`; other kinds, and a value its kind cannot read, as
+    /// stored.
+    pub fn display(&self, value: &str) -> String {
+        match self.kind {
+            FieldKind::YesNo => match value {
+                "yes" => "Yes".into(),
+                "no" => "No".into(),
+                other => other.into(),
+            },
+            FieldKind::Money => {
+                let mut parts = value.split_whitespace();
+                let (Some(amount), Some(code), None) = (parts.next(), parts.next(), parts.next())
+                else {
+                    return value.into();
+                };
+                crate::Currency::parse(code, "field value")
+                    .and_then(|c| Money::parse(amount, c, "field value"))
+                    .map_or_else(|_| value.into(), |m| m.grouped())
+            }
+            _ => value.into(),
+        }
+    }
+
     /// A number to sort and filter by: the number, the money amount, or the date's day
     /// number; `None` for the other kinds or a value that does not read.
     pub fn numeric(&self, value: &str) -> Option<f64> {
@@ -376,6 +400,22 @@ mod tests {
         assert_eq!(p(FieldKind::Text, &[], "  ").unwrap(), None);
         assert!(FieldDef::new("f2", "Region", FieldKind::Choice, vec![]).is_err());
         assert!(FieldDef::new("bad id", "Region", FieldKind::Text, vec![]).is_err());
+    }
+
+    #[test]
+    fn values_display_readably() {
+        assert_eq!(
+            def(FieldKind::Money, &[]).display("50000.00 CNY"),
+            "CNY 50,000.00"
+        );
+        assert_eq!(def(FieldKind::Money, &[]).display("odd"), "odd");
+        assert_eq!(def(FieldKind::YesNo, &[]).display("yes"), "Yes");
+        assert_eq!(def(FieldKind::YesNo, &[]).display("no"), "No");
+        assert_eq!(
+            def(FieldKind::Date, &[]).display("2027-03-31"),
+            "2027-03-31"
+        );
+        assert_eq!(def(FieldKind::Text, &[]).display("yes"), "yes");
     }
 
     #[test]

@@ -170,6 +170,32 @@ impl Money {
     }
 }
 
+impl Money {
+    /// The amount as people read it: the currency, then the amount with thousands
+    /// separators, e.g. `CNY 1,234.50` (the app's tables and a custom money field's column).
+    pub fn grouped(&self) -> String {
+        let dec = self.decimal();
+        let (int, frac) = dec.split_once('.').unwrap_or((dec.as_str(), ""));
+        let (sign, digits) = match int.strip_prefix('-') {
+            Some(d) => ("-", d),
+            None => ("", int),
+        };
+        let mut grouped = String::new();
+        for (i, ch) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(ch);
+        }
+        let frac = if frac.is_empty() {
+            String::new()
+        } else {
+            format!(".{frac}")
+        };
+        format!("{} {sign}{grouped}{frac}", self.currency.code())
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.decimal(), self.currency)
@@ -182,6 +208,23 @@ mod tests {
 
     fn cny() -> Currency {
         Currency::parse("cny", "currency").unwrap()
+    }
+
+    #[test]
+    fn grouped_has_thousands_separators_and_the_currency_first() {
+        let m = |t: &str| Money::parse(t, cny(), "amount").unwrap();
+        assert_eq!(m("1234567.5").grouped(), "CNY 1,234,567.50");
+        assert_eq!(m("999").grouped(), "CNY 999.00");
+        let neg = Money {
+            minor: -123_456,
+            currency: cny(),
+        };
+        assert_eq!(neg.grouped(), "CNY -1,234.56");
+        let jpy = Currency::parse("JPY", "currency").unwrap();
+        assert_eq!(
+            Money::parse("1000", jpy, "a").unwrap().grouped(),
+            "JPY 1,000"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! (`app/tests/integration/parity.rs`).
 //!
 //! - [`select`]: search-as-you-type and filters (tier, stage, tag, owner, segment, due for a
-//!   revisit), then a sort by any column. Search is CJK-aware (the summary's folded search
+//!   revisit, custom fields), then a sort by any column, a custom field's too. Search is CJK-aware (the summary's folded search
 //!   text carries pinyin readings and initials, so `zw`, `zhang wei` and `张伟` all find
 //!   张伟) and forgiving: every word must occur in the search text, or the whole query must
 //!   match the name or company as a fuzzy subsequence (`nucleo-matcher`, helix's matcher),
@@ -94,8 +94,10 @@ impl Filter {
     }
 }
 
-/// A sortable column of the customer table.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A sortable column of the customer table: a built-in one, or one of the team's custom
+/// fields (its definition, as [`FieldFilter`] carries one, so the sort knows the kind without
+/// the team settings; a caller holding a stale copy refreshes it by id).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Column {
     #[default]
     Name,
@@ -108,9 +110,12 @@ pub enum Column {
     /// Earliest open follow-up.
     NextDue,
     Updated,
+    /// A custom field's value, compared by the field's kind (see [`select`]).
+    Field(rapport_model::FieldDef),
 }
 
 impl Column {
+    /// The built-in columns.
     pub const ALL: [Column; 8] = [
         Column::Name,
         Column::Company,
@@ -122,7 +127,8 @@ impl Column {
         Column::Updated,
     ];
 
-    pub fn label(self) -> &'static str {
+    /// The header: a built-in column's label, or the custom field's name.
+    pub fn label(&self) -> &str {
         match self {
             Column::Name => "Name",
             Column::Company => "Company",
@@ -132,15 +138,42 @@ impl Column {
             Column::Owner => "Owner",
             Column::NextDue => "Next follow-up",
             Column::Updated => "Updated",
+            Column::Field(def) => &def.name,
+        }
+    }
+
+    /// The custom field this column shows, if it is one.
+    pub fn field(&self) -> Option<&rapport_model::FieldDef> {
+        match self {
+            Column::Field(def) => Some(def),
+            _ => None,
         }
     }
 }
 
 /// A sort: column and direction.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sort {
     pub column: Column,
     pub descending: bool,
+}
+
+impl Sort {
+    /// This sort with its custom field's definition as the team has it now (renamed, its
+    /// options changed), found by id; by name when the field is gone or removed. A sort kept
+    /// between runs or across a settings change goes through this before [`select`].
+    pub fn refreshed(&self, fields: &rapport_model::Fields) -> Sort {
+        match &self.column {
+            Column::Field(def) => match fields.by_id(&def.id).filter(|d| !d.removed) {
+                Some(now) => Sort {
+                    column: Column::Field(now.clone()),
+                    descending: self.descending,
+                },
+                None => Sort::default(),
+            },
+            _ => self.clone(),
+        }
+    }
 }
 
 /// A compiled search: the folded words and a fuzzy pattern.
@@ -415,8 +448,65 @@ fn stage_of(s: &CustomerSummary, analysis: Option<&Analysis>) -> Option<Lifecycl
         .or_else(|| analysis.and_then(|a| a.get(s.id)).map(|v| v.stage))
 }
 
+/// A custom field's value made ready to compare ([`field_key`]).
+#[derive(Clone, Debug, PartialEq)]
+enum FieldKey {
+    /// A number, an amount (currencies are not converted: amounts compare as written) or a
+    /// date's day number.
+    Number(f64),
+    /// Text by its collation key (folded; Chinese by pinyin).
+    Text(String),
+    /// A choice by its option's place in the field's options (a value no longer among them
+    /// after every option, by text), or yes/no as 0 (no) and 1 (yes).
+    Rank(usize, String),
+}
+
+impl FieldKey {
+    fn cmp(&self, other: &FieldKey) -> Ordering {
+        match (self, other) {
+            (FieldKey::Number(a), FieldKey::Number(b)) => a.total_cmp(b),
+            (FieldKey::Text(a), FieldKey::Text(b)) => a.cmp(b),
+            (FieldKey::Rank(a, x), FieldKey::Rank(b, y)) => (a, x).cmp(&(b, y)),
+            // One field's values all make one kind of key.
+            _ => Ordering::Equal,
+        }
+    }
+}
+
+/// How `value` of field `def` sorts; `None` for no value, or one its kind cannot read (a
+/// value kept from before the field's kind changed), which sorts with the customers
+/// without one.
+fn field_key(def: &rapport_model::FieldDef, value: Option<&String>) -> Option<FieldKey> {
+    use rapport_model::FieldKind;
+    let v = value?;
+    match def.kind {
+        FieldKind::Number | FieldKind::Money | FieldKind::Date => {
+            def.numeric(v).map(FieldKey::Number)
+        }
+        FieldKind::Text => Some(FieldKey::Text(text::sort_key(v))),
+        FieldKind::Choice => {
+            let rank = def
+                .options
+                .iter()
+                .position(|o| o == v)
+                .unwrap_or(def.options.len());
+            Some(FieldKey::Rank(rank, text::sort_key(v)))
+        }
+        FieldKind::YesNo => match v.as_str() {
+            "no" => Some(FieldKey::Rank(0, String::new())),
+            "yes" => Some(FieldKey::Rank(1, String::new())),
+            _ => None,
+        },
+    }
+}
+
 /// Indices of the `summaries` rows that pass `filter`, ordered by `sort` (ties by name, then
 /// id). Deleted customers never appear; archived ones only with [`Filter::archived`].
+///
+/// A custom field column ([`Column::Field`]) sorts by the field's kind: numbers, amounts
+/// (as written, whatever their currency) and dates numerically, text by its collation key
+/// (case-folded, Chinese by pinyin), a choice in the order of the field's options, yes/no
+/// with no before yes. Customers without a value go last in both directions.
 pub fn select<S: Borrow<CustomerSummary>>(
     summaries: &[S],
     analysis: Option<&Analysis>,
@@ -451,10 +541,22 @@ pub fn select<S: Borrow<CustomerSummary>>(
         } else {
             Default::default()
         };
+    let field_keys: std::collections::HashMap<usize, FieldKey> = match &sort.column {
+        Column::Field(def) => out
+            .iter()
+            .filter_map(|&i| {
+                let s: &CustomerSummary = summaries[i].borrow();
+                field_key(def, s.fields.get(&def.id)).map(|k| (i, k))
+            })
+            .collect(),
+        _ => Default::default(),
+    };
     out.sort_by(|&a, &b| {
         let (x, y): (&CustomerSummary, &CustomerSummary) =
             (summaries[a].borrow(), summaries[b].borrow());
-        let primary = match sort.column {
+        // Rows without a value of the sorted custom field go last, in either direction.
+        let mut missing = Ordering::Equal;
+        let primary = match &sort.column {
             Column::Name => Ordering::Equal,
             Column::Company | Column::Owner => keys.get(&a).cmp(&keys.get(&b)),
             Column::Tier => tier_rank(value(x).and_then(|v| v.effective_tier))
@@ -475,11 +577,18 @@ pub fn select<S: Borrow<CustomerSummary>>(
                 (None, None) => Ordering::Equal,
             },
             Column::Updated => x.updated_at.cmp(&y.updated_at),
+            Column::Field(_) => match (field_keys.get(&a), field_keys.get(&b)) {
+                (Some(p), Some(q)) => p.cmp(q),
+                (p, q) => {
+                    missing = p.is_none().cmp(&q.is_none());
+                    Ordering::Equal
+                }
+            },
         };
         let primary = if sort.descending {
-            primary.reverse()
+            missing.then(primary.reverse())
         } else {
-            primary
+            missing.then(primary)
         };
         let by_name = x.sort_key.cmp(&y.sort_key).then(x.id.cmp(&y.id));
         if sort.column == Column::Name && sort.descending {

@@ -1049,3 +1049,168 @@ fn custom_field_tests_compare_by_the_fields_kind() {
     assert!(!c.admits(without, None));
     assert!(f.needs_fields() && f.is_filtered());
 }
+
+/// A custom field column sorts by the field's kind: numbers, amounts and dates as numbers
+/// (not as text: 900 before 50000, 2026-06 before 2027-01), text folded and Chinese by
+/// pinyin, a choice in the order of its options, yes/no with no first; customers without a
+/// value (or with one their field's kind cannot read) last in both directions; ties by name.
+#[test]
+fn a_custom_field_column_sorts_by_the_fields_kind_with_blanks_last() {
+    use rapport_model::{FieldDef, FieldKind};
+    let number = FieldDef::new("n1", "Machines", FieldKind::Number, vec![]).unwrap();
+    let credit = FieldDef::new("c1", "Credit limit", FieldKind::Money, vec![]).unwrap();
+    let expiry = FieldDef::new("e1", "Contract expiry", FieldKind::Date, vec![]).unwrap();
+    let note = FieldDef::new("t1", "Machine model", FieldKind::Text, vec![]).unwrap();
+    let size = FieldDef::new(
+        "s1",
+        "Size",
+        FieldKind::Choice,
+        vec!["Small".into(), "Medium".into(), "Large".into()],
+    )
+    .unwrap();
+    let key = FieldDef::new("k1", "Key account", FieldKind::YesNo, vec![]).unwrap();
+    let set = |def: &FieldDef, v: &str| Edit::SetField(def.id.clone(), Some(v.into()));
+    let all = vec![
+        summary(
+            "Anna",
+            "",
+            vec![
+                set(&number, "12"),
+                set(&credit, "50000.00 CNY"),
+                set(&expiry, "2027-01-31"),
+                set(&note, "zeta-9"),
+                set(&size, "Large"),
+                set(&key, "yes"),
+            ],
+        ),
+        summary(
+            "Bert",
+            "",
+            vec![
+                set(&number, "9"),
+                set(&credit, "900.00 CNY"),
+                set(&expiry, "2026-06-30"),
+                set(&note, "Alpha 2"),
+                set(&size, "Small"),
+                set(&key, "no"),
+            ],
+        ),
+        // No values at all.
+        summary("Cleo", "", vec![]),
+        summary(
+            "Dora",
+            "",
+            vec![
+                set(&number, "-3.5"),
+                set(&credit, "120000.00 EUR"),
+                set(&expiry, "2026-06-30"),
+                set(&note, "北京"),
+                set(&size, "Medium"),
+                set(&key, "yes"),
+            ],
+        ),
+        // Values their fields cannot read: a number field holding text (kept from before a
+        // kind change) and an option the field no longer has.
+        summary(
+            "Emil",
+            "",
+            vec![
+                set(&number, "lots"),
+                set(&size, "Huge"),
+                set(&note, "alpha 1"),
+            ],
+        ),
+    ];
+    let sorted = |def: &FieldDef, descending| {
+        let sort = Sort {
+            column: Column::Field(def.clone()),
+            descending,
+        };
+        names(&all, &select(&all, None, &Filter::default(), sort))
+    };
+    assert_eq!(
+        sorted(&number, false),
+        ["Dora", "Bert", "Anna", "Cleo", "Emil"],
+        "numerically, unreadable with the blanks, ties by name"
+    );
+    assert_eq!(
+        sorted(&number, true),
+        ["Anna", "Bert", "Dora", "Cleo", "Emil"],
+        "blanks stay last descending"
+    );
+    assert_eq!(
+        sorted(&credit, false),
+        ["Bert", "Anna", "Dora", "Cleo", "Emil"]
+    );
+    assert_eq!(
+        sorted(&expiry, false),
+        ["Bert", "Dora", "Anna", "Cleo", "Emil"],
+        "same date: by name"
+    );
+    assert_eq!(
+        sorted(&expiry, true),
+        ["Anna", "Bert", "Dora", "Cleo", "Emil"],
+        "ties stay in name order descending"
+    );
+    assert_eq!(
+        sorted(&note, false),
+        ["Emil", "Bert", "Dora", "Anna", "Cleo"],
+        "folded: alpha 1, Alpha 2, 北京 as bei jing, zeta-9"
+    );
+    assert_eq!(
+        sorted(&size, false),
+        ["Bert", "Dora", "Anna", "Emil", "Cleo"],
+        "option order; an option the field lost after every option"
+    );
+    assert_eq!(
+        sorted(&size, true),
+        ["Emil", "Anna", "Dora", "Bert", "Cleo"]
+    );
+    assert_eq!(
+        sorted(&key, false),
+        ["Bert", "Anna", "Dora", "Cleo", "Emil"],
+        "no before yes"
+    );
+    assert_eq!(sorted(&key, true), ["Anna", "Dora", "Bert", "Cleo", "Emil"]);
+    assert_eq!(Column::Field(size.clone()).label(), "Size");
+    assert_eq!(Column::Field(size.clone()).field(), Some(&size));
+    assert_eq!(Column::Revenue.field(), None);
+}
+
+/// A kept sort by a custom field takes the field's definition as it is now, and falls back
+/// to name order when the field was removed or is unknown.
+#[test]
+fn a_kept_field_sort_follows_the_fields_current_definition() {
+    use rapport_model::{FieldDef, FieldKind, Fields};
+    let old = FieldDef::new(
+        "s1",
+        "Size",
+        FieldKind::Choice,
+        vec!["Small".into(), "Large".into()],
+    )
+    .unwrap();
+    let mut now = old.clone();
+    now.name = "Company size".into();
+    now.options.insert(1, "Medium".into());
+    let kept = Sort {
+        column: Column::Field(old.clone()),
+        descending: true,
+    };
+    let fields = Fields(vec![now.clone()]);
+    assert_eq!(
+        kept.refreshed(&fields),
+        Sort {
+            column: Column::Field(now.clone()),
+            descending: true
+        }
+    );
+    let mut removed = now.clone();
+    removed.removed = true;
+    assert_eq!(kept.refreshed(&Fields(vec![removed])), Sort::default());
+    assert_eq!(kept.refreshed(&Fields::default()), Sort::default());
+    let by_revenue = Sort {
+        column: Column::Revenue,
+        descending: true,
+    };
+    assert_eq!(by_revenue.refreshed(&Fields::default()), by_revenue);
+}

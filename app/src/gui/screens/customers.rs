@@ -167,7 +167,9 @@ fn table(app: &mut RapportApp, ui: &mut egui::Ui, focus_search: bool) {
         ));
     }
     ui.separator();
-    let cols = [
+    // The built-in columns' shares of the width, and the custom field columns the user
+    // chose (fields in use, in the team's order), which take their share from them.
+    let builtin = [
         (Column::Name, 0.24),
         (Column::Company, 0.13),
         (Column::Tier, 0.10),
@@ -175,11 +177,36 @@ fn table(app: &mut RapportApp, ui: &mut egui::Ui, focus_search: bool) {
         (Column::Stage, 0.11),
         (Column::NextDue, 0.18),
     ];
+    let defs = rapport_model::Fields::from_settings(&app.snapshot.settings);
+    let shown: Vec<rapport_model::FieldDef> = defs
+        .active()
+        .filter(|d| app.persisted.field_columns.contains(&d.id))
+        .cloned()
+        .collect();
+    let total: f32 = builtin.iter().map(|(_, w)| w).sum();
+    let field_w = if shown.is_empty() {
+        0.0
+    } else {
+        (0.36 / shown.len() as f32).min(0.12)
+    };
+    let scale = (total - field_w * shown.len() as f32) / total;
+    let cols: Vec<(Column, f32)> = builtin
+        .into_iter()
+        .map(|(c, w)| (c, w * scale))
+        .chain(shown.iter().map(|d| (Column::Field(d.clone()), field_w)))
+        .collect();
     let width = ui.available_width();
+    let mut hide = None;
     ui.horizontal(|ui| {
-        for (c, w) in cols {
+        for (c, w) in &cols {
             let mut label = c.label().to_string();
-            if app.persisted.sort.column == c {
+            // A field column is the sorted one by its id (the kept sort may hold an older
+            // copy of the definition).
+            let sorted = match (c, &app.persisted.sort.column) {
+                (Column::Field(a), Column::Field(b)) => a.id == b.id,
+                (a, b) => a == b,
+            };
+            if sorted {
                 label.push_str(if app.persisted.sort.descending {
                     " ↓"
                 } else {
@@ -188,16 +215,31 @@ fn table(app: &mut RapportApp, ui: &mut egui::Ui, focus_search: bool) {
             }
             let b = egui::Button::new(RichText::new(label).strong()).frame(false);
             if ui.add_sized([width * w - 8.0, 20.0], b).clicked() {
-                if app.persisted.sort.column == c {
+                if sorted {
                     app.persisted.sort.descending = !app.persisted.sort.descending;
                 } else {
-                    app.persisted.sort.column = c;
+                    app.persisted.sort.column = c.clone();
                     app.persisted.sort.descending = matches!(c, Column::Revenue | Column::Updated);
                 }
                 app.query();
             }
         }
+        if defs.active().next().is_some() {
+            columns_menu(app, ui, &defs, &mut hide);
+        }
     });
+    // Hiding the column the list is sorted by goes back to name order.
+    if let Some(id) = hide
+        && app
+            .persisted
+            .sort
+            .column
+            .field()
+            .is_some_and(|f| f.id == id)
+    {
+        app.persisted.sort = rapport_query::Sort::default();
+        app.query();
+    }
     let row_h = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
     let rows = app.rows.clone();
     let snap = app.snapshot.clone();
@@ -259,6 +301,14 @@ fn table(app: &mut RapportApp, ui: &mut egui::Ui, focus_search: bool) {
                             width * cols[5].1,
                             &s.next_due().map(due_text).unwrap_or_default(),
                         );
+                        for def in &shown {
+                            let text = s
+                                .fields
+                                .get(&def.id)
+                                .map(|v| def.display(v))
+                                .unwrap_or_default();
+                            cell(ui, width * field_w, &text);
+                        }
                         r
                     })
                     .inner;
@@ -270,6 +320,34 @@ fn table(app: &mut RapportApp, ui: &mut egui::Ui, focus_search: bool) {
     if let Some(id) = clicked {
         app.open(id);
     }
+}
+
+/// The "Columns" menu: a check box per custom field in use, showing or hiding its column
+/// (the choice persists with the app's other view state). `hide` is set to the field id
+/// just hidden.
+fn columns_menu(
+    app: &mut RapportApp,
+    ui: &mut egui::Ui,
+    defs: &rapport_model::Fields,
+    hide: &mut Option<String>,
+) {
+    use egui::containers::menu::{MenuButton, MenuConfig};
+    MenuButton::new("Columns")
+        .config(MenuConfig::new().close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside))
+        .ui(ui, |ui| {
+            ui.label("Custom fields shown as columns:");
+            for def in defs.active() {
+                let mut on = app.persisted.field_columns.contains(&def.id);
+                if ui.checkbox(&mut on, &def.name).changed() {
+                    if on {
+                        app.persisted.field_columns.push(def.id.clone());
+                    } else {
+                        app.persisted.field_columns.retain(|id| *id != def.id);
+                        *hide = Some(def.id.clone());
+                    }
+                }
+            }
+        });
 }
 
 fn move_selection(app: &mut RapportApp, down: bool, up: bool, enter: bool) {

@@ -685,11 +685,15 @@ impl Worker {
 
     fn send_rows(&mut self) {
         let snap = self.snapshot.clone();
+        // A sort by a custom field uses the field as the team defines it now.
+        let sort = self
+            .sort
+            .refreshed(&rapport_model::Fields::from_settings(&snap.settings));
         let rows = rapport_query::select(
             &snap.summaries,
             snap.analysis.as_deref(),
             &self.filter,
-            self.sort,
+            sort,
         );
         self.out.send(Update::View {
             snapshot: snap,
@@ -1140,6 +1144,9 @@ impl Worker {
                 Ok(p) => p,
                 Err(e) => return fail(self, e.to_string()),
             };
+            preview
+                .warnings
+                .extend(plan.warnings.iter().map(|w| w.to_string()));
             preview.kind = k.into();
             for a in &plan.actions {
                 preview.lines.push(match a {

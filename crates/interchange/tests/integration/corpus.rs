@@ -884,9 +884,11 @@ fn csv_layouts_keep_every_column_they_do_not_place() {
     let g = read("gmail.csv");
     let priya = &g.people[0];
     assert_eq!(priya.labels, ["Suppliers"], "system labels are dropped");
+    assert_eq!(priya.other, pairs(&[("Spouse", "Arjun")]));
     assert_eq!(
-        priya.other,
-        pairs(&[("Spouse", "Arjun"), ("GSTIN", "29ABCDE1234F1Z5")])
+        priya.fields,
+        pairs(&[("GSTIN", "29ABCDE1234F1Z5")]),
+        "a Google custom field is a custom field, by its label"
     );
     assert_eq!(
         priya.address,
