@@ -16,7 +16,7 @@ use chrono::{Local, NaiveDate, NaiveDateTime};
 use rapport_model::Fields;
 use rapport_model::{CustomerId, CustomerSummary};
 use rapport_query::{Candidate, Column, Filter, Sort};
-use rapport_store::{AgendaItem, DueEntry, LeftOutEntry, ListRowRef, Store, ValueCache};
+use rapport_store::{AgendaItem, DueEntry, LeftOutEntry, ListRowRef, SearchRow, Store, ValueCache};
 use rapport_value::{Analysis, CustomerValue, ValueFacts, ValueSettings};
 
 /// Whether the derived rows and the value cache are used (`RAPPORT_DERIVED=off` says no).
@@ -310,32 +310,63 @@ pub fn list_customers(
         })?;
         out.into_iter().skip(ask.offset).collect()
     } else {
-        // A search reads every row: scan them in id order, keeping the first of the page in
-        // name order.
-        let facts = if needs_value {
-            Some(values.all_facts()?)
-        } else {
-            None
-        };
-        // Both cores: the rows in two key ranges, each with its own compiled search.
+        // A search: the search blocks hand over the customers it may match (every block is
+        // read, on both cores; only the rows the index's prefilters let through are judged).
         let parts = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-        let found = store.scan_list_rows_in_parts(
-            parts,
-            || (ask.filter.compile(), Best::new(want)),
-            |(compiled, best), row| {
-                let v = facts.as_ref().and_then(|f| f.get(&row.id).copied());
+        let probe = rapport_query::Search::new(&ask.filter.text);
+        if ask.filter.text_only() && !ask.unranked {
+            // Nothing but the search: the block's row is all the filter reads.
+            let found = store.scan_search(
+                &probe,
+                parts,
+                || (ask.filter.compile(), Best::new(want)),
+                |(compiled, best), row| {
+                    if compiled.admits(search_candidate(&row), None) {
+                        best.offer(row.sort_key, row.id);
+                    }
+                },
+            )?;
+            let mut best = Best::new(want);
+            for (_, part) in found {
+                for (key, id) in part.heap {
+                    best.offer(&key, id);
+                }
+            }
+            best.page(ask.offset)
+        } else {
+            // The search's matches, then their list rows against the whole filter.
+            let search_only = Filter {
+                text: ask.filter.text.clone(),
+                archived: ask.filter.archived,
+                ..Filter::default()
+            };
+            let found = store.scan_search(
+                &probe,
+                parts,
+                || (search_only.compile(), Vec::new()),
+                |(compiled, ids), row| {
+                    if compiled.admits(search_candidate(&row), None) {
+                        ids.push(row.id);
+                    }
+                },
+            )?;
+            let mut ids: Vec<CustomerId> = found.into_iter().flat_map(|(_, ids)| ids).collect();
+            ids.sort_unstable();
+            let mut compiled = ask.filter.compile();
+            let mut best = Best::new(want);
+            store.visit_list_rows(ids, |row| {
+                let v = if needs_value {
+                    values.facts(row.id)?
+                } else {
+                    None
+                };
                 if compiled.admits(candidate(&row), v) && unranked_ok(v) {
                     best.offer(row.sort_key, row.id);
                 }
-            },
-        )?;
-        let mut best = Best::new(want);
-        for (_, part) in found {
-            for (key, id) in part.heap {
-                best.offer(&key, id);
-            }
+                Ok(true)
+            })?;
+            best.page(ask.offset)
         }
-        best.page(ask.offset)
     };
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
@@ -422,6 +453,23 @@ impl Best {
             .skip(offset)
             .map(|(_, id)| id)
             .collect()
+    }
+}
+
+/// A search block's row as a filter reads it: enough for a filter that is only a search
+/// ([`Filter::text_only`]).
+fn search_candidate<'a>(r: &SearchRow<'a>) -> Candidate<'a> {
+    Candidate {
+        id: r.id,
+        name: r.name,
+        company: r.company,
+        search: r.search,
+        tags: rapport_query::Tags::List(&[]),
+        owner: "",
+        stage: None,
+        archived: r.archived,
+        deleted: false,
+        fields: None,
     }
 }
 

@@ -81,6 +81,19 @@ enum FieldCheck {
 }
 
 impl Filter {
+    /// Whether the search text (and whether archived customers count) is all this filter
+    /// tests: then a row that carries only the name, company, search text and flags can be
+    /// judged by [`Compiled::admits`] exactly.
+    pub fn text_only(&self) -> bool {
+        self.fields.is_empty()
+            && self.tier.is_none()
+            && self.stage.is_none()
+            && self.segment.is_none()
+            && self.tag.is_none()
+            && self.owner.is_none()
+            && !self.due_for_revisit
+    }
+
     /// Whether any filter besides the search text is set.
     pub fn is_filtered(&self) -> bool {
         !self.fields.is_empty()
@@ -216,6 +229,26 @@ impl Search {
         self.words.is_empty()
     }
 
+    /// The folded words, each of which must occur in a row's search text (the first way to
+    /// match: an index can look them up as plain substrings).
+    pub fn words(&self) -> &[String] {
+        &self.words
+    }
+
+    /// For the second way to match (the fuzzy pattern): the [`fuzzy_mask`] bits a name or
+    /// company must all have to match it; `None` when the query is too short to match
+    /// fuzzily. A prefilter only: a row with the bits may still not match.
+    pub fn fuzzy_bits(&self) -> Option<u64> {
+        self.pattern.as_ref()?;
+        Some(
+            self.words
+                .iter()
+                .flat_map(|w| w.chars())
+                .filter_map(mask_bit)
+                .fold(0, |m, b| m | (1 << b)),
+        )
+    }
+
     /// Whether `s` matches: every word occurs in its search text, or the query matches its
     /// name or company as a close fuzzy subsequence.
     pub fn matches(&mut self, s: &CustomerSummary) -> bool {
@@ -251,6 +284,39 @@ impl Search {
         }
         false
     }
+}
+
+/// The bit of a letter or digit in a [`fuzzy_mask`] (other characters have none).
+fn mask_bit(c: char) -> Option<u32> {
+    match c {
+        'a'..='z' => Some(c as u32 - 'a' as u32),
+        '0'..='9' => Some(26 + c as u32 - '0' as u32),
+        _ => None,
+    }
+}
+
+/// The ASCII letters and digits a fuzzy pattern could match in `hay` (a name or company),
+/// as bits: each character counts as itself, lower-cased, and with its accents removed, as
+/// the fuzzy matcher reads it. A row whose mask lacks a bit of [`Search::fuzzy_bits`] cannot
+/// match the pattern, so a search index keeps this mask to skip the matcher.
+pub fn fuzzy_mask(hay: &str) -> u64 {
+    use nucleo_matcher::chars::{normalize, to_lower_case};
+    let mut m = 0u64;
+    for c in hay.chars() {
+        let n = normalize(c);
+        for x in [
+            c,
+            to_lower_case(c),
+            n,
+            to_lower_case(n),
+            c.to_ascii_lowercase(),
+        ] {
+            if let Some(b) = mask_bit(x) {
+                m |= 1 << b;
+            }
+        }
+    }
+    m
 }
 
 /// What a filter reads of one customer: a borrowed view of its summary, or of any compact
@@ -371,6 +437,11 @@ impl Filter {
 }
 
 impl Compiled<'_> {
+    /// The compiled search text.
+    pub fn search(&self) -> &Search {
+        &self.search
+    }
+
     /// Whether `c`, whose value facts are `v` (`None` when it was not analysed: archived,
     /// deleted, or no analysis at hand), passes the filter. Deleted customers never pass;
     /// archived ones only with [`Filter::archived`]. The cheap tests run first, the search

@@ -1214,3 +1214,85 @@ fn a_kept_field_sort_follows_the_fields_current_definition() {
     };
     assert_eq!(by_revenue.refreshed(&Fields::default()), by_revenue);
 }
+
+mod index_prefilters {
+    //! What a search index may skip: the prefilters must let through every row that matches.
+    use proptest::prelude::*;
+    use rapport_query::{Search, fuzzy_mask};
+
+    /// Whether `search` would be judged possible for a row with this name, company and
+    /// folded search text by the index's two prefilters.
+    fn passes(search: &Search, name: &str, company: &str, text: &str) -> bool {
+        let words = search.words().iter().all(|w| text.contains(w.as_str()));
+        let fuzzy = search
+            .fuzzy_bits()
+            .is_some_and(|b| (fuzzy_mask(name) | fuzzy_mask(company)) & b == b);
+        words || fuzzy
+    }
+
+    #[test]
+    fn the_prefilters_keep_the_known_matches() {
+        for (query, name) in [
+            ("blwtr", "Bluewater Trading"),
+            ("muller", "Müller GmbH"),
+            ("MUELL", "Müller Mueller"),
+            ("acme", "ＡＣＭＥ Corp"),
+            ("zhang", "张伟 Zhang"),
+            ("k9x", "K9X"),
+        ] {
+            let mut s = Search::new(query);
+            let text = rapport_model::text::search_terms(name);
+            if s.matches_text(name, "", &text) {
+                assert!(passes(&s, name, "", &text), "{query} in {name}");
+            }
+        }
+        // And they do skip rows that lack a letter.
+        let s = Search::new("blwtr");
+        assert!(!passes(&s, "Harbour Foods", "", "harbour foods"));
+        assert!(
+            Search::new("ab").fuzzy_bits().is_none(),
+            "too short to match fuzzily"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn a_row_that_matches_passes_the_prefilters(
+            name in "[a-zA-Z0-9 äöüÄÖÜéèçñßøÅ张伟王芳ＡＢ.\\-]{0,24}",
+            company in "[a-zA-Z0-9 äöüéÉñ李娜.]{0,16}",
+            query in "[a-zA-Z0-9 äöüé张王]{1,8}",
+        ) {
+            let mut s = Search::new(&query);
+            let text = format!(
+                "{}\n{}",
+                rapport_model::text::search_terms(&name),
+                rapport_model::text::search_terms(&company)
+            );
+            if s.matches_text(&name, &company, &text) {
+                prop_assert!(passes(&s, &name, &company, &text));
+            }
+        }
+
+        /// Queries made of the name's own letters (in order, some dropped, case and
+        /// accents changed), so that many of them match fuzzily.
+        #[test]
+        fn a_subsequence_query_that_matches_passes_the_prefilters(
+            name in "[a-zA-Z0-9 äöüÄÖÜéÉèçñøÅ张伟]{3,24}",
+            keep in proptest::collection::vec(any::<bool>(), 24),
+            upper in any::<bool>(),
+        ) {
+            let picked: String = name
+                .chars()
+                .zip(keep.iter().cycle())
+                .filter(|(_, k)| **k)
+                .map(|(c, _)| c)
+                .collect();
+            let query = if upper { picked.to_uppercase() } else { picked.to_lowercase() };
+            let mut s = Search::new(&query);
+            let text = rapport_model::text::search_terms(&name);
+            if s.matches_text(&name, "", &text) {
+                prop_assert!(passes(&s, &name, "", &text), "{query:?} in {name:?}");
+            }
+        }
+    }
+}

@@ -39,6 +39,7 @@ use redb::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::search::{self, SEARCH_BLOCKS};
 use crate::tables::{BY_NAME, SUMMARIES, decode_summary};
 use crate::{AgendaItem, Result, Store, StoreError};
 
@@ -53,7 +54,8 @@ pub(crate) const DERIVED_META: TableDefinition<&str, &[u8]> = TableDefinition::n
 
 /// Format of the three row tables; a store whose rows have another one rebuilds them from its
 /// summaries when opened.
-const ROWS_FORMAT: u32 = 1;
+/// 2: the search blocks (`crate::search`) joined them.
+const ROWS_FORMAT: u32 = 2;
 /// Format of the value cache, and the meaning of `rapport-value`'s analysis: bump it when
 /// either changes, so no device keeps an analysis an older build computed. (`rapport check`
 /// would find such a cache and drop it anyway.)
@@ -429,19 +431,58 @@ pub(crate) struct Tables<'t> {
     inputs: redb::Table<'t, u128, &'static [u8]>,
     agenda: redb::Table<'t, (&'static str, u128, u128), &'static [u8]>,
     meta: redb::Table<'t, &'static str, &'static [u8]>,
+    search: redb::Table<'t, u16, &'static [u8]>,
+    /// This store's key for placing customers in search blocks.
+    search_key: [u8; 32],
     /// Whether some value input changed in this transaction (the counter moves once).
     inputs_changed: bool,
 }
 
 impl<'t> Tables<'t> {
     pub(crate) fn open(txn: &'t redb::WriteTransaction) -> Result<Self> {
+        let mut meta = txn.open_table(DERIVED_META)?;
+        let stored = meta
+            .get("search_key")?
+            .and_then(|g| <[u8; 32]>::try_from(g.value()).ok());
+        let search_key = match stored {
+            Some(k) => k,
+            None => {
+                // A new store (or one from before the search blocks): its own key, so no peer
+                // can choose ids that crowd one block.
+                let k: [u8; 32] = rand::random();
+                meta.insert("search_key", k.as_slice())?;
+                k
+            }
+        };
         Ok(Tables {
             list: txn.open_table(LIST_ROWS)?,
             inputs: txn.open_table(VALUE_INPUTS)?,
             agenda: txn.open_table(AGENDA_ROWS)?,
-            meta: txn.open_table(DERIVED_META)?,
+            meta,
+            search: txn.open_table(SEARCH_BLOCKS)?,
+            search_key,
             inputs_changed: false,
         })
+    }
+
+    /// Rewrites the search block that holds customer `s`, with its row (or without it, once
+    /// it is deleted).
+    fn index_search(&mut self, s: &CustomerSummary) -> Result<()> {
+        let id = s.id.as_u128();
+        let b = search::block_of(&self.search_key, id);
+        let mut rows = match self.search.get(b)? {
+            Some(g) => search::decode(g.value())?,
+            None => Vec::new(),
+        };
+        rows.retain(|r| r.id() != id);
+        rows.extend(search::Row::of(s));
+        if rows.is_empty() {
+            self.search.remove(b)?;
+        } else {
+            self.search
+                .insert(b, search::encode(&mut rows)?.as_slice())?;
+        }
+        Ok(())
     }
 
     /// Rewrites the derived rows of `new` (whose previous summary was `old`).
@@ -453,6 +494,28 @@ impl<'t> Tables<'t> {
         let key = new.id.as_u128();
         self.list
             .insert(key, postcard::to_stdvec(&ListRow::of(new))?.as_slice())?;
+        let searched_before = old.map(|o| {
+            (
+                &o.search,
+                &o.name,
+                &o.company,
+                &o.sort_key,
+                o.archived,
+                o.deleted,
+            )
+        });
+        if searched_before
+            != Some((
+                &new.search,
+                &new.name,
+                &new.company,
+                &new.sort_key,
+                new.archived,
+                new.deleted,
+            ))
+        {
+            self.index_search(new)?;
+        }
         let input = postcard::to_stdvec(&ValueInput::of(new))?;
         let same = self
             .inputs
@@ -492,6 +555,7 @@ impl<'t> Tables<'t> {
     /// Empties the row tables (before they are written again from every summary).
     pub(crate) fn clear(&mut self) -> Result<()> {
         self.list.retain(|_, _| false)?;
+        self.search.retain(|_, _| false)?;
         self.inputs.retain(|_, _| false)?;
         self.agenda.retain(|_, _| false)?;
         self.bump_inputs()
@@ -532,50 +596,6 @@ impl Store {
             t.mark_current()?;
         }
         self.commit(txn)
-    }
-
-    /// Scans every list row, read in place, in `parts` key ranges at once (one thread and read
-    /// transaction each; ids are random, so the ranges are about equal): `make` gives each
-    /// part its state, `visit` folds a row into it. Returns the parts' states.
-    pub fn scan_list_rows_in_parts<V: Send>(
-        &self,
-        parts: usize,
-        make: impl Fn() -> V + Sync,
-        visit: impl Fn(&mut V, ListRowRef<'_>) + Sync,
-    ) -> Result<Vec<V>> {
-        let parts = parts.clamp(1, 16) as u128;
-        let step = u128::MAX / parts;
-        let scan = |lo: u128, hi: Option<u128>| -> Result<V> {
-            let txn = self.db.begin_read()?;
-            let t = txn.open_table(LIST_ROWS)?;
-            let mut state = make();
-            let rows = match hi {
-                Some(hi) => t.range(lo..hi)?,
-                None => t.range(lo..)?,
-            };
-            for row in rows {
-                let (_, v) = row?;
-                visit(&mut state, postcard::from_bytes(v.value())?);
-            }
-            Ok(state)
-        };
-        std::thread::scope(|sc| {
-            let handles: Vec<_> = (0..parts)
-                .map(|i| {
-                    let lo = i * step;
-                    let hi = (i + 1 < parts).then(|| (i + 1) * step);
-                    let scan = &scan;
-                    sc.spawn(move || scan(lo, hi))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .map_err(|_| StoreError::Decode("a list scan thread panicked".into()))?
-                })
-                .collect()
-        })
     }
 
     /// Calls `visit` with the list row of each of `ids` that has one, in the order given,
@@ -804,6 +824,47 @@ impl Store {
         Ok(key)
     }
 
+    /// Every search block against the one the summaries make.
+    fn verify_search(
+        &self,
+        txn: &ReadTransaction,
+        sums: &[CustomerSummary],
+    ) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        let meta = txn.open_table(DERIVED_META)?;
+        let Some(key) = meta
+            .get("search_key")?
+            .and_then(|g| <[u8; 32]>::try_from(g.value()).ok())
+        else {
+            return Ok(vec!["the search blocks have no key".to_string()]);
+        };
+        let mut want: BTreeMap<u16, Vec<search::Row>> = BTreeMap::new();
+        for s in sums {
+            if let Some(r) = search::Row::of(s) {
+                want.entry(search::block_of(&key, r.id()))
+                    .or_default()
+                    .push(r);
+            }
+        }
+        let blocks = txn.open_table(SEARCH_BLOCKS)?;
+        for row in blocks.iter()? {
+            let (k, v) = row?;
+            let b = k.value();
+            let got = search::decode(v.value());
+            let mut expected = want.remove(&b).unwrap_or_default();
+            let expected = search::encode(&mut expected).and_then(|e| search::decode(&e));
+            match (got, expected) {
+                (Ok(g), Ok(e)) if g == e => {}
+                (Err(e), _) => problems.push(format!("search block {b} does not decode: {e}")),
+                _ => problems.push(format!("search block {b} differs from the summaries")),
+            }
+        }
+        for b in want.keys() {
+            problems.push(format!("search block {b} is missing"));
+        }
+        Ok(problems)
+    }
+
     /// Recomputes every derived row and the current value cache from the summaries and
     /// reports each difference. A value cache that differs is dropped (the next command
     /// computes it again); differing rows are reported for `rebuild_summaries` to repair.
@@ -857,6 +918,7 @@ impl Store {
             ));
         }
         drop((list, inputs, agenda));
+        problems.extend(self.verify_search(&txn, &sums)?);
         // The value cache, if it claims to be current for the inputs it was computed from.
         let meta = txn.open_table(DERIVED_META)?;
         let seq = read_u64(&meta, "inputs_seq")?;

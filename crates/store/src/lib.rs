@@ -66,6 +66,7 @@ pub mod private;
 mod read;
 mod remote;
 pub mod seal;
+mod search;
 mod shared;
 mod tables;
 mod team;
@@ -88,6 +89,7 @@ pub use derived::{
 };
 use device::default_device_name;
 pub use error::{StoreError, restore_hint};
+pub use search::SearchRow;
 pub use undo::UndoReport;
 
 /// Result alias for store calls.

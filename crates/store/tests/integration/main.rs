@@ -7,4 +7,5 @@ mod authored;
 mod bounds;
 mod derived;
 mod sealed;
+mod search;
 mod store;
