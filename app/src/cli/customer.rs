@@ -247,9 +247,6 @@ pub(super) fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
             }
         }
         CustomerCmd::List(l) => {
-            if !l.json {
-                warm_phones();
-            }
             let store = open(cli, "customer list")?;
             let tier = l
                 .tier
@@ -328,9 +325,6 @@ pub(super) fn customer(cli: &Cli, cmd: &CustomerCmd) -> Result<()> {
             }
         }
         CustomerCmd::Show { customer, json } => {
-            if !*json {
-                warm_phones();
-            }
             let store = open(cli, "customer show")?;
             let id = store.resolve(customer)?;
             let c = store.customer(id)?;
@@ -467,10 +461,4 @@ pub(super) fn edits_of(
         )?);
     }
     Ok(out)
-}
-
-/// Loads the phone metadata on a thread of its own while the command opens the store and
-/// reads its rows (a table shows phones in the team's style: `rapport_model::phone`).
-fn warm_phones() {
-    std::thread::spawn(rapport_model::phone::load_metadata);
 }

@@ -175,8 +175,8 @@ pub fn invite(store: Arc<Store>, bind: SocketAddr, wait: u64, yes: bool) -> Resu
         node.announce()?;
         let known: std::collections::HashSet<String> =
             store.team()?.into_iter().map(|m| m.id).collect();
-        let (invite, code) = match admission(yes)
-            .and_then(|admit| Ok(node.open_invite(Duration::from_secs(wait), admit)?))
+        let open = match admission(yes)
+            .and_then(|admit| crate::ops::pair::invite(&node, Duration::from_secs(wait), admit))
         {
             Ok(x) => x,
             Err(e) => {
@@ -184,10 +184,10 @@ pub fn invite(store: Arc<Store>, bind: SocketAddr, wait: u64, yes: bool) -> Resu
                 return Err(e);
             }
         };
-        if let Some(code) = code {
+        if let Some(code) = &open.recovery {
             print_recovery_code(&code.to_text());
         }
-        say!("{}", invite.encode()?);
+        say!("{}", open.ticket);
         let _ = std::io::stdout().flush();
         say_err!("waiting up to {wait} s: on the new device run `rapport pair join <ticket>`");
         let mut feed = store.subscribe();
@@ -238,21 +238,24 @@ pub fn print_recovery_code(code: &str) {
 
 /// `rapport pair join TICKET`.
 pub fn join(store: Arc<Store>, bind: SocketAddr, ticket: &str, merge_teams: bool) -> Result<()> {
-    let invite = Invite::decode(ticket)?;
-
+    // A bad ticket is refused before a node starts.
+    Invite::decode(ticket.trim())?;
     runtime()?.block_on(async move {
         let node = spawn_node(&store, bind).await?;
-        say_err!(
-            "confirmation code {}: the inviting device shows the same code if this is the device its person admits",
-            invite.confirmation_code(&node.endpoint().id())
-        );
         // Shut the node down on failure too (a dropped endpoint logs an error of its own).
-        let joined = node.join_team(&invite, merge_teams).await;
+        let joined = match crate::ops::pair::Joining::new(&node, ticket) {
+            Ok(joining) => {
+                say_err!("{}", joining.prompt());
+                joining.join(&node, merge_teams).await
+            }
+            Err(e) => Err(e),
+        };
         node.shutdown().await;
-        let (name, traffic) = joined?;
+        let joined = joined?;
         say!(
-            "paired with {name}; first sync brought {} documents",
-            traffic.initiator.docs_changed
+            "paired with {}; first sync brought {} documents",
+            joined.inviter,
+            joined.documents
         );
         Ok(())
     })

@@ -14,6 +14,7 @@
 //!   a device's changes;
 //! - [`team`]: finding a team device, revoke, resume a paused peer, roles, reinstate, create,
 //!   recover;
+//! - [`pair`]: opening an invite and joining with a ticket (the confirmation code first);
 //! - [`device`]: this device's network settings;
 //! - [`export`]: the filtered customer list, the value report and contacts as XLSX;
 //! - [`fields`]: custom field definitions and values, and the team's phone region.
@@ -29,6 +30,7 @@ pub mod fields;
 pub mod import;
 pub mod lists;
 pub mod node;
+pub mod pair;
 pub mod team;
 
 pub use import::{ImportRead, layout_name, plan_contacts, plan_orders, read_import};

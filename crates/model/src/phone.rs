@@ -15,12 +15,80 @@
 //! Extensions: `;ext=102` (RFC 3966, vCard 4), ` ext. 102`, `ext 102`, `x102` and `#102` are
 //! all read as extension 102 ([`split_extension`]).
 //!
-//! Pure: libphonenumber's data is compiled into the `phonenumber` crate (loaded once, on the
-//! first number parsed).
+//! Pure: libphonenumber's metadata is compiled in (`build.rs` reads the copy in `data/`, the
+//! one the `phonenumber` crate ships). A number is read with a database of its own country
+//! calling code only, built on first use and kept ([`database_for`]): the crate's own
+//! database checks every pattern of every country when first used (over 100 ms, more than a
+//! whole command may take), one country's takes well under a millisecond. A number one
+//! country's data cannot read (a national number written with another international prefix
+//! than `00`) is read again with the whole database.
 
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::{Arc, LazyLock, Mutex};
 
+use phonenumber::metadata::{Database, loader};
 use phonenumber::{Mode, country};
+
+/// Every country's metadata records (see `build.rs`).
+static RECORDS: LazyLock<Vec<loader::Metadata>> = LazyLock::new(|| {
+    postcard::from_bytes(include_bytes!(concat!(
+        env!("OUT_DIR"),
+        "/phone-metadata.bin"
+    )))
+    .unwrap_or_default()
+});
+
+/// Databases built so far, by country calling code.
+static DATABASES: LazyLock<Mutex<HashMap<u16, Option<Arc<Database>>>>> =
+    LazyLock::new(Mutex::default);
+
+/// The database of one country calling code's countries (`None` for a code no country has).
+fn database_for(code: u16) -> Option<Arc<Database>> {
+    let mut built = DATABASES.lock().unwrap_or_else(|p| p.into_inner());
+    built
+        .entry(code)
+        .or_insert_with(|| {
+            let records: Vec<loader::Metadata> = RECORDS
+                .iter()
+                .filter(|m| m.country_code == Some(code))
+                .cloned()
+                .collect();
+            if records.is_empty() {
+                return None;
+            }
+            Database::from(records).ok().map(Arc::new)
+        })
+        .clone()
+}
+
+/// The calling code of `region`.
+fn code_of(region: Region) -> Option<u16> {
+    RECORDS
+        .iter()
+        .find(|m| m.id.as_deref() == Some(region.as_str()))
+        .and_then(|m| m.country_code)
+}
+
+/// The calling code an international number (`+` and digits) starts with: codes are
+/// prefix-free, so the first of 1 to 3 digits that is one is it.
+fn code_in(international: &str) -> Option<u16> {
+    let digits: String = international
+        .chars()
+        .skip_while(|c| *c != '+')
+        .skip(1)
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .take_while(char::is_ascii_digit)
+        .take(3)
+        .collect();
+    (1..=digits.len()).find_map(|n| {
+        let code: u16 = digits[..n].parse().ok()?;
+        RECORDS
+            .iter()
+            .any(|m| m.country_code == Some(code))
+            .then_some(code)
+    })
+}
 
 use crate::{ValidationError, excerpt};
 
@@ -69,7 +137,7 @@ pub fn split_extension(s: &str) -> (&str, Option<&str>) {
     (t, None)
 }
 
-fn parsed(raw: &str, region: Option<Region>) -> Option<phonenumber::PhoneNumber> {
+fn parsed(raw: &str, region: Option<Region>) -> Option<Parsed> {
     let (number, ext) = split_extension(raw);
     let number = number.strip_prefix("tel:").unwrap_or(number).trim_start();
     // `(+86) 138...`: a country code in brackets.
@@ -94,9 +162,36 @@ fn parsed(raw: &str, region: Option<Region>) -> Option<phonenumber::PhoneNumber>
         Some(e) => format!("{number} ext. {e}"),
         None => number.to_string(),
     };
-    let n = phonenumber::parse(region.map(|r| r.0), &text).ok()?;
     phonenumber::is_viable(&text).then_some(())?;
-    n.is_valid().then_some(n)
+    let code = if text.trim_start().starts_with('+') {
+        code_in(&text)
+    } else {
+        region.and_then(code_of)
+    };
+    let read = |db: &Database| {
+        let n = phonenumber::parse_with(db, region.map(|r| r.0), &text).ok()?;
+        n.is_valid_with(db).then_some(n)
+    };
+    if let Some(db) = code.and_then(database_for)
+        && let Some(n) = read(&db)
+    {
+        return Some(Parsed { number: n, db });
+    }
+    // A national number with another international prefix (`011 49 ...` in the US) names a
+    // country the region's data does not hold: the whole database reads it.
+    if region.is_some() && !text.trim_start().starts_with('+') {
+        let db = &*phonenumber::metadata::DATABASE;
+        let n = read(db)?;
+        let own = database_for(n.code().value())?;
+        return Some(Parsed { number: n, db: own });
+    }
+    None
+}
+
+/// A number read, with the database of its country calling code.
+struct Parsed {
+    number: phonenumber::PhoneNumber,
+    db: Arc<Database>,
 }
 
 fn with_ext(base: String, n: &phonenumber::PhoneNumber) -> String {
@@ -109,16 +204,23 @@ fn with_ext(base: String, n: &phonenumber::PhoneNumber) -> String {
 /// The stored form: E.164 with ` ext. N`, or the number as written when it cannot be read.
 pub fn canonical(raw: &str, region: Option<Region>) -> String {
     match parsed(raw, region) {
-        Some(n) => with_ext(n.format().mode(Mode::E164).to_string(), &n),
+        Some(p) => e164(&p),
         None => raw.trim().to_string(),
     }
+}
+
+fn e164(p: &Parsed) -> String {
+    with_ext(
+        p.number.format_with(&p.db).mode(Mode::E164).to_string(),
+        &p.number,
+    )
 }
 
 /// What duplicates are matched by: the canonical form of a valid number, else its digits
 /// (`+` kept for an international one, `00` read as `+`).
 pub fn key(raw: &str, region: Option<Region>) -> String {
-    if let Some(n) = parsed(raw, region) {
-        return with_ext(n.format().mode(Mode::E164).to_string(), &n);
+    if let Some(p) = parsed(raw, region) {
+        return e164(&p);
     }
     let t = raw.trim();
     let digits: String = t.chars().filter(char::is_ascii_digit).collect();
@@ -131,22 +233,18 @@ pub fn key(raw: &str, region: Option<Region>) -> String {
     }
 }
 
-/// Loads libphonenumber's metadata now (about 80 ms on a laptop: every pattern is checked as
-/// it is loaded), so that a caller can do it on another thread while it does other work; the
-/// first [`display`], [`canonical`] or [`key`] otherwise pays it.
-pub fn load_metadata() {
-    let _ = phonenumber::parse(None, "+1 202 555 0100");
-}
-
 /// How a number is shown: national style in the team's own country, international for the
 /// others, as written when it does not parse.
 pub fn display(raw: &str, region: Option<Region>) -> String {
-    let Some(n) = parsed(raw, region) else {
+    let Some(Parsed { number: n, db }) = parsed(raw, region) else {
         return raw.trim().to_string();
     };
-    let home = region.is_some_and(|r| n.country().id() == Some(r.0));
+    let country = n
+        .metadata(&db)
+        .and_then(|m| country::Id::from_str(m.id()).ok());
+    let home = region.is_some_and(|r| country == Some(r.0));
     // The formatter writes the extension itself (` ext. 102`).
-    n.format()
+    n.format_with(&db)
         .mode(if home {
             Mode::National
         } else {
@@ -183,6 +281,109 @@ mod tests {
         // Without a region a national number stays as it is, and keys by its digits.
         assert_eq!(canonical("030 1234567", None), "030 1234567");
         assert_eq!(key("030 1234567", None), "0301234567");
+    }
+
+    #[test]
+    fn numbers_of_other_countries_and_prefixes_are_read_with_their_own_data() {
+        let us = Some(Region::parse("US").unwrap());
+        // A US number dialled from the US with its international prefix `011`: the region's
+        // own data does not hold Germany, the whole database reads it.
+        assert_eq!(canonical("011 49 30 1234567", us), "+49301234567");
+        assert_eq!(display("011 49 30 1234567", us), "+49 30 1234567");
+        // Code 1 is shared by the US and Canada: each is home only to itself.
+        assert_eq!(display("+1 416 555 0199", us), "+1 416-555-0199");
+        let ca = Some(Region::parse("CA").unwrap());
+        assert_eq!(display("+1 416 555 0199", ca), "(416) 555-0199");
+        // Japan, Germany, France from China, and a code no country has.
+        assert_eq!(display("+81 3-1234-5678", cn()), "+81 3-1234-5678");
+        assert_eq!(display("+33 1 23 45 67 89", cn()), "+33 1 23 45 67 89");
+        assert_eq!(canonical("+999 1234 5678", cn()), "+999 1234 5678");
+        assert_eq!(key("pager", cn()), "");
+    }
+
+    /// What the `phonenumber` crate's whole database says (the way this module read numbers
+    /// before it built one country's database at a time): canonical and displayed forms.
+    fn whole(raw: &str, region: Option<Region>) -> Option<(String, String)> {
+        let (number, ext) = split_extension(raw);
+        let number = number.strip_prefix("tel:").unwrap_or(number).trim_start();
+        let number = match number.strip_prefix("(+").and_then(|r| r.split_once(')')) {
+            Some((code, rest)) => format!("+{code} {rest}"),
+            None => number.to_string(),
+        };
+        let number = match number.trim_start().strip_prefix("00") {
+            Some(rest) if region.is_none() || !rest.starts_with('0') => format!("+{rest}"),
+            _ => number,
+        };
+        let text = match ext {
+            Some(e) => format!("{number} ext. {e}"),
+            None => number,
+        };
+        let n = phonenumber::parse(region.map(|r| r.0), &text).ok()?;
+        (phonenumber::is_viable(&text) && n.is_valid()).then_some(())?;
+        let home = region.is_some_and(|r| n.country().id() == Some(r.0));
+        let mode = if home {
+            Mode::National
+        } else {
+            Mode::International
+        };
+        Some((
+            with_ext(n.format().mode(Mode::E164).to_string(), &n),
+            n.format().mode(mode).to_string(),
+        ))
+    }
+
+    #[test]
+    fn one_countrys_data_reads_numbers_as_the_whole_database_does() {
+        let numbers = [
+            "+86 138 1234 5678",
+            "13812345678",
+            "008613812345678",
+            "(+86) 13812345678",
+            "010 6552 9988",
+            "+49 30 1234567",
+            "030 1234567",
+            "0049 89 123456",
+            "+1-418-656-9254;ext=102",
+            "+1 416 555 0199",
+            "202 555 0100",
+            "+44 20 7946 0958",
+            "020 7946 0958",
+            "+33 1 23 45 67 89",
+            "01 23 45 67 89",
+            "+81 3-1234-5678",
+            "03-1234-5678",
+            "+34 912 34 56 78",
+            "+852 2123 4567",
+            "+886 2 2345 6789",
+            "+7 495 123-45-67",
+            "+61 2 9876 5432",
+            "+999 1234 5678",
+            "pager",
+            "12",
+        ];
+        let regions: Vec<Option<Region>> = std::iter::once(None)
+            .chain(
+                ["CN", "DE", "US", "CA", "GB", "FR", "JP", "ES", "HK", "TW"]
+                    .iter()
+                    .map(|r| Some(Region::parse(r).unwrap())),
+            )
+            .collect();
+        let mut differ = Vec::new();
+        for raw in numbers {
+            for &region in &regions {
+                let ours =
+                    parsed(raw, region).map(|_| (canonical(raw, region), display(raw, region)));
+                let theirs = whole(raw, region);
+                // The whole database refuses some international numbers under some regions
+                // (`+33 1 ...` with CN); one country's data reads them as it does with no
+                // region at all: abroad, so in international style.
+                let abroad = theirs.is_none() && ours.is_some() && ours == whole(raw, None);
+                if ours != theirs && !abroad {
+                    differ.push(format!("{raw} in {region:?}: {ours:?} / {theirs:?}"));
+                }
+            }
+        }
+        assert!(differ.is_empty(), "{}", differ.join("\n"));
     }
 
     #[test]

@@ -920,12 +920,16 @@ impl Worker {
                 }
             }
             Request::Invite => match self.node() {
-                Some(node) => match node
-                    .open_invite(rapport_sync::pair::INVITE_TTL, self.ask_person())
-                    .and_then(|(invite, code)| Ok((invite.encode()?, code)))
-                {
-                    Ok((t, code)) => {
-                        if let Some(code) = code {
+                Some(node) => match crate::ops::pair::invite(
+                    &node,
+                    rapport_sync::pair::INVITE_TTL,
+                    self.ask_person(),
+                ) {
+                    Ok(crate::ops::pair::OpenInvite {
+                        ticket: t,
+                        recovery,
+                    }) => {
+                        if let Some(code) = recovery {
                             self.out.send(Update::Notice(format!(
                                 "This device now owns a new team. Write down its recovery code and keep it away from this laptop (shown only now): {}",
                                 code.to_text()
@@ -941,25 +945,28 @@ impl Worker {
                 ))),
             },
             Request::Join(ticket) => {
-                let invite = match rapport_sync::pair::Invite::decode(&ticket) {
-                    Ok(i) => i,
+                let Some(node) = self.node() else {
+                    self.out
+                        .send(Update::Error(format!("cannot join: {}", self.node_status)));
+                    return;
+                };
+                let joining = match crate::ops::pair::Joining::new(&node, &ticket) {
+                    Ok(j) => j,
                     Err(e) => {
                         self.out
                             .send(Update::Error(format!("that ticket is not valid: {e}")));
                         return;
                     }
                 };
-                let Some(node) = self.node() else {
-                    self.out
-                        .send(Update::Error(format!("cannot join: {}", self.node_status)));
-                    return;
-                };
+                // The person at the inviting device compares this code with theirs.
+                self.out
+                    .send(Update::Notice(format!("Joining: {}.", joining.prompt())));
                 let out = self.out.clone();
                 tokio::spawn(async move {
-                    match node.join(&invite).await {
-                        Ok((name, t)) => out.send(Update::Notice(format!(
-                            "Paired with {name}; the first sync brought {} customers.",
-                            t.initiator.docs_changed
+                    match joining.join(&node, false).await {
+                        Ok(j) => out.send(Update::Notice(format!(
+                            "Paired with {}; the first sync brought {} customers.",
+                            j.inviter, j.documents
                         ))),
                         Err(e) => out.send(Update::Error(format!("pairing failed: {e}"))),
                     }
