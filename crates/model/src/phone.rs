@@ -27,8 +27,8 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, LazyLock, Mutex};
 
+use phonenumber::country;
 use phonenumber::metadata::{Database, loader};
-use phonenumber::{Mode, country};
 
 /// Every country's metadata records (see `build.rs`).
 static RECORDS: LazyLock<Vec<loader::Metadata>> = LazyLock::new(|| {
@@ -210,8 +210,9 @@ pub fn canonical(raw: &str, region: Option<Region>) -> String {
 }
 
 fn e164(p: &Parsed) -> String {
+    // What the crate's E.164 formatter writes (not called: see [`styled`]).
     with_ext(
-        p.number.format_with(&p.db).mode(Mode::E164).to_string(),
+        format!("+{}{}", p.number.country().code(), p.number.national()),
         &p.number,
     )
 }
@@ -243,14 +244,77 @@ pub fn display(raw: &str, region: Option<Region>) -> String {
         .metadata(&db)
         .and_then(|m| country::Id::from_str(m.id()).ok());
     let home = region.is_some_and(|r| country == Some(r.0));
-    // The formatter writes the extension itself (` ext. 102`).
-    n.format_with(&db)
-        .mode(if home {
-            Mode::National
-        } else {
-            Mode::International
-        })
-        .to_string()
+    styled(&n, &db, home).unwrap_or_else(|| raw.trim().to_string())
+}
+
+/// `n` in national (`home`) or international style, with its extension (` ext. 102`).
+///
+/// This is `phonenumber`'s own formatter (`formatter.rs`, its `Display`), step for step, over
+/// the database `n` was read with: the crate's `Display` evaluates `unwrap_or(&DATABASE)`
+/// eagerly, which loads its whole database (every pattern of every country checked) even
+/// when it is given another, and that load alone is over 100 ms per process. The test
+/// `one_countrys_data_reads_numbers_as_the_whole_database_does` holds the two to the same
+/// output.
+fn styled(n: &phonenumber::PhoneNumber, db: &Database, home: bool) -> Option<String> {
+    static FIRST_GROUP: LazyLock<Option<regex::Regex>> =
+        LazyLock::new(|| regex::Regex::new(r"(\$\d)").ok());
+    let code = n.country().code();
+    let meta = db.by_code(&code)?.into_iter().next()?;
+    let national = n.national().to_string();
+    let formats = if meta.international_formats().is_empty() || home {
+        meta.formats()
+    } else {
+        meta.international_formats()
+    };
+    let format = formats.iter().find(|f| {
+        let leading = f.leading_digits();
+        leading.is_empty()
+            || leading
+                .last()
+                .and_then(|l| l.find(&national))
+                .is_some_and(|m| m.start() == 0)
+                && f.pattern()
+                    .find(&national)
+                    .is_some_and(|m| m.start() == 0 && m.end() == national.len())
+    });
+    let body = match format {
+        None => national.clone(),
+        Some(f) => {
+            let rule = if home { f.national_prefix() } else { None };
+            // National style puts the national prefix into the first group (`0$1`,
+            // `($1)`) as the format's rule says.
+            let template: String = match (rule, FIRST_GROUP.as_ref()) {
+                (Some(rule), Some(first_group)) => {
+                    let first = first_group
+                        .captures(f.format())
+                        .and_then(|c| c.get(1))
+                        .map_or("", |m| m.as_str());
+                    let with = rule
+                        .replace("$NP", meta.national_prefix().unwrap_or(""))
+                        .replace("$FG", &format!("${first}"))
+                        .replace("$CC", "");
+                    first_group.replace(f.format(), with.as_str()).into_owned()
+                }
+                _ => f.format().to_string(),
+            };
+            f.pattern()
+                .replace(&national, template.as_str())
+                .into_owned()
+        }
+    };
+    let ext = match n.extension() {
+        Some(e) => format!(
+            "{}{}",
+            meta.preferred_extension_prefix().unwrap_or(" ext. "),
+            &**e
+        ),
+        None => String::new(),
+    };
+    Some(if home {
+        format!("{body}{ext}")
+    } else {
+        format!("+{code} {body}{ext}")
+    })
 }
 
 #[cfg(test)]
@@ -300,6 +364,8 @@ mod tests {
         assert_eq!(canonical("+999 1234 5678", cn()), "+999 1234 5678");
         assert_eq!(key("pager", cn()), "");
     }
+
+    use phonenumber::Mode;
 
     /// What the `phonenumber` crate's whole database says (the way this module read numbers
     /// before it built one country's database at a time): canonical and displayed forms.
