@@ -352,14 +352,23 @@ pub fn list_customers(
             )?;
             let mut ids: Vec<CustomerId> = found.into_iter().flat_map(|(_, ids)| ids).collect();
             ids.sort_unstable();
+            // Every value fact in one read (a search may match thousands); a tier, segment or
+            // revisit filter then needs only the rows whose facts can pass it.
+            let facts = if needs_value {
+                Some(values.all_facts()?)
+            } else {
+                None
+            };
+            let f = ask.filter;
+            if let Some(facts) = &facts
+                && (f.tier.is_some() || f.segment.is_some() || f.due_for_revisit)
+            {
+                ids.retain(|id| facts.get(id).is_some_and(|v| f.value_may_pass(v)));
+            }
             let mut compiled = ask.filter.compile();
             let mut best = Best::new(want);
             store.visit_list_rows(ids, |row| {
-                let v = if needs_value {
-                    values.facts(row.id)?
-                } else {
-                    None
-                };
+                let v = facts.as_ref().and_then(|f| f.get(&row.id).copied());
                 if compiled.admits(candidate(&row), v) && unranked_ok(v) {
                     best.offer(row.sort_key, row.id);
                 }
