@@ -1255,6 +1255,76 @@ mod index_prefilters {
         );
     }
 
+    #[test]
+    fn masks_have_one_bit_per_letter_and_digit() {
+        assert_eq!(fuzzy_mask("a"), 1);
+        assert_eq!(fuzzy_mask("Z"), 1 << 25);
+        assert_eq!(fuzzy_mask("0"), 1 << 26);
+        assert_eq!(fuzzy_mask("9"), 1 << 35);
+        assert_eq!(fuzzy_mask("Ä-é 张"), 1 | (1 << 4));
+        // A letter twice is one bit, never none.
+        let aab = Search::new("aab").fuzzy_bits().unwrap();
+        assert_eq!(aab, 0b11);
+        assert_eq!(Search::new("k9x").fuzzy_bits(), Some(fuzzy_mask("K9X")));
+        assert_ne!(fuzzy_mask("K9X") & (1 << 35), 0);
+    }
+
+    #[test]
+    fn only_a_search_and_archived_are_text_only() {
+        use rapport_query::Filter;
+        let text = Filter {
+            text: "wang".into(),
+            archived: true,
+            ..Filter::default()
+        };
+        assert!(text.text_only());
+        assert!(!text.needs_fields());
+        let field = rapport_model::FieldDef {
+            id: "f1".into(),
+            name: "Region".into(),
+            kind: rapport_model::FieldKind::Text,
+            options: vec![],
+            removed: false,
+        };
+        let others: Vec<Filter> = vec![
+            Filter {
+                tier: Some(rapport_model::Tier::Vip),
+                ..text.clone()
+            },
+            Filter {
+                stage: Some(rapport_model::LifecycleStage::Stability),
+                ..text.clone()
+            },
+            Filter {
+                segment: Some(rapport_value::Segment::Champions),
+                ..text.clone()
+            },
+            Filter {
+                tag: Some("fair".into()),
+                ..text.clone()
+            },
+            Filter {
+                owner: Some("li".into()),
+                ..text.clone()
+            },
+            Filter {
+                due_for_revisit: true,
+                ..text.clone()
+            },
+            Filter {
+                fields: vec![rapport_query::FieldFilter {
+                    field: field.clone(),
+                    test: rapport_query::FieldTest::IsSet,
+                }],
+                ..text.clone()
+            },
+        ];
+        for (i, f) in others.iter().enumerate() {
+            assert!(!f.text_only(), "filter {i}");
+        }
+        assert!(others[6].needs_fields());
+    }
+
     proptest! {
         #[test]
         fn a_row_that_matches_passes_the_prefilters(
