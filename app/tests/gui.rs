@@ -34,6 +34,15 @@ fn harness(store: Arc<Store>) -> Harness<'static, RapportApp> {
 
 /// The app on `store` with no network, its clock at `clock`, CJK text from the system fonts.
 fn harness_at(store: Arc<Store>, clock: Clock) -> Harness<'static, RapportApp> {
+    harness_with(store, clock, None)
+}
+
+/// [`harness_at`], with the view state restored from `storage` if given.
+fn harness_with(
+    store: Arc<Store>,
+    clock: Clock,
+    storage: Option<MemoryStorage>,
+) -> Harness<'static, RapportApp> {
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .with_max_steps(50)
@@ -45,7 +54,7 @@ fn harness_at(store: Arc<Store>, clock: Clock) -> Harness<'static, RapportApp> {
         .build_eframe(move |cc| {
             RapportApp::new(
                 &cc.egui_ctx,
-                None,
+                storage.as_ref().map(|s| s as &dyn eframe::Storage),
                 Source::Open(store),
                 Options {
                     network: false,
@@ -433,25 +442,7 @@ impl eframe::Storage for MemoryStorage {
 
 /// The app on `store`, restoring its view state from `storage`.
 fn harness_restored(store: Arc<Store>, storage: MemoryStorage) -> Harness<'static, RapportApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .with_max_steps(50)
-        .with_context_setup(|ctx| {
-            ctx.add_font_provider(Arc::new(
-                egui_system_font_provider::SystemFontProvider::new(),
-            ));
-        })
-        .build_eframe(move |cc| {
-            RapportApp::new(
-                &cc.egui_ctx,
-                Some(&storage),
-                Source::Open(store),
-                Options {
-                    network: false,
-                    ..Options::default()
-                },
-            )
-        })
+    harness_with(store, Clock::default(), Some(storage))
 }
 
 /// Steps until the UI has a node labelled `label` with `role`, or fails after 20 s.

@@ -209,7 +209,7 @@ dd if=/dev/zero of={mnt}/filler bs=64k 2>/dev/null
 echo "== full"
 # Several edits, big enough to need new pages.
 for i in 1 2 3 4 5 6 7 8; do
-  "$RAPPORT" --data-dir "$D" customer edit "$ID" --notes "$(head -c 200000 /dev/zero | tr '\0' 'n')$i"
+  "$RAPPORT" --data-dir "$D" customer edit "$ID" --notes "$(head -c 100000 /dev/zero | tr '\0' 'n')$i"
   echo "edit exit $?"
 done
 "$RAPPORT" --data-dir "$D" customer add --name "Written while full"

@@ -101,7 +101,8 @@ impl Store {
             tracing::warn!(path = %path.display(), error = %e, "could not make owner-only");
         }
 
-        let (device, actor, secret, rebuild) = Self::init_meta(&db, &dir, &opts)?;
+        let (device, actor, secret, rebuild) =
+            Self::init_meta(&db, &dir, &opts).map_err(|e| e.with_path(&dir))?;
         let (feed, _) = tokio::sync::broadcast::channel(1024);
         let key_file = opts
             .key_file
@@ -140,6 +141,10 @@ impl Store {
         opts: &OpenOptions,
     ) -> Result<(Device, ActorId, [u8; 32], bool)> {
         let txn = db.begin_write()?;
+        // Opening a store that is as it should be writes nothing (so it opens, and reads
+        // work, on a full disk): whether anything changed decides commit or abort.
+        let tables_before = txn.list_tables()?.count();
+        let mut changed = false;
         let out;
         {
             let mut meta = txn.open_table(META)?;
@@ -150,6 +155,7 @@ impl Store {
             match schema {
                 None => {
                     meta.insert("schema", SCHEMA_VERSION.to_le_bytes().as_slice())?;
+                    changed = true;
                 }
                 Some(v) if v > SCHEMA_VERSION => {
                     return Err(StoreError::NewerSchema {
@@ -168,12 +174,16 @@ impl Store {
                         "migrating the store's layout"
                     );
                     meta.insert("schema", SCHEMA_VERSION.to_le_bytes().as_slice())?;
+                    changed = true;
                 }
                 Some(_) => {}
             }
             let summary_version = read_u64(meta.get("summary_version")?);
             let rebuild = summary_version.is_some_and(|v| v != SUMMARY_VERSION);
-            meta.insert("summary_version", SUMMARY_VERSION.to_le_bytes().as_slice())?;
+            if summary_version != Some(SUMMARY_VERSION) {
+                meta.insert("summary_version", SUMMARY_VERSION.to_le_bytes().as_slice())?;
+                changed = true;
+            }
 
             let stored_secret = meta
                 .get("device_secret")?
@@ -183,6 +193,7 @@ impl Store {
                 None => {
                     let s: [u8; 32] = rand::random();
                     meta.insert("device_secret", s.as_slice())?;
+                    changed = true;
                     s
                 }
             };
@@ -217,6 +228,7 @@ impl Store {
                     }
                     let a = authored::new_actor(&key);
                     meta.insert("device_actor", a.as_slice())?;
+                    changed = true;
                     a
                 }
             };
@@ -227,6 +239,7 @@ impl Store {
                 Some(n) => n,
                 None => {
                     meta.insert("device_name", opts.device_name.as_bytes())?;
+                    changed = true;
                     opts.device_name.clone()
                 }
             };
@@ -262,7 +275,11 @@ impl Store {
             // fills from the team document at the next merge or write).
             txn.open_table(team::TEAM_LOG)?;
         }
-        txn.commit()?;
+        if changed || txn.list_tables()?.count() != tables_before {
+            txn.commit()?;
+        } else {
+            txn.abort()?;
+        }
         Ok(out)
     }
 }

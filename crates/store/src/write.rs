@@ -58,6 +58,17 @@ impl Store {
         news: Vec<NewCustomer>,
         edits: Vec<(CustomerId, Vec<Edit>)>,
     ) -> Result<(Vec<CustomerId>, usize)> {
+        // A full disk can surface from any write in the transaction (a table that grows the
+        // file), not only from its commit.
+        self.write_batch_unmapped(news, edits)
+            .map_err(|e| e.with_path(&self.dir))
+    }
+
+    fn write_batch_unmapped(
+        &self,
+        news: Vec<NewCustomer>,
+        edits: Vec<(CustomerId, Vec<Edit>)>,
+    ) -> Result<(Vec<CustomerId>, usize)> {
         let now = self.now();
         // Validate the new customers before touching the database.
         let mut prepared = Vec::with_capacity(news.len());
@@ -128,6 +139,11 @@ impl Store {
     /// Applies `edits` to customer `id` as one change, in one durable transaction, and
     /// returns the customer as it now is. Nothing is written if any edit is invalid.
     pub fn edit(&self, id: CustomerId, edits: &[Edit]) -> Result<Customer> {
+        self.edit_unmapped(id, edits)
+            .map_err(|e| e.with_path(&self.dir))
+    }
+
+    fn edit_unmapped(&self, id: CustomerId, edits: &[Edit]) -> Result<Customer> {
         let now = self.now();
         let txn = self.begin_write()?;
         let (customer, heads) = {
