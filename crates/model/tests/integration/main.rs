@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
+mod fields;
 mod phone_data;
 mod revert;
 mod summary;
