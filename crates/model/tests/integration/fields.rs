@@ -127,3 +127,42 @@ fn values_are_checked_and_stored_in_their_kinds_canonical_text() {
     );
     assert!(choice.parse("East", cny).is_err());
 }
+
+#[test]
+fn fields_are_found_by_name_or_id_and_removed_ones_only_when_asked() {
+    use rapport_model::fields::{FieldDef, Fields};
+    let def = |id: &str, name: &str, removed: bool| FieldDef {
+        id: id.into(),
+        name: name.into(),
+        kind: FieldKind::Text,
+        options: vec![],
+        removed,
+    };
+    let fields = Fields(vec![
+        def("f1", "Region", false),
+        def("f2", "Old code", true),
+        def("f3", "Machine model", false),
+    ]);
+    assert_eq!(fields.find("  REGION ").map(|f| f.id.as_str()), Some("f1"));
+    assert_eq!(fields.find("f3").map(|f| f.id.as_str()), Some("f3"));
+    assert!(
+        fields.find("Old code").is_none(),
+        "removed fields are not in use"
+    );
+    assert_eq!(
+        fields.find_any("old code").map(|f| f.id.as_str()),
+        Some("f2")
+    );
+    assert_eq!(fields.find_any("f3").map(|f| f.id.as_str()), Some("f3"));
+    assert!(fields.find_any("Territory").is_none());
+    assert_eq!(
+        fields.by_id("f2").map(|f| f.name.as_str()),
+        Some("Old code")
+    );
+    assert_eq!(
+        fields.by_id("f3").map(|f| f.name.as_str()),
+        Some("Machine model")
+    );
+    assert!(fields.by_id("Region").is_none(), "by id only");
+    assert_eq!(fields.active().count(), 2);
+}
