@@ -363,6 +363,8 @@ mod tests {
         assert_eq!(display("+33 1 23 45 67 89", cn()), "+33 1 23 45 67 89");
         assert_eq!(canonical("+999 1234 5678", cn()), "+999 1234 5678");
         assert_eq!(key("pager", cn()), "");
+        // `00` is the international prefix when no region says otherwise.
+        assert_eq!(canonical("0049 30 1234567", None), "+49301234567");
     }
 
     use phonenumber::Mode;
@@ -409,6 +411,7 @@ mod tests {
             "+49 30 1234567",
             "030 1234567",
             "0049 89 123456",
+            "0049 30 1234567",
             "+1-418-656-9254;ext=102",
             "+1 416 555 0199",
             "202 555 0100",
