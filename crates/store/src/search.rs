@@ -30,7 +30,7 @@ use crate::{Result, Store, StoreError};
 pub(crate) const SEARCH_BLOCKS: TableDefinition<u16, &[u8]> = TableDefinition::new("search_blocks");
 
 /// How many blocks the customers are spread over: about 100 customers a block at 100,000
-/// (some 25 KB, rewritten whole when one of them changes).
+/// (some 25 KB by estimate, rewritten whole when one of them changes).
 pub const BLOCKS: u16 = 1024;
 
 /// One customer's entry in a block (its search text is in the block's buffer).
