@@ -125,13 +125,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Vec<Row>> {
     let mut rows = Vec::with_capacity(block.entries.len());
     for e in block.entries {
         let end = e.end as usize;
-        let text = block
-            .text
-            .get(start..end)
-            .ok_or_else(|| StoreError::Decode("a search block's text is cut short".into()))?;
-        let search = std::str::from_utf8(text)
-            .map_err(|_| StoreError::Decode("a search block's text is not UTF-8".into()))?
-            .to_string();
+        let search = row_text(block.text, start, end)?.to_string();
         start = end + 1;
         rows.push(Row {
             entry: Entry {
@@ -147,6 +141,15 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Vec<Row>> {
         });
     }
     Ok(rows)
+}
+
+/// One row's search text, `start..end` of a block's buffer.
+fn row_text(text: &[u8], start: usize, end: usize) -> Result<&str> {
+    let bytes = text
+        .get(start..end)
+        .ok_or_else(|| StoreError::Decode("a search block's text is cut short".into()))?;
+    std::str::from_utf8(bytes)
+        .map_err(|_| StoreError::Decode("a search block's text is not UTF-8".into()))
 }
 
 /// The stored form of `rows` (put in id order here).
@@ -247,12 +250,7 @@ impl Store {
                     if !(words || fuzzy) {
                         continue;
                     }
-                    let text = block.text.get(starts(i)..e.end as usize).ok_or_else(|| {
-                        StoreError::Decode("a search block's text is cut short".into())
-                    })?;
-                    let search = std::str::from_utf8(text).map_err(|_| {
-                        StoreError::Decode("a search block's text is not UTF-8".into())
-                    })?;
+                    let search = row_text(block.text, starts(i), e.end as usize)?;
                     visit(
                         &mut state,
                         SearchRow {
